@@ -1,0 +1,223 @@
+/* Context handle: GEOS and PROJ contexts, error state, diagnostics. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_error.h>
+
+#include "internal.h"
+
+static const char *const status_names[] = {
+#define SG__X(sym, name, desc, code) name,
+    SG_STATUS_MAP(SG__X)
+#undef SG__X
+};
+static const char *const status_descs[] = {
+#define SG__X(sym, name, desc, code) desc,
+    SG_STATUS_MAP(SG__X)
+#undef SG__X
+};
+static const int status_codes[] = {
+#define SG__X(sym, name, desc, code) code,
+    SG_STATUS_MAP(SG__X)
+#undef SG__X
+};
+
+const char *sg_status_name(sg_status s) {
+    return (s >= 0 && s < SG_STATUS_COUNT) ? status_names[s] : "unknown";
+}
+const char *sg_strerror(sg_status s) {
+    return (s >= 0 && s < SG_STATUS_COUNT) ? status_descs[s] : "unknown status";
+}
+int sg_status_exit_code(sg_status s) {
+    return (s >= 0 && s < SG_STATUS_COUNT) ? status_codes[s] : 5;
+}
+
+const char *sg_version(void) { return SG_VERSION_STRING; }
+
+static void geos_message(const char *msg, void *userdata) {
+    sg_ctx *ctx = userdata;
+    snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg ? msg : "");
+}
+
+static void proj_message(void *userdata, int level, const char *msg) {
+    sg_ctx *ctx = userdata;
+    if (level <= PJ_LOG_ERROR)
+        snprintf(ctx->proj_msg, sizeof ctx->proj_msg, "%s", msg ? msg : "");
+}
+
+sg_ctx *sg_ctx_create(void) {
+    sg_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return NULL;
+    ctx->geos = GEOS_init_r();
+    ctx->proj = proj_context_create();
+    if (!ctx->geos || !ctx->proj) {
+        sg_ctx_destroy(ctx);
+        return NULL;
+    }
+    GEOSContext_setErrorMessageHandler_r(ctx->geos, geos_message, ctx);
+    GEOSContext_setNoticeMessageHandler_r(ctx->geos, NULL, NULL);
+    proj_log_func(ctx->proj, ctx, proj_message);
+    proj_log_level(ctx->proj, PJ_LOG_ERROR);
+    return ctx;
+}
+
+static void free_diags(sg_ctx *ctx) {
+    for (size_t i = 0; i < ctx->ndiags; i++) {
+        sg_diag *d = &ctx->diags[i];
+        free((char *)d->code);
+        free((char *)d->file);
+        free((char *)d->layer);
+        free((char *)d->id);
+        free((char *)d->field);
+        free((char *)d->message);
+    }
+    free(ctx->diags);
+    ctx->diags = NULL;
+    ctx->ndiags = ctx->capdiags = 0;
+    ctx->nerrors = ctx->nwarnings = 0;
+}
+
+void sg_ctx_destroy(sg_ctx *ctx) {
+    if (!ctx) return;
+    free_diags(ctx);
+    free(ctx->last_error);
+    if (ctx->geos) GEOS_finish_r(ctx->geos);
+    if (ctx->proj) proj_context_destroy(ctx->proj);
+    free(ctx);
+}
+
+void sg_ctx_clear(sg_ctx *ctx) {
+    free_diags(ctx);
+    free(ctx->last_error);
+    ctx->last_error = NULL;
+    ctx->last_status = SG_OK;
+}
+
+const char *sg_ctx_last_error(const sg_ctx *ctx) {
+    return (ctx && ctx->last_error) ? ctx->last_error : "";
+}
+sg_status sg_ctx_last_status(const sg_ctx *ctx) { return ctx ? ctx->last_status : SG_OK; }
+size_t sg_ctx_diag_count(const sg_ctx *ctx) { return ctx->ndiags; }
+const sg_diag *sg_ctx_diag(const sg_ctx *ctx, size_t i) {
+    return i < ctx->ndiags ? &ctx->diags[i] : NULL;
+}
+size_t sg_ctx_count(const sg_ctx *ctx, sg_severity sev) {
+    return sev == SG_SEV_ERROR ? ctx->nerrors : ctx->nwarnings;
+}
+size_t sg__nerrors(const sg_ctx *ctx) { return ctx->nerrors; }
+
+/* "file: layer: fid N (id X): field: reason" with absent parts left out. */
+static char *format_where(sg_where w, const char *fmt, va_list ap) {
+    char reason[2048];
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    char head[2048];
+    size_t k = 0;
+    head[0] = '\0';
+#define SG__APPEND(...)                                                          \
+    do {                                                                         \
+        int r_ = snprintf(head + k, sizeof head - k, __VA_ARGS__);               \
+        if (r_ > 0) k = (size_t)r_ < sizeof head - k ? k + (size_t)r_ : sizeof head - 1; \
+    } while (0)
+    if (w.file && *w.file) SG__APPEND("%s: ", w.file);
+    if (w.layer && *w.layer) SG__APPEND("layer '%s': ", w.layer);
+    if (w.fid >= 0 && w.id && *w.id) SG__APPEND("fid %lld (id '%s'): ", w.fid, w.id);
+    else if (w.fid >= 0) SG__APPEND("fid %lld: ", w.fid);
+    else if (w.id && *w.id) SG__APPEND("id '%s': ", w.id);
+    if (w.field && *w.field) SG__APPEND("field '%s': ", w.field);
+#undef SG__APPEND
+    return sg__asprintf("%s%s", head, reason);
+}
+
+static void add_diag(sg_ctx *ctx, sg_severity sev, const char *code, sg_where w, char *msg) {
+    if (!msg) return;
+    if (ctx->ndiags == ctx->capdiags) {
+        size_t cap = ctx->capdiags ? ctx->capdiags * 2 : 16;
+        sg_diag *nd = sg__reallocarray(ctx->diags, cap, sizeof *nd);
+        if (!nd) {
+            free(msg);
+            return;
+        }
+        ctx->diags = nd;
+        ctx->capdiags = cap;
+    }
+    sg_diag *d = &ctx->diags[ctx->ndiags++];
+    d->severity = sev;
+    d->code = sg__strdup(code ? code : "");
+    d->file = sg__strdup(w.file ? w.file : "");
+    d->layer = sg__strdup(w.layer ? w.layer : "");
+    d->fid = w.fid;
+    d->id = sg__strdup(w.id ? w.id : "");
+    d->field = sg__strdup(w.field ? w.field : "");
+    d->message = msg;
+    if (sev == SG_SEV_ERROR) ctx->nerrors++;
+    else ctx->nwarnings++;
+}
+
+sg_status sg__error(sg_ctx *ctx, sg_status st, const char *code, sg_where w,
+                    const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = format_where(w, fmt, ap);
+    va_end(ap);
+    free(ctx->last_error);
+    ctx->last_error = msg ? sg__strdup(msg) : NULL;
+    ctx->last_status = st;
+    add_diag(ctx, SG_SEV_ERROR, code, w, msg);
+    return st;
+}
+
+void sg__report(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = format_where(w, fmt, ap);
+    va_end(ap);
+    add_diag(ctx, SG_SEV_ERROR, code, w, msg);
+}
+
+void sg__warn(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = format_where(w, fmt, ap);
+    va_end(ap);
+    add_diag(ctx, SG_SEV_WARNING, code, w, msg);
+}
+
+sg_status sg__fail_if_errors(sg_ctx *ctx, size_t before, sg_status st, const char *stage) {
+    size_t n = ctx->nerrors - before;
+    if (n == 0) return SG_OK;
+    /* The first error of the stage leads; the count says how many follow. */
+    const char *first = "";
+    for (size_t i = 0; i < ctx->ndiags; i++)
+        if (ctx->diags[i].severity == SG_SEV_ERROR) {
+            if (before == 0) {
+                first = ctx->diags[i].message;
+                break;
+            }
+            before--;
+        }
+    free(ctx->last_error);
+    if (n == 1) ctx->last_error = sg__strdup(first);
+    else
+        ctx->last_error = sg__asprintf("%s (and %zu more %s error%s)", first, n - 1, stage,
+                                       n - 1 == 1 ? "" : "s");
+    ctx->last_status = st;
+    return st;
+}
+
+sg_status sg__nomem(sg_ctx *ctx) {
+    return sg__error(ctx, SG_ERR_NOMEM, "E_NOMEM", SG_WHERE_NONE, "out of memory");
+}
+
+static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum num, const char *msg) {
+    (void)num;
+    sg_ctx *ctx = CPLGetErrorHandlerUserData();
+    if (ctx && cls >= CE_Failure)
+        snprintf(ctx->gdal_msg, sizeof ctx->gdal_msg, "%s", msg ? msg : "");
+}
+
+void sg__gdal_push(sg_ctx *ctx) {
+    ctx->gdal_msg[0] = '\0';
+    CPLPushErrorHandlerEx(gdal_handler, ctx);
+}
+void sg__gdal_pop(void) { CPLPopErrorHandler(); }

@@ -1,0 +1,291 @@
+/* seggap private declarations: shared by geo/ only, never installed. */
+#ifndef SEGGAP_INTERNAL_H
+#define SEGGAP_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <geos_c.h>
+#include <proj.h>
+
+#include "seggap.h"
+
+#define SG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- context (context.c) ---- */
+struct sg_ctx {
+    GEOSContextHandle_t geos;
+    PJ_CONTEXT *proj;
+    sg_status last_status;
+    char *last_error;
+    sg_diag *diags;
+    size_t ndiags, capdiags;
+    size_t nerrors, nwarnings;
+    char geos_msg[512];   /* last message from GEOS */
+    char proj_msg[512];   /* last message from PROJ */
+    char gdal_msg[1024];  /* last error message from GDAL */
+};
+
+/* Where a diagnostic applies. Any member may be NULL / -1. */
+typedef struct sg_where {
+    const char *file;
+    const char *layer;
+    long long fid;
+    const char *id;
+    const char *field;
+} sg_where;
+
+#define SG_WHERE_NONE ((sg_where){NULL, NULL, -1, NULL, NULL})
+
+/* Records an error (sets last error and appends a diagnostic). Returns st. */
+sg_status sg__error(sg_ctx *ctx, sg_status st, const char *code, sg_where w,
+                    const char *fmt, ...) SG_PRINTF(5, 6);
+/* Records a diagnostic of an error that does not stop the stage yet: the
+ * stage reports all of them, then fails with sg__fail_if_errors(). */
+void sg__report(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...)
+    SG_PRINTF(4, 5);
+/* Records a warning. */
+void sg__warn(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...)
+    SG_PRINTF(4, 5);
+/* Number of errors recorded so far. */
+size_t sg__nerrors(const sg_ctx *ctx);
+/* Sets the last error to a summary when errors were reported since `before`. */
+sg_status sg__fail_if_errors(sg_ctx *ctx, size_t before, sg_status st, const char *stage);
+sg_status sg__nomem(sg_ctx *ctx);
+
+/* GDAL calls run between these two so that GDAL's messages reach ctx. */
+void sg__gdal_push(sg_ctx *ctx);
+void sg__gdal_pop(void);
+
+/* ---- small utilities (util.c) ---- */
+char *sg__strdup(const char *s);
+char *sg__strndup(const char *s, size_t n);
+char *sg__asprintf(const char *fmt, ...) SG_PRINTF(1, 2);
+/* Copy of s without leading/trailing ASCII white space. */
+char *sg__trim_dup(const char *s);
+void *sg__reallocarray(void *p, size_t n, size_t size);
+
+/* Neumaier compensated sum. */
+typedef struct sg_ksum { double s, c; } sg_ksum;
+static inline void sg__ksum_add(sg_ksum *k, double v) {
+    double t = k->s + v;
+    if ((k->s >= 0 ? k->s : -k->s) >= (v >= 0 ? v : -v)) k->c += (k->s - t) + v;
+    else k->c += (v - t) + k->s;
+    k->s = t;
+}
+static inline double sg__ksum_get(const sg_ksum *k) { return k->s + k->c; }
+
+/* ---- strict number parsing (parse_number.c) ---- */
+typedef enum sg_numparse {
+    SG_NUM_OK = 0,
+    SG_NUM_MISSING,   /* empty, NA, N/A, NULL, "." or "-": a missing value */
+    SG_NUM_INVALID,   /* not a number: "1 234", "12,5", "abc" */
+    SG_NUM_NONFINITE  /* NaN or Inf */
+} sg_numparse;
+/* Parses text as a number: optional surrounding white space, C locale,
+ * decimal point only, no thousands separators. *why gets a hint on failure. */
+sg_numparse sg__parse_number(const char *text, double *out, const char **why);
+
+/* ---- string -> index hash map (strmap.c) ---- */
+typedef struct sg_strmap sg_strmap;
+sg_strmap *sg__strmap_create(size_t expected);
+void sg__strmap_destroy(sg_strmap *m);
+/* Inserts key -> value. Returns 1 if inserted, 0 if the key was present (then
+ * *existing gets the stored value), -1 when out of memory. Key is copied. */
+int sg__strmap_put(sg_strmap *m, const char *key, size_t value, size_t *existing);
+/* Returns 1 and sets *value when found. */
+int sg__strmap_get(const sg_strmap *m, const char *key, size_t *value);
+
+/* ---- SHA-256 of a file (sha256.c) ---- */
+/* Writes 64 hex digits + NUL into hex. Returns 0 on success, -1 on error. */
+int sg__sha256_file(const char *path, char hex[65]);
+
+
+/* ---- options (options.c) ---- */
+typedef struct sg_table_spec {
+    char *path;
+    char *key;   /* key field in the table; default: the --id field name */
+    char *layer; /* layer in the table source; default: the only/first layer */
+} sg_table_spec;
+
+struct sg_options {
+    char *districts, *layer;
+    char *id_field, *total_field, *group_field, *share_field;
+    double share_scale; /* 0 unset, 1 fraction, 100 percent */
+    sg_table_spec *tables;
+    size_t ntables;
+    char *input_crs, *work_crs;
+    char *out_dir;
+    int strict, quiet, json;
+};
+
+/* ---- attribute cells (cell.c) ---- */
+typedef enum sg_cell_kind { SG_CELL_NULL = 0, SG_CELL_NUM, SG_CELL_TEXT } sg_cell_kind;
+typedef struct sg_cell {
+    sg_cell_kind kind;
+    double num;
+    char *text; /* owned, SG_CELL_TEXT only */
+} sg_cell;
+
+/* Reads field idx of an OGR feature: numbers stay numbers, text stays text,
+ * unset/null fields are SG_CELL_NULL. Returns -1 when out of memory. */
+int sg__cell_from_feature(void *ogr_feature, int idx, sg_cell *c);
+void sg__cell_clear(sg_cell *c);
+/* Converts a cell to a number. Missing values give SG_NUM_MISSING. */
+sg_numparse sg__cell_number(const sg_cell *c, double *out, const char **why);
+/* Text of a cell (for ids and keys), trimmed; NULL for a null cell. Caller frees. */
+char *sg__cell_text(const sg_cell *c);
+
+/* ---- census tables (read_table.c) ---- */
+typedef struct sg_table {
+    const sg_table_spec *spec;
+    char *key;           /* key field actually used */
+    char *layer_name;
+    char **fields;       /* every field name of the table */
+    int nfields;
+    int key_idx;
+    int *cols;           /* requested field indices, ncols of them */
+    int ncols;
+    size_t nrows;
+    char **keys;         /* trimmed key per row */
+    long long *fids;
+    sg_cell *cells;      /* nrows x ncols */
+    unsigned char *matched;
+    sg_strmap *index;    /* key -> row */
+    void *ds, *lyr;      /* GDALDatasetH, OGRLayerH while open */
+    char sha256[65];
+    char driver[32];
+} sg_table;
+
+/* Opens a table and reads its field names. */
+sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *default_key,
+                         sg_table *t);
+/* Index of a field by name (exact, then case-insensitive), or -1. */
+int sg__table_field(const sg_table *t, const char *name);
+/* Asks for a column to be kept when the rows are loaded; returns its slot. */
+int sg__table_want(sg_table *t, int field_idx);
+/* Reads every row: key and the requested columns. Duplicate or empty keys
+ * are reported as errors. */
+sg_status sg__table_load(sg_ctx *ctx, sg_table *t);
+void sg__table_free(sg_table *t);
+/* Joined field list "a, b, c" (caller frees). */
+char *sg__join_names(char *const *names, int n);
+
+/* ---- districts (read_districts.c, validate.c) ---- */
+typedef enum sg_dstatus {
+    SG_DS_OK = 0,
+    SG_DS_NO_DATA,
+    SG_DS_ZERO_TOTAL,
+    SG_DS_REPAIRED
+} sg_dstatus;
+const char *sg__dstatus_name(sg_dstatus s);
+
+typedef struct sg_city {
+    size_t n, cap;
+    char **id;
+    long long *fid;
+    double *total, *group;   /* NaN when missing */
+    unsigned char *status;   /* sg_dstatus */
+    char **note;             /* why excluded or repaired, or NULL */
+    GEOSGeometry **geom_src; /* valid geometry in the input CRS */
+    GEOSGeometry **geom;     /* the same in the working CRS */
+} sg_city;
+
+void sg__city_free(sg_ctx *ctx, sg_city *c);
+
+/* What the reader learned about its inputs, for the summary. */
+typedef struct sg_input_info {
+    char *path, *layer, *driver;
+    long long features;      /* features read */
+    char **files;            /* files of the source (GDALGetFileList) */
+    char (*sha256)[65];
+    int nfiles;
+} sg_input_info;
+void sg__input_info_free(sg_input_info *in);
+
+typedef struct sg_join_info {
+    size_t rows, matched_rows;
+    size_t unmatched_rows;       /* rows without a district */
+    char **unmatched_ids;        /* first few */
+    size_t n_unmatched_ids;
+    size_t districts_without_row;
+    char **missing_ids;          /* first few */
+    size_t n_missing_ids;
+} sg_join_info;
+
+/* ---- CRS (crs.c) ---- */
+typedef struct sg_crs_info {
+    PJ *src;               /* input CRS */
+    PJ *work;              /* working CRS */
+    char *src_name, *src_id;   /* e.g. "WGS 84", "EPSG:4326" */
+    char *work_name, *work_id;
+    char *work_how;        /* how the working CRS was chosen */
+    char *src_wkt;         /* WKT of the input CRS, for the output layer */
+    int reprojected;       /* 0 when work == src */
+} sg_crs_info;
+void sg__crs_info_free(sg_crs_info *c);
+/* Input CRS from the layer's SRS (an OGRSpatialReferenceH, may be NULL) or
+ * from --input-crs. */
+sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_where w,
+                        sg_crs_info *info);
+/* Chooses the working CRS (user's, the source's when projected in metres, or
+ * the UTM zone / a local equal-area projection of the extent's centre) and
+ * transforms every geometry of the city into it. */
+sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_crs_info *info);
+
+/* ---- geometry validation (validate.c) ---- */
+/* Takes an OGR geometry (OGRGeometryH), checks it and returns a valid GEOS
+ * (Multi)Polygon in *out. *repaired is set when MakeValid changed it (only
+ * without strict). Errors are reported with w; returns SG_OK or an error. */
+sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
+                            GEOSGeometry **out, int *repaired, char **note);
+
+/* ---- reading the districts with their joined tables (read_districts.c) ---- */
+typedef enum sg_role { SG_ROLE_TOTAL = 0, SG_ROLE_GROUP, SG_ROLE_SHARE, SG_ROLE_COUNT } sg_role;
+typedef struct sg_field_src {
+    const char *option; /* "--total", ... */
+    char *name;         /* field name as found in its source */
+    int table;          /* -1: the district layer; else index into tables */
+    int idx;            /* field index in the layer, or column slot in the table */
+} sg_field_src;
+
+typedef struct sg_reader {
+    sg_input_info districts;
+    sg_table *tables;
+    size_t ntables;
+    sg_join_info *joins; /* one per table */
+    sg_field_src fields[SG_ROLE_COUNT];
+    char *id_field;
+    sg_crs_info crs;
+} sg_reader;
+
+/* Reads and validates the districts and joins the tables. On error the
+ * diagnostics name every bad feature; the city holds what was read. */
+sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city *city);
+void sg__reader_free(sg_reader *rd);
+
+/* ---- the run: everything the writers need (analyze.c) ---- */
+struct sg_run {
+    sg_reader rd;
+    sg_city city;
+    sg_basic_indices idx;
+    size_t used, excluded;
+    double *share, *lq, *d_contrib; /* per district, NaN when excluded */
+    char *out_dir, *districts_path, *summary_path;
+    char *summary_json, *summary_text;
+    const sg_options *opts;
+};
+
+/* ---- atomic output (output.c) ---- */
+/* Creates dir (and parents) if missing. */
+sg_status sg__ensure_dir(sg_ctx *ctx, const char *dir);
+/* Temporary name beside final: "DIR/.NAME.tmp-PID". Caller frees. */
+char *sg__tmp_path(const char *final_path);
+/* Renames tmp onto final (atomic on one file system); removes tmp on failure. */
+sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path);
+
+/* ---- writers ---- */
+sg_status sg__write_districts(sg_ctx *ctx, const struct sg_run *run, const char *path);
+sg_status sg__write_summary(sg_ctx *ctx, struct sg_run *run, const char *path);
+#endif

@@ -1,0 +1,527 @@
+/* Reading the districts: the polygon layer, the census tables joined to it,
+ * ids, counts and geometry, each checked. Every district read ends up in the
+ * city (and so in the output layer) or in an error diagnostic. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gdal.h>
+#include <cpl_string.h>
+#include <ogr_api.h>
+
+#include "internal.h"
+
+#define SG_FIRST_IDS 10 /* ids quoted in a join report */
+
+static const char *const dstatus_names[] = {"ok", "no_data", "zero_total", "repaired_geometry"};
+const char *sg__dstatus_name(sg_dstatus s) {
+    return (s >= SG_DS_OK && s <= SG_DS_REPAIRED) ? dstatus_names[s] : "unknown";
+}
+
+void sg__city_free(sg_ctx *ctx, sg_city *c) {
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->id[i]);
+        free(c->note[i]);
+        if (c->geom_src[i]) GEOSGeom_destroy_r(ctx->geos, c->geom_src[i]);
+        if (c->geom && c->geom[i]) GEOSGeom_destroy_r(ctx->geos, c->geom[i]);
+    }
+    free(c->id);
+    free(c->fid);
+    free(c->total);
+    free(c->group);
+    free(c->status);
+    free(c->note);
+    free(c->geom_src);
+    free(c->geom);
+    memset(c, 0, sizeof *c);
+}
+
+static int city_grow(sg_city *c) {
+    if (c->n < c->cap) return 0;
+    size_t cap = c->cap ? c->cap * 2 : 256;
+#define SG__GROW(member)                                                  \
+    do {                                                                  \
+        void *p_ = sg__reallocarray(c->member, cap, sizeof *c->member);   \
+        if (!p_) return -1;                                               \
+        c->member = p_;                                                   \
+    } while (0)
+    SG__GROW(id);
+    SG__GROW(fid);
+    SG__GROW(total);
+    SG__GROW(group);
+    SG__GROW(status);
+    SG__GROW(note);
+    SG__GROW(geom_src);
+    SG__GROW(geom);
+#undef SG__GROW
+    c->cap = cap;
+    return 0;
+}
+
+void sg__input_info_free(sg_input_info *in) {
+    free(in->path);
+    free(in->layer);
+    free(in->driver);
+    for (int i = 0; i < in->nfiles; i++) free(in->files[i]);
+    free(in->files);
+    free(in->sha256);
+    memset(in, 0, sizeof *in);
+}
+
+static void join_info_free(sg_join_info *j) {
+    for (size_t i = 0; i < j->n_unmatched_ids; i++) free(j->unmatched_ids[i]);
+    for (size_t i = 0; i < j->n_missing_ids; i++) free(j->missing_ids[i]);
+    free(j->unmatched_ids);
+    free(j->missing_ids);
+}
+
+void sg__reader_free(sg_reader *rd) {
+    sg__input_info_free(&rd->districts);
+    for (size_t t = 0; t < rd->ntables; t++) {
+        sg__table_free(&rd->tables[t]);
+        if (rd->joins) join_info_free(&rd->joins[t]);
+    }
+    free(rd->tables);
+    free(rd->joins);
+    for (int r = 0; r < SG_ROLE_COUNT; r++) free(rd->fields[r].name);
+    free(rd->id_field);
+    sg__crs_info_free(&rd->crs);
+    memset(rd, 0, sizeof *rd);
+}
+
+/* Files behind a data source and their SHA-256 (regular files only). */
+static sg_status hash_files(sg_ctx *ctx, GDALDatasetH ds, sg_input_info *in) {
+    char **list = GDALGetFileList(ds);
+    int n = list ? CSLCount(list) : 0;
+    in->files = calloc((size_t)n + 1, sizeof *in->files);
+    in->sha256 = calloc((size_t)n + 1, sizeof *in->sha256);
+    if (!in->files || !in->sha256) {
+        CSLDestroy(list);
+        return sg__nomem(ctx);
+    }
+    for (int i = 0; i < n; i++) {
+        struct stat sb;
+        if (stat(list[i], &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        if (sg__sha256_file(list[i], in->sha256[in->nfiles]) != 0) continue;
+        in->files[in->nfiles++] = sg__strdup(list[i]);
+    }
+    CSLDestroy(list);
+    return SG_OK;
+}
+
+static char *layer_fields(OGRFeatureDefnH defn) {
+    int n = OGR_FD_GetFieldCount(defn);
+    char **names = calloc((size_t)n + 1, sizeof *names);
+    if (!names) return NULL;
+    for (int i = 0; i < n; i++) names[i] = (char *)OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+    char *s = sg__join_names(names, n);
+    free(names);
+    return s;
+}
+
+static char *layer_names(GDALDatasetH ds) {
+    int n = GDALDatasetGetLayerCount(ds);
+    char **names = calloc((size_t)n + 1, sizeof *names);
+    if (!names) return NULL;
+    for (int i = 0; i < n; i++) names[i] = (char *)OGR_L_GetName(GDALDatasetGetLayer(ds, i));
+    char *s = sg__join_names(names, n);
+    free(names);
+    return s;
+}
+
+/* Finds the source of each value field: the district layer first, then the
+ * tables in the order given. */
+static sg_status resolve_field(sg_ctx *ctx, sg_reader *rd, OGRFeatureDefnH defn, sg_role role,
+                               const char *option, const char *name) {
+    sg_field_src *fs = &rd->fields[role];
+    fs->option = option;
+    fs->table = -2;
+    int idx = OGR_FD_GetFieldIndex(defn, name);
+    if (idx >= 0) {
+        fs->table = -1;
+        fs->idx = idx;
+        fs->name = sg__strdup(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, idx)));
+    }
+    for (size_t t = 0; t < rd->ntables; t++) {
+        int ti = sg__table_field(&rd->tables[t], name);
+        if (ti < 0 || ti == rd->tables[t].key_idx) continue;
+        if (fs->table != -2) {
+            sg__warn(ctx, "W_FIELD_AMBIGUOUS", (sg_where){rd->tables[t].spec->path, NULL, -1, NULL, name},
+                     "%s field also exists here; the one in %s is used", option,
+                     fs->table == -1 ? rd->districts.path : rd->tables[fs->table].spec->path);
+            continue;
+        }
+        fs->table = (int)t;
+        fs->idx = sg__table_want(&rd->tables[t], ti);
+        fs->name = sg__strdup(rd->tables[t].fields[ti]);
+        if (fs->idx < 0) return sg__nomem(ctx);
+    }
+    if (fs->table != -2) return fs->name ? SG_OK : sg__nomem(ctx);
+    /* Not found: list what exists, source by source. */
+    char *msg = NULL, *lf = layer_fields(defn);
+    msg = sg__asprintf("%s field not found in the districts (fields: %s)", option, lf ? lf : "?");
+    free(lf);
+    for (size_t t = 0; msg && t < rd->ntables; t++) {
+        char *tf = sg__join_names(rd->tables[t].fields, rd->tables[t].nfields);
+        char *m2 = sg__asprintf("%s, nor in %s (fields: %s)", msg, rd->tables[t].spec->path, tf ? tf : "?");
+        free(tf);
+        free(msg);
+        msg = m2;
+    }
+    sg_status st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD",
+                             (sg_where){rd->districts.path, rd->districts.layer, -1, NULL, name},
+                             "%s", msg ? msg : "field not found");
+    free(msg);
+    return st;
+}
+
+/* Value of one role for the current district. Returns the parse result; for
+ * SG_NUM_MISSING, *missing_why says why. */
+static sg_numparse role_value(const sg_reader *rd, sg_role role, OGRFeatureH f, const size_t *rows,
+                              const int *has_row, double *v, const char **why, sg_cell *tmp) {
+    const sg_field_src *fs = &rd->fields[role];
+    if (fs->table == -1) {
+        if (sg__cell_from_feature(f, fs->idx, tmp) != 0) {
+            *why = "out of memory";
+            return SG_NUM_INVALID;
+        }
+        sg_numparse r = sg__cell_number(tmp, v, why);
+        return r;
+    }
+    const sg_table *t = &rd->tables[fs->table];
+    if (!has_row[fs->table]) {
+        *why = "no row for this district in the table";
+        return SG_NUM_MISSING;
+    }
+    const sg_cell *c = &t->cells[rows[fs->table] * (size_t)t->ncols + (size_t)fs->idx];
+    return sg__cell_number(c, v, why);
+}
+
+static const char *role_file(const sg_reader *rd, sg_role role) {
+    const sg_field_src *fs = &rd->fields[role];
+    return fs->table == -1 ? rd->districts.path : rd->tables[fs->table].spec->path;
+}
+
+static void add_first(char ***list, size_t *n, const char *id) {
+    if (*n >= SG_FIRST_IDS) return;
+    char **nl = sg__reallocarray(*list, *n + 1, sizeof *nl);
+    if (!nl) return;
+    *list = nl;
+    nl[*n] = sg__strdup(id);
+    if (nl[*n]) (*n)++;
+}
+
+static char *first_ids(char **ids, size_t n, size_t total) {
+    char *s = sg__join_names(ids, (int)n);
+    if (s && total > n) {
+        char *s2 = sg__asprintf("%s, ...", s);
+        free(s);
+        s = s2;
+    }
+    return s;
+}
+
+static const char *skip_zeros(const char *s) {
+    while (*s == '0' && s[1]) s++;
+    return s;
+}
+
+/* After the join: report rows without a district, districts without a row,
+ * and the likely cause when keys match once leading zeros are ignored. */
+static void report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned char **hasrow) {
+    for (size_t t = 0; t < rd->ntables; t++) {
+        sg_table *tb = &rd->tables[t];
+        sg_join_info *j = &rd->joins[t];
+        j->rows = tb->nrows;
+        sg_strmap *loose = sg__strmap_create(city->n);
+        for (size_t i = 0; loose && i < city->n; i++)
+            if (city->id[i]) sg__strmap_put(loose, skip_zeros(city->id[i]), i, NULL);
+        size_t loose_hits = 0;
+        for (size_t r = 0; r < tb->nrows; r++) {
+            if (tb->matched[r]) {
+                j->matched_rows++;
+                continue;
+            }
+            j->unmatched_rows++;
+            add_first(&j->unmatched_ids, &j->n_unmatched_ids, tb->keys[r] ? tb->keys[r] : "");
+            if (loose && tb->keys[r] && sg__strmap_get(loose, skip_zeros(tb->keys[r]), NULL)) loose_hits++;
+        }
+        sg__strmap_destroy(loose);
+        for (size_t i = 0; i < city->n; i++) {
+            if (hasrow[t][i]) continue;
+            j->districts_without_row++;
+            add_first(&j->missing_ids, &j->n_missing_ids, city->id[i] ? city->id[i] : "");
+        }
+        sg_where w = {tb->spec->path, tb->layer_name, -1, NULL, tb->key};
+        if (j->unmatched_rows) {
+            char *ids = first_ids(j->unmatched_ids, j->n_unmatched_ids, j->unmatched_rows);
+            sg__warn(ctx, "W_ROW_WITHOUT_DISTRICT", w,
+                     "%zu of %zu rows match no district and are not used: %s", j->unmatched_rows,
+                     tb->nrows, ids ? ids : "");
+            free(ids);
+        }
+        if (j->districts_without_row) {
+            char *ids = first_ids(j->missing_ids, j->n_missing_ids, j->districts_without_row);
+            sg__warn(ctx, "W_DISTRICT_WITHOUT_ROW", w,
+                     "%zu of %zu districts have no row in this table (kept with status no_data): %s",
+                     j->districts_without_row, city->n, ids ? ids : "");
+            free(ids);
+        }
+        if (loose_hits)
+            sg__warn(ctx, "W_KEY_LEADING_ZEROS", w,
+                     "%zu unmatched keys would match a district id if leading zeros were ignored: "
+                     "was a key column read as a number somewhere (e.g. a Shapefile or a spreadsheet)?",
+                     loose_hits);
+    }
+}
+
+sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city *city) {
+    memset(city, 0, sizeof *city);
+    sg_input_info *din = &rd->districts;
+    din->path = sg__strdup(o->districts);
+    rd->id_field = sg__strdup(o->id_field);
+    if (!din->path || !rd->id_field) return sg__nomem(ctx);
+    sg_where w = {o->districts, o->layer, -1, NULL, NULL};
+
+    sg__gdal_push(ctx);
+    GDALDatasetH ds = GDALOpenEx(o->districts, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    sg__gdal_pop();
+    if (!ds) {
+        struct stat sb;
+        if (strncmp(o->districts, "PG:", 3) != 0 && stat(o->districts, &sb) != 0)
+            return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "no such file");
+        return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "cannot open as a vector data source: %s",
+                         ctx->gdal_msg[0] ? ctx->gdal_msg : "unsupported or damaged file");
+    }
+    sg_status st = SG_OK;
+    OGRLayerH lyr = NULL;
+    int nl = GDALDatasetGetLayerCount(ds);
+    if (o->layer) {
+        lyr = GDALDatasetGetLayerByName(ds, o->layer);
+        if (!lyr) {
+            char *names = layer_names(ds);
+            st = sg__error(ctx, SG_ERR_INPUT, "E_NO_LAYER", w, "no such layer (layers: %s)", names ? names : "");
+            free(names);
+        }
+    } else if (nl == 1) {
+        lyr = GDALDatasetGetLayer(ds, 0);
+    } else if (nl == 0) {
+        st = sg__error(ctx, SG_ERR_INPUT, "E_NO_LAYER", w, "has no layer");
+    } else {
+        char *names = layer_names(ds);
+        st = sg__error(ctx, SG_ERR_USAGE, "E_CHOOSE_LAYER", w, "has %d layers (%s): choose one with --layer",
+                       nl, names ? names : "");
+        free(names);
+    }
+    if (st != SG_OK) {
+        GDALClose(ds);
+        return st;
+    }
+    din->layer = sg__strdup(OGR_L_GetName(lyr));
+    din->driver = sg__strdup(GDALGetDriverShortName(GDALGetDatasetDriver(ds)));
+    w.layer = din->layer;
+    if (!din->layer || !din->driver || (st = hash_files(ctx, ds, din)) != SG_OK) goto done;
+
+    st = sg__crs_input(ctx, OGR_L_GetSpatialRef(lyr), o->input_crs, w, &rd->crs);
+    if (st != SG_OK) goto done;
+
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
+    int id_idx = OGR_FD_GetFieldIndex(defn, o->id_field);
+    if (id_idx < 0) {
+        char *lf = layer_fields(defn);
+        w.field = o->id_field;
+        st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD", w, "--id field not found (fields: %s)", lf ? lf : "");
+        free(lf);
+        goto done;
+    }
+
+    /* Tables: open, resolve the value fields, then load the rows needed. */
+    rd->ntables = o->ntables;
+    rd->tables = calloc(o->ntables + 1, sizeof *rd->tables);
+    rd->joins = calloc(o->ntables + 1, sizeof *rd->joins);
+    if (!rd->tables || !rd->joins) {
+        st = sg__nomem(ctx);
+        goto done;
+    }
+    for (size_t t = 0; t < o->ntables; t++)
+        if ((st = sg__table_open(ctx, &o->tables[t], o->id_field, &rd->tables[t])) != SG_OK) goto done;
+    if ((st = resolve_field(ctx, rd, defn, SG_ROLE_TOTAL, "--total", o->total_field)) != SG_OK) goto done;
+    if (o->group_field) st = resolve_field(ctx, rd, defn, SG_ROLE_GROUP, "--group", o->group_field);
+    else st = resolve_field(ctx, rd, defn, SG_ROLE_SHARE, "--group-share", o->share_field);
+    if (st != SG_OK) goto done;
+    size_t before = sg__nerrors(ctx);
+    for (size_t t = 0; t < o->ntables; t++) {
+        sg_status ts = sg__table_load(ctx, &rd->tables[t]);
+        if (ts != SG_OK && ts != SG_ERR_DATA) {
+            st = ts;
+            goto done;
+        }
+        char hex[65];
+        if (sg__sha256_file(o->tables[t].path, hex) == 0) memcpy(rd->tables[t].sha256, hex, 65);
+    }
+
+    GIntBig fc = OGR_L_GetFeatureCount(lyr, 1);
+    size_t *rows = calloc(o->ntables + 1, sizeof *rows);
+    int *has = calloc(o->ntables + 1, sizeof *has);
+    unsigned char **hasrow = calloc(o->ntables + 1, sizeof *hasrow);
+    sg_strmap *seen = sg__strmap_create(fc > 0 ? (size_t)fc : 256);
+    if (!rows || !has || !hasrow || !seen) st = sg__nomem(ctx);
+    size_t hcap = 0;
+    sg_role grole = o->group_field ? SG_ROLE_GROUP : SG_ROLE_SHARE;
+
+    OGR_L_ResetReading(lyr);
+    sg__gdal_push(ctx);
+    OGRFeatureH f;
+    while (st == SG_OK && (f = OGR_L_GetNextFeature(lyr)) != NULL) {
+        if (city_grow(city) != 0) {
+            OGR_F_Destroy(f);
+            st = sg__nomem(ctx);
+            break;
+        }
+        if (city->cap > hcap) {
+            for (size_t t = 0; t < o->ntables; t++) {
+                unsigned char *p = realloc(hasrow[t], city->cap);
+                if (!p) st = SG_ERR_NOMEM;
+                else hasrow[t] = p;
+            }
+            hcap = city->cap;
+            if (st != SG_OK) {
+                OGR_F_Destroy(f);
+                st = sg__nomem(ctx);
+                break;
+            }
+        }
+        size_t i = city->n++;
+        din->features++;
+        city->fid[i] = OGR_F_GetFID(f);
+        city->total[i] = city->group[i] = NAN;
+        city->status[i] = SG_DS_OK;
+        city->note[i] = NULL;
+        city->geom_src[i] = city->geom[i] = NULL;
+        sg_cell idc;
+        sg__cell_from_feature(f, id_idx, &idc);
+        city->id[i] = sg__cell_text(&idc);
+        sg__cell_clear(&idc);
+        sg_where fw = {o->districts, din->layer, city->fid[i], city->id[i], NULL};
+        if (!city->id[i] || !*city->id[i]) {
+            fw.field = o->id_field;
+            sg__report(ctx, "E_NO_ID", fw, "empty id: every district needs one");
+        } else {
+            size_t prev;
+            int rc = sg__strmap_put(seen, city->id[i], i, &prev);
+            if (rc == 0) {
+                fw.field = o->id_field;
+                sg__report(ctx, "E_DUPLICATE_ID", fw, "duplicate id: also on fid %lld", city->fid[prev]);
+            }
+        }
+        fw.field = NULL;
+        int repaired = 0;
+        char *note = NULL;
+        sg__geom_from_ogr(ctx, OGR_F_GetGeometryRef(f), o->strict, fw, &city->geom_src[i], &repaired, &note);
+        if (repaired) {
+            city->status[i] = SG_DS_REPAIRED;
+            city->note[i] = note;
+            sg__warn(ctx, "W_GEOMETRY_REPAIRED", fw, "invalid geometry repaired with GEOS MakeValid: %s",
+                     note ? note : "");
+        }
+        /* Join: the row of each table for this id. */
+        for (size_t t = 0; t < o->ntables; t++) {
+            has[t] = city->id[i] && sg__strmap_get(rd->tables[t].index, city->id[i], &rows[t]);
+            hasrow[t][i] = (unsigned char)has[t];
+            if (has[t]) rd->tables[t].matched[rows[t]] = 1;
+        }
+        /* Values. */
+        double v[SG_ROLE_COUNT] = {NAN, NAN, NAN};
+        int missing = 0;
+        sg_role roles[2] = {SG_ROLE_TOTAL, grole};
+        for (int k = 0; k < 2; k++) {
+            sg_role r = roles[k];
+            const char *why = "";
+            sg_cell tmp = {SG_CELL_NULL, NAN, NULL};
+            sg_numparse pr = role_value(rd, r, f, rows, has, &v[r], &why, &tmp);
+            sg_where vw = fw;
+            vw.file = role_file(rd, r);
+            vw.field = rd->fields[r].name;
+            if (rd->fields[r].table >= 0) vw.layer = rd->tables[rd->fields[r].table].layer_name;
+            const char *shown = tmp.kind == SG_CELL_TEXT ? tmp.text : NULL;
+            if (!shown && rd->fields[r].table >= 0 && has[rd->fields[r].table]) {
+                const sg_table *tb = &rd->tables[rd->fields[r].table];
+                const sg_cell *c = &tb->cells[rows[rd->fields[r].table] * (size_t)tb->ncols + (size_t)rd->fields[r].idx];
+                if (c->kind == SG_CELL_TEXT) shown = c->text;
+            }
+            if (pr == SG_NUM_MISSING) {
+                missing = 1;
+                v[r] = NAN;
+                char *n2 = sg__asprintf("%s%s%s: %s", city->note[i] && city->status[i] == SG_DS_NO_DATA ? city->note[i] : "",
+                                        city->note[i] && city->status[i] == SG_DS_NO_DATA ? "; " : "",
+                                        rd->fields[r].name, why);
+                if (city->status[i] == SG_DS_NO_DATA || !city->note[i]) {
+                    free(city->note[i]);
+                    city->note[i] = n2;
+                } else {
+                    free(n2);
+                }
+                if (o->strict)
+                    sg__report(ctx, "E_MISSING_VALUE", vw, "%s (--strict: missing values are errors)", why);
+                else
+                    city->status[i] = SG_DS_NO_DATA;
+            } else if (pr != SG_NUM_OK) {
+                sg__report(ctx, "E_NOT_NUMBER", vw, "'%s' is %s", shown ? shown : "?", why);
+                v[r] = NAN;
+            } else if (v[r] < 0) {
+                sg__report(ctx, "E_NEGATIVE", vw, "negative value %g", v[r]);
+            }
+            sg__cell_clear(&tmp);
+        }
+        if (grole == SG_ROLE_SHARE && isfinite(v[SG_ROLE_SHARE])) {
+            double s = v[SG_ROLE_SHARE];
+            if (s < 0 || s > o->share_scale) {
+                sg__report(ctx, "E_SHARE_RANGE", (sg_where){role_file(rd, SG_ROLE_SHARE), NULL, city->fid[i], city->id[i], rd->fields[SG_ROLE_SHARE].name},
+                           "share %g is outside [0, %g] (--share-scale %s)", s, o->share_scale,
+                           o->share_scale == 1.0 ? "fraction" : "percent");
+            } else {
+                v[SG_ROLE_GROUP] = s / o->share_scale * v[SG_ROLE_TOTAL];
+            }
+        }
+        city->total[i] = v[SG_ROLE_TOTAL];
+        city->group[i] = v[SG_ROLE_GROUP];
+        if (!missing && isfinite(v[SG_ROLE_TOTAL]) && isfinite(v[SG_ROLE_GROUP]) && v[SG_ROLE_GROUP] > v[SG_ROLE_TOTAL])
+            sg__report(ctx, "E_GROUP_GT_TOTAL",
+                       (sg_where){role_file(rd, grole), NULL, city->fid[i], city->id[i], rd->fields[grole].name},
+                       "group count %g is larger than the total %g (field %s)", v[SG_ROLE_GROUP],
+                       v[SG_ROLE_TOTAL], rd->fields[SG_ROLE_TOTAL].name);
+        if (city->status[i] != SG_DS_NO_DATA && v[SG_ROLE_TOTAL] == 0) {
+            city->status[i] = SG_DS_ZERO_TOTAL;
+            free(city->note[i]);
+            city->note[i] = sg__asprintf("%s is 0", rd->fields[SG_ROLE_TOTAL].name);
+        }
+        OGR_F_Destroy(f);
+    }
+    sg__gdal_pop();
+    if (st == SG_OK && ctx->gdal_msg[0])
+        st = sg__error(ctx, SG_ERR_INPUT, "E_READ", w, "read error: %s", ctx->gdal_msg);
+    if (st == SG_OK) report_joins(ctx, rd, city, hasrow);
+    for (size_t t = 0; t < o->ntables; t++) free(hasrow ? hasrow[t] : NULL);
+    free(hasrow);
+    free(rows);
+    free(has);
+    sg__strmap_destroy(seen);
+    if (st != SG_OK) goto done;
+    if (city->n == 0) {
+        st = sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS", w, "the layer has no features");
+        goto done;
+    }
+    /* Districts left out of the indices are listed, one warning each. */
+    for (size_t i = 0; i < city->n; i++)
+        if (city->status[i] == SG_DS_NO_DATA || city->status[i] == SG_DS_ZERO_TOTAL)
+            sg__warn(ctx, city->status[i] == SG_DS_NO_DATA ? "W_NO_DATA" : "W_ZERO_TOTAL",
+                     (sg_where){o->districts, din->layer, city->fid[i], city->id[i], NULL},
+                     "excluded from the indices (%s): %s", sg__dstatus_name(city->status[i]),
+                     city->note[i] ? city->note[i] : "");
+    st = sg__fail_if_errors(ctx, before, SG_ERR_DATA, "input");
+done:
+    GDALClose(ds);
+    return st;
+}

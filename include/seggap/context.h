@@ -1,0 +1,54 @@
+/* seggap: the context handle. One per thread. */
+#ifndef SEGGAP_CONTEXT_H
+#define SEGGAP_CONTEXT_H
+
+#include <stddef.h>
+#include "seggap/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sg_ctx sg_ctx;
+
+typedef enum sg_severity { SG_SEV_WARNING = 1, SG_SEV_ERROR = 2 } sg_severity;
+
+/* One diagnostic: an error or a warning found while reading or computing.
+ * Strings are owned by the context and valid until sg_ctx_destroy() or
+ * sg_ctx_clear(). Empty string when a part does not apply. */
+typedef struct sg_diag {
+    sg_severity severity;
+    const char *code;     /* stable machine code, e.g. "E_GROUP_GT_TOTAL" */
+    const char *file;     /* input file or data source */
+    const char *layer;    /* layer name */
+    long long fid;        /* OGR feature id, or -1 */
+    const char *id;       /* district id, when known */
+    const char *field;    /* field name, when it applies */
+    const char *message;  /* full message: "file: layer: fid N (id X): field: reason" */
+} sg_diag;
+
+/* Creates a context: the GEOS handle, the PROJ context, the error state and
+ * the list of diagnostics. Returns NULL only when out of memory.
+ * Not thread-safe: use one context per thread. Free with sg_ctx_destroy(). */
+sg_ctx *sg_ctx_create(void);
+/* Frees the context and everything it owns. Accepts NULL. */
+void sg_ctx_destroy(sg_ctx *ctx);
+
+/* The message of the last error (never NULL; "" when none). */
+const char *sg_ctx_last_error(const sg_ctx *ctx);
+/* The status of the last error (SG_OK when none). */
+sg_status sg_ctx_last_status(const sg_ctx *ctx);
+
+/* Diagnostics collected so far, errors and warnings in the order found. */
+size_t sg_ctx_diag_count(const sg_ctx *ctx);
+/* The i-th diagnostic (borrowed), or NULL when i is out of range. */
+const sg_diag *sg_ctx_diag(const sg_ctx *ctx, size_t i);
+/* Number of diagnostics of one severity. */
+size_t sg_ctx_count(const sg_ctx *ctx, sg_severity sev);
+/* Forgets the last error and all diagnostics. */
+void sg_ctx_clear(sg_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

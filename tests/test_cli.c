@@ -1,0 +1,251 @@
+/* Integration: the seggap CLI on the bundled sample, its exit codes, and the
+ * output opened the way a user would, with OGR. */
+#include <dirent.h>
+#include <sys/wait.h>
+
+#include <json-c/json.h>
+
+#include "test_support.h"
+
+#define SAMPLE SG_SAMPLES_DIR "/city"
+
+typedef struct fixture {
+    char *dir, *out;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = sg_test_tmpdir();
+    f->out = sg_test_path(f->dir, "out");
+    *state = f;
+    GDALAllRegister();
+    return 0;
+}
+static int teardown(void **state) {
+    fixture *f = *state;
+    sg_test_rmdir(f->dir);
+    free(f->out);
+    free(f);
+    return 0;
+}
+
+/* Runs the CLI with args (a shell-safe string of our own), stdout and stderr
+ * into files in the fixture dir; returns the exit code. */
+static int run_cli(fixture *f, const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s/stdout' 2>'%s/stderr'", SG_CLI, args, f->dir, f->dir);
+    int rc = system(cmd);
+    assert_true(WIFEXITED(rc));
+    return WEXITSTATUS(rc);
+}
+
+static char *slurp(const char *path) {
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    assert_int_equal(fread(s, 1, (size_t)n, fp), (size_t)n);
+    s[n] = '\0';
+    fclose(fp);
+    return s;
+}
+
+static char *out_file(fixture *f, const char *name) {
+    char *p = sg_test_path(f->out, name);
+    return p;
+}
+
+static const char *sample_args =
+    "analyze --districts " SAMPLE "/districts.shp --id code --table " SAMPLE "/census.csv --table-key code "
+    "--total total --group migrants";
+
+static void sample_end_to_end(void **state) {
+    fixture *f = *state;
+    char args[2048];
+    snprintf(args, sizeof args, "%s --out '%s'", sample_args, f->out);
+    int rc = run_cli(f, args);
+    char *stdout_path = sg_test_path(f->dir, "stdout"), *stderr_path = sg_test_path(f->dir, "stderr");
+    char *out = slurp(stdout_path), *err = slurp(stderr_path);
+    if (rc != 0) print_error("stderr: %s\n", err);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "dissimilarity D"));
+    assert_non_null(strstr(err, "W_ZERO_TOTAL")); /* the sample's one empty district */
+
+    /* Input ids, read with OGR. */
+    GDALDatasetH in = GDALOpenEx(SAMPLE "/districts.shp", GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(in);
+    OGRLayerH il = GDALDatasetGetLayer(in, 0);
+    long long nin = OGR_L_GetFeatureCount(il, 1);
+    assert_true(nin > 10);
+
+    char *layer_path = out_file(f, "districts.geojson");
+    GDALDatasetH ds = GDALOpenEx(layer_path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+    assert_int_equal(OGR_L_GetFeatureCount(lyr, 1), nin);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
+    const char *want[] = {"id", "total", "group", "share", "lq", "d_contrib", "status"};
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+        if (OGR_FD_GetFieldIndex(defn, want[k]) < 0) fail_msg("field %s missing from districts.geojson", want[k]);
+    /* Every input id is in the output exactly once. */
+    OGRFeatureH ft;
+    long long found = 0;
+    int zero = 0;
+    while ((ft = OGR_L_GetNextFeature(il)) != NULL) {
+        const char *code = OGR_F_GetFieldAsString(ft, OGR_F_GetFieldIndex(ft, "code"));
+        char filter[128];
+        snprintf(filter, sizeof filter, "id = '%s'", code);
+        OGR_L_SetAttributeFilter(lyr, filter);
+        OGRFeatureH of;
+        int hits = 0;
+        while ((of = OGR_L_GetNextFeature(lyr)) != NULL) {
+            hits++;
+            const char *status = OGR_F_GetFieldAsString(of, OGR_FD_GetFieldIndex(defn, "status"));
+            if (strcmp(status, "zero_total") == 0) zero++;
+            else assert_string_equal(status, "ok");
+            assert_non_null(OGR_F_GetGeometryRef(of));
+            OGR_F_Destroy(of);
+        }
+        assert_int_equal(hits, 1);
+        found++;
+        OGR_F_Destroy(ft);
+    }
+    assert_int_equal(found, nin);
+    assert_int_equal(zero, 1);
+    GDALClose(ds);
+    GDALClose(in);
+
+    /* RFC 7946 as written: no crs member, at most 7 decimals in coordinates,
+     * exterior rings counterclockwise. */
+    char *text = slurp(layer_path);
+    assert_null(strstr(text, "\"crs\""));
+    for (const char *g = strstr(text, "\"coordinates\""); g; g = strstr(g + 1, "\"coordinates\"")) {
+        const char *end = strchr(g, '}');
+        int decimals = -1;
+        for (const char *p = g; p < end; p++) {
+            if (*p == '.') decimals = 0;
+            else if (decimals >= 0 && *p >= '0' && *p <= '9') decimals++;
+            else {
+                if (decimals > 7) fail_msg("coordinate with %d decimals", decimals);
+                decimals = -1;
+            }
+        }
+    }
+    json_object *gj = json_tokener_parse(text);
+    assert_non_null(gj);
+    json_object *feats, *f0, *geom, *coords;
+    assert_true(json_object_object_get_ex(gj, "features", &feats));
+    f0 = json_object_array_get_idx(feats, 0);
+    assert_true(json_object_object_get_ex(f0, "geometry", &geom));
+    assert_true(json_object_object_get_ex(geom, "coordinates", &coords));
+    json_object *ring = json_object_array_get_idx(coords, 0);
+    if (json_object_get_type(json_object_array_get_idx(json_object_array_get_idx(ring, 0), 0)) == json_type_array)
+        ring = json_object_array_get_idx(ring, 0); /* MultiPolygon */
+    double area2 = 0;
+    size_t nr = json_object_array_length(ring);
+    for (size_t i = 0; i + 1 < nr; i++) {
+        json_object *a = json_object_array_get_idx(ring, i), *b = json_object_array_get_idx(ring, i + 1);
+        double ax = json_object_get_double(json_object_array_get_idx(a, 0));
+        double ay = json_object_get_double(json_object_array_get_idx(a, 1));
+        double bx = json_object_get_double(json_object_array_get_idx(b, 0));
+        double by = json_object_get_double(json_object_array_get_idx(b, 1));
+        assert_true(ax > -180 && ax < 180 && ay > -90 && ay < 90);
+        area2 += ax * by - bx * ay;
+    }
+    assert_true(area2 > 0); /* counterclockwise */
+    json_object_put(gj);
+
+    /* summary.json */
+    char *sum_path = out_file(f, "summary.json");
+    json_object *sum = json_object_from_file(sum_path);
+    assert_non_null(sum);
+    json_object *d, *read, *ind, *dis, *val, *warn;
+    assert_true(json_object_object_get_ex(sum, "districts", &d));
+    assert_true(json_object_object_get_ex(d, "read", &read));
+    assert_int_equal(json_object_get_int64(read), nin);
+    assert_true(json_object_object_get_ex(sum, "indices", &ind));
+    assert_true(json_object_object_get_ex(ind, "dissimilarity", &dis));
+    assert_true(json_object_object_get_ex(dis, "value", &val));
+    assert_true(json_object_get_double(val) > 0.05 && json_object_get_double(val) < 0.9);
+    assert_true(json_object_object_get_ex(sum, "warnings", &warn));
+    assert_true(json_object_array_length(warn) >= 1);
+    json_object_put(sum);
+
+    /* Nothing temporary left behind. */
+    DIR *dir = opendir(f->out);
+    struct dirent *de;
+    int files = 0;
+    while ((de = readdir(dir)) != NULL) {
+        if (de->d_name[0] == '.') {
+            if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) fail_msg("left behind: %s", de->d_name);
+            continue;
+        }
+        files++;
+    }
+    closedir(dir);
+    assert_int_equal(files, 2);
+
+    /* A second run replaces the outputs. */
+    assert_int_equal(run_cli(f, args), 0);
+    free(text);
+    free(sum_path);
+    free(layer_path);
+    free(out);
+    free(err);
+    free(stdout_path);
+    free(stderr_path);
+}
+
+static void json_flag_prints_summary(void **state) {
+    fixture *f = *state;
+    char args[2048];
+    snprintf(args, sizeof args, "%s --out '%s' --json --quiet", sample_args, f->out);
+    assert_int_equal(run_cli(f, args), 0);
+    char *p = sg_test_path(f->dir, "stdout");
+    json_object *j = json_object_from_file(p);
+    assert_non_null(j);
+    json_object *ind;
+    assert_true(json_object_object_get_ex(j, "indices", &ind));
+    json_object_put(j);
+    char *e = sg_test_path(f->dir, "stderr");
+    char *err = slurp(e);
+    assert_string_equal(err, ""); /* --quiet: no warnings */
+    free(err);
+    free(e);
+    free(p);
+}
+
+static void exit_codes(void **state) {
+    fixture *f = *state;
+    char args[2048];
+    assert_int_equal(run_cli(f, "analyze --districts x.shp"), 2);
+    assert_int_equal(run_cli(f, "frobnicate"), 2);
+    assert_int_equal(run_cli(f, "--version"), 0);
+    snprintf(args, sizeof args, "analyze --districts '%s/nope.shp' --id a --total b --group c --out '%s'", f->dir, f->out);
+    assert_int_equal(run_cli(f, args), 1);
+    char *e = sg_test_path(f->dir, "stderr");
+    char *err = slurp(e);
+    assert_non_null(strstr(err, "nope.shp"));
+    free(err);
+    /* Output path that is a file: nothing can be written there. */
+    char *blocker = sg_test_path(f->dir, "blocker");
+    sg_test_write_file(blocker, "x");
+    snprintf(args, sizeof args, "%s --out '%s'", sample_args, blocker);
+    assert_int_equal(run_cli(f, args), 4);
+    err = slurp(e);
+    assert_non_null(strstr(err, "not a directory"));
+    free(err);
+    free(e);
+    free(blocker);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(sample_end_to_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(json_flag_prints_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(exit_codes, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
