@@ -40,10 +40,12 @@ static inline int sg_test_exists(const char *path) {
 
 #define SHARED(rel) SG_SHARED_DIR "/" rel
 
-/* Skips the test when ../shared (real data) is not beside the checkout. */
+/* Skips the test when ../shared (real data) is not beside the checkout;
+ * under CI (CI set) that is a failure, never a silent skip. */
 #define REQUIRE_SHARED(rel)                                                     \
     do {                                                                        \
         if (!sg_test_exists(SHARED(rel))) {                                     \
+            if (getenv("CI")) fail_msg("shared data missing in CI: %s", SHARED(rel)); \
             print_message("shared data missing: %s (skipped)\n", SHARED(rel)); \
             skip();                                                             \
         }                                                                       \
