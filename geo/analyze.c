@@ -9,9 +9,7 @@
 
 void sg_run_destroy(sg_run *run) {
     if (!run) return;
-    free(run->share);
-    free(run->lq);
-    free(run->d_contrib);
+    sg__result_free(&run->res);
     free(run->out_dir);
     free(run->districts_path);
     free(run->summary_path);
@@ -27,41 +25,66 @@ static void release_inputs(sg_ctx *ctx, sg_run *run) {
     sg__reader_free(&run->rd);
 }
 
+static int usable(const sg_city *c, size_t i) {
+    return c->status[i] == SG_DS_OK || c->status[i] == SG_DS_REPAIRED;
+}
+
+/* Builds what the families compute on (the districts with data and total > 0)
+ * and runs every family. */
 static sg_status compute(sg_ctx *ctx, sg_run *run) {
-    sg_city *c = &run->city;
-    double *x = malloc((c->n ? c->n : 1) * sizeof *x);
-    double *t = malloc((c->n ? c->n : 1) * sizeof *t);
-    run->share = malloc((c->n ? c->n : 1) * sizeof *run->share);
-    run->lq = malloc((c->n ? c->n : 1) * sizeof *run->lq);
-    run->d_contrib = malloc((c->n ? c->n : 1) * sizeof *run->d_contrib);
-    if (!x || !t || !run->share || !run->lq || !run->d_contrib) {
-        free(x);
-        free(t);
-        return sg__nomem(ctx);
+    const sg_city *c = &run->city;
+    const sg_options *o = run->opts;
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++) n += usable(c, i);
+    run->used = n;
+    run->excluded = c->n - n;
+    run->res.n = c->n;
+    if (n == 0)
+        return sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS",
+                         (sg_where){run->rd.districts.path, run->rd.districts.layer, -1, NULL, NULL},
+                         "no district left for the indices: all %zu have no data or a zero total", c->n);
+    size_t k = c->ngroups ? c->ngroups + (o->no_remainder ? 0 : 1) : 0;
+    size_t *index = malloc(n * sizeof *index);
+    double *x = malloc(n * sizeof *x), *t = malloc(n * sizeof *t);
+    double *m = k ? malloc(n * k * sizeof *m) : NULL;
+    char **mnames = k ? calloc(k, sizeof *mnames) : NULL;
+    const GEOSGeometry **geom = malloc(n * sizeof *geom);
+    sg_status st = SG_OK;
+    if (!index || !x || !t || !geom || (k && (!m || !mnames))) st = sg__nomem(ctx);
+    for (size_t i = 0, u = 0; st == SG_OK && i < c->n; i++) {
+        if (!usable(c, i)) continue;
+        index[u] = i;
+        x[u] = c->group[i];
+        t[u] = c->total[i];
+        geom[u] = c->geom[i];
+        if (k) {
+            double sum = 0;
+            for (size_t g = 0; g < c->ngroups; g++) {
+                m[u * k + g] = c->groups[i * c->ngroups + g];
+                sum += m[u * k + g];
+            }
+            if (!o->no_remainder) {
+                double rest = c->total[i] - sum;
+                m[u * k + c->ngroups] = rest > 0 ? rest : 0; /* rounding below 0 is 0 */
+            }
+        }
+        u++;
     }
-    size_t m = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->status[i] != SG_DS_OK && c->status[i] != SG_DS_REPAIRED) continue;
-        x[m] = c->group[i];
-        t[m] = c->total[i];
-        m++;
+    for (size_t g = 0; st == SG_OK && g < k; g++) {
+        mnames[g] = sg__strdup(g < c->ngroups ? o->groups.items[g] : "rest");
+        if (!mnames[g]) st = sg__nomem(ctx);
     }
-    run->used = m;
-    run->excluded = c->n - m;
-    sg_status st;
-    if (m == 0)
-        st = sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS", (sg_where){run->rd.districts.path, run->rd.districts.layer, -1, NULL, NULL},
-                       "no district left for the indices: all %zu have no data or a zero total", c->n);
-    else
-        st = sg_basic_indices_compute(ctx, x, t, m, &run->idx);
+    sg_data d = {n, index, x, t, k, m, mnames, geom, c, o};
+    if (st == SG_OK) st = sg_basic_indices_compute(ctx, x, t, n, &run->idx);
+    for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++) st = sg__families[f].fn(ctx, &d, &run->res);
+    for (size_t g = 0; mnames && g < k; g++) free(mnames[g]);
+    free(mnames);
+    free(m);
+    free(index);
     free(x);
     free(t);
-    if (st != SG_OK) return st;
-    sg_local_basic(&run->idx, c->group, c->total, c->n, run->share, run->lq, run->d_contrib);
-    for (size_t i = 0; i < c->n; i++)
-        if (c->status[i] != SG_DS_OK && c->status[i] != SG_DS_REPAIRED)
-            run->share[i] = run->lq[i] = run->d_contrib[i] = NAN;
-    return SG_OK;
+    free(geom);
+    return st;
 }
 
 sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
@@ -91,12 +114,9 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
 }
 
 int sg_run_index(const sg_run *run, const char *name, double *value) {
-    double v;
-    if (strcmp(name, "dissimilarity") == 0) v = run->idx.dissimilarity;
-    else if (strcmp(name, "isolation") == 0) v = run->idx.isolation;
-    else if (strcmp(name, "exposure") == 0) v = run->idx.exposure;
-    else return 0;
-    *value = v;
+    const sg_global *g = sg__result_get(&run->res, name);
+    if (!g) return 0;
+    *value = g->value;
     return 1;
 }
 

@@ -54,3 +54,26 @@ void sg_local_basic(const sg_basic_indices *city, const double *x, const double 
         if (d_contrib) d_contrib[i] = ok ? 0.5 * fabs(x[i] / city->group - (t[i] - x[i]) / Y) : NAN;
     }
 }
+
+/* Family "basic": D, xPx, xPy and the per-district share, lq and d_contrib. */
+sg_status sg__family_basic(sg_ctx *ctx, const sg_data *d, sg_result *res) {
+    sg_basic_indices b;
+    sg_status st = sg_basic_indices_compute(ctx, d->x, d->t, d->n, &b);
+    if (st != SG_OK) return st;
+    int ok = sg__result_set(res, "dissimilarity", b.dissimilarity,
+                            "Dissimilarity D (Massey & Denton 1988): share of the group that would have to move "
+                            "for an even distribution; group vs everyone else") &&
+             sg__result_set(res, "isolation", b.isolation,
+                            "Isolation xPx: the group share in the district of the average group member") &&
+             sg__result_set(res, "exposure", b.exposure,
+                            "Exposure xPy: the share of everyone else in the district of the average group "
+                            "member (xPx + xPy = 1)");
+    double *share = sg__result_column(res, "share"), *lq = sg__result_column(res, "lq"),
+           *dc = sg__result_column(res, "d_contrib");
+    if (!ok || !share || !lq || !dc) return sg__nomem(ctx);
+    for (size_t i = 0; i < d->n; i++) {
+        size_t c = d->index[i];
+        sg_local_basic(&b, &d->x[i], &d->t[i], 1, &share[c], &lq[c], &dc[c]);
+    }
+    return SG_OK;
+}

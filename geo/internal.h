@@ -109,16 +109,30 @@ typedef struct sg_table_spec {
     char *layer; /* layer in the table source; default: the only/first layer */
 } sg_table_spec;
 
+/* A comma-separated list option, e.g. --groups A,B,C. */
+typedef struct sg_strlist {
+    char **items;
+    size_t n;
+} sg_strlist;
+
 struct sg_options {
     char *districts, *layer;
     char *id_field, *total_field, *group_field, *share_field;
+    char *share_scale_text;
     double share_scale; /* 0 unset, 1 fraction, 100 percent */
     sg_table_spec *tables;
     size_t ntables;
     char *input_crs, *work_crs;
     char *out_dir;
+    char *name_field;     /* --name: a label written to the layers */
+    sg_strlist groups;    /* --groups: several group fields (multigroup) */
+    int no_remainder;     /* --no-remainder: no "rest" group in the multigroup frame */
     int strict, quiet, json;
 };
+
+/* One entry of the option table (options.c). New options are one line there
+ * plus a member of struct sg_options. */
+typedef enum sg_opt_kind { SG_OPT_STR, SG_OPT_FLAG, SG_OPT_DOUBLE, SG_OPT_INT, SG_OPT_LIST } sg_opt_kind;
 
 /* ---- attribute cells (cell.c) ---- */
 typedef enum sg_cell_kind { SG_CELL_NULL = 0, SG_CELL_NUM, SG_CELL_TEXT } sg_cell_kind;
@@ -190,6 +204,9 @@ typedef struct sg_city {
     char **note;             /* why excluded or repaired, or NULL */
     GEOSGeometry **geom_src; /* valid geometry in the input CRS */
     GEOSGeometry **geom;     /* the same in the working CRS */
+    char **name;             /* --name label, or NULL */
+    size_t ngroups;          /* --groups fields */
+    double *groups;          /* n x ngroups counts, NaN when missing */
 } sg_city;
 
 void sg__city_free(sg_ctx *ctx, sg_city *c);
@@ -242,7 +259,9 @@ sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
                             GEOSGeometry **out, int *repaired, char **note);
 
 /* ---- reading the districts with their joined tables (read_districts.c) ---- */
-typedef enum sg_role { SG_ROLE_TOTAL = 0, SG_ROLE_GROUP, SG_ROLE_SHARE, SG_ROLE_COUNT } sg_role;
+/* Fields read per district. Roles from SG_ROLE_COUNT on are the --groups
+ * fields, in order. SG_ROLE_NAME is text; the others are numbers. */
+typedef enum sg_role { SG_ROLE_TOTAL = 0, SG_ROLE_GROUP, SG_ROLE_SHARE, SG_ROLE_NAME, SG_ROLE_COUNT } sg_role;
 typedef struct sg_field_src {
     const char *option; /* "--total", ... */
     char *name;         /* field name as found in its source */
@@ -255,7 +274,8 @@ typedef struct sg_reader {
     sg_table *tables;
     size_t ntables;
     sg_join_info *joins; /* one per table */
-    sg_field_src fields[SG_ROLE_COUNT];
+    sg_field_src *fields; /* SG_ROLE_COUNT + ngroups; name NULL when unused */
+    size_t ngroups;
     char *id_field;
     sg_crs_info crs;
 } sg_reader;
@@ -265,13 +285,72 @@ typedef struct sg_reader {
 sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city *city);
 void sg__reader_free(sg_reader *rd);
 
+/* ---- results: named global values and per-district columns (result.c) ---- */
+typedef struct sg_global {
+    char *name;        /* key in summary.json -> indices */
+    char *description; /* one line, plain language */
+    char *detail;      /* convention used (centre, kernel, ...), or NULL */
+    double value;
+    double p_value, null_mean, null_sd, ci_low, ci_high; /* NaN when not computed */
+} sg_global;
+
+typedef struct sg_column {
+    char *name;    /* field name in districts.geojson */
+    double *num;   /* city->n values, NaN = null; NULL for a text column */
+    char **text;   /* city->n strings (owned), NULL = null; NULL for a number column */
+} sg_column;
+
+typedef struct sg_result {
+    sg_global *g;
+    size_t ng, capg;
+    sg_column *cols;
+    size_t ncols, capcols;
+    size_t n; /* rows per column: districts read */
+} sg_result;
+
+/* Adds (or replaces) a global value; returns it for p-values etc., or NULL
+ * when out of memory. Strings are copied. */
+sg_global *sg__result_set(sg_result *r, const char *name, double value, const char *description);
+const sg_global *sg__result_get(const sg_result *r, const char *name);
+/* A new number column of r->n NaNs, or the existing one with that name. */
+double *sg__result_column(sg_result *r, const char *name);
+/* A new text column of r->n NULLs (caller stores malloc'd strings). */
+char **sg__result_text_column(sg_result *r, const char *name);
+void sg__result_free(sg_result *r);
+
+/* ---- what the index families compute on (analyze.c) ---- */
+typedef struct sg_data {
+    size_t n;                  /* districts used in the indices */
+    const size_t *index;       /* used district -> city index */
+    const double *x, *t;       /* group and total counts of the used districts */
+    size_t k;                  /* multigroup frame width: --groups (+ rest), or 0 */
+    const double *m;           /* n x k counts of the multigroup frame */
+    char *const *mnames;       /* k group names */
+    const GEOSGeometry *const *geom; /* used districts in the working CRS */
+    const sg_city *city;
+    const sg_options *opts;
+} sg_data;
+
+/* An index family: computes globals and columns into res. Columns are
+ * indexed by city index (d->index[i]). */
+typedef sg_status (*sg_family_fn)(sg_ctx *ctx, const sg_data *d, sg_result *res);
+typedef struct sg_family {
+    const char *name;
+    sg_family_fn fn;
+} sg_family;
+/* The families run by sg_analyze, in order (families.c). */
+extern const sg_family sg__families[];
+extern const size_t sg__nfamilies;
+
+sg_status sg__family_basic(sg_ctx *ctx, const sg_data *d, sg_result *res);
+
 /* ---- the run: everything the writers need (analyze.c) ---- */
 struct sg_run {
     sg_reader rd;
     sg_city city;
     sg_basic_indices idx;
+    sg_result res;
     size_t used, excluded;
-    double *share, *lq, *d_contrib; /* per district, NaN when excluded */
     char *out_dir, *districts_path, *summary_path;
     char *summary_json, *summary_text;
     const sg_options *opts;

@@ -1,5 +1,8 @@
-/* Command-line options of `seggap analyze`, parsed into sg_options. No
- * getopt: it keeps global state, and the library must stay reentrant. */
+/* Command-line options of `seggap analyze`, parsed into sg_options by one
+ * table. No getopt: it keeps global state, and the library stays reentrant. */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,10 +18,14 @@ static const char usage_text[] =
     "                         GeoPackage, GML, 'PG:dbname=...')\n"
     "  --layer NAME           layer of SRC (required when SRC has several layers)\n"
     "  --id FIELD             district id, always read as text (leading zeros kept)\n"
+    "  --name FIELD           district name, copied to the output layer\n"
     "  --total FIELD          total population\n"
     "  --group FIELD          migrant (group) population\n"
     "  --group-share FIELD    migrant share instead of a count: count = share x total\n"
     "  --share-scale S        fraction (0..1) or percent (0..100); required with --group-share\n"
+    "  --groups F1,F2,...     several group counts (e.g. origins) for the multigroup indices;\n"
+    "                         total - sum(groups) becomes a 'rest' group unless --no-remainder\n"
+    "  --no-remainder         the groups partition the total: no 'rest' group\n"
     "  --table SRC            census table (CSV or any OGR source) joined on --id; repeatable\n"
     "  --table-key FIELD      key field of the preceding --table (default: the --id name)\n"
     "  --table-layer NAME     layer of the preceding --table\n"
@@ -38,27 +45,58 @@ static const char usage_text[] =
     "Exit codes: 0 success, 1 bad input data, 2 usage error, 4 output not written,\n"
     "5 internal error.\n";
 
+typedef struct opt_def {
+    const char *name;
+    sg_opt_kind kind;
+    size_t offset; /* of the member in struct sg_options */
+} opt_def;
+
+#define O(name, kind, member) {name, kind, offsetof(struct sg_options, member)}
+static const opt_def opt_table[] = {
+    O("--districts", SG_OPT_STR, districts),
+    O("--layer", SG_OPT_STR, layer),
+    O("--id", SG_OPT_STR, id_field),
+    O("--name", SG_OPT_STR, name_field),
+    O("--total", SG_OPT_STR, total_field),
+    O("--group", SG_OPT_STR, group_field),
+    O("--group-share", SG_OPT_STR, share_field),
+    O("--share-scale", SG_OPT_STR, share_scale_text),
+    O("--groups", SG_OPT_LIST, groups),
+    O("--no-remainder", SG_OPT_FLAG, no_remainder),
+    O("--input-crs", SG_OPT_STR, input_crs),
+    O("--work-crs", SG_OPT_STR, work_crs),
+    O("--out", SG_OPT_STR, out_dir),
+    O("--strict", SG_OPT_FLAG, strict),
+    O("--quiet", SG_OPT_FLAG, quiet),
+    O("--json", SG_OPT_FLAG, json),
+};
+#undef O
+#define N_OPTS (sizeof opt_table / sizeof opt_table[0])
+
 const char *sg_options_usage(void) { return usage_text; }
 int sg_options_quiet(const sg_options *o) { return o ? o->quiet : 0; }
 int sg_options_json(const sg_options *o) { return o ? o->json : 0; }
 
+static void list_free(sg_strlist *l) {
+    for (size_t i = 0; i < l->n; i++) free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
 void sg_options_free(sg_options *o) {
     if (!o) return;
-    free(o->districts);
-    free(o->layer);
-    free(o->id_field);
-    free(o->total_field);
-    free(o->group_field);
-    free(o->share_field);
+    for (size_t k = 0; k < N_OPTS; k++) {
+        void *m = (char *)o + opt_table[k].offset;
+        if (opt_table[k].kind == SG_OPT_STR) free(*(char **)m);
+        else if (opt_table[k].kind == SG_OPT_LIST) list_free(m);
+    }
     for (size_t i = 0; i < o->ntables; i++) {
         free(o->tables[i].path);
         free(o->tables[i].key);
         free(o->tables[i].layer);
     }
     free(o->tables);
-    free(o->input_crs);
-    free(o->work_crs);
-    free(o->out_dir);
     free(o);
 }
 
@@ -74,16 +112,105 @@ static sg_status set_once(sg_ctx *ctx, char **dst, const char *opt, const char *
     return *dst ? SG_OK : sg__nomem(ctx);
 }
 
+/* "A, B,C" -> {"A", "B", "C"}; empty items are an error. */
+static sg_status parse_list(sg_ctx *ctx, sg_strlist *l, const char *opt, const char *val) {
+    if (l->n) return usage(ctx, "option %s given twice", opt);
+    const char *p = val;
+    for (;;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        char *raw = sg__strndup(p, len), *item = raw ? sg__trim_dup(raw) : NULL;
+        free(raw);
+        if (!item) return sg__nomem(ctx);
+        if (!*item) {
+            free(item);
+            return usage(ctx, "option %s has an empty item in its list", opt);
+        }
+        char **ni = sg__reallocarray(l->items, l->n + 1, sizeof *ni);
+        if (!ni) {
+            free(item);
+            return sg__nomem(ctx);
+        }
+        l->items = ni;
+        l->items[l->n++] = item;
+        if (!c) break;
+        p = c + 1;
+    }
+    return SG_OK;
+}
+
+static sg_status set_value(sg_ctx *ctx, sg_options *o, const opt_def *d, unsigned char *seen, const char *val) {
+    void *m = (char *)o + d->offset;
+    if (*seen && d->kind != SG_OPT_STR && d->kind != SG_OPT_LIST) return usage(ctx, "option %s given twice", d->name);
+    *seen = 1;
+    switch (d->kind) {
+    case SG_OPT_STR:
+        return set_once(ctx, (char **)m, d->name, val);
+    case SG_OPT_LIST:
+        return parse_list(ctx, m, d->name, val);
+    case SG_OPT_DOUBLE: {
+        double v;
+        const char *why;
+        if (sg__parse_number(val, &v, &why) != SG_NUM_OK)
+            return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE, "option %s: '%s' is %s", d->name, val,
+                             why);
+        *(double *)m = v;
+        return SG_OK;
+    }
+    case SG_OPT_INT: {
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(val, &end, 10);
+        if (end == val || *end || errno || v < INT_MIN || v > INT_MAX)
+            return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE, "option %s: '%s' is not an integer",
+                             d->name, val);
+        *(int *)m = (int)v;
+        return SG_OK;
+    }
+    case SG_OPT_FLAG:
+        *(int *)m = 1;
+        return SG_OK;
+    }
+    return SG_ERR_INTERNAL;
+}
+
+/* Cross-option rules. */
+static sg_status check(sg_ctx *ctx, sg_options *o) {
+    if (!o->districts) return usage(ctx, "%s is required", "--districts");
+    if (!o->id_field) return usage(ctx, "%s is required", "--id");
+    if (!o->total_field) return usage(ctx, "%s is required", "--total");
+    if (!o->out_dir) return usage(ctx, "%s is required", "--out");
+    if (!o->group_field && !o->share_field)
+        return usage(ctx, "%s", "one of --group or --group-share is required");
+    if (o->group_field && o->share_field) return usage(ctx, "%s", "--group and --group-share exclude each other");
+    if (o->share_field && !o->share_scale_text)
+        return usage(ctx, "%s", "--group-share needs --share-scale fraction|percent");
+    if (o->share_scale_text && !o->share_field)
+        return usage(ctx, "%s", "--share-scale applies only with --group-share");
+    if (o->share_scale_text) {
+        if (strcmp(o->share_scale_text, "fraction") == 0) o->share_scale = 1.0;
+        else if (strcmp(o->share_scale_text, "percent") == 0) o->share_scale = 100.0;
+        else
+            return usage(ctx, "--share-scale must be 'fraction' or 'percent', not '%s'", o->share_scale_text);
+    }
+    if (o->no_remainder && !o->groups.n) return usage(ctx, "%s", "--no-remainder applies only with --groups");
+    for (size_t i = 0; i < o->groups.n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(o->groups.items[i], o->groups.items[j]) == 0)
+                return usage(ctx, "--groups names '%s' twice", o->groups.items[i]);
+    return SG_OK;
+}
+
 sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options **out, int *help) {
     *out = NULL;
     if (help) *help = 0;
     sg_options *o = calloc(1, sizeof *o);
     if (!o) return sg__nomem(ctx);
+    unsigned char seen[N_OPTS] = {0};
     sg_status st = SG_OK;
-    char *share_scale = NULL;
     for (int i = 0; i < argc && st == SG_OK; i++) {
         const char *arg = argv[i];
-        if (strncmp(arg, "--", 2) != 0) {
+        if (strncmp(arg, "--", 2) != 0 && strcmp(arg, "-h") != 0) {
             st = usage(ctx, "unexpected argument '%s' (options start with --)", arg);
             break;
         }
@@ -98,42 +225,28 @@ sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options 
         memcpy(name, arg, nlen);
         name[nlen] = '\0';
         if (eq) val = eq + 1;
-
-        /* Flags first. */
-        int *flag = NULL;
-        if (strcmp(name, "--strict") == 0) flag = &o->strict;
-        else if (strcmp(name, "--quiet") == 0) flag = &o->quiet;
-        else if (strcmp(name, "--json") == 0) flag = &o->json;
-        else if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
             if (help) *help = 1;
             sg_options_free(o);
-            free(share_scale);
             return SG_OK;
         }
-        if (flag) {
-            if (val) {
-                st = usage(ctx, "option %s takes no value", name);
+        const opt_def *d = NULL;
+        size_t k;
+        for (k = 0; k < N_OPTS; k++)
+            if (strcmp(opt_table[k].name, name) == 0) {
+                d = &opt_table[k];
                 break;
             }
-            *flag = 1;
-            continue;
-        }
-
-        char **dst = NULL;
-        if (strcmp(name, "--districts") == 0) dst = &o->districts;
-        else if (strcmp(name, "--layer") == 0) dst = &o->layer;
-        else if (strcmp(name, "--id") == 0) dst = &o->id_field;
-        else if (strcmp(name, "--total") == 0) dst = &o->total_field;
-        else if (strcmp(name, "--group") == 0) dst = &o->group_field;
-        else if (strcmp(name, "--group-share") == 0) dst = &o->share_field;
-        else if (strcmp(name, "--share-scale") == 0) dst = &share_scale;
-        else if (strcmp(name, "--input-crs") == 0) dst = &o->input_crs;
-        else if (strcmp(name, "--work-crs") == 0) dst = &o->work_crs;
-        else if (strcmp(name, "--out") == 0) dst = &o->out_dir;
-        else if (strcmp(name, "--table") != 0 && strcmp(name, "--table-key") != 0 &&
-                 strcmp(name, "--table-layer") != 0) {
+        int is_table = strcmp(name, "--table") == 0 || strcmp(name, "--table-key") == 0 ||
+                       strcmp(name, "--table-layer") == 0;
+        if (!d && !is_table) {
             st = usage(ctx, "unknown option '%s'", name);
             break;
+        }
+        if (d && d->kind == SG_OPT_FLAG) {
+            if (val) st = usage(ctx, "option %s takes no value", name);
+            else st = set_value(ctx, o, d, &seen[k], NULL);
+            continue;
         }
         if (!val) {
             if (i + 1 >= argc) {
@@ -142,11 +255,9 @@ sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options 
             }
             val = argv[++i];
         }
-        if (dst) {
-            st = set_once(ctx, dst, name, val);
-            continue;
-        }
-        if (strcmp(name, "--table") == 0) {
+        if (d) {
+            st = set_value(ctx, o, d, &seen[k], val);
+        } else if (strcmp(name, "--table") == 0) {
             sg_table_spec *nt = sg__reallocarray(o->tables, o->ntables + 1, sizeof *nt);
             if (!nt) {
                 st = sg__nomem(ctx);
@@ -156,35 +267,14 @@ sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options 
             memset(&nt[o->ntables], 0, sizeof *nt);
             o->ntables++;
             st = set_once(ctx, &nt[o->ntables - 1].path, name, val);
+        } else if (o->ntables == 0) {
+            st = usage(ctx, "option %s must follow the --table it applies to", name);
         } else {
-            if (o->ntables == 0) {
-                st = usage(ctx, "option %s must follow the --table it applies to", name);
-                break;
-            }
             sg_table_spec *t = &o->tables[o->ntables - 1];
             st = set_once(ctx, strcmp(name, "--table-key") == 0 ? &t->key : &t->layer, name, val);
         }
     }
-    if (st == SG_OK) {
-        if (!o->districts) st = usage(ctx, "%s is required", "--districts");
-        else if (!o->id_field) st = usage(ctx, "%s is required", "--id");
-        else if (!o->total_field) st = usage(ctx, "%s is required", "--total");
-        else if (!o->out_dir) st = usage(ctx, "%s is required", "--out");
-        else if (!o->group_field && !o->share_field)
-            st = usage(ctx, "%s", "one of --group or --group-share is required");
-        else if (o->group_field && o->share_field)
-            st = usage(ctx, "%s", "--group and --group-share exclude each other");
-        else if (o->share_field && !share_scale)
-            st = usage(ctx, "%s", "--group-share needs --share-scale fraction|percent");
-        else if (share_scale && !o->share_field)
-            st = usage(ctx, "%s", "--share-scale applies only with --group-share");
-        else if (share_scale) {
-            if (strcmp(share_scale, "fraction") == 0) o->share_scale = 1.0;
-            else if (strcmp(share_scale, "percent") == 0) o->share_scale = 100.0;
-            else st = usage(ctx, "--share-scale must be 'fraction' or 'percent', not '%s'", share_scale);
-        }
-    }
-    free(share_scale);
+    if (st == SG_OK) st = check(ctx, o);
     if (st != SG_OK) {
         sg_options_free(o);
         return st;

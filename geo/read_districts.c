@@ -24,6 +24,7 @@ void sg__city_free(sg_ctx *ctx, sg_city *c) {
     for (size_t i = 0; i < c->n; i++) {
         free(c->id[i]);
         free(c->note[i]);
+        if (c->name) free(c->name[i]);
         if (c->geom_src[i]) GEOSGeom_destroy_r(ctx->geos, c->geom_src[i]);
         if (c->geom && c->geom[i]) GEOSGeom_destroy_r(ctx->geos, c->geom[i]);
     }
@@ -35,6 +36,8 @@ void sg__city_free(sg_ctx *ctx, sg_city *c) {
     free(c->note);
     free(c->geom_src);
     free(c->geom);
+    free(c->name);
+    free(c->groups);
     memset(c, 0, sizeof *c);
 }
 
@@ -55,7 +58,13 @@ static int city_grow(sg_city *c) {
     SG__GROW(note);
     SG__GROW(geom_src);
     SG__GROW(geom);
+    SG__GROW(name);
 #undef SG__GROW
+    if (c->ngroups) {
+        double *g = sg__reallocarray(c->groups, cap * c->ngroups, sizeof *g);
+        if (!g) return -1;
+        c->groups = g;
+    }
     c->cap = cap;
     return 0;
 }
@@ -85,7 +94,8 @@ void sg__reader_free(sg_reader *rd) {
     }
     free(rd->tables);
     free(rd->joins);
-    for (int r = 0; r < SG_ROLE_COUNT; r++) free(rd->fields[r].name);
+    for (size_t r = 0; rd->fields && r < SG_ROLE_COUNT + rd->ngroups; r++) free(rd->fields[r].name);
+    free(rd->fields);
     free(rd->id_field);
     sg__crs_info_free(&rd->crs);
     memset(rd, 0, sizeof *rd);
@@ -133,7 +143,7 @@ static char *layer_names(GDALDatasetH ds) {
 
 /* Finds the source of each value field: the district layer first, then the
  * tables in the order given. */
-static sg_status resolve_field(sg_ctx *ctx, sg_reader *rd, OGRFeatureDefnH defn, sg_role role,
+static sg_status resolve_field(sg_ctx *ctx, sg_reader *rd, OGRFeatureDefnH defn, size_t role,
                                const char *option, const char *name) {
     sg_field_src *fs = &rd->fields[role];
     fs->option = option;
@@ -179,7 +189,7 @@ static sg_status resolve_field(sg_ctx *ctx, sg_reader *rd, OGRFeatureDefnH defn,
 
 /* Value of one role for the current district. Returns the parse result; for
  * SG_NUM_MISSING, *missing_why says why. */
-static sg_numparse role_value(const sg_reader *rd, sg_role role, OGRFeatureH f, const size_t *rows,
+static sg_numparse role_value(const sg_reader *rd, size_t role, OGRFeatureH f, const size_t *rows,
                               const int *has_row, double *v, const char **why, sg_cell *tmp) {
     const sg_field_src *fs = &rd->fields[role];
     if (fs->table == -1) {
@@ -199,7 +209,7 @@ static sg_numparse role_value(const sg_reader *rd, sg_role role, OGRFeatureH f, 
     return sg__cell_number(c, v, why);
 }
 
-static const char *role_file(const sg_reader *rd, sg_role role) {
+static const char *role_file(const sg_reader *rd, size_t role) {
     const sg_field_src *fs = &rd->fields[role];
     return fs->table == -1 ? rd->districts.path : rd->tables[fs->table].spec->path;
 }
@@ -347,7 +357,19 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
     }
     for (size_t t = 0; t < o->ntables; t++)
         if ((st = sg__table_open(ctx, &o->tables[t], o->id_field, &rd->tables[t])) != SG_OK) goto done;
+    rd->ngroups = o->groups.n;
+    city->ngroups = o->groups.n;
+    rd->fields = calloc(SG_ROLE_COUNT + rd->ngroups, sizeof *rd->fields);
+    if (!rd->fields) {
+        st = sg__nomem(ctx);
+        goto done;
+    }
     if ((st = resolve_field(ctx, rd, defn, SG_ROLE_TOTAL, "--total", o->total_field)) != SG_OK) goto done;
+    if (o->name_field && (st = resolve_field(ctx, rd, defn, SG_ROLE_NAME, "--name", o->name_field)) != SG_OK)
+        goto done;
+    for (size_t g = 0; g < rd->ngroups; g++)
+        if ((st = resolve_field(ctx, rd, defn, SG_ROLE_COUNT + g, "--groups", o->groups.items[g])) != SG_OK)
+            goto done;
     if (o->group_field) st = resolve_field(ctx, rd, defn, SG_ROLE_GROUP, "--group", o->group_field);
     else st = resolve_field(ctx, rd, defn, SG_ROLE_SHARE, "--group-share", o->share_field);
     if (st != SG_OK) goto done;
@@ -400,6 +422,7 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
         city->status[i] = SG_DS_OK;
         city->note[i] = NULL;
         city->geom_src[i] = city->geom[i] = NULL;
+        city->name[i] = NULL;
         sg_cell idc;
         sg__cell_from_feature(f, id_idx, &idc);
         city->id[i] = sg__cell_text(&idc);
@@ -432,15 +455,30 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
             hasrow[t][i] = (unsigned char)has[t];
             if (has[t]) rd->tables[t].matched[rows[t]] = 1;
         }
-        /* Values. */
-        double v[SG_ROLE_COUNT] = {NAN, NAN, NAN};
+        /* The name label, as text. */
+        if (rd->fields[SG_ROLE_NAME].name) {
+            const sg_field_src *fs = &rd->fields[SG_ROLE_NAME];
+            sg_cell nc = {SG_CELL_NULL, NAN, NULL};
+            if (fs->table == -1) {
+                sg__cell_from_feature(f, fs->idx, &nc);
+                city->name[i] = sg__cell_text(&nc);
+                sg__cell_clear(&nc);
+            } else if (has[fs->table]) {
+                const sg_table *tb = &rd->tables[fs->table];
+                city->name[i] = sg__cell_text(&tb->cells[rows[fs->table] * (size_t)tb->ncols + (size_t)fs->idx]);
+            }
+        }
+        /* Values: total, group (or share), then the --groups fields. */
+        double v[SG_ROLE_COUNT] = {NAN, NAN, NAN, NAN};
         int missing = 0;
-        sg_role roles[2] = {SG_ROLE_TOTAL, grole};
-        for (int k = 0; k < 2; k++) {
-            sg_role r = roles[k];
+        size_t nroles = 2 + rd->ngroups;
+        for (size_t k = 0; k < nroles; k++) {
+            size_t r = k == 0 ? SG_ROLE_TOTAL : k == 1 ? (size_t)grole : SG_ROLE_COUNT + (k - 2);
+            double gv = NAN;
+            double *slot = r < SG_ROLE_COUNT ? &v[r] : &gv;
             const char *why = "";
             sg_cell tmp = {SG_CELL_NULL, NAN, NULL};
-            sg_numparse pr = role_value(rd, r, f, rows, has, &v[r], &why, &tmp);
+            sg_numparse pr = role_value(rd, r, f, rows, has, slot, &why, &tmp);
             sg_where vw = fw;
             vw.file = role_file(rd, r);
             vw.field = rd->fields[r].name;
@@ -453,27 +491,24 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
             }
             if (pr == SG_NUM_MISSING) {
                 missing = 1;
-                v[r] = NAN;
+                *slot = NAN;
                 char *n2 = sg__asprintf("%s%s%s: %s", city->note[i] && city->status[i] == SG_DS_NO_DATA ? city->note[i] : "",
                                         city->note[i] && city->status[i] == SG_DS_NO_DATA ? "; " : "",
                                         rd->fields[r].name, why);
-                if (city->status[i] == SG_DS_NO_DATA || !city->note[i]) {
-                    free(city->note[i]);
-                    city->note[i] = n2;
-                } else {
-                    free(n2);
-                }
+                free(city->note[i]); /* a repair note gives way to the missing value */
+                city->note[i] = n2;
                 if (o->strict)
                     sg__report(ctx, "E_MISSING_VALUE", vw, "%s (--strict: missing values are errors)", why);
                 else
                     city->status[i] = SG_DS_NO_DATA;
             } else if (pr != SG_NUM_OK) {
                 sg__report(ctx, "E_NOT_NUMBER", vw, "'%s' is %s", shown ? shown : "?", why);
-                v[r] = NAN;
-            } else if (v[r] < 0) {
-                sg__report(ctx, "E_NEGATIVE", vw, "negative value %g", v[r]);
+                *slot = NAN;
+            } else if (*slot < 0) {
+                sg__report(ctx, "E_NEGATIVE", vw, "negative value %g", *slot);
             }
             sg__cell_clear(&tmp);
+            if (r >= SG_ROLE_COUNT) city->groups[i * rd->ngroups + (r - SG_ROLE_COUNT)] = *slot;
         }
         if (grole == SG_ROLE_SHARE && isfinite(v[SG_ROLE_SHARE])) {
             double s = v[SG_ROLE_SHARE];
@@ -492,6 +527,20 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
                        (sg_where){role_file(rd, grole), NULL, city->fid[i], city->id[i], rd->fields[grole].name},
                        "group count %g is larger than the total %g (field %s)", v[SG_ROLE_GROUP],
                        v[SG_ROLE_TOTAL], rd->fields[SG_ROLE_TOTAL].name);
+        if (rd->ngroups && !missing && isfinite(v[SG_ROLE_TOTAL])) {
+            sg_ksum gs = {0, 0};
+            int all = 1;
+            for (size_t g = 0; g < rd->ngroups; g++) {
+                double gv = city->groups[i * rd->ngroups + g];
+                if (!isfinite(gv)) all = 0;
+                else sg__ksum_add(&gs, gv);
+            }
+            double sum = sg__ksum_get(&gs);
+            if (all && sum > v[SG_ROLE_TOTAL] * (1 + 1e-12) + 1e-9)
+                sg__report(ctx, "E_GROUPS_GT_TOTAL",
+                           (sg_where){o->districts, din->layer, city->fid[i], city->id[i], rd->fields[SG_ROLE_TOTAL].name},
+                           "the --groups fields sum to %.17g, more than the total %g", sum, v[SG_ROLE_TOTAL]);
+        }
         if (city->status[i] != SG_DS_NO_DATA && v[SG_ROLE_TOTAL] == 0) {
             city->status[i] = SG_DS_ZERO_TOTAL;
             free(city->note[i]);

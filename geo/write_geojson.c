@@ -19,12 +19,12 @@ typedef struct field_def {
     OGRFieldType type;
 } field_def;
 
+/* Fields every layer has, then one per result column (share, lq, ...). */
 static const field_def fields[] = {
-    {"id", OFTString},    {"total", OFTReal},     {"group", OFTReal},
-    {"share", OFTReal},   {"lq", OFTReal},        {"d_contrib", OFTReal},
+    {"id", OFTString},     {"name", OFTString},        {"total", OFTReal},         {"group", OFTReal},
     {"status", OFTString}, {"status_note", OFTString}, {"source_fid", OFTInteger64},
 };
-enum { F_ID, F_TOTAL, F_GROUP, F_SHARE, F_LQ, F_DC, F_STATUS, F_NOTE, F_FID, F_COUNT };
+enum { F_ID, F_NAME, F_TOTAL, F_GROUP, F_STATUS, F_NOTE, F_FID, F_COUNT };
 
 static void set_real(OGRFeatureH f, int idx, double v) {
     if (isfinite(v)) OGR_F_SetFieldDouble(f, idx, v);
@@ -82,28 +82,46 @@ sg_status sg__write_districts(sg_ctx *ctx, const struct sg_run *run, const char 
         st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", w, "cannot create the layer: %s", ctx->gdal_msg);
         goto out;
     }
-    for (int k = 0; k < F_COUNT; k++) {
-        OGRFieldDefnH fd = OGR_Fld_Create(fields[k].name, fields[k].type);
+    const sg_result *res = &run->res;
+    int has_name = city->name && run->rd.fields && run->rd.fields[SG_ROLE_NAME].name;
+    for (int k = 0; k < F_COUNT + (int)res->ncols; k++) {
+        if (k == F_NAME && !has_name) continue;
+        OGRFieldDefnH fd = k < F_COUNT ? OGR_Fld_Create(fields[k].name, fields[k].type)
+                                       : OGR_Fld_Create(res->cols[k - F_COUNT].name,
+                                                        res->cols[k - F_COUNT].num ? OFTReal : OFTString);
         OGRErr e = OGR_L_CreateField(lyr, fd, 1);
         OGR_Fld_Destroy(fd);
         if (e != OGRERR_NONE) {
-            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", w, "cannot create field %s: %s", fields[k].name, ctx->gdal_msg);
+            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", w, "cannot create field %s: %s",
+                           k < F_COUNT ? fields[k].name : res->cols[k - F_COUNT].name, ctx->gdal_msg);
             goto out;
         }
     }
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
+    /* Field positions in the layer, by name: the name field may be absent. */
+    int pos[F_COUNT];
+    for (int k = 0; k < F_COUNT; k++) pos[k] = OGR_FD_GetFieldIndex(defn, fields[k].name);
+    int col0 = OGR_FD_GetFieldIndex(defn, res->ncols ? res->cols[0].name : "");
     for (size_t i = 0; i < city->n && st == SG_OK; i++) {
         OGRFeatureH f = OGR_F_Create(defn);
-        OGR_F_SetFieldString(f, F_ID, city->id[i] ? city->id[i] : "");
-        set_real(f, F_TOTAL, city->total[i]);
-        set_real(f, F_GROUP, city->group[i]);
-        set_real(f, F_SHARE, run->share[i]);
-        set_real(f, F_LQ, run->lq[i]);
-        set_real(f, F_DC, run->d_contrib[i]);
-        OGR_F_SetFieldString(f, F_STATUS, sg__dstatus_name(city->status[i]));
-        if (city->note[i]) OGR_F_SetFieldString(f, F_NOTE, city->note[i]);
-        else OGR_F_SetFieldNull(f, F_NOTE);
-        OGR_F_SetFieldInteger64(f, F_FID, city->fid[i]);
+        OGR_F_SetFieldString(f, pos[F_ID], city->id[i] ? city->id[i] : "");
+        if (pos[F_NAME] >= 0) {
+            if (city->name[i]) OGR_F_SetFieldString(f, pos[F_NAME], city->name[i]);
+            else OGR_F_SetFieldNull(f, pos[F_NAME]);
+        }
+        set_real(f, pos[F_TOTAL], city->total[i]);
+        set_real(f, pos[F_GROUP], city->group[i]);
+        OGR_F_SetFieldString(f, pos[F_STATUS], sg__dstatus_name(city->status[i]));
+        if (city->note[i]) OGR_F_SetFieldString(f, pos[F_NOTE], city->note[i]);
+        else OGR_F_SetFieldNull(f, pos[F_NOTE]);
+        OGR_F_SetFieldInteger64(f, pos[F_FID], city->fid[i]);
+        for (size_t k = 0; k < res->ncols; k++) {
+            const sg_column *c = &res->cols[k];
+            int p = col0 + (int)k;
+            if (c->num) set_real(f, p, c->num[i]);
+            else if (c->text && c->text[i]) OGR_F_SetFieldString(f, p, c->text[i]);
+            else OGR_F_SetFieldNull(f, p);
+        }
         OGRGeometryH og = city->geom_src[i] ? to_ogr(ctx, city->geom_src[i]) : NULL;
         if (og) OGR_F_SetGeometryDirectly(f, og);
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)

@@ -20,7 +20,7 @@ static json_object *str_array(char **items, size_t n) {
     return a;
 }
 
-static json_object *field_obj(const sg_reader *rd, sg_role r) {
+static json_object *field_obj(const sg_reader *rd, size_t r) {
     const sg_field_src *fs = &rd->fields[r];
     if (!fs->name) return NULL;
     json_object *o = json_object_new_object();
@@ -63,6 +63,13 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
     json_object_object_add(flds, "id", jstr(rd->id_field));
     json_object_object_add(flds, "total", field_obj(rd, SG_ROLE_TOTAL));
     if (rd->fields[SG_ROLE_GROUP].name) json_object_object_add(flds, "group", field_obj(rd, SG_ROLE_GROUP));
+    if (rd->fields[SG_ROLE_NAME].name) json_object_object_add(flds, "name", field_obj(rd, SG_ROLE_NAME));
+    if (rd->ngroups) {
+        json_object *ga = json_object_new_array();
+        for (size_t g = 0; g < rd->ngroups; g++) json_object_array_add(ga, field_obj(rd, SG_ROLE_COUNT + g));
+        json_object_object_add(flds, "groups", ga);
+        json_object_object_add(flds, "remainder_group", json_object_new_boolean(!run->opts->no_remainder));
+    }
     if (rd->fields[SG_ROLE_SHARE].name) {
         json_object *so = field_obj(rd, SG_ROLE_SHARE);
         json_object_object_add(so, "scale", jstr(run->opts->share_scale == 1.0 ? "fraction" : "percent"));
@@ -146,15 +153,23 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
     json_object_object_add(root, "population", pop);
 
     json_object *ind = json_object_new_object();
-    json_object_object_add(ind, "dissimilarity",
-                           index_obj(run->idx.dissimilarity, "Dissimilarity D (Massey & Denton 1988): share of the "
-                                     "group that would have to move for an even distribution; group vs everyone else"));
-    json_object_object_add(ind, "isolation",
-                           index_obj(run->idx.isolation, "Isolation xPx: the group share in the district of the "
-                                     "average group member"));
-    json_object_object_add(ind, "exposure",
-                           index_obj(run->idx.exposure, "Exposure xPy: the share of everyone else in the district of "
-                                     "the average group member (xPx + xPy = 1)"));
+    for (size_t i = 0; i < run->res.ng; i++) {
+        const sg_global *g = &run->res.g[i];
+        json_object *io = index_obj(g->value, g->description);
+        if (g->detail) json_object_object_add(io, "detail", jstr(g->detail));
+        if (isfinite(g->p_value)) {
+            json_object_object_add(io, "p_value", jnum(g->p_value));
+            json_object_object_add(io, "null_mean", jnum(g->null_mean));
+            json_object_object_add(io, "null_sd", jnum(g->null_sd));
+        }
+        if (isfinite(g->ci_low)) {
+            json_object *cia = json_object_new_array();
+            json_object_array_add(cia, jnum(g->ci_low));
+            json_object_array_add(cia, jnum(g->ci_high));
+            json_object_object_add(io, "ci", cia);
+        }
+        json_object_object_add(ind, g->name, io);
+    }
     json_object_object_add(root, "indices", ind);
 
     json_object *outs = json_object_new_object();
@@ -199,9 +214,13 @@ static char *text_summary(sg_ctx *ctx, const struct sg_run *run) {
     fprintf(m, "  working CRS %s%s%s%s: %s\n", rd->crs.work_name, rd->crs.work_id ? " (" : "",
             rd->crs.work_id ? rd->crs.work_id : "", rd->crs.work_id ? ")" : "", rd->crs.work_how);
     fprintf(m, "  population  %.0f, group %.0f (%.1f %%)\n", run->idx.total, run->idx.group, 100 * run->idx.share);
-    fprintf(m, "  dissimilarity D  %.4f\n", run->idx.dissimilarity);
-    fprintf(m, "  isolation xPx    %.4f\n", run->idx.isolation);
-    fprintf(m, "  exposure xPy     %.4f\n", run->idx.exposure);
+    fprintf(m, "  indices\n");
+    for (size_t i = 0; i < run->res.ng; i++) {
+        const sg_global *g = &run->res.g[i];
+        fprintf(m, "    %-36s %10.4f", g->name, g->value);
+        if (isfinite(g->p_value)) fprintf(m, "   p = %.3f", g->p_value);
+        fputc('\n', m);
+    }
     size_t nw = sg_ctx_count(ctx, SG_SEV_WARNING);
     if (nw) fprintf(m, "  warnings    %zu (on stderr and in summary.json)\n", nw);
     fprintf(m, "  wrote       %s\n              %s\n", run->districts_path, run->summary_path);

@@ -58,7 +58,7 @@ static char *out_file(fixture *f, const char *name) {
 }
 
 static const char *sample_args =
-    "analyze --districts " SAMPLE "/districts.shp --id code --table " SAMPLE "/census.csv --table-key code "
+    "analyze --districts " SAMPLE "/districts.shp --id code --name name --table " SAMPLE "/census.csv --table-key code "
     "--total total --group migrants";
 
 static void sample_end_to_end(void **state) {
@@ -70,7 +70,8 @@ static void sample_end_to_end(void **state) {
     char *out = slurp(stdout_path), *err = slurp(stderr_path);
     if (rc != 0) print_error("stderr: %s\n", err);
     assert_int_equal(rc, 0);
-    assert_non_null(strstr(out, "dissimilarity D"));
+    assert_non_null(strstr(out, "dissimilarity"));
+    assert_non_null(strstr(out, "isolation"));
     assert_non_null(strstr(err, "W_ZERO_TOTAL")); /* the sample's one empty district */
 
     /* Input ids, read with OGR. */
@@ -86,7 +87,7 @@ static void sample_end_to_end(void **state) {
     OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
     assert_int_equal(OGR_L_GetFeatureCount(lyr, 1), nin);
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
-    const char *want[] = {"id", "total", "group", "share", "lq", "d_contrib", "status"};
+    const char *want[] = {"id", "name", "total", "group", "share", "lq", "d_contrib", "status"};
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
         if (OGR_FD_GetFieldIndex(defn, want[k]) < 0) fail_msg("field %s missing from districts.geojson", want[k]);
     /* Every input id is in the output exactly once. */

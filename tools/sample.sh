@@ -7,7 +7,7 @@ bash tools/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 ./build/tools/seggap analyze \
-  --districts samples/city/districts.shp --id code \
+  --districts samples/city/districts.shp --id code --name name \
   --table samples/city/census.csv --table-key code \
   --total total --group migrants \
   --out out/sample "$@"

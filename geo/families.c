@@ -1,0 +1,8 @@
+/* The index families sg_analyze runs, in order. A new family is one file
+ * (geo/index_<family>.c) and one line here. */
+#include "internal.h"
+
+const sg_family sg__families[] = {
+    {"basic", sg__family_basic},
+};
+const size_t sg__nfamilies = sizeof sg__families / sizeof sg__families[0];
