@@ -74,7 +74,7 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
         mnames[g] = sg__strdup(g < c->ngroups ? o->groups.items[g] : "rest");
         if (!mnames[g]) st = sg__nomem(ctx);
     }
-    sg_data d = {n, index, x, t, k, m, mnames, geom, c, o};
+    sg_data d = {n, index, x, t, k, m, mnames, geom, c, o, &run->rd.crs, NULL};
     if (st == SG_OK) st = sg_basic_indices_compute(ctx, x, t, n, &run->idx);
     for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++) st = sg__families[f].fn(ctx, &d, &run->res);
     for (size_t g = 0; mnames && g < k; g++) free(mnames[g]);

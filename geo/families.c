@@ -4,5 +4,7 @@
 
 const sg_family sg__families[] = {
     {"basic", sg__family_basic},
+    /* aspatial evenness, exposure, multigroup (index_evenness.c, index_multigroup.c) */
+    /* spatial: concentration, centralization, clustering, spatial evenness (index_*.c) */
 };
 const size_t sg__nfamilies = sizeof sg__families / sizeof sg__families[0];

@@ -329,6 +329,9 @@ typedef struct sg_data {
     const GEOSGeometry *const *geom; /* used districts in the working CRS */
     const sg_city *city;
     const sg_options *opts;
+    const sg_crs_info *crs;    /* input and working CRS */
+    struct sg_spatial *sp;     /* geometry-derived data built once (areas, centroids,
+                                  weights), or NULL; see index_spatial.h */
 } sg_data;
 
 /* An index family: computes globals and columns into res. Columns are
@@ -343,6 +346,8 @@ extern const sg_family sg__families[];
 extern const size_t sg__nfamilies;
 
 sg_status sg__family_basic(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* Aspatial families (index_evenness.c, index_exposure.c, index_multigroup.c). */
+/* Spatial families (index_concentration.c, ...). */
 
 /* ---- the run: everything the writers need (analyze.c) ---- */
 struct sg_run {
