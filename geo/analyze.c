@@ -77,6 +77,7 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
     sg_data d = {n, index, x, t, k, m, mnames, geom, c, o, &run->rd.crs, NULL};
     if (st == SG_OK) st = sg_basic_indices_compute(ctx, x, t, n, &run->idx);
     for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++) st = sg__families[f].fn(ctx, &d, &run->res);
+    if (st == SG_OK) st = sg__infer(ctx, &d, &run->res);
     for (size_t g = 0; mnames && g < k; g++) free(mnames[g]);
     free(mnames);
     free(m);

@@ -97,6 +97,17 @@ int sg__strmap_put(sg_strmap *m, const char *key, size_t value, size_t *existing
 /* Returns 1 and sets *value when found. */
 int sg__strmap_get(const sg_strmap *m, const char *key, size_t *value);
 
+/* ---- random numbers (rng.c) ---- */
+typedef struct sg_rng { uint64_t s[4]; } sg_rng;
+/* Seeds stream `stream` of `seed`: streams are independent of each other. */
+void sg__rng_seed(sg_rng *r, uint64_t seed, uint64_t stream);
+uint64_t sg__rng_next(sg_rng *r);
+double sg__rng_uniform(sg_rng *r);          /* [0, 1) */
+uint64_t sg__rng_below(sg_rng *r, uint64_t n); /* [0, n) */
+/* Marked items among `draws` drawn without replacement from `total` items of
+ * which `marked` are marked (all non-negative integers as doubles). */
+double sg__rng_hypergeometric(sg_rng *r, double total, double marked, double draws);
+
 /* ---- SHA-256 of a file (sha256.c) ---- */
 /* Writes 64 hex digits + NUL into hex. Returns 0 on success, -1 on error. */
 int sg__sha256_file(const char *path, char hex[65]);
@@ -127,6 +138,10 @@ struct sg_options {
     char *name_field;     /* --name: a label written to the layers */
     sg_strlist groups;    /* --groups: several group fields (multigroup) */
     int no_remainder;     /* --no-remainder: no "rest" group in the multigroup frame */
+    int permutations;     /* --permutations N: randomisation test of every global index */
+    int bootstrap;        /* --bootstrap N: percentile confidence intervals */
+    double seed;          /* --seed: makes inference reproducible (default 12345) */
+    int threads;          /* --threads: 0 = all cores */
     int strict, quiet, json;
 };
 
@@ -337,10 +352,22 @@ typedef struct sg_data {
 /* An index family: computes globals and columns into res. Columns are
  * indexed by city index (d->index[i]). */
 typedef sg_status (*sg_family_fn)(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* Family flags. Default 0: re-run under --permutations and --bootstrap. */
+enum {
+    SG_FAM_SPATIAL = 1u << 0,    /* uses geometry: not re-run on bootstrap resamples */
+    SG_FAM_NO_PERMUTE = 1u << 1, /* too costly to re-run per permutation */
+};
 typedef struct sg_family {
     const char *name;
     sg_family_fn fn;
+    unsigned flags;
 } sg_family;
+
+/* ---- inference (permute.c) ---- */
+/* After the families ran on d: p-values under a randomisation null
+ * (--permutations) and percentile intervals (--bootstrap) for every global
+ * in res, re-running the families on permuted / resampled counts. */
+sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res);
 /* The families run by sg_analyze, in order (families.c). */
 extern const sg_family sg__families[];
 extern const size_t sg__nfamilies;

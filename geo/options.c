@@ -2,6 +2,7 @@
  * table. No getopt: it keeps global state, and the library stays reentrant. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,16 @@ static const char usage_text[] =
     "  --table SRC            census table (CSV or any OGR source) joined on --id; repeatable\n"
     "  --table-key FIELD      key field of the preceding --table (default: the --id name)\n"
     "  --table-layer NAME     layer of the preceding --table\n"
+    "\n"
+    "Inference:\n"
+    "  --permutations N       p-value of every global index under a randomisation null:\n"
+    "                         group membership shuffled among residents, district totals kept\n"
+    "                         (default 0; 999 is typical)\n"
+    "  --bootstrap N          percentile 95 % interval of every aspatial index from N resamples\n"
+    "                         of districts (default 0)\n"
+    "  --seed S               seed of the random streams (default 12345): same seed, same result,\n"
+    "                         for any number of threads\n"
+    "  --threads N            threads for inference (default: all cores)\n"
     "\n"
     "CRS:\n"
     "  --input-crs CRS        CRS of the districts when the source has none (EPSG:n, WKT, PROJ)\n"
@@ -63,6 +74,10 @@ static const opt_def opt_table[] = {
     O("--share-scale", SG_OPT_STR, share_scale_text),
     O("--groups", SG_OPT_LIST, groups),
     O("--no-remainder", SG_OPT_FLAG, no_remainder),
+    O("--permutations", SG_OPT_INT, permutations),
+    O("--bootstrap", SG_OPT_INT, bootstrap),
+    O("--seed", SG_OPT_DOUBLE, seed),
+    O("--threads", SG_OPT_INT, threads),
     O("--input-crs", SG_OPT_STR, input_crs),
     O("--work-crs", SG_OPT_STR, work_crs),
     O("--out", SG_OPT_STR, out_dir),
@@ -194,6 +209,13 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
             return usage(ctx, "--share-scale must be 'fraction' or 'percent', not '%s'", o->share_scale_text);
     }
     if (o->no_remainder && !o->groups.n) return usage(ctx, "%s", "--no-remainder applies only with --groups");
+    if (o->permutations < 0 || o->permutations > 1000000)
+        return usage(ctx, "%s", "--permutations must be between 0 and 1000000");
+    if (o->bootstrap < 0 || o->bootstrap > 1000000)
+        return usage(ctx, "%s", "--bootstrap must be between 0 and 1000000");
+    if (o->threads < 0 || o->threads > 256) return usage(ctx, "%s", "--threads must be between 0 and 256");
+    if (o->seed < 0 || o->seed != floor(o->seed) || o->seed > 9007199254740992.0)
+        return usage(ctx, "%s", "--seed must be a non-negative integer");
     for (size_t i = 0; i < o->groups.n; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->groups.items[i], o->groups.items[j]) == 0)
@@ -206,6 +228,7 @@ sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options 
     if (help) *help = 0;
     sg_options *o = calloc(1, sizeof *o);
     if (!o) return sg__nomem(ctx);
+    o->seed = 12345;
     unsigned char seen[N_OPTS] = {0};
     sg_status st = SG_OK;
     for (int i = 0; i < argc && st == SG_OK; i++) {
