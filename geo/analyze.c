@@ -15,6 +15,7 @@ void sg_run_destroy(sg_run *run) {
     free(run->summary_path);
     free(run->summary_json);
     free(run->summary_text);
+    free(run->compare_text);
     free(run);
 }
 
@@ -104,6 +105,14 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     if (st == SG_OK) st = sg__ensure_dir(ctx, opts->out_dir);
     if (st == SG_OK) st = sg__write_districts(ctx, run, run->districts_path);
     if (st == SG_OK) st = sg__write_summary(ctx, run, run->summary_path);
+    if (st == SG_OK && opts->baseline) {
+        sg_compare_options co = {opts->baseline, opts->out_dir, opts->out_dir, opts->permutations,
+                                 (unsigned long long)opts->seed};
+        sg_compare *cmp = NULL;
+        st = sg_compare_run(ctx, &co, &cmp);
+        if (st == SG_OK) run->compare_text = sg__strdup(sg_compare_text(cmp));
+        sg_compare_destroy(cmp);
+    }
     release_inputs(ctx, run);
     run->opts = NULL;
     if (st != SG_OK) {
@@ -128,5 +137,6 @@ void sg_run_counts(const sg_run *run, size_t *read, size_t *used, size_t *exclud
 }
 const char *sg_run_summary_json(const sg_run *run) { return run->summary_json; }
 const char *sg_run_summary_text(const sg_run *run) { return run->summary_text; }
+const char *sg_run_compare_text(const sg_run *run) { return run->compare_text; }
 const char *sg_run_districts_path(const sg_run *run) { return run->districts_path; }
 const char *sg_run_summary_path(const sg_run *run) { return run->summary_path; }

@@ -142,6 +142,7 @@ struct sg_options {
     int bootstrap;        /* --bootstrap N: percentile confidence intervals */
     double seed;          /* --seed: makes inference reproducible (default 12345) */
     int threads;          /* --threads: 0 = all cores */
+    char *baseline;       /* --baseline DIR: compare this run with an earlier one */
     int strict, quiet, json;
 };
 
@@ -374,6 +375,17 @@ extern const size_t sg__nfamilies;
 
 sg_status sg__family_basic(sg_ctx *ctx, const sg_data *d, sg_result *res);
 /* Aspatial families (index_evenness.c, index_exposure.c, index_multigroup.c). */
+sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_exposure(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* Checks the two-group counts of d (0 <= x <= t, t > 0, 0 < X < T); sets X, T. */
+sg_status sg__two_group_totals(sg_ctx *ctx, const sg_data *d, double *X, double *T);
+/* Σ_{i<j} w_i w_j |p_i − p_j| in O(n log n) with compensated sums (the Gini
+ * numerator). Returns 0, or -1 when out of memory. */
+int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *out);
+/* θ* of the density-corrected D (Allen et al. 2015): the root z > 0 of
+ * z = θ tanh(θ z), 0 when θ <= 1. */
+double sg__dcd_theta_star(double theta);
 /* Spatial families (index_concentration.c, ...). */
 
 /* ---- the run: everything the writers need (analyze.c) ---- */
@@ -385,6 +397,7 @@ struct sg_run {
     size_t used, excluded;
     char *out_dir, *districts_path, *summary_path;
     char *summary_json, *summary_text;
+    char *compare_text;   /* with --baseline: the comparison table */
     const sg_options *opts;
 };
 

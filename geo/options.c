@@ -40,6 +40,9 @@ static const char usage_text[] =
     "  --seed S               seed of the random streams (default 12345): same seed, same result,\n"
     "                         for any number of threads\n"
     "  --threads N            threads for inference (default: all cores)\n"
+    "  --baseline DIR         compare with an earlier run (its --out DIR): compare.json with the\n"
+    "                         change of every index, its p-value (with --permutations) and the\n"
+    "                         decomposition of the change in D and H\n"
     "\n"
     "CRS:\n"
     "  --input-crs CRS        CRS of the districts when the source has none (EPSG:n, WKT, PROJ)\n"
@@ -78,6 +81,7 @@ static const opt_def opt_table[] = {
     O("--bootstrap", SG_OPT_INT, bootstrap),
     O("--seed", SG_OPT_DOUBLE, seed),
     O("--threads", SG_OPT_INT, threads),
+    O("--baseline", SG_OPT_STR, baseline),
     O("--input-crs", SG_OPT_STR, input_crs),
     O("--work-crs", SG_OPT_STR, work_crs),
     O("--out", SG_OPT_STR, out_dir),

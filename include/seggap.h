@@ -7,4 +7,5 @@
 #include "seggap/context.h"
 #include "seggap/indices.h"
 #include "seggap/analyze.h"
+#include "seggap/compare.h"
 #endif

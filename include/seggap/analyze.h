@@ -45,6 +45,8 @@ void sg_run_counts(const sg_run *run, size_t *read, size_t *used, size_t *exclud
 const char *sg_run_summary_json(const sg_run *run);
 /* Human one-screen summary (borrowed, valid while the run lives). */
 const char *sg_run_summary_text(const sg_run *run);
+/* With --baseline: the comparison table (borrowed), else NULL. */
+const char *sg_run_compare_text(const sg_run *run);
 /* Paths of the files written (borrowed). */
 const char *sg_run_districts_path(const sg_run *run);
 const char *sg_run_summary_path(const sg_run *run);

@@ -1,0 +1,223 @@
+/* Aspatial evenness of one group against everyone else (y = t - x): Gini,
+ * Theil's entropy H, Atkinson (b = 0.1, 0.5, 0.9), the density-corrected
+ * dissimilarity of Allen et al. (2015), min-max (O'Sullivan & Wong 2007) and
+ * the concentration profile R (Hong & Sadahiro 2014). Formulas as in
+ * ../shared/CONVENTIONS.md B.1; decisions in part A (b honoured, exact θ*). */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+typedef struct pw {
+    double p, w;
+} pw;
+
+static int cmp_pw(const void *a, const void *b) {
+    double pa = ((const pw *)a)->p, pb = ((const pw *)b)->p;
+    return (pa > pb) - (pa < pb);
+}
+
+/* Σ_{i<j} w_i w_j |p_i − p_j| in O(n log n). Sorted by p, every pair spans
+ * the gaps between consecutive values, so the sum is
+ *   Σ_k (p_(k+1) − p_(k)) · W_≤k · W_>k
+ * a sum of non-negative terms (no cancellation); W_≤k and W_>k are
+ * compensated prefix and suffix sums. Returns -1 when out of memory. */
+int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *out) {
+    *out = 0;
+    if (n < 2) return 0;
+    pw *a = malloc(n * sizeof *a);
+    double *suffix = malloc(n * sizeof *suffix);
+    if (!a || !suffix) {
+        free(a);
+        free(suffix);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) a[i] = (pw){p[i], w[i]};
+    qsort(a, n, sizeof *a, cmp_pw);
+    sg_ksum s = {0, 0};
+    for (size_t i = n; i-- > 0;) {
+        suffix[i] = sg__ksum_get(&s); /* W of the units after i */
+        sg__ksum_add(&s, a[i].w);
+    }
+    sg_ksum pre = {0, 0}, sum = {0, 0};
+    for (size_t k = 0; k + 1 < n; k++) {
+        sg__ksum_add(&pre, a[k].w);
+        double gap = a[k + 1].p - a[k].p;
+        if (gap > 0) sg__ksum_add(&sum, gap * sg__ksum_get(&pre) * suffix[k]);
+    }
+    *out = sg__ksum_get(&sum);
+    free(a);
+    free(suffix);
+    return 0;
+}
+
+/* Checks the two-group counts and returns X and T (compensated). */
+sg_status sg__two_group_totals(sg_ctx *ctx, const sg_data *d, double *X, double *T) {
+    if (d->n == 0)
+        return sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS", SG_WHERE_NONE,
+                         "no districts left to compute the indices on");
+    sg_ksum xs = {0, 0}, ts = {0, 0};
+    for (size_t i = 0; i < d->n; i++) {
+        if (!isfinite(d->x[i]) || !isfinite(d->t[i]) || d->x[i] < 0 || d->t[i] <= 0 || d->x[i] > d->t[i])
+            return sg__error(ctx, SG_ERR_DATA, "E_BAD_COUNTS", SG_WHERE_NONE,
+                             "district %zu: counts group=%g total=%g are not usable "
+                             "(need 0 <= group <= total, total > 0)",
+                             i, d->x[i], d->t[i]);
+        sg__ksum_add(&xs, d->x[i]);
+        sg__ksum_add(&ts, d->t[i]);
+    }
+    *X = sg__ksum_get(&xs);
+    *T = sg__ksum_get(&ts);
+    if (*X <= 0)
+        return sg__error(ctx, SG_ERR_DATA, "E_EMPTY_GROUP", SG_WHERE_NONE,
+                         "the group count is 0 in every district: the indices are undefined");
+    if (*T - *X <= 0)
+        return sg__error(ctx, SG_ERR_DATA, "E_FULL_GROUP", SG_WHERE_NONE,
+                         "the group is the whole population (group = total everywhere): "
+                         "the indices are undefined");
+    return SG_OK;
+}
+
+/* Binary entropy -p ln p - (1-p) ln(1-p), 0 at p = 0 and p = 1. */
+static double entropy2(double p) {
+    if (!(p > 0 && p < 1)) return 0;
+    return -p * log(p) - (1 - p) * log1p(-p);
+}
+
+/* Atkinson (1970) as in Massey & Denton (1988), shape b in (0, 1):
+ * 1 − P/(1−P) · |Σ (1−p_i)^(1−b) p_i^b t_i / (P T)|^(1/(1−b)). */
+static double atkinson(const sg_data *d, double X, double T, double b) {
+    double P = X / T;
+    sg_ksum s = {0, 0};
+    for (size_t i = 0; i < d->n; i++) {
+        double p = d->x[i] / d->t[i];
+        sg__ksum_add(&s, pow(1 - p, 1 - b) * pow(p, b) * d->t[i]);
+    }
+    return 1 - P / (1 - P) * pow(fabs(sg__ksum_get(&s) / X), 1 / (1 - b));
+}
+
+/* θ* of Allen et al. (2015): the z > 0 that maximises φ(z−θ) + φ(z+θ), the
+ * root of g(z) = z − θ tanh(θz); 0 when θ ≤ 1 (then z = 0 is the maximum).
+ * For θ > 1, g is convex on z > 0 with g(0) = 0, g'(0) = 1 − θ² < 0 and
+ * g(θ) = θ(1 − tanh θ²) ≥ 0, so Newton started at z = θ decreases
+ * monotonically onto the positive root. A bisection step guards against any
+ * rounding that would leave the bracket. */
+double sg__dcd_theta_star(double theta) {
+    if (!(theta > 1)) return 0;
+    if (isinf(theta)) return theta;
+    double lo = 0, hi = theta, z = theta;
+    for (int it = 0; it < 200; it++) {
+        double u = theta * z, th = tanh(u), g = z - theta * th;
+        if (g == 0) return z;
+        if (g > 0) hi = z;
+        else lo = z;
+        double c = cosh(u), gp = 1 - theta * theta / (c * c);
+        double nz = gp > 0 ? z - g / gp : 0.5 * (lo + hi);
+        if (gp > 0 && fabs(nz - z) <= 4 * DBL_EPSILON * z) return nz;
+        if (!(nz > lo && nz < hi)) nz = 0.5 * (lo + hi);
+        if (hi - lo <= 4 * DBL_EPSILON * hi) return nz;
+        z = nz;
+    }
+    return z;
+}
+
+sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res) {
+    double X, T;
+    sg_status st = sg__two_group_totals(ctx, d, &X, &T);
+    if (st != SG_OK) return st;
+    size_t n = d->n;
+    double Y = T - X, P = X / T;
+
+    /* Gini: Σ_i Σ_j t_i t_j |p_i − p_j| / (2 T² P (1−P)) over ordered pairs
+     * = Σ_{i<j} ... / (X Y), in O(n log n). */
+    double *p = malloc(n * sizeof *p);
+    if (!p) return sg__nomem(ctx);
+    for (size_t i = 0; i < n; i++) p[i] = d->x[i] / d->t[i];
+    double pairs;
+    int rc = sg__pair_abs_diff_sum(p, d->t, n, &pairs);
+    if (rc != 0) {
+        free(p);
+        return sg__nomem(ctx);
+    }
+    double gini = pairs / (X * Y);
+
+    /* Theil's H (natural log): Σ t_i (E − E_i) / (E T). */
+    double E = entropy2(P);
+    sg_ksum h = {0, 0};
+    for (size_t i = 0; i < n; i++) sg__ksum_add(&h, d->t[i] * (E - entropy2(p[i])));
+    double entropy = sg__ksum_get(&h) / (E * T);
+
+    /* Min-max: 1 − Σ min(x_i/X, y_i/Y) / Σ max(x_i/X, y_i/Y). */
+    sg_ksum mn = {0, 0}, mx = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        double a = d->x[i] / X, b = (d->t[i] - d->x[i]) / Y;
+        sg__ksum_add(&mn, fmin(a, b));
+        sg__ksum_add(&mx, fmax(a, b));
+    }
+    double min_max = 1 - sg__ksum_get(&mn) / sg__ksum_get(&mx);
+
+    /* Density-corrected D: p0 = x/X, p1 = y/Y,
+     * σ_i = √(p1(1−p1)/Y + p0(1−p0)/X), θ_i = |p1 − p0|/σ_i, Ddc = Σ σ_i θ*_i / 2.
+     * σ_i = 0 only when both shares are 0 or 1; then σ_i θ*_i → |p1 − p0|. */
+    sg_ksum dc = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        double p0 = d->x[i] / X, p1 = (d->t[i] - d->x[i]) / Y, diff = fabs(p1 - p0);
+        double sigma = sqrt(p1 * (1 - p1) / Y + p0 * (1 - p0) / X);
+        if (sigma > 0) sg__ksum_add(&dc, sigma * sg__dcd_theta_star(diff / sigma));
+        else sg__ksum_add(&dc, diff);
+    }
+    double dcd = 0.5 * sg__ksum_get(&dc);
+
+    /* Concentration profile (PySAL ConProf, m = 1000): grid θ_j = j·(1/999),
+     * θ_999 = 1 (numpy.linspace); v(θ) = Σ_{p_i ≥ θ} x_i / X;
+     * R = (P − (Σ_{θ<P} v/m − Σ_{θ≥P} v/m)) / (1 − P). The sweep walks the
+     * grid downwards over the districts sorted by p. */
+    pw *s = malloc(n * sizeof *s);
+    if (!s) {
+        free(p);
+        return sg__nomem(ctx);
+    }
+    for (size_t i = 0; i < n; i++) s[i] = (pw){p[i], d->x[i]};
+    qsort(s, n, sizeof *s, cmp_pw);
+    const int m = 1000;
+    const double step = 1.0 / (m - 1);
+    sg_ksum above = {0, 0}, below_sum = {0, 0}, above_sum = {0, 0};
+    size_t next = n; /* s[next..n-1] have p >= θ */
+    for (int j = m - 1; j >= 0; j--) {
+        double theta = j == m - 1 ? 1.0 : j * step;
+        while (next > 0 && s[next - 1].p >= theta) sg__ksum_add(&above, s[--next].w);
+        double v = sg__ksum_get(&above) / X;
+        if (theta < P) sg__ksum_add(&below_sum, v / m);
+        else sg__ksum_add(&above_sum, v / m);
+    }
+    double conprof = (P - (sg__ksum_get(&below_sum) - sg__ksum_get(&above_sum))) / (1 - P);
+    free(s);
+    free(p);
+
+    int ok =
+        sg__result_set(res, "gini", gini,
+                       "Gini G (Massey & Denton 1988): mean difference of the group share between all pairs of "
+                       "residents, over its maximum; group vs everyone else") &&
+        sg__result_set(res, "entropy", entropy,
+                       "Theil's entropy index H (natural log): how much less diverse the districts are than the "
+                       "city, 0 = as mixed as the city, 1 = fully separated") &&
+        sg__result_set(res, "atkinson_b01", atkinson(d, X, T, 0.1),
+                       "Atkinson A with b = 0.1: evenness weighting districts where the group is "
+                       "over-represented") &&
+        sg__result_set(res, "atkinson_b05", atkinson(d, X, T, 0.5),
+                       "Atkinson A with b = 0.5: evenness weighting both sides equally") &&
+        sg__result_set(res, "atkinson_b09", atkinson(d, X, T, 0.9),
+                       "Atkinson A with b = 0.9: evenness weighting districts where the group is "
+                       "under-represented") &&
+        sg__result_set(res, "density_corrected_dissimilarity", dcd,
+                       "Density-corrected dissimilarity (Allen et al. 2015): D with the small-count bias "
+                       "removed, exact theta*") &&
+        sg__result_set(res, "min_max", min_max,
+                       "Min-max index MM (O'Sullivan & Wong 2007): 1 - overlap / union of the group and "
+                       "everyone else's distributions") &&
+        sg__result_set(res, "concentration_profile", conprof,
+                       "Concentration profile R (Hong & Sadahiro 2014): area between the profile of the "
+                       "group's concentration and that of an even city (1000-point grid)");
+    return ok ? SG_OK : sg__nomem(ctx);
+}

@@ -1,0 +1,107 @@
+/* Geometry-derived data of the spatial index families (spatial.c), built once
+ * per run from sg_data and stored in sg_data.sp.
+ *
+ * Everything here depends only on the geometry of the used districts and the
+ * options, never on the counts: the families read it and do count arithmetic
+ * only, so that a permutation test can re-run them cheaply on shuffled
+ * counts. Index i is the i-th used district (sg_data order); sg_data.index[i]
+ * is its city index. All lengths are metres and areas m² of the working CRS. */
+#ifndef SEGGAP_INDEX_SPATIAL_H
+#define SEGGAP_INDEX_SPATIAL_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* Size limits of the O(N²) computations. Above them the index is skipped with
+ * a warning (W_SKIPPED) or, for --distance-kernel pysal, refused with a usage
+ * error: the dense matrix would not fit in memory or time. */
+#define SG_SPP_MAX_N 20000       /* spatial proximity profile: BFS from every unit */
+#define SG_DISTORTION_MAX_N 20000 /* local distortion: one sort per unit */
+#define SG_PYSAL_KERNEL_MAX_N 20000
+#define SG_PYSAL_DENSE_MAX_N 4096 /* the PySAL kernel is kept as a dense matrix up to
+                                     this size (128 MB), computed row by row above */
+/* Pairs whose exp kernel is below this are ignored: d > h ln(1e6) ≈ 13.8 h. */
+#define SG_KERNEL_CUTOFF 1e-6
+
+/* Sparse weights in CSR form: the neighbours of i are nb[off[i] .. off[i+1]-1],
+ * ascending, with weights w[...] (w NULL: binary, every weight 1). When
+ * `upper` is set only the pairs j > i of a symmetric matrix are stored. */
+typedef struct sg_weights {
+    size_t n;
+    size_t *off;  /* n + 1 */
+    uint32_t *nb; /* off[n] */
+    double *w;    /* off[n], or NULL */
+    int upper;
+} sg_weights;
+
+void sg__weights_free(sg_weights *w);
+/* Number of stored entries. */
+static inline size_t sg__weights_nnz(const sg_weights *w) { return w->off ? w->off[w->n] : 0; }
+
+typedef enum sg_kernel_kind { SG_KERNEL_EXP = 0, SG_KERNEL_PYSAL = 1 } sg_kernel_kind;
+
+struct sg_spatial {
+    size_t n;
+    double *area, *perim;       /* GEOS area and length (all rings) */
+    double *cx, *cy;            /* GEOS centroids */
+    GEOSGeometry **centroid;    /* the centroids as points (owned) */
+    size_t *item;               /* item[i] = i: the payload of both trees */
+    GEOSSTRtree *tree;          /* district envelopes */
+    GEOSSTRtree *ctree;         /* centroids */
+
+    sg_weights queen;           /* binary; GEOS intersects (CONVENTIONS A6) */
+    sg_weights rook;            /* binary; shared boundary of positive length */
+    sg_weights blen;            /* shared boundary length b_ij (m), rook pattern */
+    size_t *islands;            /* used districts without a queen neighbour */
+    size_t nislands;
+    size_t nrook_islands;       /* districts without a shared boundary of positive length */
+
+    /* Centralization: the centre in the working CRS and the units sorted by
+     * the distance of their centroid to it. */
+    double centre_x, centre_y;
+    char *centre_detail;
+    size_t *centre_order;
+    /* Concentration: units sorted by area, ascending and descending. */
+    size_t *area_asc, *area_desc;
+    double area_total;
+
+    /* Clustering kernel c_ij. */
+    sg_kernel_kind kernel;
+    double h;                   /* exp: bandwidth (m) */
+    char *kernel_detail;
+    sg_weights kern;            /* exp: c_ij for j > i with c_ij >= SG_KERNEL_CUTOFF (upper) */
+    double *kdiag;              /* c_ii */
+    double ksum;                /* sum of c_ij over all ordered pairs, diagonal included */
+    double *colsum;             /* pysal: S_j = sum_k d_jk */
+    double *dense;              /* pysal: n x n c_ij, or NULL when n > SG_PYSAL_DENSE_MAX_N */
+};
+typedef struct sg_spatial sg_spatial;
+
+/* Builds the spatial data of the used districts of d (areas, perimeters,
+ * centroids, trees, queen/rook/boundary-length weights, centre, kernel).
+ * Islands are reported as warnings (W_ISLAND). On error *out is NULL. */
+sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out);
+/* Frees it. Accepts NULL. */
+void sg__spatial_free(sg_ctx *ctx, sg_spatial *sp);
+
+/* k nearest neighbours by centroid distance (ties by index), self excluded;
+ * binary weights. */
+sg_status sg__weights_knn(sg_ctx *ctx, const sg_spatial *sp, size_t k, sg_weights *out);
+/* Distance band on centroids: the j != i with d_ij <= dmax. Weight 1 when
+ * decay_h <= 0, else exp(-d_ij / decay_h). `upper` stores only j > i. */
+sg_status sg__weights_distance(sg_ctx *ctx, const sg_spatial *sp, double dmax, double decay_h, int upper,
+                               sg_weights *out);
+
+/* Row i of the PySAL kernel, c_ij = 1 - exp(-d_ij / S_j), c_ii = 1 - exp(-sqrt(0.6 a_i)),
+ * into row[0..n-1] (or a pointer into the dense matrix). */
+const double *sg__pysal_kernel_row(const sg_spatial *sp, size_t i, double *row);
+
+/* Centroid distance. */
+static inline double sg__centroid_dist(const sg_spatial *sp, size_t i, size_t j) {
+    double dx = sp->cx[i] - sp->cx[j], dy = sp->cy[i] - sp->cy[j];
+    return sqrt(dx * dx + dy * dy);
+}
+
+#endif

@@ -1,0 +1,233 @@
+/* Change over time: matched districts, the two-value test and the Shapley
+ * decomposition on cities whose change is known by construction. */
+#include <json-c/json.h>
+
+#include "test_support.h"
+
+typedef struct fixture {
+    sg_ctx *ctx;
+    char *dir;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    f->ctx = sg_ctx_create();
+    f->dir = sg_test_tmpdir();
+    *state = f;
+    return 0;
+}
+static int teardown(void **state) {
+    fixture *f = *state;
+    sg_ctx_destroy(f->ctx);
+    sg_test_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Runs analyze on n districts with the given counts into DIR/name. */
+static char *run_period(fixture *f, const char *name, const double *x, const double *t, size_t n, size_t skip) {
+    char file[64], *path, *out;
+    snprintf(file, sizeof file, "%s.geojson", name);
+    path = sg_test_path(f->dir, file);
+    out = sg_test_path(f->dir, name);
+    fx_row rows[16];
+    char ids[16][8], ts[16][32], xs[16][32], *sq[16];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        sq[i] = fx_square((int)(i % 4), (int)(i / 4));
+        if (i == skip) continue;
+        snprintf(ids[k], sizeof ids[k], "d%02zu", i);
+        snprintf(ts[k], sizeof ts[k], "%.17g", t[i]);
+        snprintf(xs[k], sizeof xs[k], "%.17g", x[i]);
+        rows[k] = (fx_row){sq[i], ids[k], ts[k], xs[k]};
+        k++;
+    }
+    fx_write(path, "GeoJSON", 4326, rows, k, 1);
+    for (size_t i = 0; i < n; i++) free(sq[i]);
+    const char *args[] = {"--districts", path, "--id", "id", "--total", "total", "--group", "group",
+                          "--out", out, "--quiet", NULL};
+    sg_run *run = NULL;
+    sg_status st = sg_test_analyze(f->ctx, &run, args);
+    if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(f->ctx));
+    assert_int_equal(st, SG_OK);
+    sg_run_destroy(run);
+    free(path);
+    return out;
+}
+
+static sg_compare *compare(fixture *f, const char *a, const char *b, int perms) {
+    sg_compare_options co = {a, b, NULL, perms, 99};
+    sg_compare *c = NULL;
+    sg_status st = sg_compare_run(f->ctx, &co, &c);
+    if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(f->ctx));
+    assert_int_equal(st, SG_OK);
+    return c;
+}
+
+static const double tA[8] = {100, 200, 150, 50, 300, 120, 80, 100};
+static const double xA[8] = {60, 30, 90, 5, 40, 70, 8, 20};
+
+/* Only the group's size changes: B is A fitted (IPF) to a new city share
+ * with A's district sizes and odds ratios, so the whole change in D is
+ * "group_sizes"; district_sizes and redistribution are 0. */
+static void pure_group_size_change(void **state) {
+    fixture *f = *state;
+    double a[8], b[8], T = 0, P = 0.45;
+    for (int i = 0; i < 8; i++) T += tA[i];
+    for (int i = 0; i < 8; i++) {
+        a[i] = xA[i];
+        b[i] = tA[i] - xA[i];
+    }
+    for (int it = 0; it < 5000; it++) { /* rows to tA, columns to (P T, (1-P) T) */
+        double sa = 0, sb = 0;
+        for (int i = 0; i < 8; i++) {
+            double s = a[i] + b[i];
+            a[i] *= tA[i] / s;
+            b[i] *= tA[i] / s;
+            sa += a[i];
+            sb += b[i];
+        }
+        for (int i = 0; i < 8; i++) {
+            a[i] *= P * T / sa;
+            b[i] *= (1 - P) * T / sb;
+        }
+    }
+    double xB[8], tB[8];
+    for (int i = 0; i < 8; i++) {
+        tB[i] = a[i] + b[i];
+        xB[i] = a[i];
+    }
+    char *da = run_period(f, "a", xA, tA, 8, 99), *db = run_period(f, "b", xB, tB, 8, 99);
+    sg_compare *c = compare(f, da, db, 0);
+    double diff, p, parts[3];
+    assert_true(sg_compare_index(c, "dissimilarity", &diff, &p));
+    assert_true(fabs(diff) > 0.001); /* D does move with the group's size */
+    assert_true(sg_compare_decomposition(c, "dissimilarity", parts));
+    sg_assert_near(parts[0] + parts[1] + parts[2], diff, 1e-9);
+    sg_assert_near(parts[0], diff, 1e-6);
+    assert_true(fabs(parts[1]) < 1e-7 && fabs(parts[2]) < 1e-7);
+    sg_compare_destroy(c);
+    free(da);
+    free(db);
+}
+
+/* Only the pattern changes: two districts of equal size swap their group
+ * counts and two others move toward evenness; margins are unchanged, so
+ * the whole change is "redistribution". */
+static void pure_redistribution(void **state) {
+    fixture *f = *state;
+    double xB[8];
+    memcpy(xB, xA, sizeof xB);
+    xB[7] = xA[0] / 100 * 100 - 40; /* 20 */
+    xB[0] = 60 - 40 + 40;           /* keeps 60 */
+    /* districts 0 and 7 (100 each) exchange 40 group members: 60 -> 20, 20 -> 60 */
+    xB[0] = 20;
+    xB[7] = 60;
+    char *da = run_period(f, "a", xA, tA, 8, 99), *db = run_period(f, "b", xB, tA, 8, 99);
+    sg_compare *c = compare(f, da, db, 199);
+    double diff, p, parts[3];
+    assert_true(sg_compare_index(c, "dissimilarity", &diff, &p));
+    /* By hand: X = 323, Y = 777; only |x/X - y/Y| of districts 0 and 7 change.
+     * A: |60/323 - 40/777| + |20/323 - 80/777|; B: |20/323 - 80/777| + |60/323 - 40/777|: equal! */
+    sg_assert_near(diff, 0.0, 1e-12);
+    assert_true(isfinite(p) && p > 0.05); /* no change, no significance */
+    assert_true(sg_compare_decomposition(c, "dissimilarity", parts));
+    assert_true(fabs(parts[0]) < 1e-9 && fabs(parts[1]) < 1e-9);
+    sg_compare_destroy(c);
+    /* A real redistribution: district 3 (50) gains 40 members from district 4 (300). */
+    double xC[8];
+    memcpy(xC, xA, sizeof xC);
+    xC[3] = 45;
+    xC[4] = 0;
+    char *dc = run_period(f, "c", xC, tA, 8, 99);
+    c = compare(f, da, dc, 199);
+    assert_true(sg_compare_index(c, "dissimilarity", &diff, &p));
+    assert_true(diff > 0.01);
+    assert_true(sg_compare_decomposition(c, "dissimilarity", parts));
+    sg_assert_near(parts[2], diff, 1e-6);
+    assert_true(fabs(parts[0]) < 1e-7 && fabs(parts[1]) < 1e-7);
+    sg_compare_destroy(c);
+    free(da);
+    free(db);
+    free(dc);
+}
+
+/* A district that vanishes is listed; the others are matched by id. */
+static void vanished_district_is_listed(void **state) {
+    fixture *f = *state;
+    char *da = run_period(f, "a", xA, tA, 8, 99), *db = run_period(f, "b", xA, tA, 8, 5);
+    sg_compare *c = compare(f, da, db, 0);
+    json_object *root = json_tokener_parse(sg_compare_json(c)), *d, *v, *m;
+    assert_true(json_object_object_get_ex(root, "districts", &d));
+    assert_true(json_object_object_get_ex(d, "vanished", &v));
+    assert_int_equal(json_object_array_length(v), 1);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(v, 0)), "d05");
+    assert_true(json_object_object_get_ex(d, "matched", &m));
+    assert_int_equal(json_object_get_int(m), 7);
+    assert_diag(f->ctx, "W_DISTRICT_VANISHED", "1 baseline districts", "d05");
+    json_object_put(root);
+    sg_compare_destroy(c);
+    char *cj = sg_test_path(db, "compare.json");
+    assert_true(sg_test_exists(cj)); /* written beside the current run */
+    free(cj);
+    free(da);
+    free(db);
+}
+
+/* Berlin 2016 against a copy in which one planning area gained 3,000
+ * residents with a migration background (MH_E and E_E both + 3000). */
+static void berlin_one_district_changed(void **state) {
+    fixture *f = *state;
+    REQUIRE_SHARED("data/berlin-2016/EWRMIGRA201612H_Matrix.csv");
+    char *e = sg_test_path(f->dir, "EWR.csv"), *mg = sg_test_path(f->dir, "MIGRA.csv");
+    char cmd[2048];
+    /* RAUMID is column 2 of both; E_E column 8 of the comma file, MH_E column 8 of
+     * the semicolon (CR-only) file, which is rewritten with LF endings. */
+    snprintf(cmd, sizeof cmd,
+             "awk -F, -v OFS=, '$2==\"01011101\" {$8=$8+3000} {print}' '%s' > '%s' && "
+             "tr '\\r' '\\n' < '%s' | awk -F';' -v OFS=';' '$2==\"01011101\" {$8=$8+3000} {print}' > '%s'",
+             SHARED("data/berlin-2016/EWR201612E_Matrix.csv"), e, SHARED("data/berlin-2016/EWRMIGRA201612H_Matrix.csv"),
+             mg);
+    assert_int_equal(system(cmd), 0);
+    char *o0 = sg_test_path(f->dir, "b0"), *o1 = sg_test_path(f->dir, "b1");
+    for (int k = 0; k < 2; k++) {
+        const char *args[] = {"--districts", SHARED("data/berlin-2016/lor_planungsraeume_447_wgs84.geojson"),
+                              "--id", "spatial_name",
+                              "--table", k ? e : SHARED("data/berlin-2016/EWR201612E_Matrix.csv"), "--table-key", "RAUMID",
+                              "--table", k ? mg : SHARED("data/berlin-2016/EWRMIGRA201612H_Matrix.csv"), "--table-key", "RAUMID",
+                              "--total", "E_E", "--group", "MH_E", "--out", k ? o1 : o0, "--quiet", NULL};
+        sg_run *run = NULL;
+        sg_status st = sg_test_analyze(f->ctx, &run, args);
+        if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(f->ctx));
+        assert_int_equal(st, SG_OK);
+        sg_run_destroy(run);
+    }
+    sg_compare *c = compare(f, o0, o1, 99);
+    double diff, p, parts[3];
+    assert_true(sg_compare_index(c, "dissimilarity", &diff, &p));
+    /* The changed district already had 56 % MH (city 31 %): more concentration. */
+    assert_true(diff > 0);
+    assert_true(p > 0 && p <= 1);
+    assert_true(sg_compare_decomposition(c, "dissimilarity", parts));
+    sg_assert_near(parts[0] + parts[1] + parts[2], diff, 1e-9);
+    json_object *root = json_tokener_parse(sg_compare_json(c)), *d, *m;
+    assert_true(json_object_object_get_ex(root, "districts", &d));
+    assert_true(json_object_object_get_ex(d, "matched", &m));
+    assert_int_equal(json_object_get_int(m), 447);
+    json_object_put(root);
+    sg_compare_destroy(c);
+    free(e);
+    free(mg);
+    free(o0);
+    free(o1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(pure_group_size_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(pure_redistribution, setup, teardown),
+        cmocka_unit_test_setup_teardown(vanished_district_is_listed, setup, teardown),
+        cmocka_unit_test_setup_teardown(berlin_one_district_changed, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
