@@ -16,6 +16,7 @@ void sg_run_destroy(sg_run *run) {
     free(run->summary_json);
     free(run->summary_text);
     free(run->compare_text);
+    sg__regions_free(run->regions);
     free(run);
 }
 
@@ -77,8 +78,12 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
     }
     sg_data d = {n, index, x, t, k, m, mnames, geom, c, o, &run->rd.crs, NULL};
     if (st == SG_OK) st = sg_basic_indices_compute(ctx, x, t, n, &run->idx);
+    if (st == SG_OK) st = sg__spatial_build(ctx, &d, &d.sp); /* geometry work, once per run */
     for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++) st = sg__families[f].fn(ctx, &d, &run->res);
     if (st == SG_OK) st = sg__infer(ctx, &d, &run->res);
+    sg__spatial_free(ctx, d.sp);
+    d.sp = NULL;
+    if (st == SG_OK && o->by_field) st = sg__regions(ctx, &d, &run->regions);
     for (size_t g = 0; mnames && g < k; g++) free(mnames[g]);
     free(mnames);
     free(m);

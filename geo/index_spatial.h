@@ -79,12 +79,12 @@ struct sg_spatial {
 };
 typedef struct sg_spatial sg_spatial;
 
-/* Builds the spatial data of the used districts of d (areas, perimeters,
- * centroids, trees, queen/rook/boundary-length weights, centre, kernel).
- * Islands are reported as warnings (W_ISLAND). On error *out is NULL. */
-sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out);
-/* Frees it. Accepts NULL. */
-void sg__spatial_free(sg_ctx *ctx, sg_spatial *sp);
+/* sg__spatial_build (declared in internal.h) builds the spatial data of the
+ * used districts of d: areas, perimeters, centroids, trees, queen/rook/
+ * boundary-length weights, centre, kernel. Islands are reported as warnings
+ * (W_ISLAND). On error *out is NULL. sg__spatial_free accepts NULL.
+ * The families only read it, from several threads at once (permute.c): it
+ * must never be modified after the build. */
 
 /* k nearest neighbours by centroid distance (ties by index), self excluded;
  * binary weights. */

@@ -143,6 +143,15 @@ struct sg_options {
     double seed;          /* --seed: makes inference reproducible (default 12345) */
     int threads;          /* --threads: 0 = all cores */
     char *baseline;       /* --baseline DIR: compare this run with an earlier one */
+    char *by_field;       /* --by FIELD: every index within each region too */
+    char *centre_text;    /* --centre X,Y in the input CRS (parsed into centre_x/y) */
+    int has_centre;
+    double centre_x, centre_y;
+    char *centre_district; /* --centre-district ID */
+    char *decay_bandwidth_text; /* --decay-bandwidth M */
+    double decay_bandwidth;     /* metres; 1000 when not given */
+    char *distance_kernel_text; /* --distance-kernel exp|pysal */
+    int distance_kernel_pysal;
     int strict, quiet, json;
 };
 
@@ -221,6 +230,7 @@ typedef struct sg_city {
     GEOSGeometry **geom_src; /* valid geometry in the input CRS */
     GEOSGeometry **geom;     /* the same in the working CRS */
     char **name;             /* --name label, or NULL */
+    char **region;           /* --by value, or NULL */
     size_t ngroups;          /* --groups fields */
     double *groups;          /* n x ngroups counts, NaN when missing */
 } sg_city;
@@ -276,8 +286,10 @@ sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
 
 /* ---- reading the districts with their joined tables (read_districts.c) ---- */
 /* Fields read per district. Roles from SG_ROLE_COUNT on are the --groups
- * fields, in order. SG_ROLE_NAME is text; the others are numbers. */
-typedef enum sg_role { SG_ROLE_TOTAL = 0, SG_ROLE_GROUP, SG_ROLE_SHARE, SG_ROLE_NAME, SG_ROLE_COUNT } sg_role;
+ * fields, in order. SG_ROLE_NAME and SG_ROLE_BY are text; the others numbers. */
+typedef enum sg_role {
+    SG_ROLE_TOTAL = 0, SG_ROLE_GROUP, SG_ROLE_SHARE, SG_ROLE_NAME, SG_ROLE_BY, SG_ROLE_COUNT
+} sg_role;
 typedef struct sg_field_src {
     const char *option; /* "--total", ... */
     char *name;         /* field name as found in its source */
@@ -387,6 +399,15 @@ int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *ou
  * z = θ tanh(θ z), 0 when θ <= 1. */
 double sg__dcd_theta_star(double theta);
 /* Spatial families (index_concentration.c, ...). */
+/* Builds d->sp once per run (spatial.c, see index_spatial.h); frees it. */
+sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, struct sg_spatial **out);
+void sg__spatial_free(sg_ctx *ctx, struct sg_spatial *sp);
+sg_status sg__family_concentration(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_centralization(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_clustering(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_spatial_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_spatial_proximity_profile(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_distortion(sg_ctx *ctx, const sg_data *d, sg_result *res);
 
 /* ---- the run: everything the writers need (analyze.c) ---- */
 struct sg_run {
@@ -398,8 +419,33 @@ struct sg_run {
     char *out_dir, *districts_path, *summary_path;
     char *summary_json, *summary_text;
     char *compare_text;   /* with --baseline: the comparison table */
+    struct sg_regions *regions; /* with --by (regions.c) */
     const sg_options *opts;
 };
+
+/* ---- regions (regions.c) ---- */
+typedef struct sg_region {
+    char *name;
+    size_t n;          /* districts used in the region */
+    double total, group;
+    sg_result res;     /* the indices within the region */
+    char *error;       /* why the indices could not be computed, or NULL */
+} sg_region;
+struct sg_regions {
+    char *field;
+    sg_region *r;
+    size_t nr;
+    size_t unassigned; /* used districts without a region value */
+    /* Theil's H = between + sum_r weight_r * H_r, weight_r = T_r E_r / (T E) */
+    double h_total, h_between, h_within;
+    int have_h;
+};
+/* Every index family (aspatial ones only: a region has no spatial cache) on
+ * the districts of each region, and the decomposition of Theil's H. */
+sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out);
+void sg__regions_free(struct sg_regions *r);
+/* summary.json -> regions (write_summary.c uses it). */
+void *sg__regions_json(const struct sg_regions *r);
 
 /* ---- atomic output (output.c) ---- */
 /* Creates dir (and parents) if missing. */

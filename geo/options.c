@@ -27,6 +27,8 @@ static const char usage_text[] =
     "  --groups F1,F2,...     several group counts (e.g. origins) for the multigroup indices;\n"
     "                         total - sum(groups) becomes a 'rest' group unless --no-remainder\n"
     "  --no-remainder         the groups partition the total: no 'rest' group\n"
+    "  --by FIELD             regions (e.g. boroughs): every aspatial index within each region,\n"
+    "                         and Theil's H split into between- and within-region parts\n"
     "  --table SRC            census table (CSV or any OGR source) joined on --id; repeatable\n"
     "  --table-key FIELD      key field of the preceding --table (default: the --id name)\n"
     "  --table-layer NAME     layer of the preceding --table\n"
@@ -82,6 +84,7 @@ static const opt_def opt_table[] = {
     O("--seed", SG_OPT_DOUBLE, seed),
     O("--threads", SG_OPT_INT, threads),
     O("--baseline", SG_OPT_STR, baseline),
+    O("--by", SG_OPT_STR, by_field),
     O("--input-crs", SG_OPT_STR, input_crs),
     O("--work-crs", SG_OPT_STR, work_crs),
     O("--out", SG_OPT_STR, out_dir),

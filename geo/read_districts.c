@@ -25,6 +25,7 @@ void sg__city_free(sg_ctx *ctx, sg_city *c) {
         free(c->id[i]);
         free(c->note[i]);
         if (c->name) free(c->name[i]);
+        if (c->region) free(c->region[i]);
         if (c->geom_src[i]) GEOSGeom_destroy_r(ctx->geos, c->geom_src[i]);
         if (c->geom && c->geom[i]) GEOSGeom_destroy_r(ctx->geos, c->geom[i]);
     }
@@ -37,6 +38,7 @@ void sg__city_free(sg_ctx *ctx, sg_city *c) {
     free(c->geom_src);
     free(c->geom);
     free(c->name);
+    free(c->region);
     free(c->groups);
     memset(c, 0, sizeof *c);
 }
@@ -59,6 +61,7 @@ static int city_grow(sg_city *c) {
     SG__GROW(geom_src);
     SG__GROW(geom);
     SG__GROW(name);
+    SG__GROW(region);
 #undef SG__GROW
     if (c->ngroups) {
         double *g = sg__reallocarray(c->groups, cap * c->ngroups, sizeof *g);
@@ -367,6 +370,7 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
     if ((st = resolve_field(ctx, rd, defn, SG_ROLE_TOTAL, "--total", o->total_field)) != SG_OK) goto done;
     if (o->name_field && (st = resolve_field(ctx, rd, defn, SG_ROLE_NAME, "--name", o->name_field)) != SG_OK)
         goto done;
+    if (o->by_field && (st = resolve_field(ctx, rd, defn, SG_ROLE_BY, "--by", o->by_field)) != SG_OK) goto done;
     for (size_t g = 0; g < rd->ngroups; g++)
         if ((st = resolve_field(ctx, rd, defn, SG_ROLE_COUNT + g, "--groups", o->groups.items[g])) != SG_OK)
             goto done;
@@ -423,6 +427,7 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
         city->note[i] = NULL;
         city->geom_src[i] = city->geom[i] = NULL;
         city->name[i] = NULL;
+        city->region[i] = NULL;
         sg_cell idc;
         sg__cell_from_feature(f, id_idx, &idc);
         city->id[i] = sg__cell_text(&idc);
@@ -455,21 +460,24 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
             hasrow[t][i] = (unsigned char)has[t];
             if (has[t]) rd->tables[t].matched[rows[t]] = 1;
         }
-        /* The name label, as text. */
-        if (rd->fields[SG_ROLE_NAME].name) {
-            const sg_field_src *fs = &rd->fields[SG_ROLE_NAME];
+        /* Text fields: the name label and the region. */
+        for (int tr = 0; tr < 2; tr++) {
+            const sg_field_src *fs = &rd->fields[tr ? SG_ROLE_BY : SG_ROLE_NAME];
+            char **dst = tr ? &city->region[i] : &city->name[i];
+            *dst = NULL;
+            if (!fs->name) continue;
             sg_cell nc = {SG_CELL_NULL, NAN, NULL};
             if (fs->table == -1) {
                 sg__cell_from_feature(f, fs->idx, &nc);
-                city->name[i] = sg__cell_text(&nc);
+                *dst = sg__cell_text(&nc);
                 sg__cell_clear(&nc);
             } else if (has[fs->table]) {
                 const sg_table *tb = &rd->tables[fs->table];
-                city->name[i] = sg__cell_text(&tb->cells[rows[fs->table] * (size_t)tb->ncols + (size_t)fs->idx]);
+                *dst = sg__cell_text(&tb->cells[rows[fs->table] * (size_t)tb->ncols + (size_t)fs->idx]);
             }
         }
         /* Values: total, group (or share), then the --groups fields. */
-        double v[SG_ROLE_COUNT] = {NAN, NAN, NAN, NAN};
+        double v[SG_ROLE_COUNT] = {NAN, NAN, NAN, NAN, NAN};
         int missing = 0;
         size_t nroles = 2 + rd->ngroups;
         for (size_t k = 0; k < nroles; k++) {

@@ -171,6 +171,7 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
         json_object_object_add(ind, g->name, io);
     }
     json_object_object_add(root, "indices", ind);
+    if (run->regions) json_object_object_add(root, "regions", sg__regions_json(run->regions));
 
     json_object *outs = json_object_new_object();
     json_object_object_add(outs, "districts", jstr(run->districts_path));

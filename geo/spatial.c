@@ -1,0 +1,719 @@
+/* The spatial data of a run, built once from the used districts: areas,
+ * perimeters, centroids, two STRtrees, contiguity and boundary-length weights,
+ * the centre for centralization and the clustering kernel. The index families
+ * only read it (see index_spatial.h).
+ *
+ * Why the choices:
+ * - Queen contiguity is GEOS intersects on valid geometry (CONVENTIONS A6),
+ *   with candidates from the STRtree and a prepared geometry per district, so
+ *   building it is O(N log N + pairs) instead of O(N²).
+ * - The shared boundary length b_ij is the length of the GEOS intersection of
+ *   the two polygons, as PySAL's _return_length_weighted_w; rook = b_ij > 0.
+ *   One intersection per queen pair gives both.
+ * - The default kernel exp(-d/h) is sparse: pairs with c_ij < 1e-6
+ *   (d > h ln 1e6) are left out, found with the centroid STRtree, and only
+ *   j > i is stored since the kernel is symmetric.
+ * - The PySAL kernel is dense by definition (S_j sums the distances to every
+ *   unit); it is allowed up to SG_PYSAL_KERNEL_MAX_N districts. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_spatial.h"
+
+/* Refuse to store a kernel with more entries than this (12 bytes each). */
+#define SG_KERNEL_MAX_NNZ ((size_t)300000000)
+
+void sg__weights_free(sg_weights *w) {
+    if (!w) return;
+    free(w->off);
+    free(w->nb);
+    free(w->w);
+    memset(w, 0, sizeof *w);
+}
+
+/* ---- growable arrays ---- */
+typedef struct idxvec {
+    size_t *v;
+    size_t n, cap;
+} idxvec;
+
+static int idxvec_push(idxvec *a, size_t x) {
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        size_t *nv = sg__reallocarray(a->v, cap, sizeof *nv);
+        if (!nv) return 0;
+        a->v = nv;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 1;
+}
+
+static int cmp_size(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A CSR under construction, row by row. */
+typedef struct csr_builder {
+    size_t n, row;
+    size_t *off;
+    uint32_t *nb;
+    double *w;
+    size_t nnz, cap;
+    int weighted;
+} csr_builder;
+
+static int csr_init(csr_builder *b, size_t n, int weighted) {
+    memset(b, 0, sizeof *b);
+    b->n = n;
+    b->weighted = weighted;
+    b->off = calloc(n + 1, sizeof *b->off);
+    return b->off != NULL;
+}
+
+static int csr_add(csr_builder *b, size_t j, double w) {
+    if (b->nnz == b->cap) {
+        size_t cap = b->cap ? b->cap + b->cap / 2 : 1024;
+        uint32_t *nnb = sg__reallocarray(b->nb, cap, sizeof *nnb);
+        if (!nnb) return 0;
+        b->nb = nnb;
+        if (b->weighted) {
+            double *nw = sg__reallocarray(b->w, cap, sizeof *nw);
+            if (!nw) return 0;
+            b->w = nw;
+        }
+        b->cap = cap;
+    }
+    b->nb[b->nnz] = (uint32_t)j;
+    if (b->weighted) b->w[b->nnz] = w;
+    b->nnz++;
+    return 1;
+}
+
+static void csr_end_row(csr_builder *b) { b->off[++b->row] = b->nnz; }
+
+static void csr_finish(csr_builder *b, sg_weights *out, int upper) {
+    out->n = b->n;
+    out->off = b->off;
+    out->nb = b->nb;
+    out->w = b->w;
+    out->upper = upper;
+    if (b->nnz && b->nnz < b->cap) { /* give back the slack */
+        uint32_t *nnb = sg__reallocarray(out->nb, b->nnz, sizeof *nnb);
+        if (nnb) out->nb = nnb;
+        if (out->w) {
+            double *nw = sg__reallocarray(out->w, b->nnz, sizeof *nw);
+            if (nw) out->w = nw;
+        }
+    }
+    memset(b, 0, sizeof *b);
+}
+
+static void csr_abort(csr_builder *b) {
+    free(b->off);
+    free(b->nb);
+    free(b->w);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- sorting indices by a key (ties by index, so the order is deterministic) ---- */
+typedef struct keyed {
+    double key;
+    size_t i;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b) {
+    const keyed *x = a, *y = b;
+    if (x->key < y->key) return -1;
+    if (x->key > y->key) return 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* order[0..n-1] = indices sorted by key ascending. */
+static int sort_by_key(const double *key, size_t n, int descending, size_t *order) {
+    keyed *k = malloc((n ? n : 1) * sizeof *k);
+    if (!k) return 0;
+    for (size_t i = 0; i < n; i++) {
+        k[i].key = descending ? -key[i] : key[i];
+        k[i].i = i;
+    }
+    qsort(k, n, sizeof *k, cmp_keyed);
+    for (size_t i = 0; i < n; i++) order[i] = k[i].i;
+    free(k);
+    return 1;
+}
+
+/* ---- STRtree queries ---- */
+static void collect_cb(void *item, void *userdata) {
+    idxvec *v = userdata;
+    /* A failed push is detected by the caller through v->n vs the count. */
+    if (!idxvec_push(v, *(const size_t *)item)) v->cap = (size_t)-1;
+}
+
+/* Items of tree whose envelope meets the rectangle; sorted ascending. */
+static int query_rect(GEOSContextHandle_t h, GEOSSTRtree *tree, double x0, double y0, double x1, double y1,
+                      idxvec *out) {
+    out->n = 0;
+    GEOSGeometry *r = GEOSGeom_createRectangle_r(h, x0, y0, x1, y1);
+    if (!r) return 0;
+    GEOSSTRtree_query_r(h, tree, r, collect_cb, out);
+    GEOSGeom_destroy_r(h, r);
+    if (out->cap == (size_t)-1) return 0;
+    qsort(out->v, out->n, sizeof *out->v, cmp_size);
+    return 1;
+}
+
+static const char *id_of(const sg_data *d, size_t i) { return d->city->id[d->index[i]]; }
+
+/* ---- contiguity: queen, rook and shared boundary lengths ---- */
+typedef struct pair {
+    uint32_t i, j;
+    double len;
+} pair;
+
+/* Length of the shared boundary of two intersecting polygons: the length of
+ * the GEOS intersection (PySAL's definition). Falls back to the intersection
+ * of the two boundaries when the polygon overlay fails. Returns -1 on error. */
+static double shared_length(GEOSContextHandle_t h, const GEOSGeometry *a, const GEOSGeometry *b) {
+    GEOSGeometry *x = GEOSIntersection_r(h, a, b);
+    if (!x) {
+        GEOSGeometry *ba = GEOSBoundary_r(h, a), *bb = GEOSBoundary_r(h, b);
+        if (ba && bb) x = GEOSIntersection_r(h, ba, bb);
+        if (ba) GEOSGeom_destroy_r(h, ba);
+        if (bb) GEOSGeom_destroy_r(h, bb);
+        if (!x) return -1;
+    }
+    double len = 0;
+    int ok = GEOSLength_r(h, x, &len);
+    GEOSGeom_destroy_r(h, x);
+    return ok ? len : -1;
+}
+
+/* Symmetric CSR from the pair list (i < j, sorted by i then j): rows come out
+ * ascending. keep(p) selects pairs; weighted stores p->len. */
+static int pairs_to_csr(const pair *p, size_t np, size_t n, int rook_only, int weighted, sg_weights *out) {
+    memset(out, 0, sizeof *out);
+    size_t *deg = calloc(n + 1, sizeof *deg);
+    if (!deg) return 0;
+    for (size_t k = 0; k < np; k++) {
+        if (rook_only && !(p[k].len > 0)) continue;
+        deg[p[k].i]++;
+        deg[p[k].j]++;
+    }
+    out->n = n;
+    out->off = malloc((n + 1) * sizeof *out->off);
+    if (!out->off) {
+        free(deg);
+        return 0;
+    }
+    out->off[0] = 0;
+    for (size_t i = 0; i < n; i++) out->off[i + 1] = out->off[i] + deg[i];
+    size_t nnz = out->off[n];
+    out->nb = malloc((nnz ? nnz : 1) * sizeof *out->nb);
+    out->w = weighted ? malloc((nnz ? nnz : 1) * sizeof *out->w) : NULL;
+    if (!out->nb || (weighted && !out->w)) {
+        free(deg);
+        sg__weights_free(out);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) deg[i] = out->off[i]; /* fill cursor */
+    for (size_t k = 0; k < np; k++) {
+        if (rook_only && !(p[k].len > 0)) continue;
+        size_t a = deg[p[k].i]++, b = deg[p[k].j]++;
+        out->nb[a] = p[k].j;
+        out->nb[b] = p[k].i;
+        if (weighted) out->w[a] = out->w[b] = p[k].len;
+    }
+    free(deg);
+    return 1;
+}
+
+static sg_status build_contiguity(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
+    GEOSContextHandle_t h = ctx->geos;
+    size_t n = sp->n;
+    pair *pairs = NULL;
+    size_t np = 0, cap = 0;
+    idxvec cand = {0};
+    sg_status st = SG_OK;
+    for (size_t i = 0; i < n && st == SG_OK; i++) {
+        cand.n = 0;
+        GEOSSTRtree_query_r(h, sp->tree, d->geom[i], collect_cb, &cand);
+        if (cand.cap == (size_t)-1) {
+            st = sg__nomem(ctx);
+            break;
+        }
+        qsort(cand.v, cand.n, sizeof *cand.v, cmp_size);
+        const GEOSPreparedGeometry *prep = NULL;
+        for (size_t c = 0; c < cand.n && st == SG_OK; c++) {
+            size_t j = cand.v[c];
+            if (j <= i) continue;
+            if (!prep && !(prep = GEOSPrepare_r(h, d->geom[i]))) {
+                st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
+                               "district '%s': GEOS could not prepare the geometry: %s", id_of(d, i), ctx->geos_msg);
+                break;
+            }
+            char r = GEOSPreparedIntersects_r(h, prep, d->geom[j]);
+            if (r == 2) {
+                st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
+                               "districts '%s' and '%s': GEOS intersects failed: %s", id_of(d, i), id_of(d, j),
+                               ctx->geos_msg);
+                break;
+            }
+            if (!r) continue;
+            double len = shared_length(h, d->geom[i], d->geom[j]);
+            if (len < 0) {
+                st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
+                               "districts '%s' and '%s': GEOS could not intersect their boundaries: %s",
+                               id_of(d, i), id_of(d, j), ctx->geos_msg);
+                break;
+            }
+            if (np == cap) {
+                size_t nc = cap ? cap * 2 : 1024;
+                pair *pp = sg__reallocarray(pairs, nc, sizeof *pp);
+                if (!pp) {
+                    st = sg__nomem(ctx);
+                    break;
+                }
+                pairs = pp;
+                cap = nc;
+            }
+            pairs[np++] = (pair){(uint32_t)i, (uint32_t)j, len};
+        }
+        if (prep) GEOSPreparedGeom_destroy_r(h, prep);
+    }
+    free(cand.v);
+    if (st == SG_OK && (!pairs_to_csr(pairs, np, n, 0, 0, &sp->queen) ||
+                        !pairs_to_csr(pairs, np, n, 1, 0, &sp->rook) ||
+                        !pairs_to_csr(pairs, np, n, 1, 1, &sp->blen)))
+        st = sg__nomem(ctx);
+    free(pairs);
+    return st;
+}
+
+/* Lists the districts of `which` (n of them) in a warning: the first 20 ids. */
+static void warn_ids(sg_ctx *ctx, const sg_data *d, const size_t *which, size_t n, const char *what) {
+    size_t show = n < 20 ? n : 20, len = 0;
+    for (size_t k = 0; k < show; k++) len += strlen(id_of(d, which[k])) + 4;
+    char *ids = malloc(len + 1);
+    if (!ids) return;
+    ids[0] = '\0';
+    for (size_t k = 0; k < show; k++) {
+        strcat(ids, k ? ", '" : "'");
+        strcat(ids, id_of(d, which[k]));
+        strcat(ids, "'");
+    }
+    sg__warn(ctx, "W_ISLAND", (sg_where){d->opts ? d->opts->districts : NULL, NULL, -1, NULL, NULL},
+             "%zu district%s %s: %s%s", n, n == 1 ? "" : "s", what, ids, n > show ? ", ..." : "");
+    free(ids);
+}
+
+static sg_status find_islands(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
+    size_t n = sp->n;
+    sp->islands = malloc((n ? n : 1) * sizeof *sp->islands);
+    size_t *rk = malloc((n ? n : 1) * sizeof *rk);
+    if (!sp->islands || !rk) {
+        free(rk);
+        return sg__nomem(ctx);
+    }
+    size_t nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sp->queen.off[i + 1] == sp->queen.off[i]) sp->islands[sp->nislands++] = i;
+        if (sp->rook.off[i + 1] == sp->rook.off[i]) rk[nr++] = i;
+    }
+    sp->nrook_islands = nr;
+    if (n > 1 && sp->nislands)
+        warn_ids(ctx, d, sp->islands, sp->nislands,
+                 "touch no other district (islands): they have no neighbour in the contiguity indices "
+                 "(spatial_dissimilarity, boundary and perimeter-area spatial dissimilarity, spatial "
+                 "proximity profile)");
+    if (n > 1 && nr > sp->nislands) {
+        /* Only those that touch others at points only: not already listed. */
+        size_t m = 0;
+        for (size_t k = 0, q = 0; k < nr; k++) {
+            while (q < sp->nislands && sp->islands[q] < rk[k]) q++;
+            if (q < sp->nislands && sp->islands[q] == rk[k]) continue;
+            rk[m++] = rk[k];
+        }
+        warn_ids(ctx, d, rk, m,
+                 "share no boundary of positive length with any other district (they touch others at "
+                 "points only): they have no neighbour in the boundary-length indices");
+    }
+    free(rk);
+    return SG_OK;
+}
+
+/* ---- centre for centralization ---- */
+static sg_status build_centre(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
+    const sg_options *o = d->opts;
+    const sg_crs_info *crs = d->crs;
+    const char *wcrs = crs && crs->work_id ? crs->work_id : crs && crs->work_name ? crs->work_name : "the working CRS";
+    GEOSContextHandle_t h = ctx->geos;
+    if (o && o->centre_district) {
+        const sg_city *c = d->city;
+        size_t k = c->n;
+        for (size_t i = 0; i < c->n; i++)
+            if (c->id[i] && strcmp(c->id[i], o->centre_district) == 0) {
+                k = i;
+                break;
+            }
+        if (k == c->n || !c->geom[k])
+            return sg__error(ctx, SG_ERR_USAGE, "E_CENTRE_DISTRICT", SG_WHERE_NONE,
+                             "--centre-district '%s' is not the id of a district with a geometry",
+                             o->centre_district);
+        GEOSGeometry *pt = GEOSGetCentroid_r(h, c->geom[k]);
+        int ok = pt && GEOSGeomGetX_r(h, pt, &sp->centre_x) && GEOSGeomGetY_r(h, pt, &sp->centre_y);
+        if (pt) GEOSGeom_destroy_r(h, pt);
+        if (!ok)
+            return sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
+                             "district '%s': GEOS could not compute the centroid: %s", o->centre_district,
+                             ctx->geos_msg);
+        sp->centre_detail = sg__asprintf("centre (%.3f, %.3f) in %s: the centroid of district '%s' "
+                                         "(--centre-district)",
+                                         sp->centre_x, sp->centre_y, wcrs, o->centre_district);
+    } else if (o && o->has_centre) {
+        double x = o->centre_x, y = o->centre_y;
+        if (crs && crs->src && crs->work) {
+            PJ *op0 = proj_create_crs_to_crs_from_pj(ctx->proj, crs->src, crs->work, NULL, NULL);
+            PJ *op = op0 ? proj_normalize_for_visualization(ctx->proj, op0) : NULL;
+            proj_destroy(op0);
+            if (!op)
+                return sg__error(ctx, SG_ERR_CRS, "E_CRS", SG_WHERE_NONE,
+                                 "--centre: no transformation from %s to %s: %s",
+                                 crs->src_name ? crs->src_name : "the input CRS", wcrs, ctx->proj_msg);
+            PJ_COORD r = proj_trans(op, PJ_FWD, proj_coord(x, y, 0, 0));
+            proj_destroy(op);
+            if (!isfinite(r.xy.x) || !isfinite(r.xy.y) || r.xy.x == HUGE_VAL)
+                return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                                 "--centre %.17g,%.17g is not a valid position in the input CRS %s "
+                                 "(x = easting or longitude first)",
+                                 x, y, crs->src_name ? crs->src_name : "");
+            x = r.xy.x;
+            y = r.xy.y;
+        }
+        sp->centre_x = x;
+        sp->centre_y = y;
+        sp->centre_detail = sg__asprintf("centre (%.3f, %.3f) in %s: --centre %.10g,%.10g given in the input "
+                                         "CRS %s",
+                                         x, y, wcrs, o->centre_x, o->centre_y,
+                                         crs && crs->src_id ? crs->src_id : crs && crs->src_name ? crs->src_name : "");
+    } else {
+        sg_ksum sx = {0, 0}, sy = {0, 0};
+        for (size_t i = 0; i < sp->n; i++) {
+            sg__ksum_add(&sx, sp->cx[i]);
+            sg__ksum_add(&sy, sp->cy[i]);
+        }
+        sp->centre_x = sp->n ? sg__ksum_get(&sx) / (double)sp->n : 0;
+        sp->centre_y = sp->n ? sg__ksum_get(&sy) / (double)sp->n : 0;
+        sp->centre_detail = sg__asprintf("centre (%.3f, %.3f) in %s: the unweighted mean of the %zu district "
+                                         "centroids (default, as PySAL center='mean'); units ordered by the "
+                                         "distance of their centroid to it",
+                                         sp->centre_x, sp->centre_y, wcrs, sp->n);
+    }
+    if (!sp->centre_detail) return sg__nomem(ctx);
+    double *dist = malloc((sp->n ? sp->n : 1) * sizeof *dist);
+    sp->centre_order = malloc((sp->n ? sp->n : 1) * sizeof *sp->centre_order);
+    if (!dist || !sp->centre_order) {
+        free(dist);
+        return sg__nomem(ctx);
+    }
+    for (size_t i = 0; i < sp->n; i++) {
+        double dx = sp->cx[i] - sp->centre_x, dy = sp->cy[i] - sp->centre_y;
+        dist[i] = sqrt(dx * dx + dy * dy);
+    }
+    int ok = sort_by_key(dist, sp->n, 0, sp->centre_order);
+    free(dist);
+    return ok ? SG_OK : sg__nomem(ctx);
+}
+
+/* ---- distance weights on centroids ---- */
+sg_status sg__weights_distance(sg_ctx *ctx, const sg_spatial *sp, double dmax, double decay_h, int upper,
+                               sg_weights *out) {
+    GEOSContextHandle_t h = ctx->geos;
+    memset(out, 0, sizeof *out);
+    csr_builder b;
+    if (!csr_init(&b, sp->n, decay_h > 0)) return sg__nomem(ctx);
+    idxvec cand = {0};
+    sg_status st = SG_OK;
+    for (size_t i = 0; i < sp->n && st == SG_OK; i++) {
+        if (!query_rect(h, sp->ctree, sp->cx[i] - dmax, sp->cy[i] - dmax, sp->cx[i] + dmax, sp->cy[i] + dmax,
+                        &cand)) {
+            st = sg__nomem(ctx);
+            break;
+        }
+        for (size_t c = 0; c < cand.n; c++) {
+            size_t j = cand.v[c];
+            if (j == i || (upper && j < i)) continue;
+            double dij = sg__centroid_dist(sp, i, j);
+            if (!(dij <= dmax)) continue;
+            if (b.nnz >= SG_KERNEL_MAX_NNZ) {
+                st = sg__error(ctx, SG_ERR_DATA, "E_TOO_MANY_PAIRS", SG_WHERE_NONE,
+                               "more than %zu pairs of districts lie within %.0f m of each other: the distance "
+                               "weights would not fit in memory (use a smaller --decay-bandwidth)",
+                               SG_KERNEL_MAX_NNZ, dmax);
+                break;
+            }
+            if (!csr_add(&b, j, decay_h > 0 ? exp(-dij / decay_h) : 1.0)) {
+                st = sg__nomem(ctx);
+                break;
+            }
+        }
+        csr_end_row(&b);
+    }
+    free(cand.v);
+    if (st != SG_OK) {
+        csr_abort(&b);
+        return st;
+    }
+    csr_finish(&b, out, upper);
+    return SG_OK;
+}
+
+/* Distance of two tree items (centroids); self is pushed out of reach so that
+ * the nearest item is another district. */
+typedef struct knn_ud {
+    const sg_spatial *sp;
+    size_t self;
+} knn_ud;
+
+static int knn_dist_cb(const void *a, const void *b, double *dist, void *ud) {
+    const knn_ud *u = ud;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    *dist = (i == u->self && j == u->self) ? DBL_MAX : sg__centroid_dist(u->sp, i, j);
+    return 1;
+}
+
+static int cmp_keyed_idx(const void *a, const void *b) {
+    const keyed *x = a, *y = b;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+sg_status sg__weights_knn(sg_ctx *ctx, const sg_spatial *sp, size_t k, sg_weights *out) {
+    GEOSContextHandle_t h = ctx->geos;
+    memset(out, 0, sizeof *out);
+    size_t n = sp->n;
+    if (k == 0 || k >= n)
+        return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                         "k nearest neighbours: k = %zu must be between 1 and the number of districts - 1 (%zu)", k,
+                         n ? n - 1 : 0);
+    csr_builder b;
+    if (!csr_init(&b, n, 0)) return sg__nomem(ctx);
+    idxvec cand = {0};
+    keyed *kk = NULL;
+    size_t kcap = 0;
+    sg_status st = SG_OK;
+    for (size_t i = 0; i < n && st == SG_OK; i++) {
+        knn_ud ud = {sp, i};
+        const void *nn = GEOSSTRtree_nearest_generic_r(h, sp->ctree, &sp->item[i], sp->centroid[i], knn_dist_cb, &ud);
+        if (!nn) {
+            st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE, "GEOS nearest neighbour search failed: %s",
+                           ctx->geos_msg);
+            break;
+        }
+        double r = sg__centroid_dist(sp, i, *(const size_t *)nn);
+        if (!(r > 0)) r = 1.0;
+        for (;;) { /* widen the disc until it holds k other centroids */
+            if (!query_rect(h, sp->ctree, sp->cx[i] - r, sp->cy[i] - r, sp->cx[i] + r, sp->cy[i] + r, &cand)) {
+                st = sg__nomem(ctx);
+                break;
+            }
+            if (cand.n > kcap) {
+                keyed *nk = sg__reallocarray(kk, cand.n, sizeof *nk);
+                if (!nk) {
+                    st = sg__nomem(ctx);
+                    break;
+                }
+                kk = nk;
+                kcap = cand.n;
+            }
+            size_t m = 0;
+            for (size_t c = 0; c < cand.n; c++) {
+                size_t j = cand.v[c];
+                double dij = sg__centroid_dist(sp, i, j);
+                if (j != i && dij <= r) kk[m++] = (keyed){dij, j};
+            }
+            if (m >= k || cand.n >= n) {
+                qsort(kk, m, sizeof *kk, cmp_keyed);
+                qsort(kk, k, sizeof *kk, cmp_keyed_idx);
+                for (size_t q = 0; q < k && st == SG_OK; q++)
+                    if (!csr_add(&b, kk[q].i, 1.0)) st = sg__nomem(ctx);
+                break;
+            }
+            r *= 2;
+        }
+        csr_end_row(&b);
+    }
+    free(cand.v);
+    free(kk);
+    if (st != SG_OK) {
+        csr_abort(&b);
+        return st;
+    }
+    csr_finish(&b, out, 0);
+    return SG_OK;
+}
+
+/* ---- clustering kernels ---- */
+const double *sg__pysal_kernel_row(const sg_spatial *sp, size_t i, double *row) {
+    size_t n = sp->n;
+    if (sp->dense) return sp->dense + i * n;
+    for (size_t j = 0; j < n; j++) {
+        double s = sp->colsum[j];
+        row[j] = s > 0 ? 1.0 - exp(-sg__centroid_dist(sp, i, j) / s) : 0.0;
+    }
+    row[i] = sp->kdiag[i];
+    return row;
+}
+
+static sg_status build_kernel(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
+    const sg_options *o = d->opts;
+    size_t n = sp->n;
+    sp->kernel = o && o->distance_kernel_pysal ? SG_KERNEL_PYSAL : SG_KERNEL_EXP;
+    sp->kdiag = malloc((n ? n : 1) * sizeof *sp->kdiag);
+    if (!sp->kdiag) return sg__nomem(ctx);
+    sg_ksum total = {0, 0};
+    if (sp->kernel == SG_KERNEL_EXP) {
+        sp->h = o && o->decay_bandwidth > 0 ? o->decay_bandwidth : 1000.0;
+        double cut = sp->h * log(1.0 / SG_KERNEL_CUTOFF);
+        for (size_t i = 0; i < n; i++) {
+            sp->kdiag[i] = exp(-sqrt(0.6 * sp->area[i]) / sp->h);
+            sg__ksum_add(&total, sp->kdiag[i]);
+        }
+        sg_status st = sg__weights_distance(ctx, sp, cut, sp->h, 1, &sp->kern);
+        if (st != SG_OK) return st;
+        size_t nnz = sg__weights_nnz(&sp->kern);
+        for (size_t e = 0; e < nnz; e++) sg__ksum_add(&total, 2 * sp->kern.w[e]);
+        sp->ksum = sg__ksum_get(&total);
+        sp->kernel_detail = sg__asprintf("negative exponential kernel c_ij = exp(-d_ij/h), h = %g m, between "
+                                         "district centroids; c_ii = exp(-sqrt(0.6 a_i)/h); pairs with c_ij < "
+                                         "%g (d_ij > %.0f m) ignored: %zu pairs kept",
+                                         sp->h, SG_KERNEL_CUTOFF, cut, nnz);
+    } else {
+        if (n > SG_PYSAL_KERNEL_MAX_N)
+            return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                             "--distance-kernel pysal uses a dense %zu x %zu matrix (every pair of districts): "
+                             "it is allowed up to %d districts; use the default kernel (exp) for this city",
+                             n, n, SG_PYSAL_KERNEL_MAX_N);
+        sp->colsum = malloc((n ? n : 1) * sizeof *sp->colsum);
+        if (!sp->colsum) return sg__nomem(ctx);
+        for (size_t j = 0; j < n; j++) {
+            sg_ksum s = {0, 0};
+            for (size_t k = 0; k < n; k++) sg__ksum_add(&s, sg__centroid_dist(sp, j, k));
+            sp->colsum[j] = sg__ksum_get(&s);
+        }
+        for (size_t i = 0; i < n; i++) sp->kdiag[i] = 1.0 - exp(-sqrt(0.6 * sp->area[i]));
+        if (n <= SG_PYSAL_DENSE_MAX_N) {
+            sp->dense = malloc((n ? n * n : 1) * sizeof *sp->dense);
+            if (!sp->dense) return sg__nomem(ctx);
+            for (size_t i = 0; i < n; i++) {
+                sp->dense[i * n + i] = 0;
+                double *row = sp->dense + i * n;
+                for (size_t j = 0; j < n; j++) {
+                    double s = sp->colsum[j];
+                    row[j] = s > 0 ? 1.0 - exp(-sg__centroid_dist(sp, i, j) / s) : 0.0;
+                }
+                row[i] = sp->kdiag[i];
+            }
+        }
+        double *row = sp->dense ? NULL : malloc((n ? n : 1) * sizeof *row);
+        if (!sp->dense && !row) return sg__nomem(ctx);
+        for (size_t i = 0; i < n; i++) {
+            const double *r = sg__pysal_kernel_row(sp, i, row);
+            for (size_t j = 0; j < n; j++) sg__ksum_add(&total, r[j]);
+        }
+        free(row);
+        sp->ksum = sg__ksum_get(&total);
+        sp->kernel_detail = sg__strdup("PySAL's kernel (--distance-kernel pysal): c_ij = 1 - exp(-d_ij/S_j), "
+                                       "S_j = sum_k d_jk, d between district centroids in metres; c_ii = 1 - "
+                                       "exp(-sqrt(0.6 a_i)); dense, every pair");
+    }
+    return sp->kernel_detail ? SG_OK : sg__nomem(ctx);
+}
+
+/* ---- the whole build ---- */
+void sg__spatial_free(sg_ctx *ctx, sg_spatial *sp) {
+    if (!sp) return;
+    GEOSContextHandle_t h = ctx->geos;
+    if (sp->tree) GEOSSTRtree_destroy_r(h, sp->tree);
+    if (sp->ctree) GEOSSTRtree_destroy_r(h, sp->ctree);
+    if (sp->centroid)
+        for (size_t i = 0; i < sp->n; i++)
+            if (sp->centroid[i]) GEOSGeom_destroy_r(h, sp->centroid[i]);
+    free(sp->centroid);
+    free(sp->item);
+    free(sp->area);
+    free(sp->perim);
+    free(sp->cx);
+    free(sp->cy);
+    sg__weights_free(&sp->queen);
+    sg__weights_free(&sp->rook);
+    sg__weights_free(&sp->blen);
+    free(sp->islands);
+    free(sp->centre_detail);
+    free(sp->centre_order);
+    free(sp->area_asc);
+    free(sp->area_desc);
+    free(sp->kernel_detail);
+    sg__weights_free(&sp->kern);
+    free(sp->kdiag);
+    free(sp->colsum);
+    free(sp->dense);
+    free(sp);
+}
+
+sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out) {
+    *out = NULL;
+    GEOSContextHandle_t h = ctx->geos;
+    size_t n = d->n, m = n ? n : 1;
+    if (n > UINT32_MAX)
+        return sg__error(ctx, SG_ERR_DATA, "E_TOO_MANY_DISTRICTS", SG_WHERE_NONE, "too many districts (%zu)", n);
+    sg_spatial *sp = calloc(1, sizeof *sp);
+    if (!sp) return sg__nomem(ctx);
+    sp->n = n;
+    sp->area = malloc(m * sizeof *sp->area);
+    sp->perim = malloc(m * sizeof *sp->perim);
+    sp->cx = malloc(m * sizeof *sp->cx);
+    sp->cy = malloc(m * sizeof *sp->cy);
+    sp->centroid = calloc(m, sizeof *sp->centroid);
+    sp->item = malloc(m * sizeof *sp->item);
+    sp->area_asc = malloc(m * sizeof *sp->area_asc);
+    sp->area_desc = malloc(m * sizeof *sp->area_desc);
+    sp->tree = GEOSSTRtree_create_r(h, 10);
+    sp->ctree = GEOSSTRtree_create_r(h, 10);
+    sg_status st = SG_OK;
+    if (!sp->area || !sp->perim || !sp->cx || !sp->cy || !sp->centroid || !sp->item || !sp->area_asc ||
+        !sp->area_desc || !sp->tree || !sp->ctree)
+        st = sg__nomem(ctx);
+    sg_ksum atot = {0, 0};
+    for (size_t i = 0; i < n && st == SG_OK; i++) {
+        const GEOSGeometry *g = d->geom[i];
+        GEOSGeometry *c = GEOSGetCentroid_r(h, g);
+        sp->centroid[i] = c;
+        if (!GEOSArea_r(h, g, &sp->area[i]) || !GEOSLength_r(h, g, &sp->perim[i]) || !c ||
+            !GEOSGeomGetX_r(h, c, &sp->cx[i]) || !GEOSGeomGetY_r(h, c, &sp->cy[i])) {
+            st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
+                           "district '%s': GEOS could not compute area, perimeter or centroid: %s", id_of(d, i),
+                           ctx->geos_msg);
+            break;
+        }
+        sg__ksum_add(&atot, sp->area[i]);
+        sp->item[i] = i;
+        GEOSSTRtree_insert_r(h, sp->tree, g, &sp->item[i]);
+        GEOSSTRtree_insert_r(h, sp->ctree, c, &sp->item[i]);
+    }
+    sp->area_total = sg__ksum_get(&atot);
+    if (st == SG_OK && (!sort_by_key(sp->area, n, 0, sp->area_asc) || !sort_by_key(sp->area, n, 1, sp->area_desc)))
+        st = sg__nomem(ctx);
+    if (st == SG_OK) st = build_contiguity(ctx, d, sp);
+    if (st == SG_OK) st = find_islands(ctx, d, sp);
+    if (st == SG_OK) st = build_centre(ctx, d, sp);
+    if (st == SG_OK) st = build_kernel(ctx, d, sp);
+    if (st != SG_OK) {
+        sg__spatial_free(ctx, sp);
+        return st;
+    }
+    *out = sp;
+    return SG_OK;
+}

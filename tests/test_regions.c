@@ -1,0 +1,62 @@
+/* --by: indices within each region and the exact split of Theil's H. */
+#include <json-c/json.h>
+
+#include "test_support.h"
+#include "internal.h"
+
+static double ent(double p) { return p <= 0 || p >= 1 ? 0 : -p * log(p) - (1 - p) * log(1 - p); }
+
+static void regions_and_entropy_split(void **state) {
+    (void)state;
+    sg_ctx *ctx = sg_ctx_create();
+    char *dir = sg_test_tmpdir(), *gj = sg_test_path(dir, "d.geojson"), *csv = sg_test_path(dir, "r.csv"),
+         *out = sg_test_path(dir, "out");
+    /* Region N: (10 of 100), (50 of 100); region S: (30 of 100), (30 of 100), (0 of 50, no region). */
+    char *sq[5];
+    for (int i = 0; i < 5; i++) sq[i] = fx_square(i, 0);
+    fx_row rows[] = {{sq[0], "a", "100", "10"}, {sq[1], "b", "100", "50"}, {sq[2], "c", "100", "30"},
+                     {sq[3], "d", "100", "30"}, {sq[4], "e", "50", "0"}};
+    fx_write(gj, "GeoJSON", 4326, rows, 5, 1);
+    sg_test_write_file(csv, "id,region\na,N\nb,N\nc,S\nd,S\ne,\n");
+    const char *args[] = {"--districts", gj, "--id", "id", "--table", csv, "--total", "total", "--group", "group",
+                          "--by", "region", "--out", out, "--quiet", NULL};
+    sg_run *run = NULL;
+    sg_status st = sg_test_analyze(ctx, &run, args);
+    if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(ctx));
+    assert_int_equal(st, SG_OK);
+    assert_diag(ctx, "W_NO_REGION", "1 districts");
+    const struct sg_regions *R = run->regions;
+    assert_non_null(R);
+    assert_int_equal(R->nr, 2);
+    const sg_region *n = strcmp(R->r[0].name, "N") == 0 ? &R->r[0] : &R->r[1];
+    const sg_region *s = n == &R->r[0] ? &R->r[1] : &R->r[0];
+    /* N: X = 60, Y = 140: D = (|10/60 - 90/140| + |50/60 - 50/140|) / 2 */
+    const sg_global *dn = sg__result_get(&n->res, "dissimilarity");
+    assert_non_null(dn);
+    sg_assert_near(dn->value, 0.5 * (fabs(10 / 60.0 - 90 / 140.0) + fabs(50 / 60.0 - 50 / 140.0)), 1e-14);
+    sg_assert_near(sg__result_get(&s->res, "dissimilarity")->value, 0.0, 1e-14); /* S is even */
+    /* H by hand: city P = 120/450; E_i per district; between = regions as units. */
+    double T = 450, P = 120 / T, E = ent(P);
+    double t[5] = {100, 100, 100, 100, 50}, x[5] = {10, 50, 30, 30, 0}, H = 0;
+    for (int i = 0; i < 5; i++) H += t[i] * (E - ent(x[i] / t[i])) / (E * T);
+    double B = 200 * (E - ent(60 / 200.0)) / (E * T) + 200 * (E - ent(60 / 200.0)) / (E * T) + 50 * (E - 0) / (E * T);
+    sg_assert_near(R->h_total, H, 1e-12);
+    sg_assert_near(R->h_between, B, 1e-12);
+    sg_assert_near(R->h_between + R->h_within, R->h_total, 1e-12);
+    json_object *sum = json_tokener_parse(sg_run_summary_json(run)), *rg, *dec;
+    assert_true(json_object_object_get_ex(sum, "regions", &rg));
+    assert_true(json_object_object_get_ex(rg, "entropy_decomposition", &dec));
+    json_object_put(sum);
+    sg_run_destroy(run);
+    for (int i = 0; i < 5; i++) free(sq[i]);
+    free(gj);
+    free(csv);
+    free(out);
+    sg_test_rmdir(dir);
+    sg_ctx_destroy(ctx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(regions_and_entropy_split)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
