@@ -11,5 +11,15 @@ const sg_family sg__families[] = {
     {"exposure", sg__family_exposure, 0},
     {"multigroup", sg__family_multigroup, 0},
     /* spatial: concentration, centralization, clustering, spatial evenness (index_*.c) */
+    {"concentration", sg__family_concentration, SG_FAM_SPATIAL},
+    {"centralization", sg__family_centralization, SG_FAM_SPATIAL},
+    {"clustering", sg__family_clustering, SG_FAM_SPATIAL},
+    {"spatial_evenness", sg__family_spatial_evenness, SG_FAM_SPATIAL},
+    /* O(N²) per run (BFS from every district; one sort per district): not permuted */
+    {"spatial_proximity_profile", sg__family_spatial_proximity_profile, SG_FAM_SPATIAL | SG_FAM_NO_PERMUTE},
+    {"distortion", sg__family_distortion, SG_FAM_SPATIAL | SG_FAM_NO_PERMUTE},
+    /* local spatial statistics: Gi*, local Moran (index_local_spatial.c); its own
+     * conditional permutations, so not re-run by the global test */
+    {"local_spatial", sg__family_local_spatial, SG_FAM_SPATIAL | SG_FAM_NO_PERMUTE},
 };
 const size_t sg__nfamilies = sizeof sg__families / sizeof sg__families[0];

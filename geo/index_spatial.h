@@ -98,6 +98,16 @@ sg_status sg__weights_distance(sg_ctx *ctx, const sg_spatial *sp, double dmax, d
  * into row[0..n-1] (or a pointer into the dense matrix). */
 const double *sg__pysal_kernel_row(const sg_spatial *sp, size_t i, double *row);
 
+/* Sets a global with its detail (copied; may be NULL). A value that is not
+ * finite (a degenerate city, e.g. equal areas everywhere) is not stored: a
+ * warning W_UNDEFINED says why. Returns SG_OK or SG_ERR_NOMEM. */
+sg_status sg__spatial_set(sg_ctx *ctx, sg_result *res, const char *name, double value, const char *description,
+                          const char *detail, const char *why_undefined);
+/* Checks the two-group counts (0 <= x <= t, t > 0, 0 < X < T) and gives X, Y, T. */
+sg_status sg__spatial_totals(sg_ctx *ctx, const sg_data *d, double *X, double *Y, double *T);
+/* The spatial data of d, or an internal error when the run has none. */
+sg_status sg__spatial_need(sg_ctx *ctx, const sg_data *d, const char *family);
+
 /* Centroid distance. */
 static inline double sg__centroid_dist(const sg_spatial *sp, size_t i, size_t j) {
     double dx = sp->cx[i] - sp->cx[j], dy = sp->cy[i] - sp->cy[j];

@@ -144,6 +144,9 @@ struct sg_options {
     int threads;          /* --threads: 0 = all cores */
     char *baseline;       /* --baseline DIR: compare this run with an earlier one */
     char *by_field;       /* --by FIELD: every index within each region too */
+    char *weights;        /* --weights queen|rook|knn:K|distance:M for local statistics */
+    int local_permutations; /* --local-permutations N for LISA p-values (default 999) */
+    double alpha;         /* --alpha: significance level of the local classes (default 0.05) */
     char *centre_text;    /* --centre X,Y in the input CRS (parsed into centre_x/y) */
     int has_centre;
     double centre_x, centre_y;
@@ -399,6 +402,7 @@ int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *ou
  * z = θ tanh(θ z), 0 when θ <= 1. */
 double sg__dcd_theta_star(double theta);
 /* Spatial families (index_concentration.c, ...). */
+sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res);
 /* Builds d->sp once per run (spatial.c, see index_spatial.h); frees it. */
 sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, struct sg_spatial **out);
 void sg__spatial_free(sg_ctx *ctx, struct sg_spatial *sp);

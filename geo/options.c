@@ -42,9 +42,23 @@ static const char usage_text[] =
     "  --seed S               seed of the random streams (default 12345): same seed, same result,\n"
     "                         for any number of threads\n"
     "  --threads N            threads for inference (default: all cores)\n"
+    "  --weights W            neighbours of the local statistics (Gi*, local Moran): queen\n"
+    "                         (default), rook, knn:K or distance:M (metres between centroids)\n"
+    "  --local-permutations N conditional permutations of the local Moran p-values (default 999)\n"
+    "  --alpha A              significance level of lisa_class (default 0.05)\n"
     "  --baseline DIR         compare with an earlier run (its --out DIR): compare.json with the\n"
     "                         change of every index, its p-value (with --permutations) and the\n"
     "                         decomposition of the change in D and H\n"
+    "\n"
+    "Spatial indices:\n"
+    "  --centre X,Y           centre of the centralization indices, in the input CRS (x = easting\n"
+    "                         or longitude first); default: the unweighted mean of the district\n"
+    "                         centroids\n"
+    "  --centre-district ID   centre = the centroid of this district\n"
+    "  --decay-bandwidth M    bandwidth h in metres of the clustering kernel exp(-d/h)\n"
+    "                         (default 1000; pairs with exp(-d/h) < 1e-6 are ignored)\n"
+    "  --distance-kernel K    exp (default) or pysal: PySAL's kernel 1 - exp(-d_ij/S_j), to compare\n"
+    "                         with PySAL (dense: at most 20000 districts)\n"
     "\n"
     "CRS:\n"
     "  --input-crs CRS        CRS of the districts when the source has none (EPSG:n, WKT, PROJ)\n"
@@ -85,6 +99,13 @@ static const opt_def opt_table[] = {
     O("--threads", SG_OPT_INT, threads),
     O("--baseline", SG_OPT_STR, baseline),
     O("--by", SG_OPT_STR, by_field),
+    O("--weights", SG_OPT_STR, weights),
+    O("--local-permutations", SG_OPT_INT, local_permutations),
+    O("--alpha", SG_OPT_DOUBLE, alpha),
+    O("--centre", SG_OPT_STR, centre_text),
+    O("--centre-district", SG_OPT_STR, centre_district),
+    O("--decay-bandwidth", SG_OPT_STR, decay_bandwidth_text),
+    O("--distance-kernel", SG_OPT_STR, distance_kernel_text),
     O("--input-crs", SG_OPT_STR, input_crs),
     O("--work-crs", SG_OPT_STR, work_crs),
     O("--out", SG_OPT_STR, out_dir),
@@ -196,6 +217,50 @@ static sg_status set_value(sg_ctx *ctx, sg_options *o, const opt_def *d, unsigne
     return SG_ERR_INTERNAL;
 }
 
+/* A number for a spatial option: strict, finite. */
+static sg_status spatial_number(sg_ctx *ctx, const char *opt, const char *text, double *out) {
+    const char *why = "not a number";
+    if (sg__parse_number(text, out, &why) != SG_NUM_OK)
+        return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE, "option %s: '%s' is %s", opt, text,
+                         why ? why : "not a number");
+    return SG_OK;
+}
+
+/* --centre, --centre-district, --decay-bandwidth, --distance-kernel. */
+static sg_status check_spatial(sg_ctx *ctx, sg_options *o) {
+    if (o->centre_text && o->centre_district)
+        return usage(ctx, "%s", "--centre and --centre-district exclude each other");
+    if (o->centre_text) {
+        const char *comma = strchr(o->centre_text, ',');
+        if (!comma || strchr(comma + 1, ','))
+            return usage(ctx, "--centre needs two numbers X,Y (in the input CRS), not '%s'", o->centre_text);
+        char *xs = sg__strndup(o->centre_text, (size_t)(comma - o->centre_text));
+        if (!xs) return sg__nomem(ctx);
+        sg_status st = spatial_number(ctx, "--centre", xs, &o->centre_x);
+        free(xs);
+        if (st == SG_OK) st = spatial_number(ctx, "--centre", comma + 1, &o->centre_y);
+        if (st != SG_OK) return st;
+        o->has_centre = 1;
+    }
+    o->decay_bandwidth = 1000.0;
+    if (o->decay_bandwidth_text) {
+        sg_status st = spatial_number(ctx, "--decay-bandwidth", o->decay_bandwidth_text, &o->decay_bandwidth);
+        if (st != SG_OK) return st;
+        if (!(o->decay_bandwidth > 0) || o->decay_bandwidth > 1e7)
+            return usage(ctx, "--decay-bandwidth must be a distance in metres, > 0 and <= 1e7, not '%s'",
+                         o->decay_bandwidth_text);
+    }
+    if (o->distance_kernel_text) {
+        if (strcmp(o->distance_kernel_text, "exp") == 0) o->distance_kernel_pysal = 0;
+        else if (strcmp(o->distance_kernel_text, "pysal") == 0) o->distance_kernel_pysal = 1;
+        else return usage(ctx, "--distance-kernel must be 'exp' or 'pysal', not '%s'", o->distance_kernel_text);
+        if (o->distance_kernel_pysal && o->decay_bandwidth_text)
+            return usage(ctx, "%s", "--decay-bandwidth applies only to --distance-kernel exp (PySAL's kernel "
+                                    "has no bandwidth)");
+    }
+    return SG_OK;
+}
+
 /* Cross-option rules. */
 static sg_status check(sg_ctx *ctx, sg_options *o) {
     if (!o->districts) return usage(ctx, "%s is required", "--districts");
@@ -221,12 +286,32 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
     if (o->bootstrap < 0 || o->bootstrap > 1000000)
         return usage(ctx, "%s", "--bootstrap must be between 0 and 1000000");
     if (o->threads < 0 || o->threads > 256) return usage(ctx, "%s", "--threads must be between 0 and 256");
+    if (o->local_permutations < 0 || o->local_permutations > 100000)
+        return usage(ctx, "%s", "--local-permutations must be between 0 and 100000");
+    if (!(o->alpha > 0 && o->alpha < 1)) return usage(ctx, "%s", "--alpha must be between 0 and 1");
+    if (o->weights) {
+        const char *w = o->weights;
+        char *end = NULL;
+        int ok = strcmp(w, "queen") == 0 || strcmp(w, "rook") == 0;
+        if (strncmp(w, "knn:", 4) == 0) {
+            long k = strtol(w + 4, &end, 10);
+            ok = end != w + 4 && !*end && k >= 1 && k <= 1000;
+        } else if (strncmp(w, "distance:", 9) == 0) {
+            double dm = strtod(w + 9, &end);
+            ok = end != w + 9 && !*end && dm > 0 && isfinite(dm);
+        }
+        if (!ok)
+            return usage(ctx, "--weights must be queen, rook, knn:K (1..1000) or distance:M (metres > 0), not '%s'",
+                         w);
+    }
     if (o->seed < 0 || o->seed != floor(o->seed) || o->seed > 9007199254740992.0)
         return usage(ctx, "%s", "--seed must be a non-negative integer");
     for (size_t i = 0; i < o->groups.n; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->groups.items[i], o->groups.items[j]) == 0)
                 return usage(ctx, "--groups names '%s' twice", o->groups.items[i]);
+    sg_status sst = check_spatial(ctx, o);
+    if (sst != SG_OK) return sst;
     return SG_OK;
 }
 
@@ -236,6 +321,8 @@ sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options 
     sg_options *o = calloc(1, sizeof *o);
     if (!o) return sg__nomem(ctx);
     o->seed = 12345;
+    o->local_permutations = 999;
+    o->alpha = 0.05;
     unsigned char seen[N_OPTS] = {0};
     sg_status st = SG_OK;
     for (int i = 0; i < argc && st == SG_OK; i++) {

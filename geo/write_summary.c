@@ -218,7 +218,7 @@ static char *text_summary(sg_ctx *ctx, const struct sg_run *run) {
     fprintf(m, "  indices\n");
     for (size_t i = 0; i < run->res.ng; i++) {
         const sg_global *g = &run->res.g[i];
-        fprintf(m, "    %-36s %10.4f", g->name, g->value);
+        fprintf(m, "    %-40s %10.4f", g->name, g->value);
         if (isfinite(g->p_value)) fprintf(m, "   p = %.3f", g->p_value);
         fputc('\n', m);
     }

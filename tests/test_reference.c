@@ -159,12 +159,166 @@ static void badalona_unmatched_row_is_reported(void **state) {
     sg_run_destroy(run);
 }
 
+/* Per-district local values (lq, local_entropy, local_diversity) of the
+ * Sacramento run, read back from districts.geojson, against the json's
+ * `local` block for all 403 tracts. */
+static void sacramento_local_values_match_reference_json(void **state) {
+    fixture *f = *state;
+    REQUIRE_SHARED("reference/sacramento_hisp_2000.json");
+    const char *args[] = {"--districts", SHARED("reference/sacramento_hisp_2000.gpkg"), "--layer", "units_projected",
+                          "--id", "id", "--total", "total_pop", "--group", "group_pop", "--work-crs", "EPSG:32610",
+                          "--out", f->dir, "--quiet", NULL};
+    sg_run *run = NULL;
+    expect_ok(f->ctx, sg_test_analyze(f->ctx, &run, args));
+    json_object *ref = json_object_from_file(SHARED("reference/sacramento_hisp_2000.json"));
+    assert_non_null(ref);
+    json_object *data, *local;
+    assert_true(json_object_object_get_ex(ref, "sacramento_hisp_2000", &data));
+    assert_true(json_object_object_get_ex(data, "local", &local));
+    GDALDatasetH ds = GDALOpenEx(sg_run_districts_path(run), GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
+    const char *fields[] = {"lq", "local_entropy", "local_diversity"};
+    int idf = OGR_FD_GetFieldIndex(defn, "id");
+    assert_true(idf >= 0);
+    int compared = 0;
+    OGRFeatureH ft;
+    while ((ft = OGR_L_GetNextFeature(lyr)) != NULL) {
+        const char *id = OGR_F_GetFieldAsString(ft, idf);
+        for (int k = 0; k < 3; k++) {
+            json_object *block, *jv;
+            assert_true(json_object_object_get_ex(local, fields[k], &block));
+            if (!json_object_object_get_ex(block, id, &jv)) fail_msg("id %s not in the json's local.%s", id, fields[k]);
+            int fi = OGR_FD_GetFieldIndex(defn, fields[k]);
+            assert_true(fi >= 0);
+            /* the layer keeps 15 significant digits */
+            sg_assert_near(OGR_F_GetFieldAsDouble(ft, fi), json_object_get_double(jv), 1e-12);
+            compared++;
+        }
+        OGR_F_Destroy(ft);
+    }
+    assert_int_equal(compared, 3 * 403);
+    GDALClose(ds);
+    json_object_put(ref);
+    sg_run_destroy(run);
+}
+
+/* Berlin multigroup: the 7 origin groups that partition MH_E plus
+ * rest = E_E - MH_E (8 groups). Expected values computed independently by
+ * tests/berlin_multigroup_expected.py (Python standard library: csv and
+ * math.fsum, textbook double loops, Gini over all ordered pairs, θ* by
+ * bisection, ConProf on the literal 1000-point grid); run as
+ *   python3 tests/berlin_multigroup_expected.py ../shared/data/berlin-2016
+ * The first four two-group values are also in SOURCE.md (6 decimals). */
+static void berlin_multigroup_origins(void **state) {
+    fixture *f = *state;
+    REQUIRE_SHARED("data/berlin-2016/EWRMIGRA201612H_Matrix.csv");
+    const char *args[] = {"--districts", SHARED("data/berlin-2016/lor_planungsraeume_447_wgs84.geojson"),
+                          "--id", "spatial_name",
+                          "--table", SHARED("data/berlin-2016/EWR201612E_Matrix.csv"), "--table-key", "RAUMID",
+                          "--table", SHARED("data/berlin-2016/EWRMIGRA201612H_Matrix.csv"), "--table-key", "RAUMID",
+                          "--total", "E_E", "--group", "MH_E",
+                          "--groups", "HK_EU28,HK_EheJug,HK_EheSU,HK_Turk,HK_Arab,HK_Sonst,HK_NZOrd",
+                          "--out", f->dir, "--quiet", NULL};
+    sg_run *run = NULL;
+    expect_ok(f->ctx, sg_test_analyze(f->ctx, &run, args));
+    size_t nread, used;
+    sg_run_counts(run, &nread, &used, NULL);
+    assert_int_equal(used, 447);
+    static const struct {
+        const char *name;
+        double value, tol;
+    } want[] = {
+        /* SOURCE.md, 6 decimals */
+        {"gini", 0.413064, 5e-6},
+        {"entropy", 0.094664, 5e-6},
+        {"atkinson_b05", 0.136225, 5e-6},
+        {"correlation_ratio", 0.113714, 5e-6},
+        /* the Python script, two-group x = MH_E, t = E_E */
+        {"dissimilarity", 0.30267409968626813, 1e-12},
+        {"gini", 0.41306412257334479, 1e-12},
+        {"entropy", 0.094663809749244182, 1e-12},
+        {"atkinson_b01", 0.029436782065142997, 1e-12},
+        {"atkinson_b05", 0.13622481432711075, 1e-12},
+        {"atkinson_b09", 0.22868259814808956, 1e-12},
+        {"correlation_ratio", 0.11371395537001087, 1e-12},
+        {"min_max", 0.46469658030226157, 1e-12},
+        {"density_corrected_dissimilarity", 0.3025141413143384, 1e-10},
+        {"concentration_profile", 0.20549245207605968, 1e-12},
+        /* the Python script, the 8-group frame */
+        {"multi_dissimilarity", 0.30031657658195754, 1e-12},
+        {"multi_gini", 0.40551044216563992, 1e-12},
+        {"multi_information_theory", 0.084836582253110901, 1e-12},
+        {"multi_normalized_exposure", 0.087563592464742337, 1e-12},
+        {"multi_relative_diversity", 0.065587561348524184, 1e-12},
+        {"multi_squared_coefficient_of_variation", 0.031515751864278116, 1e-12},
+        {"multi_divergence", 0.099996654317793324, 1e-12},
+        {"multi_diversity", 1.1786973456739709, 1e-12},
+        {"simpsons_concentration", 0.49015313162368351, 1e-12},
+        {"simpsons_interaction", 0.50984686837631654, 1e-12},
+        {"dissimilarity_HK_EU28", 0.22710753424310548, 1e-12},
+        {"dissimilarity_HK_EheJug", 0.30810328019689631, 1e-12},
+        {"dissimilarity_HK_EheSU", 0.29000824572646655, 1e-12},
+        {"dissimilarity_HK_Turk", 0.4820557472920487, 1e-12},
+        {"dissimilarity_HK_Arab", 0.33439790053768481, 1e-12},
+        {"dissimilarity_HK_Sonst", 0.22493724294956549, 1e-12},
+        {"dissimilarity_HK_NZOrd", 0.37107239391998165, 1e-12},
+        {"dissimilarity_rest", 0.30267409968626813, 1e-12},
+    };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        double v;
+        if (!sg_run_index(run, want[k].name, &v)) fail_msg("index %s missing", want[k].name);
+        sg_assert_near(v, want[k].value, want[k].tol);
+    }
+    /* Per district, from the layer: the first unit, the smallest (E_E = 43)
+     * and the largest (E_E = 35308); the Python script prints these. */
+    static const struct {
+        const char *id;
+        double lq, le, ld, lq_turk, lq_rest;
+    } loc[] = {
+        {"01011101", 1.787979464336108, 0.77529260893686902, 1.612175657980665, 0.53358150117486147,
+         0.63970591632871865},
+        {"04041133", 1.1117599709686985, 0.53448844281984464, 1.1114374715473525, 0, 0.94889910441356284},
+        {"03040614", 0.39048254650439057, 0.26392742008673931, 0.54882164131675082, 0.084118652159626786,
+         1.27869448675782},
+    };
+    GDALDatasetH ds = GDALOpenEx(sg_run_districts_path(run), GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
+    const char *fields[] = {"lq", "local_entropy", "local_diversity", "lq_HK_Turk", "lq_rest"};
+    int fi[5];
+    for (int k = 0; k < 5; k++) {
+        fi[k] = OGR_FD_GetFieldIndex(defn, fields[k]);
+        if (fi[k] < 0) fail_msg("field %s missing from districts.geojson", fields[k]);
+    }
+    assert_true(OGR_FD_GetFieldIndex(defn, "lq_HK_EU28") >= 0);
+    int found = 0;
+    OGRFeatureH ft;
+    while ((ft = OGR_L_GetNextFeature(lyr)) != NULL) {
+        const char *id = OGR_F_GetFieldAsString(ft, OGR_FD_GetFieldIndex(defn, "id"));
+        for (size_t r = 0; r < sizeof loc / sizeof loc[0]; r++) {
+            if (strcmp(id, loc[r].id) != 0) continue;
+            double w[5] = {loc[r].lq, loc[r].le, loc[r].ld, loc[r].lq_turk, loc[r].lq_rest};
+            for (int k = 0; k < 5; k++) sg_assert_near(OGR_F_GetFieldAsDouble(ft, fi[k]), w[k], 1e-12);
+            found++;
+        }
+        OGR_F_Destroy(ft);
+    }
+    assert_int_equal(found, 3);
+    GDALClose(ds);
+    sg_run_destroy(run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sacramento_matches_reference_json, setup, teardown),
         cmocka_unit_test_setup_teardown(sacramento_shapefile_published_values, setup, teardown),
         cmocka_unit_test_setup_teardown(berlin_join_two_dialects, setup, teardown),
         cmocka_unit_test_setup_teardown(badalona_unmatched_row_is_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(sacramento_local_values_match_reference_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(berlin_multigroup_origins, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,127 @@
+/* Local statistics (Gi*, local Moran) on grids worked by hand. */
+#include "test_support.h"
+#include "internal.h"
+
+typedef struct fixture {
+    sg_ctx *ctx;
+    char *dir, *path, *out;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    f->ctx = sg_ctx_create();
+    f->dir = sg_test_tmpdir();
+    f->path = sg_test_path(f->dir, "grid.geojson");
+    f->out = sg_test_path(f->dir, "out");
+    *state = f;
+    return 0;
+}
+static int teardown(void **state) {
+    fixture *f = *state;
+    sg_ctx_destroy(f->ctx);
+    sg_test_rmdir(f->dir);
+    free(f->path);
+    free(f->out);
+    free(f);
+    return 0;
+}
+
+/* cols x rows grid of 1000-resident districts with group counts g[]; an
+ * extra detached square when island is set. Ids are "rRcC". */
+static sg_run *run_grid(fixture *f, int cols, int rows, const int *g, int island, const char *weights) {
+    int n = cols * rows + (island ? 1 : 0);
+    fx_row *r = calloc((size_t)n, sizeof *r);
+    char (*ids)[16] = calloc((size_t)n, 16), (*gs)[16] = calloc((size_t)n, 16);
+    char **sq = calloc((size_t)n, sizeof *sq);
+    for (int i = 0; i < n; i++) {
+        int c = i < cols * rows ? i % cols : cols + 5, w = i < cols * rows ? i / cols : 0;
+        sq[i] = fx_square(c, w);
+        snprintf(ids[i], 16, "r%dc%d", w, c);
+        snprintf(gs[i], 16, "%d", i < cols * rows ? g[i] : 500);
+        r[i] = (fx_row){sq[i], ids[i], "1000", gs[i]};
+    }
+    fx_write(f->path, "GeoJSON", 4326, r, (size_t)n, 1);
+    const char *args[] = {"--districts", f->path, "--id", "id", "--total", "total", "--group", "group",
+                          "--out", f->out, "--quiet", "--weights", weights, NULL};
+    sg_run *run = NULL;
+    sg_status st = sg_test_analyze(f->ctx, &run, args);
+    if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(f->ctx));
+    assert_int_equal(st, SG_OK);
+    for (int i = 0; i < n; i++) free(sq[i]);
+    free(sq);
+    free(r);
+    free(ids);
+    free(gs);
+    return run;
+}
+
+static const sg_column *col(const sg_run *run, const char *name) {
+    for (size_t k = 0; k < run->res.ncols; k++)
+        if (strcmp(run->res.cols[k].name, name) == 0) return &run->res.cols[k];
+    fail_msg("no column %s", name);
+    return NULL;
+}
+
+/* 3 x 3, the centre has share 0.9, the rest 0.1. Queen weights.
+ * n = 9, mean = 1.7/9, s^2 = (8 * 0.01 + 0.81)/9 - mean^2.
+ * Corner r0c0: neighbours r0c1, r1c0, r1c1 (centre); with itself W = 4,
+ *   local sum 1.2: z = (1.2 - 4 mean) / (s sqrt((9*4 - 16)/8)).
+ *   Moran: z_i = 0.1 - mean, lag = (2 (0.1 - mean) + (0.9 - mean)) / 3,
+ *   I = z_i lag / s^2.
+ * Edge r0c1: neighbours r0c0, r0c2, r1c0, r1c1, r1c2 (5); W = 6, local 1.4. */
+static void hand_computed_grid(void **state) {
+    fixture *f = *state;
+    int g[9] = {100, 100, 100, 100, 900, 100, 100, 100, 100};
+    sg_run *run = run_grid(f, 3, 3, g, 0, "queen");
+    const sg_column *gz = col(run, "gi_star_z"), *li = col(run, "lisa_i"), *gp = col(run, "gi_star_p");
+    double mean = 1.7 / 9, s2 = (8 * 0.01 + 0.81) / 9 - mean * mean, s = sqrt(s2);
+    /* city order is file order: r0c0 = 0, r0c1 = 1, r1c1 = 4 */
+    sg_assert_near(gz->num[0], (1.2 - 4 * mean) / (s * sqrt((9 * 4 - 16) / 8.0)), 1e-9);
+    sg_assert_near(gz->num[1], (1.4 - 6 * mean) / (s * sqrt((9 * 6 - 36) / 8.0)), 1e-9);
+    sg_assert_near(gp->num[0], erfc(fabs(gz->num[0]) / sqrt(2)), 1e-12);
+    double zi = 0.1 - mean, lag = (2 * (0.1 - mean) + (0.9 - mean)) / 3;
+    sg_assert_near(li->num[0], zi * lag / s2, 1e-9);
+    /* centre: all 8 others are neighbours; lag = mean of the 8 z = 8 (0.1 - mean)/8 */
+    sg_assert_near(li->num[4], (0.9 - mean) * (0.1 - mean) / s2, 1e-9);
+    sg_run_destroy(run);
+    /* rook: the corner has 2 neighbours, r0c1 and r1c0 */
+    sg_ctx_clear(f->ctx);
+    run = run_grid(f, 3, 3, g, 0, "rook");
+    gz = col(run, "gi_star_z");
+    sg_assert_near(gz->num[0], (0.3 - 3 * mean) / (s * sqrt((9 * 3 - 9) / 8.0)), 1e-9);
+    sg_run_destroy(run);
+}
+
+/* 8 x 8: the left half 80 % group, the right half 5 %: HH on the left, LL on
+ * the right, hot spots (Gi* z > 1.96) on the left; an island gets nulls. */
+static void clustered_city_classes(void **state) {
+    fixture *f = *state;
+    int g[64];
+    for (int i = 0; i < 64; i++) g[i] = (i % 8) < 4 ? 800 + (i % 3) * 10 : 50 + (i % 5) * 5;
+    sg_run *run = run_grid(f, 8, 8, g, 1, "queen");
+    const sg_column *lc = col(run, "lisa_class"), *gz = col(run, "gi_star_z"), *lp = col(run, "lisa_p");
+    /* inner cells of each half */
+    int left = 3 * 8 + 1, right = 3 * 8 + 6;
+    assert_string_equal(lc->text[left], "HH");
+    assert_string_equal(lc->text[right], "LL");
+    assert_true(gz->num[left] > 1.96 && gz->num[right] < -1.96);
+    assert_true(lp->num[left] <= 0.01);
+    assert_null(lc->text[64]); /* the island */
+    assert_true(isnan(gz->num[64]));
+    assert_diag(f->ctx, "W_ISLAND", "r0c13");
+    sg_run_destroy(run);
+    /* knn:4 gives every unit (the island too) neighbours */
+    sg_ctx_clear(f->ctx);
+    run = run_grid(f, 8, 8, g, 1, "knn:4");
+    lc = col(run, "lisa_class");
+    assert_non_null(lc->text[64]);
+    sg_run_destroy(run);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(hand_computed_grid, setup, teardown),
+        cmocka_unit_test_setup_teardown(clustered_city_classes, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
