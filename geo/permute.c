@@ -240,7 +240,10 @@ sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res) {
                 }
                 g->null_mean = mean;
                 g->null_sd = sqrt(sg__ksum_get(&ss) / (double)(k - 1));
-                g->p_value = (double)(1 + extreme) / (double)(k + 1);
+                /* A null without spread means the value does not depend on where
+                 * people live (multi_diversity, simpsons_*: the city's composition):
+                 * no test of segregation, so no p-value. */
+                g->p_value = g->null_sd > 0 ? (double)(1 + extreme) / (double)(k + 1) : NAN;
             }
         }
         free(job.vals);

@@ -591,11 +591,6 @@ static sg_status build_kernel(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
                                          "%g (d_ij > %.0f m) ignored: %zu pairs kept",
                                          sp->h, SG_KERNEL_CUTOFF, cut, nnz);
     } else {
-        if (n > SG_PYSAL_KERNEL_MAX_N)
-            return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
-                             "--distance-kernel pysal uses a dense %zu x %zu matrix (every pair of districts): "
-                             "it is allowed up to %d districts; use the default kernel (exp) for this city",
-                             n, n, SG_PYSAL_KERNEL_MAX_N);
         sp->colsum = malloc((n ? n : 1) * sizeof *sp->colsum);
         if (!sp->colsum) return sg__nomem(ctx);
         for (size_t j = 0; j < n; j++) {
@@ -608,7 +603,6 @@ static sg_status build_kernel(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
             sp->dense = malloc((n ? n * n : 1) * sizeof *sp->dense);
             if (!sp->dense) return sg__nomem(ctx);
             for (size_t i = 0; i < n; i++) {
-                sp->dense[i * n + i] = 0;
                 double *row = sp->dense + i * n;
                 for (size_t j = 0; j < n; j++) {
                     double s = sp->colsum[j];
@@ -669,6 +663,11 @@ sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out) {
     size_t n = d->n, m = n ? n : 1;
     if (n > UINT32_MAX)
         return sg__error(ctx, SG_ERR_DATA, "E_TOO_MANY_DISTRICTS", SG_WHERE_NONE, "too many districts (%zu)", n);
+    if (d->opts && d->opts->distance_kernel_pysal && n > SG_PYSAL_KERNEL_MAX_N) /* before any work */
+        return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                         "--distance-kernel pysal uses a dense %zu x %zu matrix (every pair of districts): "
+                         "it is allowed up to %d districts; use the default kernel (exp) for this city",
+                         n, n, SG_PYSAL_KERNEL_MAX_N);
     sg_spatial *sp = calloc(1, sizeof *sp);
     if (!sp) return sg__nomem(ctx);
     sp->n = n;

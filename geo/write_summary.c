@@ -157,8 +157,11 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
         const sg_global *g = &run->res.g[i];
         json_object *io = index_obj(g->value, g->description);
         if (g->detail) json_object_object_add(io, "detail", jstr(g->detail));
-        if (isfinite(g->p_value)) {
+        if (isfinite(g->null_mean)) {
             json_object_object_add(io, "p_value", jnum(g->p_value));
+            if (!isfinite(g->p_value))
+                json_object_object_add(io, "p_value_note",
+                                       jstr("the null has no spread: this value does not depend on where people live"));
             json_object_object_add(io, "null_mean", jnum(g->null_mean));
             json_object_object_add(io, "null_sd", jnum(g->null_sd));
         }

@@ -31,7 +31,7 @@ static char *run_period(fixture *f, const char *name, const double *x, const dou
     path = sg_test_path(f->dir, file);
     out = sg_test_path(f->dir, name);
     fx_row rows[16];
-    char ids[16][8], ts[16][32], xs[16][32], *sq[16];
+    char ids[16][32], ts[16][32], xs[16][32], *sq[16];
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         sq[i] = fx_square((int)(i % 4), (int)(i / 4));

@@ -31,13 +31,13 @@ static int teardown(void **state) {
 static sg_run *run_grid(fixture *f, int cols, int rows, const int *g, int island, const char *weights) {
     int n = cols * rows + (island ? 1 : 0);
     fx_row *r = calloc((size_t)n, sizeof *r);
-    char (*ids)[16] = calloc((size_t)n, 16), (*gs)[16] = calloc((size_t)n, 16);
+    char (*ids)[32] = calloc((size_t)n, 32), (*gs)[32] = calloc((size_t)n, 32);
     char **sq = calloc((size_t)n, sizeof *sq);
     for (int i = 0; i < n; i++) {
         int c = i < cols * rows ? i % cols : cols + 5, w = i < cols * rows ? i / cols : 0;
         sq[i] = fx_square(c, w);
-        snprintf(ids[i], 16, "r%dc%d", w, c);
-        snprintf(gs[i], 16, "%d", i < cols * rows ? g[i] : 500);
+        snprintf(ids[i], 32, "r%dc%d", w, c);
+        snprintf(gs[i], 32, "%d", i < cols * rows ? g[i] : 500);
         r[i] = (fx_row){sq[i], ids[i], "1000", gs[i]};
     }
     fx_write(f->path, "GeoJSON", 4326, r, (size_t)n, 1);

@@ -30,37 +30,99 @@ static void expect_ok(sg_ctx *ctx, sg_status st) {
     assert_int_equal(st, SG_OK);
 }
 
+/* The spatial indices of the json: each must be reported (in the run its
+ * `requires` names) and match. */
+static const char *const spatial_keys[] = {
+    "delta", "absolute_concentration", "relative_concentration", "absolute_centralization",
+    "relative_centralization", "absolute_clustering", "relative_clustering", "spatial_proximity",
+    "distance_decay_isolation", "distance_decay_exposure", "spatial_dissimilarity",
+    "boundary_spatial_dissimilarity", "perimeter_area_spatial_dissimilarity", "spatial_proximity_profile",
+    "global_distortion", NULL,
+};
+
+/* Compares the json entries whose `requires` equals `requires` (NULL: none)
+ * with the run; returns how many were compared. */
+static int compare_reference(json_object *indices, sg_run *run, const char *requires) {
+    int compared = 0;
+    json_object_object_foreach(indices, name, entry) {
+        json_object *jr = NULL;
+        const char *req = json_object_object_get_ex(entry, "requires", &jr) && jr ? json_object_get_string(jr) : NULL;
+        if ((req == NULL) != (requires == NULL) || (req && strcmp(req, requires) != 0)) continue;
+        double got;
+        int spatial = 0;
+        for (int k = 0; spatial_keys[k]; k++) spatial |= strcmp(spatial_keys[k], name) == 0;
+        if (!sg_run_index(run, name, &got)) {
+            if (spatial) fail_msg("spatial index %s missing from the run (%s)", name, requires ? requires : "default");
+            continue;
+        }
+        json_object *jv, *jt;
+        assert_true(json_object_object_get_ex(entry, "value", &jv));
+        assert_true(json_object_object_get_ex(entry, "tol", &jt));
+        print_message("%-14s seggap %.17g  reference %.17g%s%s\n", name, got, json_object_get_double(jv),
+                      requires ? "  with " : "", requires ? requires : "");
+        sg_assert_near(got, json_object_get_double(jv), json_object_get_double(jt));
+        compared++;
+    }
+    return compared;
+}
+
 /* Every index of the reference json that seggap computes must match within
- * the json's own tolerance. */
+ * the json's own tolerance. Entries whose `requires` names an option (PySAL's
+ * distance kernel) are compared in a second run with that option, and not in
+ * the default run (seggap's default kernel differs on purpose). Also the
+ * per-tract local distortion, read back from districts.geojson. */
 static void sacramento_matches_reference_json(void **state) {
     fixture *f = *state;
     REQUIRE_SHARED("reference/sacramento_hisp_2000.json");
     const char *args[] = {"--districts", SHARED("reference/sacramento_hisp_2000.gpkg"), "--layer", "units_projected",
                           "--id", "id", "--total", "total_pop", "--group", "group_pop", "--work-crs", "EPSG:32610",
-                          "--out", f->dir, "--quiet", NULL};
+                          "--out", f->dir, "--quiet", NULL, NULL, NULL};
     sg_run *run = NULL;
     expect_ok(f->ctx, sg_test_analyze(f->ctx, &run, args));
     json_object *ref = json_object_from_file(SHARED("reference/sacramento_hisp_2000.json"));
     assert_non_null(ref);
-    json_object *data, *indices;
+    json_object *data, *indices, *local, *ldist;
     assert_true(json_object_object_get_ex(ref, "sacramento_hisp_2000", &data));
     assert_true(json_object_object_get_ex(data, "indices", &indices));
-    int compared = 0;
-    json_object_object_foreach(indices, name, entry) {
-        double got;
-        if (!sg_run_index(run, name, &got)) continue;
-        json_object *jv, *jt;
-        assert_true(json_object_object_get_ex(entry, "value", &jv));
-        assert_true(json_object_object_get_ex(entry, "tol", &jt));
-        print_message("%-14s seggap %.17g  reference %.17g\n", name, got, json_object_get_double(jv));
-        sg_assert_near(got, json_object_get_double(jv), json_object_get_double(jt));
-        compared++;
-    }
+    int compared = compare_reference(indices, run, NULL);
     assert_true(compared >= 3);
     size_t nread, used, excl;
     sg_run_counts(run, &nread, &used, &excl);
     assert_int_equal(nread, 403);
     assert_int_equal(used, 403);
+
+    /* local_distortion per tract (the layer keeps 15 significant digits). */
+    assert_true(json_object_object_get_ex(data, "local", &local));
+    assert_true(json_object_object_get_ex(local, "local_distortion", &ldist));
+    GDALDatasetH ds = GDALOpenEx(sg_run_districts_path(run), GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+    int fid = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lyr), "id");
+    int fld = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lyr), "local_distortion");
+    assert_true(fid >= 0 && fld >= 0);
+    int nloc = 0;
+    OGRFeatureH ft;
+    while ((ft = OGR_L_GetNextFeature(lyr)) != NULL) {
+        const char *id = OGR_F_GetFieldAsString(ft, fid);
+        json_object *jv;
+        if (!json_object_object_get_ex(ldist, id, &jv)) fail_msg("id %s not in the json's local_distortion", id);
+        if (nloc < 3)
+            print_message("local_distortion %s seggap %.15g  reference %.17g\n", id,
+                          OGR_F_GetFieldAsDouble(ft, fld), json_object_get_double(jv));
+        sg_assert_near(OGR_F_GetFieldAsDouble(ft, fld), json_object_get_double(jv), 1e-12);
+        nloc++;
+        OGR_F_Destroy(ft);
+    }
+    assert_int_equal(nloc, 403);
+    GDALClose(ds);
+    sg_run_destroy(run);
+
+    /* Second run: PySAL's distance kernel, for the entries that require it. */
+    args[15] = "--distance-kernel";
+    args[16] = "pysal";
+    run = NULL;
+    expect_ok(f->ctx, sg_test_analyze(f->ctx, &run, args));
+    assert_int_equal(compare_reference(indices, run, "--distance-kernel pysal"), 5);
     json_object_put(ref);
     sg_run_destroy(run);
 }
