@@ -17,6 +17,8 @@ void sg_run_destroy(sg_run *run) {
     free(run->summary_text);
     free(run->compare_text);
     sg__regions_free(run->regions);
+    sg__gaps_free(run->gaps);
+    sg__access_free(run->access);
     free(run);
 }
 
@@ -45,6 +47,12 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
         return sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS",
                          (sg_where){run->rd.districts.path, run->rd.districts.layer, -1, NULL, NULL},
                          "no district left for the indices: all %zu have no data or a zero total", c->n);
+    if (n == 1)
+        return sg__error(ctx, SG_ERR_DATA, "E_ONE_DISTRICT",
+                         (sg_where){run->rd.districts.path, run->rd.districts.layer, -1, NULL, NULL},
+                         "only one district (of %zu read) has data and a total > 0: segregation compares "
+                         "districts, so at least two are needed (a single Feature instead of a "
+                         "FeatureCollection? the wrong layer?)", c->n);
     size_t k = c->ngroups ? c->ngroups + (o->no_remainder ? 0 : 1) : 0;
     size_t *index = malloc(n * sizeof *index);
     double *x = malloc(n * sizeof *x), *t = malloc(n * sizeof *t);
@@ -79,10 +87,14 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
     sg_data d = {n, index, x, t, k, m, mnames, geom, c, o, &run->rd.crs, NULL};
     if (st == SG_OK) st = sg_basic_indices_compute(ctx, x, t, n, &run->idx);
     if (st == SG_OK) st = sg__spatial_build(ctx, &d, &d.sp); /* geometry work, once per run */
-    for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++) st = sg__families[f].fn(ctx, &d, &run->res);
+    for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++)
+        if ((st = sg__check_cancel(ctx)) == SG_OK) st = sg__families[f].fn(ctx, &d, &run->res);
+    if (st == SG_OK) st = sg__check_cancel(ctx);
     if (st == SG_OK) st = sg__infer(ctx, &d, &run->res);
     sg__spatial_free(ctx, d.sp);
     d.sp = NULL;
+    /* ACCESS STAGE: distances and catchments to --service types, the migrants' gap (access.c) */
+    if (st == SG_OK && o->access) st = sg__access(ctx, &d, &run->res, &run->access);
     if (st == SG_OK && o->by_field) st = sg__regions(ctx, &d, &run->regions);
     for (size_t g = 0; mnames && g < k; g++) free(mnames[g]);
     free(mnames);
@@ -107,9 +119,14 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     if (st == SG_OK) st = sg__read_city(ctx, opts, &run->rd, &run->city);
     if (st == SG_OK) st = sg__crs_project(ctx, opts->work_crs, &run->city, &run->rd.crs);
     if (st == SG_OK) st = compute(ctx, run);
+    if (st == SG_OK) st = sg__check_cancel(ctx);
     if (st == SG_OK) st = sg__ensure_dir(ctx, opts->out_dir);
+    if (st == SG_OK) sg__clean_stale_tmp(opts->out_dir); /* left by a run that was killed */
+    if (st == SG_OK) st = sg__objectives(ctx, run); /* objectives 5 and 10, after every column is in */
     if (st == SG_OK) st = sg__write_districts(ctx, run, run->districts_path);
+    if (st == SG_OK) st = sg__write_objectives(ctx, run);
     if (st == SG_OK) st = sg__write_summary(ctx, run, run->summary_path);
+    if (st == SG_OK && opts->out_pg) st = sg__write_pg(ctx, run, opts->out_pg, opts->out_pg_prefix);
     if (st == SG_OK && opts->baseline) {
         sg_compare_options co = {opts->baseline, opts->out_dir, opts->out_dir, opts->permutations,
                                  (unsigned long long)opts->seed};

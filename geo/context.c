@@ -126,7 +126,10 @@ static char *format_where(sg_where w, const char *fmt, va_list ap) {
     else if (w.id && *w.id) SG__APPEND("id '%s': ", w.id);
     if (w.field && *w.field) SG__APPEND("field '%s': ", w.field);
 #undef SG__APPEND
-    return sg__asprintf("%s%s", head, reason);
+    char *msg = sg__asprintf("%s%s", head, reason);
+    char *safe = sg__redact(msg); /* no password from a connection string in any message */
+    free(msg);
+    return safe;
 }
 
 static void add_diag(sg_ctx *ctx, sg_severity sev, const char *code, sg_where w, char *msg) {
@@ -144,7 +147,7 @@ static void add_diag(sg_ctx *ctx, sg_severity sev, const char *code, sg_where w,
     sg_diag *d = &ctx->diags[ctx->ndiags++];
     d->severity = sev;
     d->code = sg__strdup(code ? code : "");
-    d->file = sg__strdup(w.file ? w.file : "");
+    d->file = sg__redact(w.file ? w.file : "");
     d->layer = sg__strdup(w.layer ? w.layer : "");
     d->fid = w.fid;
     d->id = sg__strdup(w.id ? w.id : "");
@@ -203,6 +206,19 @@ sg_status sg__fail_if_errors(sg_ctx *ctx, size_t before, sg_status st, const cha
                                        n - 1 == 1 ? "" : "s");
     ctx->last_status = st;
     return st;
+}
+
+void sg_ctx_cancel(sg_ctx *ctx) {
+    if (ctx) ctx->cancel = 1;
+}
+void sg_ctx_uncancel(sg_ctx *ctx) {
+    if (ctx) ctx->cancel = 0;
+}
+
+sg_status sg__check_cancel(sg_ctx *ctx) {
+    if (!sg__cancelled(ctx)) return SG_OK;
+    if (ctx->last_status == SG_ERR_CANCELLED) return SG_ERR_CANCELLED; /* reported once */
+    return sg__error(ctx, SG_ERR_CANCELLED, "E_CANCELLED", SG_WHERE_NONE, "interrupted: stopped before finishing");
 }
 
 sg_status sg__nomem(sg_ctx *ctx) {

@@ -169,6 +169,30 @@ static PJ *make_op(PJ_CONTEXT *pc, const PJ *from, const PJ *to) {
     return norm;
 }
 
+/* The output is in WGS 84 lon/lat (RFC 7946), so the extent's corners must
+ * be valid positions there, whichever CRS the work is done in. */
+static sg_status check_extent(sg_ctx *ctx, const sg_crs_info *info, double x0, double y0, double x1, double y1) {
+    PJ_CONTEXT *pc = ctx->proj;
+    PJ *wgs = proj_create(pc, "EPSG:4326");
+    PJ *op = wgs ? make_op(pc, info->src, wgs) : NULL;
+    proj_destroy(wgs);
+    if (!op)
+        return sg__error(ctx, SG_ERR_CRS, "E_CRS", SG_WHERE_NONE, "no transformation from %s to WGS 84: %s",
+                         info->src_name, ctx->proj_msg);
+    double px[5] = {0.5 * (x0 + x1), x0, x1, x0, x1}, py[5] = {0.5 * (y0 + y1), y0, y0, y1, y1};
+    int ok = 1;
+    for (int i = 0; i < 5; i++) {
+        PJ_COORD r = proj_trans(op, PJ_FWD, proj_coord(px[i], py[i], 0, 0));
+        if (!isfinite(r.lp.lam) || !isfinite(r.lp.phi) || fabs(r.lp.lam) > 180 || fabs(r.lp.phi) > 90) ok = 0;
+    }
+    proj_destroy(op);
+    if (!ok)
+        return sg__error(ctx, SG_ERR_CRS, "E_CRS_EXTENT", SG_WHERE_NONE,
+                         "the districts' extent (%g %g, %g %g) is not a valid position in %s: "
+                         "wrong CRS?", x0, y0, x1, y1, info->src_name);
+    return SG_OK;
+}
+
 /* Chooses the working CRS when the user did not. */
 static sg_status auto_work(sg_ctx *ctx, sg_crs_info *info, double x0, double y0, double x1,
                            double y1) {
@@ -245,7 +269,8 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
     }
     if (!(x0 <= x1))
         return sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS", SG_WHERE_NONE, "no district geometry to project");
-    sg_status st;
+    sg_status st = check_extent(ctx, info, x0, y0, x1, y1);
+    if (st != SG_OK) return st;
     if (user_work) {
         info->work = proj_create(pc, user_work);
         if (!info->work || !proj_is_crs(info->work))

@@ -20,6 +20,9 @@ sg_status sg_basic_indices_compute(sg_ctx *ctx, const double *x, const double *t
         sg__ksum_add(&T, t[i]);
     }
     double Xs = sg__ksum_get(&X), Ts = sg__ksum_get(&T), Ys = Ts - Xs;
+    if (!isfinite(Ts))
+        return sg__error(ctx, SG_ERR_DATA, "E_COUNT_OVERFLOW", SG_WHERE_NONE,
+                         "the total population overflows a double: the counts are not population counts");
     if (Xs <= 0)
         return sg__error(ctx, SG_ERR_DATA, "E_EMPTY_GROUP", SG_WHERE_NONE,
                          "the group count is 0 in every district: the indices are undefined");

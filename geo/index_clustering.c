@@ -77,6 +77,7 @@ sg_status sg__family_clustering(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     sg_status st = sg__spatial_need(ctx, d, "clustering");
     if (st != SG_OK) return st;
     const sg_spatial *sp = d->sp;
+    if (sp->kernel_skipped) return SG_OK; /* warned when the spatial data was built */
     size_t n = d->n;
     double X, Y, T;
     if ((st = sg__spatial_totals(ctx, d, &X, &Y, &T)) != SG_OK) return st;

@@ -69,6 +69,7 @@ struct sg_spatial {
 
     /* Clustering kernel c_ij. */
     sg_kernel_kind kernel;
+    int kernel_skipped;         /* exp: too many pairs to store (warned at the build) */
     double h;                   /* exp: bandwidth (m) */
     char *kernel_detail;
     sg_weights kern;            /* exp: c_ij for j > i with c_ij >= SG_KERNEL_CUTOFF (upper) */

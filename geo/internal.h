@@ -2,6 +2,7 @@
 #ifndef SEGGAP_INTERNAL_H
 #define SEGGAP_INTERNAL_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +26,14 @@ struct sg_ctx {
     char geos_msg[512];   /* last message from GEOS */
     char proj_msg[512];   /* last message from PROJ */
     char gdal_msg[1024];  /* last error message from GDAL */
+    volatile sig_atomic_t cancel; /* set by sg_ctx_cancel (signal handlers too) */
 };
+
+/* Cancellation: long loops and stage boundaries call sg__check_cancel, which
+ * records "interrupted" and returns SG_ERR_CANCELLED once sg_ctx_cancel was
+ * called, else SG_OK. */
+static inline int sg__cancelled(const sg_ctx *ctx) { return ctx && ctx->cancel; }
+sg_status sg__check_cancel(sg_ctx *ctx);
 
 /* Where a diagnostic applies. Any member may be NULL / -1. */
 typedef struct sg_where {
@@ -65,6 +73,12 @@ char *sg__asprintf(const char *fmt, ...) SG_PRINTF(1, 2);
 /* Copy of s without leading/trailing ASCII white space. */
 char *sg__trim_dup(const char *s);
 void *sg__reallocarray(void *p, size_t n, size_t size);
+/* 1 when s is valid UTF-8 (no overlong forms, surrogates or code points
+ * above U+10FFFF); else 0 and *bad (may be NULL) = offset of the first bad byte. */
+int sg__utf8_valid(const char *s, size_t *bad);
+/* Why an input file that GDAL cannot open is unusable, when its first bytes
+ * tell (0 bytes, UTF-16 text), else NULL. A static string. */
+const char *sg__file_hint(const char *path);
 
 /* Neumaier compensated sum. */
 typedef struct sg_ksum { double s, c; } sg_ksum;
@@ -128,6 +142,8 @@ typedef struct sg_strlist {
 
 struct sg_options {
     char *districts, *layer;
+    char *sql;            /* --sql: districts from a query on the source instead of a layer */
+    char *out_pg, *out_pg_prefix; /* --out-pg CONN: layers also written as PostGIS tables */
     char *id_field, *total_field, *group_field, *share_field;
     char *share_scale_text;
     double share_scale; /* 0 unset, 1 fraction, 100 percent */
@@ -155,12 +171,34 @@ struct sg_options {
     double decay_bandwidth;     /* metres; 1000 when not given */
     char *distance_kernel_text; /* --distance-kernel exp|pysal */
     int distance_kernel_pysal;
+    /* objectives 5 and 10 (gaps.h) */
+    char *housing, *housing_layer, *housing_units; /* --housing SRC [--housing-layer] --housing-units F */
+    char *social_housing_field, *overcrowding_field; /* district fields (layer or --table) */
+    char *overcrowding_scale_text; /* --overcrowding-scale fraction|percent|ratio */
+    int overcrowding_kind;         /* SG_OVERCROWD_* */
+    double lq_threshold;           /* --lq-threshold: concentrated when lq >= this (default 1.5) */
+    char *format;                  /* --format gpkg|shp: the layers also in that format */
+    /* service access (access.c, access.h): --service, --service-layer, --service-where, --capacity
+     * and --radius are repeatable and positional, kept in command-line order as "NAME=VALUE" */
+    sg_strlist access_args;
+    char *catchment_text, *decay_text, *access_bandwidth_text, *network_max_snap_text;
+    int service_point, geodesic;
+    char *population_points, *population_layer, *population_field;
+    char *network, *network_layer, *network_speed, *network_oneway;
+    struct sg_access_opts *access; /* checked access options (check()), NULL without --service */
     int strict, quiet, json;
 };
 
 /* One entry of the option table (options.c). New options are one line there
  * plus a member of struct sg_options. */
 typedef enum sg_opt_kind { SG_OPT_STR, SG_OPT_FLAG, SG_OPT_DOUBLE, SG_OPT_INT, SG_OPT_LIST } sg_opt_kind;
+/* Kind of an option by its name ("--total"); 0 when there is no such option. */
+int sg__option_kind(const char *name, sg_opt_kind *kind);
+/* sg_options_parse where argv[0, nbase) come from a config file (config.c)
+ * and the rest from the command line: a command-line option replaces the
+ * config's value, and a --table there replaces the config's tables. */
+sg_status sg__options_parse_layered(sg_ctx *ctx, int argc, char *const *argv, int nbase, sg_options **out,
+                                    int *help);
 
 /* ---- attribute cells (cell.c) ---- */
 typedef enum sg_cell_kind { SG_CELL_NULL = 0, SG_CELL_NUM, SG_CELL_TEXT } sg_cell_kind;
@@ -236,6 +274,8 @@ typedef struct sg_city {
     char **region;           /* --by value, or NULL */
     size_t ngroups;          /* --groups fields */
     double *groups;          /* n x ngroups counts, NaN when missing */
+    double *social_units;    /* --social-housing-field, NaN when missing or not given */
+    double *overcrowding;    /* --overcrowding-field as read, NaN when missing or not given */
 } sg_city;
 
 void sg__city_free(sg_ctx *ctx, sg_city *c);
@@ -291,7 +331,9 @@ sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
 /* Fields read per district. Roles from SG_ROLE_COUNT on are the --groups
  * fields, in order. SG_ROLE_NAME and SG_ROLE_BY are text; the others numbers. */
 typedef enum sg_role {
-    SG_ROLE_TOTAL = 0, SG_ROLE_GROUP, SG_ROLE_SHARE, SG_ROLE_NAME, SG_ROLE_BY, SG_ROLE_COUNT
+    SG_ROLE_TOTAL = 0, SG_ROLE_GROUP, SG_ROLE_SHARE, SG_ROLE_NAME, SG_ROLE_BY,
+    SG_ROLE_SOCIAL, SG_ROLE_OVERCROWD, /* optional numbers: missing is not no_data */
+    SG_ROLE_COUNT
 } sg_role;
 typedef struct sg_field_src {
     const char *option; /* "--total", ... */
@@ -424,6 +466,8 @@ struct sg_run {
     char *summary_json, *summary_text;
     char *compare_text;   /* with --baseline: the comparison table */
     struct sg_regions *regions; /* with --by (regions.c) */
+    struct sg_gaps *gaps;       /* objectives 5 and 10 (gaps.h) */
+    struct sg_access *access;   /* with --service: service access (access.h) */
     const sg_options *opts;
 };
 
@@ -451,6 +495,23 @@ void sg__regions_free(struct sg_regions *r);
 /* summary.json -> regions (write_summary.c uses it). */
 void *sg__regions_json(const struct sg_regions *r);
 
+/* ---- service access (access.c, read_services.c, access_nearest.c, access_fca.c, network.c; access.h) ---- */
+struct sg_access_opts;
+struct sg_access;
+/* --service, --service-layer, --service-where, --capacity, --radius: kept in order (options.c). */
+int sg__access_is_arg(const char *name);
+sg_status sg__access_add_arg(sg_ctx *ctx, sg_options *o, const char *name, const char *val);
+/* Checks the access options and builds o->access (check() calls it). */
+sg_status sg__access_options(sg_ctx *ctx, sg_options *o);
+void sg__access_opts_free(struct sg_access_opts *a);
+/* The access stage (compute() in analyze.c, after the families and inference):
+ * per-district columns into res by city index, city-level results into *out. */
+sg_status sg__access(sg_ctx *ctx, const sg_data *d, sg_result *res, struct sg_access **out);
+void sg__access_free(struct sg_access *a);
+/* summary.json -> access (a json_object), and the text summary's table (caller frees). */
+void *sg__access_json(const struct sg_access *a);
+char *sg__access_text(const struct sg_access *a);
+
 /* ---- atomic output (output.c) ---- */
 /* Creates dir (and parents) if missing. */
 sg_status sg__ensure_dir(sg_ctx *ctx, const char *dir);
@@ -458,8 +519,32 @@ sg_status sg__ensure_dir(sg_ctx *ctx, const char *dir);
 char *sg__tmp_path(const char *final_path);
 /* Renames tmp onto final (atomic on one file system); removes tmp on failure. */
 sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path);
+/* Removes temporary files ".NAME.tmp-PID" in dir left by a run that was
+ * killed (PID no longer running). Best effort: errors are ignored. */
+void sg__clean_stale_tmp(const char *dir);
 
 /* ---- writers ---- */
 sg_status sg__write_districts(sg_ctx *ctx, const struct sg_run *run, const char *path);
 sg_status sg__write_summary(sg_ctx *ctx, struct sg_run *run, const char *path);
+
+/* ---- objectives 5 and 10 (gap_objective5.c, gaps.h) ---- */
+enum { SG_OVERCROWD_FRACTION = 1, SG_OVERCROWD_PERCENT, SG_OVERCROWD_RATIO };
+/* After compute: housing inputs, objective 5 and 10 classes into run->gaps. */
+sg_status sg__objectives(sg_ctx *ctx, struct sg_run *run);
+/* Objective layers (+ --format), QGIS styles and project, report.html. */
+sg_status sg__write_objectives(sg_ctx *ctx, struct sg_run *run);
+void sg__gaps_free(struct sg_gaps *g);
+/* summary.json -> objective5, objective10, housing and outputs (json-c objects). */
+void sg__gaps_json(const struct sg_run *run, void *root, void *outputs);
+/* A few lines for the text summary. */
+void sg__gaps_text(const struct sg_run *run, void *file);
+
+/* ---- PostGIS and connection strings (pg.c) ---- */
+/* Copy of s with the value of every password=... (libpq keyword) and the
+ * secret of scheme://user:secret@host replaced by "***". NULL when out of
+ * memory (or s NULL). */
+char *sg__redact(const char *s);
+/* --out-pg: the run's layers (summary.json -> outputs, *.geojson) written as
+ * tables PREFIX+KEY of the data source conn, all replaced in one transaction. */
+sg_status sg__write_pg(sg_ctx *ctx, struct sg_run *run, const char *conn, const char *prefix);
 #endif

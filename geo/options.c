@@ -17,7 +17,10 @@ static const char usage_text[] =
     "Input:\n"
     "  --districts SRC        district polygons: any OGR source (Shapefile, GeoJSON,\n"
     "                         GeoPackage, GML, 'PG:dbname=...')\n"
-    "  --layer NAME           layer of SRC (required when SRC has several layers)\n"
+    "  --layer NAME           layer of SRC (required when SRC has several layers); in PostGIS\n"
+    "                         schema.table\n"
+    "  --sql QUERY            read the districts from this SQL query on SRC instead of a layer\n"
+    "                         (e.g. on a 'PG:' source)\n"
     "  --id FIELD             district id, always read as text (leading zeros kept)\n"
     "  --name FIELD           district name, copied to the output layer\n"
     "  --total FIELD          total population\n"
@@ -60,6 +63,49 @@ static const char usage_text[] =
     "  --distance-kernel K    exp (default) or pysal: PySAL's kernel 1 - exp(-d_ij/S_j), to compare\n"
     "                         with PySAL (dense: at most 20000 districts)\n"
     "\n"
+    "Objectives 5 and 10 (maps for planners: objective5/10.geojson, .qml, seggap.qgs, report.html):\n"
+    "  --lq-threshold X       migrant concentration: lq >= X (default 1.5) or a significant Gi*\n"
+    "                         hot spot (p <= --alpha)\n"
+    "  --housing SRC          social/affordable housing sites (points or polygons, any CRS)\n"
+    "  --housing-layer NAME   layer of the --housing source (when it has several)\n"
+    "  --housing-units FIELD  number of dwellings of each housing site (required with --housing)\n"
+    "  --social-housing-field FIELD  social housing units per district (layer or --table)\n"
+    "  --overcrowding-field FIELD    overcrowding per district (layer or --table)\n"
+    "  --overcrowding-scale S fraction (0..1), percent (0..100) or ratio (e.g. persons per room);\n"
+    "                         required with --overcrowding-field\n"
+    "  --format F             also write the layers as gpkg (seggap.gpkg) or shp (shp/, short field\n"
+    "                         names listed in shp/fields.csv); GeoJSON is always written\n"
+    "\n"
+    "Service access (per district: dist_TYPE_m, count_TYPE_R, fca2_TYPE, e2sfca_TYPE; city: summary.json\n"
+    "-> access, the gap between migrants and the rest):\n"
+    "  --service TYPE=SRC     public services of one type: points, multipoints or polygons, any OGR\n"
+    "                         source, any CRS; repeatable. TYPE (letters, digits, _) names the fields.\n"
+    "                         In a source with several layers the layer named TYPE is taken\n"
+    "  --service-layer NAME   layer of the preceding --service\n"
+    "  --service-where SQL    attribute filter of the preceding --service, e.g. \"traeger = 'public'\"\n"
+    "  --capacity FIELD       supply of each service of the preceding --service (beds, places, seats);\n"
+    "                         or --capacity TYPE=FIELD anywhere. Default: every service supplies 1\n"
+    "  --service-point        polygon services: distance to their point on surface (default: to the\n"
+    "                         polygon, 0 inside it)\n"
+    "  --radius M             count_TYPE_M: services within M metres (default 1000); repeatable\n"
+    "  --catchment M          catchment of fca2_ and e2sfca_ (default 2000 m)\n"
+    "  --decay K              distance decay of e2sfca_ within the catchment: gaussian (default),\n"
+    "                         linear, step or exp\n"
+    "  --access-bandwidth M   h of the gaussian exp(-d^2/2h^2) and exp exp(-d/h) decay\n"
+    "                         (default: catchment / 2)\n"
+    "  --geodesic             distances on the ellipsoid (PROJ) instead of the working CRS's plane\n"
+    "  --population-points SRC  where people live (buildings, address points, grid cells): district\n"
+    "                         values become population-weighted means over their points\n"
+    "  --population-field F   residents of each population point (required with it)\n"
+    "  --population-layer NAME  layer of the --population-points source\n"
+    "  --network SRC          road lines: shortest-path distances along them (noded with GEOS);\n"
+    "                         districts that cannot reach a service are reported, not given infinity\n"
+    "  --network-layer NAME   layer of the --network source\n"
+    "  --network-speed FIELD  speed in km/h of each line: also time_TYPE_min, the travel time\n"
+    "  --network-oneway FIELD one-way lines (yes/true/1 along the line, -1/reverse against it)\n"
+    "  --network-max-snap M   places farther than M metres from every line are off the network\n"
+    "                         (default 500)\n"
+    "\n"
     "CRS:\n"
     "  --input-crs CRS        CRS of the districts when the source has none (EPSG:n, WKT, PROJ)\n"
     "  --work-crs EPSG:n      projected CRS for areas and distances (default: the source CRS\n"
@@ -68,6 +114,12 @@ static const char usage_text[] =
     "Behaviour and output:\n"
     "  --strict               invalid geometry and missing values are errors, not repaired/skipped\n"
     "  --out DIR              output directory (created if missing; files replaced atomically)\n"
+    "  --out-pg CONN          also write the layers as PostGIS tables ('PG:dbname=...'; credentials\n"
+    "                         from PGHOST/PGUSER/PGPASSWORD or a service file), replaced in one\n"
+    "                         transaction\n"
+    "  --out-pg-prefix P      table name prefix (default seggap_; 'schema.seggap_' for a schema)\n"
+    "  --config FILE          read these options from a YAML file (keys without --, '_' for '-');\n"
+    "                         options on the command line override it\n"
     "  --quiet                no summary on stdout, no warnings on stderr\n"
     "  --json                 print summary.json on stdout instead of the text summary\n"
     "  --help                 this text\n"
@@ -85,6 +137,7 @@ typedef struct opt_def {
 static const opt_def opt_table[] = {
     O("--districts", SG_OPT_STR, districts),
     O("--layer", SG_OPT_STR, layer),
+    O("--sql", SG_OPT_STR, sql),
     O("--id", SG_OPT_STR, id_field),
     O("--name", SG_OPT_STR, name_field),
     O("--total", SG_OPT_STR, total_field),
@@ -109,6 +162,29 @@ static const opt_def opt_table[] = {
     O("--input-crs", SG_OPT_STR, input_crs),
     O("--work-crs", SG_OPT_STR, work_crs),
     O("--out", SG_OPT_STR, out_dir),
+    O("--out-pg", SG_OPT_STR, out_pg),
+    O("--out-pg-prefix", SG_OPT_STR, out_pg_prefix),
+    O("--lq-threshold", SG_OPT_DOUBLE, lq_threshold),
+    O("--housing", SG_OPT_STR, housing),
+    O("--housing-layer", SG_OPT_STR, housing_layer),
+    O("--housing-units", SG_OPT_STR, housing_units),
+    O("--social-housing-field", SG_OPT_STR, social_housing_field),
+    O("--overcrowding-field", SG_OPT_STR, overcrowding_field),
+    O("--overcrowding-scale", SG_OPT_STR, overcrowding_scale_text),
+    O("--format", SG_OPT_STR, format),
+    O("--catchment", SG_OPT_STR, catchment_text),
+    O("--decay", SG_OPT_STR, decay_text),
+    O("--access-bandwidth", SG_OPT_STR, access_bandwidth_text),
+    O("--service-point", SG_OPT_FLAG, service_point),
+    O("--geodesic", SG_OPT_FLAG, geodesic),
+    O("--population-points", SG_OPT_STR, population_points),
+    O("--population-field", SG_OPT_STR, population_field),
+    O("--population-layer", SG_OPT_STR, population_layer),
+    O("--network", SG_OPT_STR, network),
+    O("--network-layer", SG_OPT_STR, network_layer),
+    O("--network-speed", SG_OPT_STR, network_speed),
+    O("--network-oneway", SG_OPT_STR, network_oneway),
+    O("--network-max-snap", SG_OPT_STR, network_max_snap_text),
     O("--strict", SG_OPT_FLAG, strict),
     O("--quiet", SG_OPT_FLAG, quiet),
     O("--json", SG_OPT_FLAG, json),
@@ -140,6 +216,8 @@ void sg_options_free(sg_options *o) {
         free(o->tables[i].layer);
     }
     free(o->tables);
+    list_free(&o->access_args);
+    sg__access_opts_free(o->access);
     free(o);
 }
 
@@ -182,10 +260,22 @@ static sg_status parse_list(sg_ctx *ctx, sg_strlist *l, const char *opt, const c
     return SG_OK;
 }
 
-static sg_status set_value(sg_ctx *ctx, sg_options *o, const opt_def *d, unsigned char *seen, const char *val) {
+/* layer: 1 for arguments from a config file, 2 for the command line. A value
+ * set by a lower layer is replaced; twice in one layer is an error. */
+static sg_status set_value(sg_ctx *ctx, sg_options *o, const opt_def *d, unsigned char *seen, const char *val,
+                           unsigned char layer) {
     void *m = (char *)o + d->offset;
-    if (*seen && d->kind != SG_OPT_STR && d->kind != SG_OPT_LIST) return usage(ctx, "option %s given twice", d->name);
-    *seen = 1;
+    if (*seen && *seen < layer) {
+        if (d->kind == SG_OPT_STR) {
+            free(*(char **)m);
+            *(char **)m = NULL;
+        } else if (d->kind == SG_OPT_LIST) {
+            list_free(m);
+        }
+    } else if (*seen && d->kind != SG_OPT_STR && d->kind != SG_OPT_LIST) {
+        return usage(ctx, "option %s given twice", d->name);
+    }
+    *seen = layer;
     switch (d->kind) {
     case SG_OPT_STR:
         return set_once(ctx, (char **)m, d->name, val);
@@ -261,6 +351,32 @@ static sg_status check_spatial(sg_ctx *ctx, sg_options *o) {
     return SG_OK;
 }
 
+/* --housing*, --overcrowding-*, --lq-threshold, --format. */
+static sg_status check_objectives(sg_ctx *ctx, sg_options *o) {
+    if (o->housing && !o->housing_units)
+        return usage(ctx, "%s", "--housing needs --housing-units FIELD (the dwellings of each site)");
+    if (!o->housing && (o->housing_units || o->housing_layer))
+        return usage(ctx, "%s", "--housing-units and --housing-layer apply only with --housing");
+    if (o->overcrowding_field && !o->overcrowding_scale_text)
+        return usage(ctx, "%s", "--overcrowding-field needs --overcrowding-scale fraction|percent|ratio");
+    if (o->overcrowding_scale_text && !o->overcrowding_field)
+        return usage(ctx, "%s", "--overcrowding-scale applies only with --overcrowding-field");
+    if (o->overcrowding_scale_text) {
+        if (strcmp(o->overcrowding_scale_text, "fraction") == 0) o->overcrowding_kind = SG_OVERCROWD_FRACTION;
+        else if (strcmp(o->overcrowding_scale_text, "percent") == 0) o->overcrowding_kind = SG_OVERCROWD_PERCENT;
+        else if (strcmp(o->overcrowding_scale_text, "ratio") == 0) o->overcrowding_kind = SG_OVERCROWD_RATIO;
+        else
+            return usage(ctx, "--overcrowding-scale must be 'fraction', 'percent' or 'ratio' (e.g. persons per "
+                              "room), not '%s'", o->overcrowding_scale_text);
+    }
+    if (!(o->lq_threshold >= 1.0 && o->lq_threshold <= 1000.0))
+        return usage(ctx, "%s", "--lq-threshold must be between 1 and 1000 (1.5: 50 % above the city share)");
+    if (o->format && strcmp(o->format, "gpkg") != 0 && strcmp(o->format, "shp") != 0 &&
+        strcmp(o->format, "geojson") != 0)
+        return usage(ctx, "--format must be gpkg or shp (GeoJSON is always written), not '%s'", o->format);
+    return SG_OK;
+}
+
 /* Cross-option rules. */
 static sg_status check(sg_ctx *ctx, sg_options *o) {
     if (!o->districts) return usage(ctx, "%s is required", "--districts");
@@ -280,6 +396,8 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
         else
             return usage(ctx, "--share-scale must be 'fraction' or 'percent', not '%s'", o->share_scale_text);
     }
+    if (o->sql && o->layer) return usage(ctx, "%s", "--sql and --layer exclude each other");
+    if (o->out_pg_prefix && !o->out_pg) return usage(ctx, "%s", "--out-pg-prefix applies only with --out-pg");
     if (o->no_remainder && !o->groups.n) return usage(ctx, "%s", "--no-remainder applies only with --groups");
     if (o->permutations < 0 || o->permutations > 1000000)
         return usage(ctx, "%s", "--permutations must be between 0 and 1000000");
@@ -310,12 +428,41 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->groups.items[i], o->groups.items[j]) == 0)
                 return usage(ctx, "--groups names '%s' twice", o->groups.items[i]);
-    sg_status sst = check_spatial(ctx, o);
+    sg_status sst = check_objectives(ctx, o);
+    if (sst != SG_OK) return sst;
+    sst = check_spatial(ctx, o);
+    if (sst != SG_OK) return sst;
+    sst = sg__access_options(ctx, o);
     if (sst != SG_OK) return sst;
     return SG_OK;
 }
 
+int sg__option_kind(const char *name, sg_opt_kind *kind) {
+    for (size_t k = 0; k < N_OPTS; k++)
+        if (strcmp(opt_table[k].name, name) == 0) {
+            *kind = opt_table[k].kind;
+            return 1;
+        }
+    return 0;
+}
+
+static void tables_free(sg_options *o) {
+    for (size_t i = 0; i < o->ntables; i++) {
+        free(o->tables[i].path);
+        free(o->tables[i].key);
+        free(o->tables[i].layer);
+    }
+    free(o->tables);
+    o->tables = NULL;
+    o->ntables = 0;
+}
+
 sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options **out, int *help) {
+    return sg__options_parse_layered(ctx, argc, argv, 0, out, help);
+}
+
+sg_status sg__options_parse_layered(sg_ctx *ctx, int argc, char *const *argv, int nbase, sg_options **out,
+                                    int *help) {
     *out = NULL;
     if (help) *help = 0;
     sg_options *o = calloc(1, sizeof *o);
@@ -323,10 +470,14 @@ sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options 
     o->seed = 12345;
     o->local_permutations = 999;
     o->alpha = 0.05;
+    o->lq_threshold = 1.5;
     unsigned char seen[N_OPTS] = {0};
+    unsigned char tables_layer = 0; /* layer the current --table list came from */
+    unsigned access_replaced = 0;   /* 1: services, 2: radii given on the command line */
     sg_status st = SG_OK;
     for (int i = 0; i < argc && st == SG_OK; i++) {
         const char *arg = argv[i];
+        unsigned char layer = i < nbase ? 1 : 2;
         if (strncmp(arg, "--", 2) != 0 && strcmp(arg, "-h") != 0) {
             st = usage(ctx, "unexpected argument '%s' (options start with --)", arg);
             break;
@@ -356,13 +507,14 @@ sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options 
             }
         int is_table = strcmp(name, "--table") == 0 || strcmp(name, "--table-key") == 0 ||
                        strcmp(name, "--table-layer") == 0;
-        if (!d && !is_table) {
+        int is_access = !d && sg__access_is_arg(name); /* repeatable, positional (access.c) */
+        if (!d && !is_table && !is_access) {
             st = usage(ctx, "unknown option '%s'", name);
             break;
         }
         if (d && d->kind == SG_OPT_FLAG) {
             if (val) st = usage(ctx, "option %s takes no value", name);
-            else st = set_value(ctx, o, d, &seen[k], NULL);
+            else st = set_value(ctx, o, d, &seen[k], NULL, layer);
             continue;
         }
         if (!val) {
@@ -373,8 +525,24 @@ sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options 
             val = argv[++i];
         }
         if (d) {
-            st = set_value(ctx, o, d, &seen[k], val);
+            st = set_value(ctx, o, d, &seen[k], val, layer);
+        } else if (is_access) {
+            /* The command line's services (or radii) replace the config's. */
+            unsigned fam = strcmp(name, "--radius") == 0 ? 2u : 1u;
+            if (layer == 2 && nbase > 0 && !(access_replaced & fam)) {
+                access_replaced |= fam;
+                size_t kept = 0;
+                for (size_t j = 0; j < o->access_args.n; j++) {
+                    int radius = strncmp(o->access_args.items[j], "--radius=", 9) == 0;
+                    if ((fam == 2u) == radius) free(o->access_args.items[j]);
+                    else o->access_args.items[kept++] = o->access_args.items[j];
+                }
+                o->access_args.n = kept;
+            }
+            st = sg__access_add_arg(ctx, o, name, val);
         } else if (strcmp(name, "--table") == 0) {
+            if (tables_layer && tables_layer < layer) tables_free(o); /* the command line's tables replace */
+            tables_layer = layer;
             sg_table_spec *nt = sg__reallocarray(o->tables, o->ntables + 1, sizeof *nt);
             if (!nt) {
                 st = sg__nomem(ctx);
@@ -386,10 +554,25 @@ sg_status sg_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_options 
             st = set_once(ctx, &nt[o->ntables - 1].path, name, val);
         } else if (o->ntables == 0) {
             st = usage(ctx, "option %s must follow the --table it applies to", name);
+        } else if (tables_layer < layer) {
+            st = usage(ctx, "option %s must follow a --table on the command line (a --table there replaces "
+                            "the config file's tables)", name);
         } else {
             sg_table_spec *t = &o->tables[o->ntables - 1];
             st = set_once(ctx, strcmp(name, "--table-key") == 0 ? &t->key : &t->layer, name, val);
         }
+    }
+    /* --layer and --sql choose the districts one way: the command line's
+     * choice replaces the config's. */
+    for (size_t k = 0; st == SG_OK && k < N_OPTS; k++) {
+        if (seen[k] != 2 || (strcmp(opt_table[k].name, "--sql") != 0 && strcmp(opt_table[k].name, "--layer") != 0))
+            continue;
+        char **other = strcmp(opt_table[k].name, "--sql") == 0 ? &o->layer : &o->sql;
+        for (size_t j = 0; j < N_OPTS; j++)
+            if (seen[j] == 1 && (char **)(void *)((char *)o + opt_table[j].offset) == other) {
+                free(*other);
+                *other = NULL;
+            }
     }
     if (st == SG_OK) st = check(ctx, o);
     if (st != SG_OK) {

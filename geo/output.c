@@ -1,6 +1,9 @@
 /* Outputs are written to a temporary file beside the final one and renamed
  * into place, so a reader never sees a half-written layer. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +50,80 @@ char *sg__tmp_path(const char *final_path) {
     return sg__asprintf("%.*s.%s.tmp-%ld", dirlen, final_path, base, (long)getpid());
 }
 
+/* GDAL 3.6 does not report a write that failed for lack of space when it
+ * closes a GeoJSON file, so a layer is checked by its end: GDAL's
+ * FeatureCollection ends with "]", newline, "}" (raw newlines occur nowhere
+ * else in that sequence), which a truncated file does not. */
+static int geojson_complete(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char buf[64];
+    size_t n = 0;
+    if (fseek(f, -(long)sizeof buf, SEEK_END) != 0) rewind(f);
+    n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) n--;
+    if (!n || buf[--n] != '}') return 0;
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) n--;
+    return n && buf[n - 1] == ']';
+}
+
+static int has_suffix(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Flushes a file's data to the disk (so that the rename never publishes an
+ * empty file after a crash). Returns 0 or an errno. */
+static int sync_path(const char *path, int dir) {
+    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    if (fd < 0) return errno;
+    int e = fsync(fd) == 0 ? 0 : errno;
+    close(fd);
+    return (e == EINVAL || e == EROFS) ? 0 : e; /* file systems without fsync */
+}
+
 sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path) {
+    int e = 0;
+    if (has_suffix(final_path, ".geojson") && !geojson_complete(tmp)) {
+        remove(tmp);
+        return sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){final_path, NULL, -1, NULL, NULL},
+                         "writing failed: the layer is incomplete (disk full?)");
+    }
+    if ((e = sync_path(tmp, 0)) != 0) {
+        remove(tmp);
+        return sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){final_path, NULL, -1, NULL, NULL},
+                         "writing failed: %s", strerror(e));
+    }
     if (rename(tmp, final_path) != 0) {
-        int e = errno;
+        e = errno;
         remove(tmp);
         return sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){final_path, NULL, -1, NULL, NULL},
                          "cannot move the finished file into place: %s", strerror(e));
     }
+    /* The rename itself, durably: best effort. */
+    const char *slash = strrchr(final_path, '/');
+    char *dir = slash ? sg__strndup(final_path, slash == final_path ? 1 : (size_t)(slash - final_path)) : sg__strdup(".");
+    if (dir) sync_path(dir, 1);
+    free(dir);
     return SG_OK;
+}
+
+void sg__clean_stale_tmp(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *n = de->d_name, *t = strstr(n, ".tmp-");
+        if (n[0] != '.' || !t || t == n) continue;
+        char *end = NULL;
+        errno = 0;
+        long pid = strtol(t + 5, &end, 10);
+        if (errno || !end || *end || end == t + 5 || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* still running, or not ours to judge */
+        char *p = sg__asprintf("%s/%s", dir, n);
+        if (p) remove(p);
+        free(p);
+    }
+    closedir(d);
 }

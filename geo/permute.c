@@ -35,6 +35,7 @@ typedef struct infer_job {
     size_t failed;
     pthread_mutex_t lock;
     sg_status status;   /* out of memory or similar */
+    sg_ctx *parent;     /* the caller's context: sg_ctx_cancel stops the workers */
 } infer_job;
 
 static void permute_counts(sg_rng *rng, const sg_data *d, double *x, double *m) {
@@ -141,7 +142,7 @@ static void *worker(void *arg) {
         pthread_mutex_lock(&job->lock);
         size_t r = job->next++;
         if (oom) job->status = SG_ERR_NOMEM;
-        int stop = r >= job->reps || job->status != SG_OK;
+        int stop = r >= job->reps || job->status != SG_OK || sg__cancelled(job->parent);
         pthread_mutex_unlock(&job->lock);
         if (stop) break;
         if (replicate(ctx, job, r, x, t, m, index) != 0) oom = 1;
@@ -182,6 +183,7 @@ static sg_status run_job(sg_ctx *ctx, infer_job *job) {
     for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
     pthread_mutex_destroy(&job->lock);
     free(th);
+    if (sg__cancelled(ctx)) return sg__check_cancel(ctx);
     if (job->status != SG_OK) return sg__nomem(ctx);
     return SG_OK;
 }
@@ -196,7 +198,7 @@ sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     for (int boot = 0; boot < 2; boot++) {
         size_t reps = (size_t)(boot ? o->bootstrap : o->permutations);
         if (!reps) continue;
-        infer_job job = {d, res, boot, reps, (uint64_t)o->seed, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER, SG_OK};
+        infer_job job = {d, res, boot, reps, (uint64_t)o->seed, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER, SG_OK, ctx};
         job.vals = malloc(reps * ng * sizeof *job.vals);
         if (!job.vals) {
             free(sorted);

@@ -14,6 +14,10 @@
 #include "internal.h"
 
 #define SG_FIRST_IDS 10 /* ids quoted in a join report */
+/* Largest count accepted: far above any population (the world has 8e9
+ * people), so a larger one is a wrong field, unit or format; it also keeps
+ * every sum of counts far from overflowing. */
+#define SG_MAX_COUNT 1e12
 
 static const char *const dstatus_names[] = {"ok", "no_data", "zero_total", "repaired_geometry"};
 const char *sg__dstatus_name(sg_dstatus s) {
@@ -40,6 +44,8 @@ void sg__city_free(sg_ctx *ctx, sg_city *c) {
     free(c->name);
     free(c->region);
     free(c->groups);
+    free(c->social_units);
+    free(c->overcrowding);
     memset(c, 0, sizeof *c);
 }
 
@@ -62,6 +68,8 @@ static int city_grow(sg_city *c) {
     SG__GROW(geom);
     SG__GROW(name);
     SG__GROW(region);
+    SG__GROW(social_units);
+    SG__GROW(overcrowding);
 #undef SG__GROW
     if (c->ngroups) {
         double *g = sg__reallocarray(c->groups, cap * c->ngroups, sizeof *g);
@@ -305,13 +313,21 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
         struct stat sb;
         if (strncmp(o->districts, "PG:", 3) != 0 && stat(o->districts, &sb) != 0)
             return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "no such file");
+        const char *hint = sg__file_hint(o->districts);
         return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "cannot open as a vector data source: %s",
-                         ctx->gdal_msg[0] ? ctx->gdal_msg : "unsupported or damaged file");
+                         hint ? hint : ctx->gdal_msg[0] ? ctx->gdal_msg : "unsupported or damaged file");
     }
     sg_status st = SG_OK;
-    OGRLayerH lyr = NULL;
+    OGRLayerH lyr = NULL, sql_lyr = NULL;
     int nl = GDALDatasetGetLayerCount(ds);
-    if (o->layer) {
+    if (o->sql) {
+        sg__gdal_push(ctx);
+        lyr = sql_lyr = GDALDatasetExecuteSQL(ds, o->sql, NULL, NULL);
+        sg__gdal_pop();
+        if (!lyr)
+            st = sg__error(ctx, SG_ERR_INPUT, "E_SQL", w, "the --sql query gave no layer: %s",
+                           ctx->gdal_msg[0] ? ctx->gdal_msg : "no result set");
+    } else if (o->layer) {
         lyr = GDALDatasetGetLayerByName(ds, o->layer);
         if (!lyr) {
             char *names = layer_names(ds);
@@ -332,10 +348,15 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
         GDALClose(ds);
         return st;
     }
-    din->layer = sg__strdup(OGR_L_GetName(lyr));
+    din->layer = sg__strdup(o->sql ? "SQL query" : OGR_L_GetName(lyr));
     din->driver = sg__strdup(GDALGetDriverShortName(GDALGetDatasetDriver(ds)));
     w.layer = din->layer;
     if (!din->layer || !din->driver || (st = hash_files(ctx, ds, din)) != SG_OK) goto done;
+    if (OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(lyr)) == 0) {
+        st = sg__error(ctx, SG_ERR_INPUT, "E_NO_GEOMETRY", w,
+                       "the layer has no geometry: a table, not district polygons (a .dbf without its .shp?)");
+        goto done;
+    }
 
     st = sg__crs_input(ctx, OGR_L_GetSpatialRef(lyr), o->input_crs, w, &rd->crs);
     if (st != SG_OK) goto done;
@@ -345,7 +366,14 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
     if (id_idx < 0) {
         char *lf = layer_fields(defn);
         w.field = o->id_field;
-        st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD", w, "--id field not found (fields: %s)", lf ? lf : "");
+        if (OGR_L_GetFeatureCount(lyr, 1) == 0)
+            st = sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS", w, "the layer has no features");
+        else
+            st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD", w, "--id field not found (fields: %s)",
+                           OGR_FD_GetFieldCount(defn) ? (lf ? lf : "")
+                           : strcmp(din->driver, "ESRI Shapefile") == 0
+                               ? "none: the layer has no attributes (a .shp without its .dbf?)"
+                               : "none: the layer has no attributes");
         free(lf);
         goto done;
     }
@@ -371,6 +399,12 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
     if (o->name_field && (st = resolve_field(ctx, rd, defn, SG_ROLE_NAME, "--name", o->name_field)) != SG_OK)
         goto done;
     if (o->by_field && (st = resolve_field(ctx, rd, defn, SG_ROLE_BY, "--by", o->by_field)) != SG_OK) goto done;
+    if (o->social_housing_field && (st = resolve_field(ctx, rd, defn, SG_ROLE_SOCIAL, "--social-housing-field",
+                                                       o->social_housing_field)) != SG_OK)
+        goto done;
+    if (o->overcrowding_field && (st = resolve_field(ctx, rd, defn, SG_ROLE_OVERCROWD, "--overcrowding-field",
+                                                     o->overcrowding_field)) != SG_OK)
+        goto done;
     for (size_t g = 0; g < rd->ngroups; g++)
         if ((st = resolve_field(ctx, rd, defn, SG_ROLE_COUNT + g, "--groups", o->groups.items[g])) != SG_OK)
             goto done;
@@ -400,7 +434,7 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
     OGR_L_ResetReading(lyr);
     sg__gdal_push(ctx);
     OGRFeatureH f;
-    while (st == SG_OK && (f = OGR_L_GetNextFeature(lyr)) != NULL) {
+    while (st == SG_OK && (st = sg__check_cancel(ctx)) == SG_OK && (f = OGR_L_GetNextFeature(lyr)) != NULL) {
         if (city_grow(city) != 0) {
             OGR_F_Destroy(f);
             st = sg__nomem(ctx);
@@ -428,11 +462,19 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
         city->geom_src[i] = city->geom[i] = NULL;
         city->name[i] = NULL;
         city->region[i] = NULL;
+        city->social_units[i] = city->overcrowding[i] = NAN;
         sg_cell idc;
         sg__cell_from_feature(f, id_idx, &idc);
         city->id[i] = sg__cell_text(&idc);
         sg__cell_clear(&idc);
         sg_where fw = {o->districts, din->layer, city->fid[i], city->id[i], NULL};
+        size_t badbyte = 0;
+        if (city->id[i] && !sg__utf8_valid(city->id[i], &badbyte)) {
+            sg_where ew = {o->districts, din->layer, city->fid[i], NULL, o->id_field};
+            sg__report(ctx, "E_ENCODING", ew, "the id is not valid UTF-8 (byte %zu): the file is probably Latin-1 "
+                       "or Windows-1252; convert it to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)", badbyte);
+            fw.id = NULL;
+        }
         if (!city->id[i] || !*city->id[i]) {
             fw.field = o->id_field;
             sg__report(ctx, "E_NO_ID", fw, "empty id: every district needs one");
@@ -475,6 +517,40 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
                 const sg_table *tb = &rd->tables[fs->table];
                 *dst = sg__cell_text(&tb->cells[rows[fs->table] * (size_t)tb->ncols + (size_t)fs->idx]);
             }
+            if (*dst && !sg__utf8_valid(*dst, &badbyte)) {
+                sg__report(ctx, "E_ENCODING",
+                           (sg_where){fs->table == -1 ? o->districts : rd->tables[fs->table].spec->path, NULL,
+                                      city->fid[i], fw.id, fs->name},
+                           "the text is not valid UTF-8 (byte %zu): convert the file to UTF-8", badbyte);
+                free(*dst);
+                *dst = NULL;
+            }
+        }
+        /* Optional numbers for objective 10: a missing value stays NaN and
+         * does not make the district no_data; a bad one is an error. */
+        for (size_t r = SG_ROLE_SOCIAL; r <= SG_ROLE_OVERCROWD; r++) {
+            if (!rd->fields[r].name) continue;
+            double ov = NAN;
+            const char *why = "";
+            sg_cell tmp = {SG_CELL_NULL, NAN, NULL};
+            sg_numparse pr = role_value(rd, r, f, rows, has, &ov, &why, &tmp);
+            sg_where vw = fw;
+            vw.file = role_file(rd, r);
+            vw.field = rd->fields[r].name;
+            if (pr == SG_NUM_OK && ov < 0) sg__report(ctx, "E_NEGATIVE", vw, "negative value %g", ov);
+            else if (pr != SG_NUM_OK && pr != SG_NUM_MISSING) {
+                const char *shown = tmp.kind == SG_CELL_TEXT ? tmp.text : NULL;
+                const sg_field_src *ofs = &rd->fields[r];
+                if (!shown && ofs->table >= 0 && has[ofs->table]) {
+                    const sg_table *tb = &rd->tables[ofs->table];
+                    const sg_cell *oc = &tb->cells[rows[ofs->table] * (size_t)tb->ncols + (size_t)ofs->idx];
+                    if (oc->kind == SG_CELL_TEXT) shown = oc->text;
+                }
+                if (ofs->table >= 0) vw.layer = rd->tables[ofs->table].layer_name;
+                sg__report(ctx, "E_NOT_NUMBER", vw, "'%s' is %s", shown ? shown : "?", why);
+            }
+            sg__cell_clear(&tmp);
+            if (pr == SG_NUM_OK && ov >= 0) *(r == SG_ROLE_SOCIAL ? &city->social_units[i] : &city->overcrowding[i]) = ov;
         }
         /* Values: total, group (or share), then the --groups fields. */
         double v[SG_ROLE_COUNT] = {NAN, NAN, NAN, NAN, NAN};
@@ -514,6 +590,9 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
                 *slot = NAN;
             } else if (*slot < 0) {
                 sg__report(ctx, "E_NEGATIVE", vw, "negative value %g", *slot);
+            } else if (r != SG_ROLE_SHARE && *slot > SG_MAX_COUNT) {
+                sg__report(ctx, "E_TOO_LARGE", vw, "%g people is more than seggap accepts (%g): "
+                           "a wrong field, unit or number format?", *slot, SG_MAX_COUNT);
             }
             sg__cell_clear(&tmp);
             if (r >= SG_ROLE_COUNT) city->groups[i * rd->ngroups + (r - SG_ROLE_COUNT)] = *slot;
@@ -579,6 +658,7 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
                      city->note[i] ? city->note[i] : "");
     st = sg__fail_if_errors(ctx, before, SG_ERR_DATA, "input");
 done:
+    if (sql_lyr) GDALDatasetReleaseResultSet(ds, sql_lyr);
     GDALClose(ds);
     return st;
 }

@@ -52,9 +52,13 @@ sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *def
     sg__gdal_push(ctx);
     GDALDatasetH ds = GDALOpenEx(spec->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     sg__gdal_pop();
-    if (!ds)
+    if (!ds) {
+        const char *hint = sg__file_hint(spec->path);
         return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "cannot open census table: %s",
-                         ctx->gdal_msg[0] ? ctx->gdal_msg : "not a readable table");
+                         hint ? hint : ctx->gdal_msg[0] ? ctx->gdal_msg
+                                                        : "not a readable table (a CSV needs a header line and "
+                                                          "comma, semicolon or tab separators)");
+    }
     t->ds = ds;
     snprintf(t->driver, sizeof t->driver, "%s", GDALGetDriverShortName(GDALGetDatasetDriver(ds)));
     OGRLayerH lyr = NULL;
@@ -120,7 +124,9 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
     sg__gdal_push(ctx);
     OGRFeatureH f;
     sg_status st = SG_OK;
-    while ((f = OGR_L_GetNextFeature(lyr)) != NULL) {
+    size_t nbad = 0, badoff = 0; /* keys that are not UTF-8: one error for all */
+    long long badfid = -1;
+    while ((st = sg__check_cancel(ctx)) == SG_OK && (f = OGR_L_GetNextFeature(lyr)) != NULL) {
         if (t->nrows == cap) {
             size_t ncap = cap * 2;
             char **nk = sg__reallocarray(t->keys, ncap, sizeof *nk);
@@ -162,6 +168,14 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
             sg__report(ctx, "E_EMPTY_KEY", w, "empty key: this row cannot be joined");
             continue;
         }
+        size_t badbyte = 0;
+        if (!sg__utf8_valid(key, &badbyte)) {
+            if (nbad++ == 0) {
+                badfid = w.fid;
+                badoff = badbyte;
+            }
+            continue;
+        }
         size_t prev = 0;
         int rc = sg__strmap_put(t->index, key, r, &prev);
         if (rc < 0) {
@@ -174,6 +188,13 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
     }
     sg__gdal_pop();
     if (st != SG_OK) return st;
+    if (nbad) {
+        w.fid = badfid;
+        sg__report(ctx, "E_ENCODING", w, "the key is not valid UTF-8 (byte %zu)%s: the table is probably Latin-1 "
+                   "or Windows-1252; convert it to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)", badoff,
+                   nbad > 1 ? " and so are the keys of other rows" : "");
+        w.fid = -1;
+    }
     if (ctx->gdal_msg[0])
         return sg__error(ctx, SG_ERR_INPUT, "E_READ", w, "read error: %s", ctx->gdal_msg);
     t->matched = calloc(t->nrows ? t->nrows : 1, 1);

@@ -22,8 +22,9 @@
 
 #include "index_spatial.h"
 
-/* Refuse to store a kernel with more entries than this (12 bytes each). */
-#define SG_KERNEL_MAX_NNZ ((size_t)300000000)
+/* Refuse to store distance weights with more entries than this (12 bytes
+ * each, 2.4 GB): the clustering family is then skipped with a warning. */
+#define SG_KERNEL_MAX_NNZ ((size_t)200000000)
 
 void sg__weights_free(sg_weights *w) {
     if (!w) return;
@@ -37,6 +38,7 @@ void sg__weights_free(sg_weights *w) {
 typedef struct idxvec {
     size_t *v;
     size_t n, cap;
+    int failed; /* a push ran out of memory */
 } idxvec;
 
 static int idxvec_push(idxvec *a, size_t x) {
@@ -149,8 +151,7 @@ static int sort_by_key(const double *key, size_t n, int descending, size_t *orde
 /* ---- STRtree queries ---- */
 static void collect_cb(void *item, void *userdata) {
     idxvec *v = userdata;
-    /* A failed push is detected by the caller through v->n vs the count. */
-    if (!idxvec_push(v, *(const size_t *)item)) v->cap = (size_t)-1;
+    if (!v->failed && !idxvec_push(v, *(const size_t *)item)) v->failed = 1;
 }
 
 /* Items of tree whose envelope meets the rectangle; sorted ascending. */
@@ -161,7 +162,7 @@ static int query_rect(GEOSContextHandle_t h, GEOSSTRtree *tree, double x0, doubl
     if (!r) return 0;
     GEOSSTRtree_query_r(h, tree, r, collect_cb, out);
     GEOSGeom_destroy_r(h, r);
-    if (out->cap == (size_t)-1) return 0;
+    if (out->failed) return 0;
     qsort(out->v, out->n, sizeof *out->v, cmp_size);
     return 1;
 }
@@ -241,7 +242,7 @@ static sg_status build_contiguity(sg_ctx *ctx, const sg_data *d, sg_spatial *sp)
     for (size_t i = 0; i < n && st == SG_OK; i++) {
         cand.n = 0;
         GEOSSTRtree_query_r(h, sp->tree, d->geom[i], collect_cb, &cand);
-        if (cand.cap == (size_t)-1) {
+        if (cand.failed) {
             st = sg__nomem(ctx);
             break;
         }
@@ -428,31 +429,86 @@ static sg_status build_centre(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
     return ok ? SG_OK : sg__nomem(ctx);
 }
 
+/* Sorts a[0..n-1] ascending: LSD radix sort on 11-bit digits (the kernel
+ * rows hold thousands of neighbours, and qsort dominated the build). */
+static void sort_u32(uint32_t *a, uint32_t *tmp, size_t n) {
+    if (n < 48) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t v = a[i];
+            size_t j = i;
+            for (; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
+            a[j] = v;
+        }
+        return;
+    }
+    uint32_t mx = 0;
+    for (size_t i = 0; i < n; i++) mx = a[i] > mx ? a[i] : mx;
+    uint32_t *src = a, *dst = tmp;
+    for (unsigned shift = 0; shift < 32 && (mx >> shift); shift += 11) {
+        size_t cnt[2048] = {0};
+        for (size_t i = 0; i < n; i++) cnt[(src[i] >> shift) & 2047]++;
+        for (size_t k = 0, sum = 0; k < 2048; k++) {
+            size_t c = cnt[k];
+            cnt[k] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[cnt[(src[i] >> shift) & 2047]++] = src[i];
+        uint32_t *sw = src;
+        src = dst;
+        dst = sw;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
 /* ---- distance weights on centroids ---- */
-sg_status sg__weights_distance(sg_ctx *ctx, const sg_spatial *sp, double dmax, double decay_h, int upper,
-                               sg_weights *out) {
+/* The distance band; *too_many is set (and nothing recorded) when more than
+ * SG_KERNEL_MAX_NNZ entries would be stored. */
+static sg_status distance_band(sg_ctx *ctx, const sg_spatial *sp, double dmax, double decay_h, int upper,
+                               sg_weights *out, int *too_many) {
     GEOSContextHandle_t h = ctx->geos;
+    *too_many = 0;
     memset(out, 0, sizeof *out);
     csr_builder b;
     if (!csr_init(&b, sp->n, decay_h > 0)) return sg__nomem(ctx);
     idxvec cand = {0};
+    uint32_t *keep = NULL, *tmp = NULL;
+    size_t kcap = 0;
     sg_status st = SG_OK;
     for (size_t i = 0; i < sp->n && st == SG_OK; i++) {
-        if (!query_rect(h, sp->ctree, sp->cx[i] - dmax, sp->cy[i] - dmax, sp->cx[i] + dmax, sp->cy[i] + dmax,
-                        &cand)) {
+        /* Candidates from the tree (unordered), kept when within dmax, then
+         * sorted so that rows are ascending. */
+        cand.n = 0;
+        GEOSGeometry *r = GEOSGeom_createRectangle_r(h, sp->cx[i] - dmax, sp->cy[i] - dmax, sp->cx[i] + dmax,
+                                                     sp->cy[i] + dmax);
+        if (r) GEOSSTRtree_query_r(h, sp->ctree, r, collect_cb, &cand);
+        if (r) GEOSGeom_destroy_r(h, r);
+        if (!r || cand.failed) {
             st = sg__nomem(ctx);
             break;
         }
+        if (cand.n > kcap) {
+            uint32_t *nk = sg__reallocarray(keep, cand.n, sizeof *nk), *nt = nk ? sg__reallocarray(tmp, cand.n, sizeof *nt) : NULL;
+            if (nk) keep = nk;
+            if (nt) tmp = nt;
+            if (!nk || !nt) {
+                st = sg__nomem(ctx);
+                break;
+            }
+            kcap = cand.n;
+        }
+        size_t m = 0;
         for (size_t c = 0; c < cand.n; c++) {
             size_t j = cand.v[c];
             if (j == i || (upper && j < i)) continue;
+            if (sg__centroid_dist(sp, i, j) <= dmax) keep[m++] = (uint32_t)j;
+        }
+        sort_u32(keep, tmp, m);
+        for (size_t c = 0; c < m; c++) {
+            size_t j = keep[c];
             double dij = sg__centroid_dist(sp, i, j);
-            if (!(dij <= dmax)) continue;
             if (b.nnz >= SG_KERNEL_MAX_NNZ) {
-                st = sg__error(ctx, SG_ERR_DATA, "E_TOO_MANY_PAIRS", SG_WHERE_NONE,
-                               "more than %zu pairs of districts lie within %.0f m of each other: the distance "
-                               "weights would not fit in memory (use a smaller --decay-bandwidth)",
-                               SG_KERNEL_MAX_NNZ, dmax);
+                *too_many = 1;
+                st = SG_ERR_DATA;
                 break;
             }
             if (!csr_add(&b, j, decay_h > 0 ? exp(-dij / decay_h) : 1.0)) {
@@ -463,12 +519,26 @@ sg_status sg__weights_distance(sg_ctx *ctx, const sg_spatial *sp, double dmax, d
         csr_end_row(&b);
     }
     free(cand.v);
+    free(keep);
+    free(tmp);
     if (st != SG_OK) {
         csr_abort(&b);
         return st;
     }
     csr_finish(&b, out, upper);
     return SG_OK;
+}
+
+sg_status sg__weights_distance(sg_ctx *ctx, const sg_spatial *sp, double dmax, double decay_h, int upper,
+                               sg_weights *out) {
+    int too_many;
+    sg_status st = distance_band(ctx, sp, dmax, decay_h, upper, out, &too_many);
+    if (too_many)
+        return sg__error(ctx, SG_ERR_DATA, "E_TOO_MANY_PAIRS", SG_WHERE_NONE,
+                         "more than %zu pairs of districts lie within %.0f m of each other: the distance weights "
+                         "would not fit in memory",
+                         SG_KERNEL_MAX_NNZ, dmax);
+    return st;
 }
 
 /* Distance of two tree items (centroids); self is pushed out of reach so that
@@ -581,7 +651,18 @@ static sg_status build_kernel(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
             sp->kdiag[i] = exp(-sqrt(0.6 * sp->area[i]) / sp->h);
             sg__ksum_add(&total, sp->kdiag[i]);
         }
-        sg_status st = sg__weights_distance(ctx, sp, cut, sp->h, 1, &sp->kern);
+        int too_many;
+        sg_status st = distance_band(ctx, sp, cut, sp->h, 1, &sp->kern, &too_many);
+        if (too_many) {
+            sp->kernel_skipped = 1;
+            sg__warn(ctx, "W_SKIPPED", SG_WHERE_NONE,
+                     "the clustering indices (absolute/relative clustering, spatial proximity, distance decay) "
+                     "are skipped: more than %zu pairs of districts lie within %.0f m (13.8 x --decay-bandwidth "
+                     "%g m) of each other, too many to keep in memory; use a smaller --decay-bandwidth",
+                     SG_KERNEL_MAX_NNZ, cut, sp->h);
+            sp->kernel_detail = sg__strdup("skipped");
+            return sp->kernel_detail ? SG_OK : sg__nomem(ctx);
+        }
         if (st != SG_OK) return st;
         size_t nnz = sg__weights_nnz(&sp->kern);
         for (size_t e = 0; e < nnz; e++) sg__ksum_add(&total, 2 * sp->kern.w[e]);
@@ -709,6 +790,16 @@ sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out) {
     if (st == SG_OK) st = find_islands(ctx, d, sp);
     if (st == SG_OK) st = build_centre(ctx, d, sp);
     if (st == SG_OK) st = build_kernel(ctx, d, sp);
+    if (st == SG_OK && n) {
+        /* GEOS builds an STRtree on its first query: query both trees here so
+         * that later users (kNN, distance bands), possibly in several threads,
+         * only read them. */
+        idxvec probe = {0};
+        if (!query_rect(h, sp->tree, sp->cx[0], sp->cy[0], sp->cx[0], sp->cy[0], &probe) ||
+            !query_rect(h, sp->ctree, sp->cx[0], sp->cy[0], sp->cx[0], sp->cy[0], &probe))
+            st = sg__nomem(ctx);
+        free(probe.v);
+    }
     if (st != SG_OK) {
         sg__spatial_free(ctx, sp);
         return st;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -53,4 +54,43 @@ char *sg__trim_dup(const char *s) {
 void *sg__reallocarray(void *p, size_t n, size_t size) {
     if (size && n > SIZE_MAX / size) return NULL;
     return realloc(p, n * size);
+}
+
+int sg__utf8_valid(const char *str, size_t *bad) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (s[i]) {
+        unsigned c = s[i];
+        size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 9;
+        if (n == 9) goto fail;
+        unsigned cp = n == 0 ? c : n == 1 ? (c & 0x1F) : n == 2 ? (c & 0x0F) : (c & 0x07);
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) goto fail; /* also stops at the NUL */
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            goto fail;
+        i += n + 1;
+    }
+    return 1;
+fail:
+    if (bad) *bad = i;
+    return 0;
+}
+
+const char *sg__file_hint(const char *path) {
+    struct stat sb;
+    if (!path || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return NULL;
+    if (sb.st_size == 0) return "the file is empty (0 bytes)";
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char b[4] = {0, 0, 0, 0};
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    if (n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+        return "the file is UTF-16 text: save it as UTF-8";
+    if (n >= 4 && ((b[0] && !b[1] && b[2] && !b[3]) || (!b[0] && b[1] && !b[2] && b[3])))
+        return "the file looks like UTF-16 text without a byte order mark: save it as UTF-8";
+    return NULL;
 }

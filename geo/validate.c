@@ -36,6 +36,18 @@ static int coords_finite(GEOSContextHandle_t h, const GEOSGeometry *g) {
     return 1;
 }
 
+/* 1 when every coordinate of an OGR geometry is finite. Checked before GEOS
+ * sees it: a NaN vertex would otherwise be reported as an unclosed ring. */
+static int ogr_coords_finite(OGRGeometryH g) {
+    int ng = OGR_G_GetGeometryCount(g);
+    for (int i = 0; i < ng; i++)
+        if (!ogr_coords_finite(OGR_G_GetGeometryRef(g, i))) return 0;
+    int np = OGR_G_GetPointCount(g);
+    for (int i = 0; i < np; i++)
+        if (!isfinite(OGR_G_GetX(g, i)) || !isfinite(OGR_G_GetY(g, i))) return 0;
+    return 1;
+}
+
 /* Keeps the polygonal parts of a MakeValid result (which may also hold lines
  * or points where the input collapsed). Takes ownership of g. */
 static GEOSGeometry *polygonal_part(GEOSContextHandle_t h, GEOSGeometry *g) {
@@ -86,6 +98,11 @@ sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
         return st;
     }
     OGR_G_FlattenTo2D(og);
+    if (!ogr_coords_finite(og)) {
+        OGR_G_DestroyGeometry(og);
+        return sg__error(ctx, SG_ERR_GEOMETRY, "E_BAD_COORDINATE", w,
+                         "geometry has a NaN or infinite coordinate");
+    }
     int size = OGR_G_WkbSize(og);
     unsigned char *wkb = malloc((size_t)(size > 0 ? size : 1));
     if (!wkb) {

@@ -102,7 +102,7 @@ sg_status sg__write_districts(sg_ctx *ctx, const struct sg_run *run, const char 
     int pos[F_COUNT];
     for (int k = 0; k < F_COUNT; k++) pos[k] = OGR_FD_GetFieldIndex(defn, fields[k].name);
     int col0 = OGR_FD_GetFieldIndex(defn, res->ncols ? res->cols[0].name : "");
-    for (size_t i = 0; i < city->n && st == SG_OK; i++) {
+    for (size_t i = 0; i < city->n && st == SG_OK && (st = sg__check_cancel(ctx)) == SG_OK; i++) {
         OGRFeatureH f = OGR_F_Create(defn);
         OGR_F_SetFieldString(f, pos[F_ID], city->id[i] ? city->id[i] : "");
         if (pos[F_NAME] >= 0) {

@@ -175,11 +175,13 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
     }
     json_object_object_add(root, "indices", ind);
     if (run->regions) json_object_object_add(root, "regions", sg__regions_json(run->regions));
+    if (run->access) json_object_object_add(root, "access", sg__access_json(run->access));
 
     json_object *outs = json_object_new_object();
     json_object_object_add(outs, "districts", jstr(run->districts_path));
     json_object_object_add(outs, "summary", jstr(run->summary_path));
     json_object_object_add(root, "outputs", outs);
+    if (run->gaps) sg__gaps_json(run, root, outs); /* objective5, objective10, housing; their files */
 
     json_object *warns = json_object_new_array();
     for (size_t i = 0; i < sg_ctx_diag_count(ctx); i++) {
@@ -225,6 +227,12 @@ static char *text_summary(sg_ctx *ctx, const struct sg_run *run) {
         if (isfinite(g->p_value)) fprintf(m, "   p = %.3f", g->p_value);
         fputc('\n', m);
     }
+    if (run->access) {
+        char *at = sg__access_text(run->access);
+        if (at) fputs(at, m);
+        free(at);
+    }
+    if (run->gaps) sg__gaps_text(run, m);
     size_t nw = sg_ctx_count(ctx, SG_SEV_WARNING);
     if (nw) fprintf(m, "  warnings    %zu (on stderr and in summary.json)\n", nw);
     fprintf(m, "  wrote       %s\n              %s\n", run->districts_path, run->summary_path);
@@ -240,6 +248,12 @@ sg_status sg__write_summary(sg_ctx *ctx, struct sg_run *run, const char *path) {
     run->summary_json = txt ? sg__asprintf("%s\n", txt) : NULL;
     json_object_put(root);
     run->summary_text = text_summary(ctx, run);
+    /* A connection string as an input path keeps no password (pg.c). */
+    char *safe_json = sg__redact(run->summary_json), *safe_text = sg__redact(run->summary_text);
+    free(run->summary_json);
+    free(run->summary_text);
+    run->summary_json = safe_json;
+    run->summary_text = safe_text;
     if (!run->summary_json || !run->summary_text) return sg__nomem(ctx);
     char *tmp = sg__tmp_path(path);
     if (!tmp) return sg__nomem(ctx);

@@ -8,4 +8,5 @@
 #include "seggap/indices.h"
 #include "seggap/analyze.h"
 #include "seggap/compare.h"
+#include "seggap/check.h"
 #endif

@@ -186,7 +186,7 @@ static void sample_end_to_end(void **state) {
         files++;
     }
     closedir(dir);
-    assert_int_equal(files, 2);
+    assert_true(files >= 2);
 
     /* A second run replaces the outputs. */
     assert_int_equal(run_cli(f, args), 0);

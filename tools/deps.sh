@@ -3,7 +3,8 @@
 # Does nothing when they are all present already.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libgdal-dev libproj-dev libgeos-dev
-      libcmocka-dev libjson-c-dev libssl-dev gdal-bin)
+      libcmocka-dev libjson-c-dev libssl-dev libxml2-dev gdal-bin
+      libyaml-dev postgresql postgresql-15-postgis-3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

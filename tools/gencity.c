@@ -60,7 +60,8 @@ enum {
     STREAM_CLUSTERS,
     STREAM_CENSUS,
     STREAM_SERVICES,
-    STREAM_HOUSING
+    STREAM_HOUSING,
+    STREAM_NETWORK
 };
 
 typedef enum { SHAPE_GRID, SHAPE_HEX, SHAPE_VORONOI } shape_kind;
@@ -74,6 +75,7 @@ typedef struct {
     out_format format;
     long services; /* -1: default */
     double cell;
+    double network; /* street spacing in metres, 0: no roads.gpkg */
 } options;
 
 typedef struct {
@@ -143,7 +145,8 @@ static double hash_uniform(uint64_t seed, uint64_t stream, uint64_t index) {
 static void usage(FILE *f) {
     fprintf(f,
             "usage: " PROG " --out DIR [--n N] [--shape grid|hex|voronoi] [--seed S]\n"
-            "                      [--format shp|gpkg] [--services N] [--cell M] [--help]\n"
+            "                      [--format shp|gpkg] [--services N] [--cell M] [--network M]\n"
+            "                      [--help]\n"
             "\n"
             "Generate a deterministic synthetic city (all data is fictional).\n"
             "\n"
@@ -155,6 +158,11 @@ static void usage(FILE *f) {
             "  --services N     number of service points over all types\n"
             "                   (default max(4, N/3))\n"
             "  --cell M         cell size in metres, 1..100000 (default 500)\n"
+            "  --network M      also write roads.gpkg (layer roads, EPSG:25832): a grid of\n"
+            "                   streets every M metres over the city, one line per link\n"
+            "                   between crossings, about 5 %% of the links removed; fields\n"
+            "                   speed (km/h: 50 on every 4th street, else 30) and oneway\n"
+            "                   (yes on about 5 %% of the links, else no)\n"
             "  --help           show this help and exit\n"
             "\n"
             "Outputs in DIR: districts.shp (or districts.gpkg), census.csv,\n"
@@ -241,6 +249,7 @@ static void parse_args(int argc, char **argv, options *o) {
     o->format = FORMAT_SHP;
     o->services = -1;
     o->cell = 500.0;
+    o->network = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -259,7 +268,7 @@ static void parse_args(int argc, char **argv, options *o) {
         name[nl] = '\0';
         if (strcmp(name, "--out") && strcmp(name, "--n") && strcmp(name, "--shape") &&
             strcmp(name, "--seed") && strcmp(name, "--format") && strcmp(name, "--services") &&
-            strcmp(name, "--cell"))
+            strcmp(name, "--cell") && strcmp(name, "--network"))
             usage_error("unknown option '%s'", name);
         if (eq) {
             val = eq + 1;
@@ -285,6 +294,8 @@ static void parse_args(int argc, char **argv, options *o) {
             else usage_error("--format: expected shp or gpkg, got '%s'", val);
         } else if (strcmp(name, "--services") == 0) {
             o->services = parse_long(name, val, 0, 100000000L);
+        } else if (strcmp(name, "--network") == 0) {
+            o->network = parse_double(name, val, 10.0, 100000.0);
         } else { /* --cell */
             o->cell = parse_double(name, val, 1.0, 100000.0);
         }
@@ -1025,6 +1036,53 @@ static void write_services(const city *ct, const char *dir, long total,
 }
 
 /* ------------------------------------------------------------------ */
+/* Road network (--network M): streets every M metres over the city.   */
+
+static long write_network(const city *ct, const char *dir, double spacing, OGRSpatialReferenceH srs) {
+    long nx = (long)ceil(ct->width / spacing), ny = (long)ceil(ct->height / spacing);
+    char *path = join_path(dir, "roads.gpkg");
+    GDALDatasetH ds = create_gpkg(path);
+    OGRLayerH lyr = GDALDatasetCreateLayer(ds, "roads", srs, wkbLineString, NULL);
+    if (!lyr) io_error(path, "cannot create layer roads");
+    add_field(lyr, path, "speed", OFTReal, 0);
+    add_field(lyr, path, "oneway", OFTString, 3);
+    txn t = {ds, path, 1, 0, 0};
+    txn_begin(&t);
+    long written = 0;
+    uint64_t link = 0;
+    /* dir 0: west-east links along the streets y = y0 + j M; dir 1: south-north along x = x0 + i M */
+    for (int d = 0; d < 2; d++) {
+        long nlines = d == 0 ? ny + 1 : nx + 1, nlinks = d == 0 ? nx : ny;
+        for (long a = 0; a < nlines; a++)
+            for (long b = 0; b < nlinks; b++, link++) {
+                if (hash_uniform(ct->seed, STREAM_NETWORK, 2 * link) < 0.05) continue; /* removed */
+                double fixed = (d == 0 ? ct->y0 : ct->x0) + (double)a * spacing;
+                double p0 = (d == 0 ? ct->x0 : ct->y0) + (double)b * spacing, p1 = p0 + spacing;
+                OGRGeometryH g = OGR_G_CreateGeometry(wkbLineString);
+                if (d == 0) {
+                    OGR_G_AddPoint_2D(g, p0, fixed);
+                    OGR_G_AddPoint_2D(g, p1, fixed);
+                } else {
+                    OGR_G_AddPoint_2D(g, fixed, p0);
+                    OGR_G_AddPoint_2D(g, fixed, p1);
+                }
+                OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
+                OGR_F_SetFieldDouble(f, 0, a % 4 == 0 ? 50.0 : 30.0);
+                OGR_F_SetFieldString(f, 1, hash_uniform(ct->seed, STREAM_NETWORK, 2 * link + 1) < 0.05 ? "yes" : "no");
+                OGR_F_SetGeometryDirectly(f, g);
+                if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE) io_error(path, "cannot write a road");
+                OGR_F_Destroy(f);
+                written++;
+                txn_tick(&t);
+            }
+    }
+    txn_commit(&t);
+    close_dataset(ds, path);
+    free(path);
+    return written;
+}
+
+/* ------------------------------------------------------------------ */
 
 static void ensure_dir(const char *dir) {
     struct stat sb;
@@ -1071,6 +1129,7 @@ int main(int argc, char **argv) {
 
     long nserv = o.services >= 0 ? o.services : (ct.n / 3 < 4 ? 4 : ct.n / 3);
     write_services(&ct, o.out, nserv, srs_city, srs_laea);
+    long nroads = o.network > 0 ? write_network(&ct, o.out, o.network, srs_city) : 0;
 
     OSRDestroySpatialReference(srs_city);
     OSRDestroySpatialReference(srs_laea);
@@ -1086,5 +1145,6 @@ int main(int argc, char **argv) {
            ct.n, ct.cols, ct.rows, ct.trimmed ? ", top row trimmed" : "",
            ct.shape == SHAPE_GRID ? "grid" : ct.shape == SHAPE_HEX ? "hex" : "voronoi", nserv,
            ct.n / 4 < 3 ? 3L : ct.n / 4, o.out);
+    if (nroads) printf("%s: roads.gpkg: %ld street links every %g m\n", PROG, nroads, o.network);
     return 0;
 }

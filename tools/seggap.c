@@ -1,7 +1,8 @@
 /* seggap: the command-line front end. A thin layer over libseggap: it parses
  * the subcommand, calls one library entry and maps the status to an exit code.
  * Exit codes: 0 success, 1 bad input data, 2 usage, 4 output not written,
- * 5 internal error. */
+ * 5 internal error, 128 + N when stopped by signal N (SIGINT: 130). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,35 @@
 
 #define MAX_WARNINGS_SHOWN 20
 
+/* SIGINT/SIGTERM ask the library to stop at a safe point (it removes its
+ * temporary files and writes nothing); a second signal ends the process. */
+static sg_ctx *g_ctx;
+static volatile sig_atomic_t g_signal;
+
+static void on_signal(int sig) {
+    g_signal = sig;
+    sg_ctx_cancel(g_ctx);
+}
+
+static void install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Exit code of a failed run: 128 + signal when interrupted. */
+static int fail_code(sg_status st) {
+    if (st == SG_ERR_CANCELLED) {
+        fprintf(stderr, "seggap: interrupted; nothing written\n");
+        return g_signal ? 128 + (int)g_signal : sg_status_exit_code(st);
+    }
+    return sg_status_exit_code(st);
+}
+
 static void usage(FILE *out) {
     fprintf(out,
             "usage: seggap <command> [options]\n"
@@ -17,6 +47,7 @@ static void usage(FILE *out) {
             "commands:\n"
             "  analyze   segregation indices and district layer from districts + census data\n"
             "  compare   change of every index between two runs, tested and decomposed\n"
+            "  check     validate a new release, recompute, compare with the baseline, judge thresholds\n"
             "\n"
             "  seggap analyze --help    options of analyze\n"
             "  seggap --version\n");
@@ -42,7 +73,7 @@ static void print_diags(const sg_ctx *ctx, int quiet) {
 static int cmd_analyze(sg_ctx *ctx, int argc, char **argv) {
     sg_options *opts = NULL;
     int help = 0;
-    sg_status st = sg_options_parse(ctx, argc, argv, &opts, &help);
+    sg_status st = sg_options_parse_config(ctx, argc, argv, &opts, &help);
     if (help) {
         fputs(sg_options_usage(), stdout);
         return 0;
@@ -60,7 +91,7 @@ static int cmd_analyze(sg_ctx *ctx, int argc, char **argv) {
         if (ne > 1) fprintf(stderr, "seggap: %zu errors; nothing written\n", ne);
         else if (ne == 0) fprintf(stderr, "seggap: error: %s\n", sg_ctx_last_error(ctx));
         sg_options_free(opts);
-        return sg_status_exit_code(st);
+        return fail_code(st);
     }
     if (json) fputs(sg_run_summary_json(run), stdout);
     else if (!quiet) {
@@ -133,6 +164,71 @@ static int cmd_compare(sg_ctx *ctx, int argc, char **argv) {
     return 0;
 }
 
+static const char check_usage[] =
+    "usage: seggap check --config FILE [--baseline DIR] [--update-baseline] [--quiet] [--json]\n"
+    "                    [analyze options that override the config's]\n"
+    "\n"
+    "Validates a new release (fields, numbers, ids, group <= total, geometry, CRS and districts\n"
+    "against the baseline, per-district total changes), then recomputes the indices, compares\n"
+    "them with the baseline run and judges the thresholds of the config's check: section.\n"
+    "Writes check.json and check.xml (JUnit) to the output directory, and a summary on stdout.\n"
+    "  --config FILE       YAML config: the options of analyze as keys, plus check: (see README)\n"
+    "  --baseline DIR      the baseline run (default: the config's check: baseline)\n"
+    "  --update-baseline   copy this run into the baseline when the check passed\n"
+    "  --quiet             nothing on stdout;  --json: check.json on stdout\n"
+    "\n"
+    "Exit codes: 0 pass, 1 a threshold breached, 3 data validation failed, 2 usage or config\n"
+    "error, 4 output not written, 5 internal error.\n";
+
+static int cmd_check(sg_ctx *ctx, int argc, char **argv) {
+    sg_check_options co = {NULL, NULL, 0, 0, NULL};
+    int json = 0, quiet = 0;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest) return 5;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(check_usage, stdout);
+            free(rest);
+            return 0;
+        } else if (strcmp(a, "--json") == 0) json = 1;
+        else if (strcmp(a, "--quiet") == 0) quiet = 1;
+        else if (strcmp(a, "--update-baseline") == 0) co.update_baseline = 1;
+        else if (strcmp(a, "--config") == 0 || strcmp(a, "--baseline") == 0) {
+            const char **dst = strcmp(a, "--config") == 0 ? &co.config : &co.baseline;
+            if (i + 1 >= argc || *dst) {
+                fprintf(stderr, "seggap: option %s %s\n\n%s", a, *dst ? "given twice" : "needs a value", check_usage);
+                free(rest);
+                return 2;
+            }
+            *dst = argv[++i];
+        } else rest[co.argc++] = argv[i];
+    }
+    if (!co.config) {
+        fprintf(stderr, "seggap: check needs --config FILE\n\n%s", check_usage);
+        free(rest);
+        return 2;
+    }
+    co.argv = rest;
+    sg_check *c = NULL;
+    sg_status st = sg_check_run(ctx, &co, &c);
+    free(rest);
+    int rc = sg_check_exit_code(c, st);
+    if (st != SG_OK) {
+        print_diags(ctx, 1);
+        if (sg_ctx_count(ctx, SG_SEV_ERROR) == 0) fprintf(stderr, "seggap: error: %s\n", sg_ctx_last_error(ctx));
+        return rc;
+    }
+    if (json) fputs(sg_check_json(c), stdout);
+    else if (!quiet) fputs(sg_check_text(c), stdout);
+    if (rc == SG_CHECK_INVALID)
+        fprintf(stderr, "seggap: check failed: the data validation found errors (see %s)\n", sg_check_json_path(c));
+    else if (rc == SG_CHECK_BREACH)
+        fprintf(stderr, "seggap: check failed: a threshold was breached (see %s)\n", sg_check_json_path(c));
+    sg_check_destroy(c);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -151,16 +247,21 @@ int main(int argc, char **argv) {
         fprintf(stderr, "seggap: out of memory\n");
         return 5;
     }
+    g_ctx = ctx;
+    install_signals();
     int rc;
     if (strcmp(argv[1], "analyze") == 0) {
         rc = cmd_analyze(ctx, argc - 2, argv + 2);
     } else if (strcmp(argv[1], "compare") == 0) {
         rc = cmd_compare(ctx, argc - 2, argv + 2);
+    } else if (strcmp(argv[1], "check") == 0) {
+        rc = cmd_check(ctx, argc - 2, argv + 2);
     } else {
         fprintf(stderr, "seggap: unknown command '%s'\n", argv[1]);
         usage(stderr);
         rc = 2;
     }
+    g_ctx = NULL;
     sg_ctx_destroy(ctx);
     return rc;
 }

@@ -8,8 +8,10 @@ bash tools/deps.sh
 dir=build cfg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan cfg=(-DCMAKE_BUILD_TYPE=Debug -DSEGGAP_SANITIZE=ON)
-  export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0
-  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  # exitcode=86: a sanitizer report in a CLI run by a test is never mistaken
+  # for the exit code the test expects (1 = bad input).
+  export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0:exitcode=86
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86
 fi
 cmake -S . -B "$dir" "${cfg[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)" >/dev/null

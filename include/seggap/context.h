@@ -48,6 +48,14 @@ size_t sg_ctx_count(const sg_ctx *ctx, sg_severity sev);
 /* Forgets the last error and all diagnostics. */
 void sg_ctx_clear(sg_ctx *ctx);
 
+/* Asks the call running on ctx (sg_analyze) to stop at its next safe point:
+ * it then returns SG_ERR_CANCELLED, having removed its temporary files and
+ * written nothing under a final name. Only stores a flag, so it may be called
+ * from a signal handler or another thread. The flag stays set until
+ * sg_ctx_uncancel(). */
+void sg_ctx_cancel(sg_ctx *ctx);
+void sg_ctx_uncancel(sg_ctx *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,7 +17,8 @@ extern "C" {
     X(SG_ERR_GEOMETRY, "geometry", "invalid or unusable geometry", 1)          \
     X(SG_ERR_OUTPUT, "output", "output cannot be written", 4)                  \
     X(SG_ERR_NOMEM, "nomem", "out of memory", 5)                               \
-    X(SG_ERR_INTERNAL, "internal", "internal error (a bug in seggap)", 5)
+    X(SG_ERR_INTERNAL, "internal", "internal error (a bug in seggap)", 5)      \
+    X(SG_ERR_CANCELLED, "cancelled", "interrupted: cancelled by the caller or a signal", 130)
 
 typedef enum sg_status {
 #define SG__STATUS_ENUM(sym, name, desc, code) sym,
@@ -31,7 +32,8 @@ const char *sg_status_name(sg_status s);
 /* Human description of a status. Never NULL. */
 const char *sg_strerror(sg_status s);
 /* Exit code the CLI uses for a status: 0 ok, 1 bad input data, 2 usage,
- * 4 output could not be written, 5 internal error or out of memory. */
+ * 4 output could not be written, 5 internal error or out of memory,
+ * 130 interrupted (sg_ctx_cancel, e.g. on SIGINT). */
 int sg_status_exit_code(sg_status s);
 
 #ifdef __cplusplus
