@@ -86,9 +86,13 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
     }
     sg_data d = {n, index, x, t, k, m, mnames, geom, c, o, &run->rd.crs, NULL};
     if (st == SG_OK) st = sg_basic_indices_compute(ctx, x, t, n, &run->idx);
-    if (st == SG_OK) st = sg__spatial_build(ctx, &d, &d.sp); /* geometry work, once per run */
+    int any_spatial = 0; /* geometry work, once per run, only for selected spatial families */
+    for (size_t f = 0; f < sg__nfamilies; f++)
+        if ((sg__families[f].flags & SG_FAM_SPATIAL) && sg__family_on(o, sg__families[f].name)) any_spatial = 1;
+    if (st == SG_OK && any_spatial) st = sg__spatial_build(ctx, &d, &d.sp);
     for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++)
-        if ((st = sg__check_cancel(ctx)) == SG_OK) st = sg__families[f].fn(ctx, &d, &run->res);
+        if ((st = sg__check_cancel(ctx)) == SG_OK && sg__family_on(o, sg__families[f].name))
+            st = sg__families[f].fn(ctx, &d, &run->res);
     if (st == SG_OK) st = sg__check_cancel(ctx);
     if (st == SG_OK) st = sg__infer(ctx, &d, &run->res);
     sg__spatial_free(ctx, d.sp);

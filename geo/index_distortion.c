@@ -8,11 +8,14 @@
  *   local_distortion_i = sum_{s=1..n} KL_s (the last term is 0),
  *   global_distortion = sum_i t_i local_distortion_i / T.
  *
- * One sort of all districts per district: O(N² log N) time, O(N) memory. The
+ * One sort of all districts per district: O(N² log N) time (a radix sort
+ * makes it close to O(N²)), O(N) memory. The
  * family is skipped with a warning above SG_DISTORTION_MAX_N districts and is
  * not re-run by the permutation test (families.c). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "index_spatial.h"
 
@@ -26,6 +29,43 @@ static int cmp_dkey(const void *a, const void *b) {
     if (x->d < y->d) return -1;
     if (x->d > y->d) return 1;
     return (x->j > y->j) - (x->j < y->j);
+}
+
+/* Sorts k[0..n-1] by distance, ties by index, like cmp_dkey: an LSD radix
+ * sort on the bits of the (non-negative) distances, 8 bits a pass, stable, on
+ * input in index order. Passes whose digit is the same everywhere are skipped.
+ * Several times faster than qsort on 20,000 districts. */
+static void sort_dkeys(dkey *k, dkey *tmp, size_t n) {
+    if (n < 256) {
+        qsort(k, n, sizeof *k, cmp_dkey);
+        return;
+    }
+    dkey *src = k, *dst = tmp;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t cnt[256] = {0};
+        for (size_t i = 0; i < n; i++) {
+            uint64_t b;
+            memcpy(&b, &src[i].d, sizeof b);
+            cnt[(b >> shift) & 255]++;
+        }
+        uint64_t b0;
+        memcpy(&b0, &src[0].d, sizeof b0);
+        if (cnt[(b0 >> shift) & 255] == n) continue;
+        for (size_t v = 0, sum = 0; v < 256; v++) {
+            size_t c = cnt[v];
+            cnt[v] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint64_t b;
+            memcpy(&b, &src[i].d, sizeof b);
+            dst[cnt[(b >> shift) & 255]++] = src[i];
+        }
+        dkey *sw = src;
+        src = dst;
+        dst = sw;
+    }
+    if (src != k) memcpy(k, src, n * sizeof *k);
 }
 
 /* q ln(q / P), 0 when q = 0 (scipy.special.rel_entr). */
@@ -46,17 +86,18 @@ sg_status sg__family_distortion(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     double X, Y, T;
     if ((st = sg__spatial_totals(ctx, d, &X, &Y, &T)) != SG_OK) return st;
     double Px = X / T, Py = Y / T;
-    dkey *k = malloc(n * sizeof *k);
+    dkey *k = malloc(n * sizeof *k), *tmp = malloc(n * sizeof *tmp);
     double *loc = malloc(n * sizeof *loc);
-    if (!k || !loc) {
+    if (!k || !tmp || !loc) {
         free(k);
+        free(tmp);
         free(loc);
         return sg__nomem(ctx);
     }
     sg_ksum glob = {0, 0};
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < n; j++) k[j] = (dkey){sg__centroid_dist(sp, i, j), j};
-        qsort(k, n, sizeof *k, cmp_dkey);
+        sort_dkeys(k, tmp, n);
         double cx = 0, cy = 0;
         sg_ksum kl = {0, 0};
         for (size_t s = 0; s < n; s++) {
@@ -70,6 +111,7 @@ sg_status sg__family_distortion(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         sg__ksum_add(&glob, d->t[i] * loc[i]);
     }
     free(k);
+    free(tmp);
     double *col = sg__result_column(res, "local_distortion");
     if (!col) {
         free(loc);

@@ -160,6 +160,7 @@ struct sg_options {
     int threads;          /* --threads: 0 = all cores */
     char *baseline;       /* --baseline DIR: compare this run with an earlier one */
     char *by_field;       /* --by FIELD: every index within each region too */
+    sg_strlist indices;   /* --indices: families to compute (default all) */
     char *weights;        /* --weights queen|rook|knn:K|distance:M for local statistics */
     int local_permutations; /* --local-permutations N for LISA p-values (default 999) */
     double alpha;         /* --alpha: significance level of the local classes (default 0.05) */
@@ -429,6 +430,10 @@ sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res);
 /* The families run by sg_analyze, in order (families.c). */
 extern const sg_family sg__families[];
 extern const size_t sg__nfamilies;
+/* 1 when family `name` is selected by --indices (all by default; basic always). */
+int sg__family_on(const sg_options *o, const char *name);
+/* 1 when `item` is a family name or an alias (all, aspatial, spatial, local). */
+int sg__family_name_valid(const char *item);
 
 sg_status sg__family_basic(sg_ctx *ctx, const sg_data *d, sg_result *res);
 /* Aspatial families (index_evenness.c, index_exposure.c, index_multigroup.c). */

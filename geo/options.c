@@ -30,6 +30,8 @@ static const char usage_text[] =
     "  --groups F1,F2,...     several group counts (e.g. origins) for the multigroup indices;\n"
     "                         total - sum(groups) becomes a 'rest' group unless --no-remainder\n"
     "  --no-remainder         the groups partition the total: no 'rest' group\n"
+    "  --indices LIST         index families to compute (default all): aspatial, spatial, local,\n"
+    "                         or names (evenness, clustering, ...); D, xPx and xPy always\n"
     "  --by FIELD             regions (e.g. boroughs): every aspatial index within each region,\n"
     "                         and Theil's H split into between- and within-region parts\n"
     "  --table SRC            census table (CSV or any OGR source) joined on --id; repeatable\n"
@@ -152,6 +154,7 @@ static const opt_def opt_table[] = {
     O("--threads", SG_OPT_INT, threads),
     O("--baseline", SG_OPT_STR, baseline),
     O("--by", SG_OPT_STR, by_field),
+    O("--indices", SG_OPT_LIST, indices),
     O("--weights", SG_OPT_STR, weights),
     O("--local-permutations", SG_OPT_INT, local_permutations),
     O("--alpha", SG_OPT_DOUBLE, alpha),
@@ -399,6 +402,12 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
     if (o->sql && o->layer) return usage(ctx, "%s", "--sql and --layer exclude each other");
     if (o->out_pg_prefix && !o->out_pg) return usage(ctx, "%s", "--out-pg-prefix applies only with --out-pg");
     if (o->no_remainder && !o->groups.n) return usage(ctx, "%s", "--no-remainder applies only with --groups");
+    for (size_t i = 0; i < o->indices.n; i++)
+        if (!sg__family_name_valid(o->indices.items[i]))
+            return usage(ctx, "--indices: '%s' is not an index family (all, aspatial, spatial, local, basic, "
+                         "evenness, exposure, multigroup, concentration, centralization, clustering, "
+                         "spatial_evenness, spatial_proximity_profile, distortion, local_spatial)",
+                         o->indices.items[i]);
     if (o->permutations < 0 || o->permutations > 1000000)
         return usage(ctx, "%s", "--permutations must be between 0 and 1000000");
     if (o->bootstrap < 0 || o->bootstrap > 1000000)

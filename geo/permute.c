@@ -109,6 +109,7 @@ static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t
     for (size_t f = 0; f < sg__nfamilies; f++) {
         const sg_family *fam = &sg__families[f];
         if (fam->flags & SG_FAM_NO_PERMUTE) continue;
+        if (!sg__family_on(d->opts, fam->name)) continue;
         if (job->boot && (fam->flags & SG_FAM_SPATIAL)) continue;
         sg_status st = fam->fn(ctx, &rd, &scratch);
         if (st == SG_ERR_NOMEM) {

@@ -103,6 +103,7 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
         size_t before = sg_ctx_diag_count(ctx);
         for (size_t f = 0; f < sg__nfamilies; f++) {
             if (sg__families[f].flags & SG_FAM_SPATIAL) continue;
+            if (!sg__family_on(d->opts, sg__families[f].name)) continue;
             sg_status fs = sg__families[f].fn(ctx, &rd, &rg->res);
             if (fs == SG_ERR_NOMEM) {
                 st = fs;

@@ -786,10 +786,14 @@ sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out) {
     sp->area_total = sg__ksum_get(&atot);
     if (st == SG_OK && (!sort_by_key(sp->area, n, 0, sp->area_asc) || !sort_by_key(sp->area, n, 1, sp->area_desc)))
         st = sg__nomem(ctx);
-    if (st == SG_OK) st = build_contiguity(ctx, d, sp);
-    if (st == SG_OK) st = find_islands(ctx, d, sp);
-    if (st == SG_OK) st = build_centre(ctx, d, sp);
-    if (st == SG_OK) st = build_kernel(ctx, d, sp);
+    /* Only what the selected families (--indices) need. */
+    const sg_options *o = d->opts;
+    int contig = sg__family_on(o, "spatial_evenness") || sg__family_on(o, "spatial_proximity_profile") ||
+                 sg__family_on(o, "local_spatial");
+    if (st == SG_OK && contig) st = build_contiguity(ctx, d, sp);
+    if (st == SG_OK && contig) st = find_islands(ctx, d, sp);
+    if (st == SG_OK && sg__family_on(o, "centralization")) st = build_centre(ctx, d, sp);
+    if (st == SG_OK && sg__family_on(o, "clustering")) st = build_kernel(ctx, d, sp);
     if (st == SG_OK && n) {
         /* GEOS builds an STRtree on its first query: query both trees here so
          * that later users (kNN, distance bands), possibly in several threads,

@@ -268,11 +268,13 @@ static char *subst(const char *s, const char *in, const char *out) {
     return strdup(buf);
 }
 
-/* Trimmed ids of a layer, sorted; NULL when it cannot be opened. */
-static char **layer_ids(const char *path, const char *layer, const char *field, size_t *n) {
+/* Trimmed ids of a layer (or of an SQL query's result), sorted; NULL when it
+ * cannot be opened. */
+static char **layer_ids(const char *path, const char *layer, const char *sql, const char *field, size_t *n) {
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds) return NULL;
-    OGRLayerH l = layer ? GDALDatasetGetLayerByName(ds, layer) : GDALDatasetGetLayer(ds, 0);
+    OGRLayerH l = sql ? GDALDatasetExecuteSQL(ds, sql, NULL, NULL)
+                      : layer ? GDALDatasetGetLayerByName(ds, layer) : GDALDatasetGetLayer(ds, 0);
     assert_non_null(l);
     int idx = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), field);
     assert_true(idx >= 0);
@@ -289,6 +291,7 @@ static char **layer_ids(const char *path, const char *layer, const char *field, 
         ids[(*n)++] = s;
         OGR_F_Destroy(f);
     }
+    if (sql) GDALDatasetReleaseResultSet(ds, l);
     GDALClose(ds);
     qsort(ids, *n, sizeof *ids, cmp_str);
     return ids;
@@ -382,8 +385,8 @@ static void run_case(void **state) {
         else {
             size_t nin = 0, nout = 0;
             char **a = layer_ids(arg_after(argv, "--districts"), arg_after(argv, "--layer"),
-                                 arg_after(argv, "--id"), &nin);
-            char **b = layer_ids(layer, NULL, "id", &nout);
+                                 arg_after(argv, "--sql"), arg_after(argv, "--id"), &nin);
+            char **b = layer_ids(layer, NULL, NULL, "id", &nout);
             if (!a || !b) BAD("cannot read the ids back");
             else if (nin != nout) BAD("%zu districts read, %zu written", nin, nout);
             else

@@ -118,10 +118,38 @@ static void clustered_city_classes(void **state) {
     sg_run_destroy(run);
 }
 
+/* --indices aspatial: no spatial index, no local column, D still there. */
+static void indices_selection(void **state) {
+    fixture *f = *state;
+    int g[9] = {100, 100, 100, 100, 900, 100, 100, 100, 100};
+    fx_row r[9];
+    char ids[9][8], gs[9][16], *sq[9];
+    for (int i = 0; i < 9; i++) {
+        sq[i] = fx_square(i % 3, i / 3);
+        snprintf(ids[i], sizeof ids[i], "d%d", i);
+        snprintf(gs[i], sizeof gs[i], "%d", g[i]);
+        r[i] = (fx_row){sq[i], ids[i], "1000", gs[i]};
+    }
+    fx_write(f->path, "GeoJSON", 4326, r, 9, 1);
+    const char *args[] = {"--districts", f->path, "--id", "id", "--total", "total", "--group", "group",
+                          "--out", f->out, "--quiet", "--indices", "aspatial", NULL};
+    sg_run *run = NULL;
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_OK);
+    double v;
+    assert_true(sg_run_index(run, "dissimilarity", &v));
+    assert_true(sg_run_index(run, "gini", &v));
+    assert_false(sg_run_index(run, "spatial_dissimilarity", &v));
+    assert_false(sg_run_index(run, "delta", &v));
+    for (size_t k = 0; k < run->res.ncols; k++) assert_string_not_equal(run->res.cols[k].name, "gi_star_z");
+    sg_run_destroy(run);
+    for (int i = 0; i < 9; i++) free(sq[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(hand_computed_grid, setup, teardown),
         cmocka_unit_test_setup_teardown(clustered_city_classes, setup, teardown),
+        cmocka_unit_test_setup_teardown(indices_selection, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,8 @@ static void usage_errors(void **state) {
         {{"--districts", NULL}, "needs a value"},
         {{"stray", NULL}, "unexpected argument 'stray'"},
         {{"--strict=yes", NULL}, "takes no value"},
+        {{"--districts", "d", "--id", "i", "--total", "t", "--group", "g", "--out", "o", "--indices", "gini", NULL},
+         "'gini' is not an index family"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sg_options *o = (sg_options *)1;

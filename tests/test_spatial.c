@@ -410,6 +410,55 @@ static void spp_matches_floyd_warshall(void **state) {
     city_free(k);
 }
 
+/* ---- distortion against a plain implementation ---- */
+typedef struct dj {
+    double d;
+    size_t j;
+} dj;
+static int cmp_dj(const void *a, const void *b) {
+    const dj *x = a, *y = b;
+    return x->d < y->d ? -1 : x->d > y->d ? 1 : (x->j > y->j) - (x->j < y->j);
+}
+
+/* A 20 x 20 grid: 400 districts, so seggap takes its radix-sort path, and
+ * many tied distances (broken by input order in both). */
+static void distortion_matches_plain_sort(void **state) {
+    (void)state;
+    city *k = grid_city(20, 20, 500);
+    uneven_counts(k);
+    build(k);
+    sg_result res = {0};
+    res.n = k->n;
+    assert_int_equal(sg__family_distortion(k->ctx, &k->d, &res), SG_OK);
+    double *col = sg__result_column(&res, "local_distortion");
+    double X = 0, T = 0, glob = 0;
+    for (size_t i = 0; i < k->n; i++) {
+        X += k->x[i];
+        T += k->t[i];
+    }
+    double P[2] = {X / T, (T - X) / T};
+    dj *o = malloc(k->n * sizeof *o);
+    for (size_t i = 0; i < k->n; i++) {
+        for (size_t j = 0; j < k->n; j++) o[j] = (dj){sg__centroid_dist(k->d.sp, i, j), j};
+        qsort(o, k->n, sizeof *o, cmp_dj);
+        double c[2] = {0, 0}, sum = 0;
+        for (size_t s = 0; s < k->n; s++) {
+            c[0] += k->x[o[s].j];
+            c[1] += k->t[o[s].j] - k->x[o[s].j];
+            for (int g = 0; g < 2; g++) {
+                double q = c[g] / (c[0] + c[1]);
+                if (q > 0) sum += q * log(q / P[g]);
+            }
+        }
+        sg_assert_near(col[i], sum, 1e-12);
+        glob += k->t[i] * sum;
+    }
+    free(o);
+    sg_assert_near(sg__result_get(&res, "global_distortion")->value, glob / T, 1e-12);
+    sg__result_free(&res);
+    city_free(k);
+}
+
 /* ---- through sg_analyze: islands, centre options, usage errors ---- */
 typedef struct fixture {
     sg_ctx *ctx;
@@ -621,6 +670,7 @@ int main(void) {
         cmocka_unit_test(kernel_cutoff_close_to_dense_on_wider_city),
         cmocka_unit_test(pysal_kernel_matrix),
         cmocka_unit_test(spp_matches_floyd_warshall),
+        cmocka_unit_test(distortion_matches_plain_sort),
         cmocka_unit_test_setup_teardown(islands_are_reported_and_handled, setup, teardown),
         cmocka_unit_test_setup_teardown(centre_options, setup, teardown),
         cmocka_unit_test_setup_teardown(spatial_usage_errors, setup, teardown),

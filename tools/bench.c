@@ -100,10 +100,14 @@ static int one_run(const sg_options *o, int run, int dperms) {
     r->res.n = c->n;
     sg_data d = {n, index, x, t, 0, NULL, NULL, geom, c, o, &r->rd.crs, NULL};
     sg_basic_indices_compute(ctx, x, t, n, &r->idx);
+    int any_spatial = 0;
+    for (size_t f = 0; f < sg__nfamilies; f++)
+        if ((sg__families[f].flags & SG_FAM_SPATIAL) && sg__family_on(o, sg__families[f].name)) any_spatial = 1;
     t0 = now();
-    if (sg__spatial_build(ctx, &d, &d.sp) != SG_OK) return fail(ctx, "spatial build");
-    record("spatial build (adjacency, lengths, kernel)", run, now() - t0);
+    if (any_spatial && sg__spatial_build(ctx, &d, &d.sp) != SG_OK) return fail(ctx, "spatial build");
+    if (any_spatial) record("spatial build (only what --indices needs)", run, now() - t0);
     for (size_t f = 0; f < sg__nfamilies; f++) {
+        if (!sg__family_on(o, sg__families[f].name)) continue;
         t0 = now();
         if (sg__families[f].fn(ctx, &d, &r->res) != SG_OK) return fail(ctx, sg__families[f].name);
         char name[96];

@@ -67,10 +67,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fp = VSIFileFromMemBuffer(tpath, (GByte *)table, (vsi_l_offset)tsize, FALSE);
         if (fp) VSIFCloseL(fp);
     }
-    const char *args[] = {"--districts", dpath, "--id", "id", "--total", "total", "--group", "group",
-                          "--out", outdir, "--quiet", "--local-permutations", "9", "--table", tpath,
-                          "--table-key", "id", NULL};
-    int argc = table ? 17 : 13;
+    /* The blob's size picks more options, so that regions, inference and
+     * --strict are fuzzed too, deterministically for a given input. */
+    const char *args[32] = {"--districts", dpath, "--id", "id", "--total", "total", "--group", "group",
+                            "--out", outdir, "--quiet", "--local-permutations", "9"};
+    int argc = 13;
+    if (table) {
+        args[argc++] = "--table";
+        args[argc++] = tpath;
+        args[argc++] = "--table-key";
+        args[argc++] = "id";
+    }
+    switch (size % 4) {
+    case 1:
+        args[argc++] = "--strict";
+        break;
+    case 2:
+        args[argc++] = "--by";
+        args[argc++] = "id";
+        break;
+    case 3:
+        args[argc++] = "--permutations";
+        args[argc++] = "3";
+        args[argc++] = "--bootstrap";
+        args[argc++] = "3";
+        args[argc++] = "--threads";
+        args[argc++] = "1";
+        break;
+    default:
+        break;
+    }
+    args[argc] = NULL;
     sg_options *o = NULL;
     sg_run *run = NULL;
     remove(out_layer);
