@@ -107,6 +107,19 @@ size_t sg_ctx_count(const sg_ctx *ctx, sg_severity sev) {
 }
 size_t sg__nerrors(const sg_ctx *ctx) { return ctx->nerrors; }
 
+void sg__drop_last_diag(sg_ctx *ctx) {
+    if (!ctx->ndiags) return;
+    sg_diag *d = &ctx->diags[--ctx->ndiags];
+    if (d->severity == SG_SEV_ERROR) ctx->nerrors--;
+    else ctx->nwarnings--;
+    free((char *)d->code);
+    free((char *)d->file);
+    free((char *)d->layer);
+    free((char *)d->id);
+    free((char *)d->field);
+    free((char *)d->message);
+}
+
 /* "file: layer: fid N (id X): field: reason" with absent parts left out. */
 static char *format_where(sg_where w, const char *fmt, va_list ap) {
     char reason[2048];

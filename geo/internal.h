@@ -58,6 +58,8 @@ void sg__warn(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...)
     SG_PRINTF(4, 5);
 /* Number of errors recorded so far. */
 size_t sg__nerrors(const sg_ctx *ctx);
+/* Forgets the most recent diagnostic (for work whose warnings would repeat). */
+void sg__drop_last_diag(sg_ctx *ctx);
 /* Sets the last error to a summary when errors were reported since `before`. */
 sg_status sg__fail_if_errors(sg_ctx *ctx, size_t before, sg_status st, const char *stage);
 sg_status sg__nomem(sg_ctx *ctx);

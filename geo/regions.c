@@ -3,9 +3,9 @@
  * exactly into a between-region part (regions taken as units) and a
  * within-region part, the weighted sum of the regions' own H:
  *   H = H_between + sum_r (T_r E_r / (T E)) H_r
- * with E the entropy of the city's group share and E_r the region's. Spatial
- * families are not re-run per region (they need a spatial cache of their own);
- * summary.json says so. */
+ * with E the entropy of the city's group share and E_r the region's. The
+ * spatial families run on each region's own spatial data (its adjacency,
+ * centre and kernel); the local statistics stay those of the city. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +83,13 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
     double *x = malloc((d->n ? d->n : 1) * sizeof *x), *t = malloc((d->n ? d->n : 1) * sizeof *t);
     double *m = d->k ? malloc(d->n * d->k * sizeof *m) : NULL;
     size_t *idx = malloc((d->n ? d->n : 1) * sizeof *idx);
-    if (st == SG_OK && (!x || !t || !idx || (d->k && !m))) st = sg__nomem(ctx);
+    const GEOSGeometry **geom = malloc((d->n ? d->n : 1) * sizeof *geom);
+    if (st == SG_OK && (!x || !t || !idx || !geom || (d->k && !m))) st = sg__nomem(ctx);
+    int any_spatial = 0;
+    for (size_t f = 0; d->geom && f < sg__nfamilies; f++)
+        if ((sg__families[f].flags & SG_FAM_SPATIAL) && strcmp(sg__families[f].name, "local_spatial") != 0 &&
+            sg__family_on(d->opts, sg__families[f].name))
+            any_spatial = 1;
     for (size_t k = 0; st == SG_OK && k < R->nr; k++) {
         size_t n = 0;
         for (size_t i = 0; i < d->n; i++) {
@@ -91,18 +97,34 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
             x[n] = d->x[i];
             t[n] = d->t[i];
             for (size_t g = 0; g < d->k; g++) m[n * d->k + g] = d->m[i * d->k + g];
+            geom[n] = d->geom ? d->geom[i] : NULL;
             idx[n] = n;
             n++;
         }
         sg_city sub;
         memset(&sub, 0, sizeof sub);
         sub.n = n;
-        sg_data rd = {n, idx, x, t, d->k, d->k ? m : NULL, d->mnames, NULL, &sub, d->opts, d->crs, NULL};
+        sg_data rd = {n, idx, x, t, d->k, d->k ? m : NULL, d->mnames, any_spatial ? geom : NULL, &sub, d->opts,
+                      d->crs, NULL};
         sg_region *rg = &R->r[k];
         rg->res.n = n;
         size_t before = sg_ctx_diag_count(ctx);
+        /* The region's own spatial data: its adjacency, centre and kernel.
+         * Warnings of the build (islands at the region's edge) are the
+         * region's business and would repeat the city's: they are dropped. */
+        if (any_spatial && n >= 2) {
+            size_t nd = ctx->ndiags;
+            sg_status ss = sg__spatial_build(ctx, &rd, &rd.sp);
+            while (ctx->ndiags > nd) sg__drop_last_diag(ctx);
+            if (ss == SG_ERR_NOMEM) {
+                st = ss;
+                break;
+            }
+            if (ss != SG_OK && !rg->error) rg->error = sg__strdup(sg_ctx_last_error(ctx));
+        }
         for (size_t f = 0; f < sg__nfamilies; f++) {
-            if (sg__families[f].flags & SG_FAM_SPATIAL) continue;
+            if ((sg__families[f].flags & SG_FAM_SPATIAL) && !rd.sp) continue;
+            if (strcmp(sg__families[f].name, "local_spatial") == 0) continue; /* local: the city's */
             if (!sg__family_on(d->opts, sg__families[f].name)) continue;
             sg_status fs = sg__families[f].fn(ctx, &rd, &rg->res);
             if (fs == SG_ERR_NOMEM) {
@@ -114,6 +136,7 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
         /* A region where the group is absent (or everyone) has no indices:
          * that is reported in the region, not an error of the run. */
         (void)before;
+        sg__spatial_free(ctx, rd.sp);
     }
 
     /* Theil's H and its decomposition. */
@@ -148,6 +171,7 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
     free(t);
     free(m);
     free(idx);
+    free(geom);
     free(of);
     if (st != SG_OK) {
         sg__regions_free(R);
@@ -163,7 +187,9 @@ void *sg__regions_json(const struct sg_regions *R) {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "by", json_object_new_string(R->field));
     json_object_object_add(o, "note", json_object_new_string(
-        "aspatial indices within each region; spatial indices are computed for the whole city only"));
+        "every index within each region, on the region's own districts, adjacency and centre (the centre "
+        "of a region is the mean of its district centroids unless --centre is given); local statistics are "
+        "the city's"));
     json_object_object_add(o, "districts_without_region", json_object_new_int64((int64_t)R->unassigned));
     json_object *regs = json_object_new_object();
     for (size_t k = 0; k < R->nr; k++) {

@@ -43,6 +43,25 @@ static void regions_and_entropy_split(void **state) {
     sg_assert_near(R->h_total, H, 1e-12);
     sg_assert_near(R->h_between, B, 1e-12);
     sg_assert_near(R->h_between + R->h_within, R->h_total, 1e-12);
+    /* Spatial indices of a region are those of the region on its own. */
+    const sg_global *sdn = sg__result_get(&n->res, "spatial_dissimilarity");
+    assert_non_null(sdn);
+    {
+        char *gj2 = sg_test_path(dir, "n.geojson"), *out2 = sg_test_path(dir, "out2");
+        fx_write(gj2, "GeoJSON", 4326, rows, 2, 1); /* a and b: region N alone */
+        const char *a2[] = {"--districts", gj2, "--id", "id", "--total", "total", "--group", "group", "--out", out2,
+                            "--quiet", NULL};
+        sg_run *alone = NULL;
+        assert_int_equal(sg_test_analyze(ctx, &alone, a2), SG_OK);
+        double v;
+        assert_true(sg_run_index(alone, "spatial_dissimilarity", &v));
+        sg_assert_near(sdn->value, v, 1e-12);
+        assert_true(sg_run_index(alone, "dissimilarity", &v));
+        sg_assert_near(dn->value, v, 1e-12);
+        sg_run_destroy(alone);
+        free(gj2);
+        free(out2);
+    }
     json_object *sum = json_tokener_parse(sg_run_summary_json(run)), *rg, *dec;
     assert_true(json_object_object_get_ex(sum, "regions", &rg));
     assert_true(json_object_object_get_ex(rg, "entropy_decomposition", &dec));
