@@ -34,6 +34,7 @@ export GDAL_HTTP_PROXY=127.0.0.1:9 http_proxy=http://127.0.0.1:9 https_proxy=htt
   all_proxy=http://127.0.0.1:9 GDAL_HTTP_TIMEOUT=1 GDAL_HTTP_MAX_RETRY=0
 work=$(mktemp -d /tmp/seggap-fuzz-run-XXXXXX)
 trap 'rm -rf "$work"' EXIT
+export TMPDIR="$work" # the targets' output directories, removed with it
 failed=()
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t" "$dir/artifacts/$t"

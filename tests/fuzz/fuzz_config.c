@@ -24,7 +24,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
     ctx = sg_ctx_create();
-    snprintf(dir, sizeof dir, "/tmp/seggap-fuzz-cfg-XXXXXX");
+    const char *tmp = getenv("TMPDIR"); /* tools/fuzz.sh: its own scratch directory */
+    snprintf(dir, sizeof dir, "%s/seggap-fuzz-cfg-XXXXXX", tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
     if (!mkdtemp(dir)) abort();
     snprintf(path, sizeof path, "%s/check.yaml", dir);
     atexit(cleanup);

@@ -43,7 +43,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     CPLSetConfigOption("GDAL_HTTP_TIMEOUT", "1");
     CPLSetConfigOption("GDAL_HTTP_MAX_RETRY", "0");
     ctx = sg_ctx_create();
-    snprintf(outdir, sizeof outdir, "/tmp/seggap-fuzz-XXXXXX");
+    /* Under $TMPDIR (tools/fuzz.sh points it at its own scratch directory):
+     * libFuzzer may end without running atexit handlers. */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(outdir, sizeof outdir, "%s/seggap-fuzz-XXXXXX", tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
     if (!mkdtemp(outdir)) abort();
     snprintf(out_layer, sizeof out_layer, "%s/districts.geojson", outdir);
     snprintf(out_summary, sizeof out_summary, "%s/summary.json", outdir);
