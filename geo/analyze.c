@@ -86,20 +86,31 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
     }
     sg_data d = {n, index, x, t, k, m, mnames, geom, c, o, &run->rd.crs, NULL};
     if (st == SG_OK) st = sg_basic_indices_compute(ctx, x, t, n, &run->idx);
+    double t0;
     int any_spatial = 0; /* geometry work, once per run, only for selected spatial families */
     for (size_t f = 0; f < sg__nfamilies; f++)
         if ((sg__families[f].flags & SG_FAM_SPATIAL) && sg__family_on(o, sg__families[f].name)) any_spatial = 1;
-    if (st == SG_OK && any_spatial) st = sg__spatial_build(ctx, &d, &d.sp);
+    if (st == SG_OK && any_spatial) st = sg__spatial_build(ctx, &d, &d.sp); /* times its own parts */
     for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++)
-        if ((st = sg__check_cancel(ctx)) == SG_OK && sg__family_on(o, sg__families[f].name))
+        if ((st = sg__check_cancel(ctx)) == SG_OK && sg__family_on(o, sg__families[f].name)) {
+            t0 = sg__now();
             st = sg__families[f].fn(ctx, &d, &run->res);
+            sg__stage_add(ctx, (sg__families[f].flags & SG_FAM_SPATIAL) ? "indices.spatial" : "indices.aspatial",
+                          sg__now() - t0);
+        }
     if (st == SG_OK) st = sg__check_cancel(ctx);
+    t0 = sg__now();
     if (st == SG_OK) st = sg__infer(ctx, &d, &run->res);
+    if (o->permutations > 0 || o->bootstrap > 0) sg__stage_add(ctx, "permutations", sg__now() - t0);
     sg__spatial_free(ctx, d.sp);
     d.sp = NULL;
     /* ACCESS STAGE: distances and catchments to --service types, the migrants' gap (access.c) */
+    t0 = sg__now();
     if (st == SG_OK && o->access) st = sg__access(ctx, &d, &run->res, &run->access);
+    if (o->access) sg__stage_add(ctx, "access", sg__now() - t0);
+    t0 = sg__now();
     if (st == SG_OK && o->by_field) st = sg__regions(ctx, &d, &run->regions);
+    if (o->by_field) sg__stage_add(ctx, "regions", sg__now() - t0);
     for (size_t g = 0; mnames && g < k; g++) free(mnames[g]);
     free(mnames);
     free(m);
@@ -120,17 +131,31 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     run->districts_path = sg__asprintf("%s/districts.geojson", opts->out_dir);
     run->summary_path = sg__asprintf("%s/summary.json", opts->out_dir);
     sg_status st = (!run->out_dir || !run->districts_path || !run->summary_path) ? sg__nomem(ctx) : SG_OK;
+    double t0 = sg__now();
     if (st == SG_OK) st = sg__read_city(ctx, opts, &run->rd, &run->city);
+    sg__stage_add(ctx, "read", sg__now() - t0);
+    t0 = sg__now();
     if (st == SG_OK) st = sg__crs_project(ctx, opts->work_crs, &run->city, &run->rd.crs);
+    sg__stage_add(ctx, "project", sg__now() - t0);
     if (st == SG_OK) st = compute(ctx, run);
     if (st == SG_OK) st = sg__check_cancel(ctx);
     if (st == SG_OK) st = sg__ensure_dir(ctx, opts->out_dir);
     if (st == SG_OK) sg__clean_stale_tmp(opts->out_dir); /* left by a run that was killed */
+    t0 = sg__now();
     if (st == SG_OK) st = sg__objectives(ctx, run); /* objectives 5 and 10, after every column is in */
+    sg__stage_add(ctx, "objectives", sg__now() - t0);
+    t0 = sg__now();
     if (st == SG_OK) st = sg__write_districts(ctx, run, run->districts_path);
+    sg__stage_add(ctx, "write.districts", sg__now() - t0);
+    t0 = sg__now();
     if (st == SG_OK) st = sg__write_objectives(ctx, run);
+    sg__stage_add(ctx, "write.objectives", sg__now() - t0);
+    t0 = sg__now();
     if (st == SG_OK) st = sg__write_summary(ctx, run, run->summary_path);
+    sg__stage_add(ctx, "write.summary", sg__now() - t0);
+    t0 = sg__now();
     if (st == SG_OK && opts->out_pg) st = sg__write_pg(ctx, run, opts->out_pg, opts->out_pg_prefix);
+    if (opts->out_pg) sg__stage_add(ctx, "write.postgis", sg__now() - t0);
     if (st == SG_OK && opts->baseline) {
         sg_compare_options co = {opts->baseline, opts->out_dir, opts->out_dir, opts->permutations,
                                  (unsigned long long)opts->seed};

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cpl_error.h>
 
@@ -92,6 +93,35 @@ void sg_ctx_clear(sg_ctx *ctx) {
     free(ctx->last_error);
     ctx->last_error = NULL;
     ctx->last_status = SG_OK;
+    ctx->nstages = 0;
+}
+
+double sg__now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void sg__stage_add(sg_ctx *ctx, const char *name, double seconds) {
+    if (!ctx || !name) return;
+    for (size_t i = 0; i < ctx->nstages; i++)
+        if (strcmp(ctx->stages[i].name, name) == 0) {
+            ctx->stages[i].seconds += seconds;
+            return;
+        }
+    size_t cap = sizeof ctx->stages / sizeof ctx->stages[0];
+    if (ctx->nstages == cap) return; /* more stages than slots: the rest are not timed */
+    snprintf(ctx->stages[ctx->nstages].name, sizeof ctx->stages[0].name, "%s", name);
+    ctx->stages[ctx->nstages++].seconds = seconds;
+}
+
+size_t sg_ctx_stage_count(const sg_ctx *ctx) { return ctx ? ctx->nstages : 0; }
+
+int sg_ctx_stage(const sg_ctx *ctx, size_t i, const char **name, double *seconds) {
+    if (!ctx || i >= ctx->nstages) return 0;
+    if (name) *name = ctx->stages[i].name;
+    if (seconds) *seconds = ctx->stages[i].seconds;
+    return 1;
 }
 
 const char *sg_ctx_last_error(const sg_ctx *ctx) {

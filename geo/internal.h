@@ -27,7 +27,14 @@ struct sg_ctx {
     char proj_msg[512];   /* last message from PROJ */
     char gdal_msg[1024];  /* last error message from GDAL */
     volatile sig_atomic_t cancel; /* set by sg_ctx_cancel (signal handlers too) */
+    struct sg_stage { char name[48]; double seconds; } stages[48]; /* sg_ctx_stage */
+    size_t nstages;
 };
+
+/* Stage timing (sg_ctx_stage): t0 = sg__now(); ...; sg__stage_add(ctx, "read", sg__now() - t0).
+ * Monotonic wall clock in seconds. */
+double sg__now(void);
+void sg__stage_add(sg_ctx *ctx, const char *name, double seconds);
 
 /* Cancellation: long loops and stage boundaries call sg__check_cancel, which
  * records "interrupted" and returns SG_ERR_CANCELLED once sg_ctx_cancel was
@@ -189,7 +196,7 @@ struct sg_options {
     char *population_points, *population_layer, *population_field;
     char *network, *network_layer, *network_speed, *network_oneway;
     struct sg_access_opts *access; /* checked access options (check()), NULL without --service */
-    int strict, quiet, json;
+    int strict, quiet, json, timings;
 };
 
 /* One entry of the option table (options.c). New options are one line there

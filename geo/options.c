@@ -124,6 +124,7 @@ static const char usage_text[] =
     "                         options on the command line override it\n"
     "  --quiet                no summary on stdout, no warnings on stderr\n"
     "  --json                 print summary.json on stdout instead of the text summary\n"
+    "  --timings              print the wall time of each stage on stderr ('seggap: timing STAGE SECONDS')\n"
     "  --help                 this text\n"
     "\n"
     "Exit codes: 0 success, 1 bad input data, 2 usage error, 4 output not written,\n"
@@ -191,6 +192,7 @@ static const opt_def opt_table[] = {
     O("--strict", SG_OPT_FLAG, strict),
     O("--quiet", SG_OPT_FLAG, quiet),
     O("--json", SG_OPT_FLAG, json),
+    O("--timings", SG_OPT_FLAG, timings),
 };
 #undef O
 #define N_OPTS (sizeof opt_table / sizeof opt_table[0])
@@ -198,6 +200,7 @@ static const opt_def opt_table[] = {
 const char *sg_options_usage(void) { return usage_text; }
 int sg_options_quiet(const sg_options *o) { return o ? o->quiet : 0; }
 int sg_options_json(const sg_options *o) { return o ? o->json : 0; }
+int sg_options_timings(const sg_options *o) { return o ? o->timings : 0; }
 
 static void list_free(sg_strlist *l) {
     for (size_t i = 0; i < l->n; i++) free(l->items[i]);

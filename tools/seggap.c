@@ -86,6 +86,15 @@ static int cmd_analyze(sg_ctx *ctx, int argc, char **argv) {
     st = sg_analyze(ctx, opts, &run);
     int quiet = sg_options_quiet(opts), json = sg_options_json(opts);
     print_diags(ctx, quiet);
+    if (sg_options_timings(opts)) {
+        const char *name;
+        double secs, sum = 0;
+        for (size_t i = 0; sg_ctx_stage(ctx, i, &name, &secs); i++) {
+            fprintf(stderr, "seggap: timing %s %.6f\n", name, secs);
+            sum += secs;
+        }
+        fprintf(stderr, "seggap: timing total %.6f\n", sum);
+    }
     if (st != SG_OK) {
         size_t ne = sg_ctx_count(ctx, SG_SEV_ERROR);
         if (ne > 1) fprintf(stderr, "seggap: %zu errors; nothing written\n", ne);

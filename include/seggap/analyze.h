@@ -26,6 +26,8 @@ const char *sg_options_usage(void);
 /* Output flags the CLI needs: --quiet, --json. */
 int sg_options_quiet(const sg_options *opts);
 int sg_options_json(const sg_options *opts);
+/* 1 when --timings was given (print sg_ctx_stage() times). */
+int sg_options_timings(const sg_options *opts);
 
 /* Runs the whole pipeline. On success returns SG_OK and *out owns the run
  * (free with sg_run_destroy()); districts.geojson and summary.json are in the

@@ -56,6 +56,15 @@ void sg_ctx_clear(sg_ctx *ctx);
 void sg_ctx_cancel(sg_ctx *ctx);
 void sg_ctx_uncancel(sg_ctx *ctx);
 
+/* Wall time spent in each pipeline stage of the calls made on ctx, in the
+ * order the stages first ran (a stage that runs twice adds up). Names are
+ * stable, dot-separated, e.g. "read", "project", "indices.aspatial",
+ * "spatial.adjacency", "permutations", "access.nearest", "write.districts".
+ * Cleared by sg_ctx_clear(). */
+size_t sg_ctx_stage_count(const sg_ctx *ctx);
+/* The i-th stage: its name (borrowed) and seconds; 0 when i is out of range. */
+int sg_ctx_stage(const sg_ctx *ctx, size_t i, const char **name, double *seconds);
+
 #ifdef __cplusplus
 }
 #endif
