@@ -177,6 +177,7 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         }
     }
 
+    if (d->replicate) goto done; /* only the globals are read */
     /* Per district: local entropy (÷ ln K), diversity, location quotients.
      * A district whose frame row sums to 0 (only with --no-remainder) has no
      * composition: null. */

@@ -131,6 +131,28 @@ uint64_t sg__rng_below(sg_rng *r, uint64_t n); /* [0, n) */
  * which `marked` are marked (all non-negative integers as doubles). */
 double sg__rng_hypergeometric(sg_rng *r, double total, double marked, double draws);
 
+/* The person-level permutation null in O(n) table look-ups (psampler.c):
+ * create from the totals and group counts (rounded to whole persons); each
+ * draw redistributes the group at random among the residents keeping every
+ * total. Counts come in draw order (districts by total: order[k] is the
+ * caller's index of the k-th) when in_order, else in the caller's order.
+ * create returns SG_ERR_DATA, without a diagnostic, when the counts do not
+ * suit it (then use sg__rng_hypergeometric district by district). The
+ * sampler is read-only after create: threads share it, each with its own
+ * scratch (zero-initialised). draw returns -1 when out of memory. */
+typedef struct sg_psampler sg_psampler;
+typedef struct sg_psampler_scratch {
+    double *y;
+    uint64_t *pos;
+    size_t ncap, poscap;
+} sg_psampler_scratch;
+sg_status sg__psampler_create(sg_ctx *ctx, const double *t, const double *x, size_t n, sg_psampler **out);
+size_t sg__psampler_n(const sg_psampler *s);
+const uint32_t *sg__psampler_order(const sg_psampler *s);
+int sg__psampler_draw(const sg_psampler *s, sg_rng *rng, double *out, int in_order, sg_psampler_scratch *sc);
+void sg__psampler_scratch_free(sg_psampler_scratch *sc);
+void sg__psampler_free(sg_psampler *s);
+
 /* ---- SHA-256 of a file (sha256.c) ---- */
 /* Writes 64 hex digits + NUL into hex. Returns 0 on success, -1 on error. */
 int sg__sha256_file(const char *path, char hex[65]);
@@ -415,6 +437,8 @@ typedef struct sg_data {
     const sg_crs_info *crs;    /* input and working CRS */
     struct sg_spatial *sp;     /* geometry-derived data built once (areas, centroids,
                                   weights), or NULL; see index_spatial.h */
+    int replicate;             /* 1 in a permutation/bootstrap replicate: only the globals
+                                  are read, families may skip their per-district columns */
 } sg_data;
 
 /* An index family: computes globals and columns into res. Columns are

@@ -6,7 +6,11 @@
  * total, i.e. PySAL's `person_permutation`: x'_i is drawn district by district
  * from the hypergeometric law of the residents not yet assigned. With
  * --groups the whole multigroup composition is redistributed the same way.
- * Every family is re-run on the replicate (except those flagged too costly);
+ * Two-group replicates come from psampler.c (the same law, in O(n) table
+ * look-ups; when no spatial family is re-run, the replicate's districts are
+ * in the sampler's order, so that nothing is scattered back); multigroup
+ * replicates, and counts psampler.c declines, use the district-by-district
+ * draws below. Every family is re-run on the replicate (except those flagged too costly);
  * p is two-sided: p = (1 + #{|null_r - mean| >= |observed - mean|}) / (N + 1).
  *
  * Bootstrap (--bootstrap N): districts resampled with replacement, aspatial
@@ -36,6 +40,9 @@ typedef struct infer_job {
     pthread_mutex_t lock;
     sg_status status;   /* out of memory or similar */
     sg_ctx *parent;     /* the caller's context: sg_ctx_cancel stops the workers */
+    const sg_psampler *ps;          /* fast two-group sampler, or NULL */
+    const double *ps_t;             /* when not NULL: totals in the sampler's order ... */
+    const size_t *ps_index;         /* ... and city indices: replicates keep that order */
 } infer_job;
 
 static void permute_counts(sg_rng *rng, const sg_data *d, double *x, double *m) {
@@ -78,8 +85,11 @@ static void permute_counts(sg_rng *rng, const sg_data *d, double *x, double *m) 
     free(left);
 }
 
-/* One replicate into row r of job->vals. Returns 0, or -1 when out of memory. */
-static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t, double *m, size_t *index) {
+/* One replicate into row r of job->vals, the families' results into scratch
+ * (kept from replicate to replicate so that its columns are allocated once).
+ * Returns 0, or -1 when out of memory. */
+static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t, double *m, size_t *index,
+                     sg_result *scratch, sg_psampler_scratch *psc) {
     const sg_data *d = job->d;
     sg_rng rng;
     sg__rng_seed(&rng, job->seed, (uint64_t)r + (job->boot ? 0x8000000000000000ULL : 0));
@@ -96,13 +106,19 @@ static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t
         rd.index = index;
         rd.geom = NULL;
         rd.sp = NULL;
+    } else if (job->ps) {
+        if (sg__psampler_draw(job->ps, &rng, x, job->ps_t != NULL, psc) != 0) return -1;
+        if (job->ps_t) {
+            rd.t = job->ps_t;
+            rd.index = job->ps_index;
+        }
     } else {
         permute_counts(&rng, d, x, m);
     }
     rd.x = x;
     rd.m = d->k ? m : NULL;
-    sg_result scratch = {0};
-    scratch.n = d->city->n;
+    rd.replicate = 1;
+    for (size_t j = 0; j < scratch->ng; j++) scratch->g[j].value = NAN; /* nothing left from the last one */
     double *row = &job->vals[r * job->obs->ng];
     for (size_t j = 0; j < job->obs->ng; j++) row[j] = NAN;
     int ok = 1;
@@ -111,18 +127,14 @@ static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t
         if (fam->flags & SG_FAM_NO_PERMUTE) continue;
         if (!sg__family_on(d->opts, fam->name)) continue;
         if (job->boot && (fam->flags & SG_FAM_SPATIAL)) continue;
-        sg_status st = fam->fn(ctx, &rd, &scratch);
-        if (st == SG_ERR_NOMEM) {
-            sg__result_free(&scratch);
-            return -1;
-        }
+        sg_status st = fam->fn(ctx, &rd, scratch);
+        if (st == SG_ERR_NOMEM) return -1;
         if (st != SG_OK) ok = 0; /* e.g. a resample without any group member */
     }
     for (size_t j = 0; j < job->obs->ng; j++) {
-        const sg_global *g = sg__result_get(&scratch, job->obs->g[j].name);
+        const sg_global *g = sg__result_get(scratch, job->obs->g[j].name);
         if (g) row[j] = g->value;
     }
-    sg__result_free(&scratch);
     if (!ok) {
         pthread_mutex_lock(&job->lock);
         job->failed++;
@@ -139,6 +151,9 @@ static void *worker(void *arg) {
     double *m = d->k ? malloc(d->n * d->k * sizeof *m) : NULL;
     size_t *index = malloc(d->n * sizeof *index);
     int oom = !ctx || !x || !t || !index || (d->k && !m);
+    sg_result scratch = {0};
+    scratch.n = d->city->n;
+    sg_psampler_scratch psc = {0};
     for (;;) {
         pthread_mutex_lock(&job->lock);
         size_t r = job->next++;
@@ -146,8 +161,10 @@ static void *worker(void *arg) {
         int stop = r >= job->reps || job->status != SG_OK || sg__cancelled(job->parent);
         pthread_mutex_unlock(&job->lock);
         if (stop) break;
-        if (replicate(ctx, job, r, x, t, m, index) != 0) oom = 1;
+        if (replicate(ctx, job, r, x, t, m, index, &scratch, &psc) != 0) oom = 1;
     }
+    sg__result_free(&scratch);
+    sg__psampler_scratch_free(&psc);
     free(x);
     free(t);
     free(m);
@@ -199,13 +216,40 @@ sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     for (int boot = 0; boot < 2; boot++) {
         size_t reps = (size_t)(boot ? o->bootstrap : o->permutations);
         if (!reps) continue;
-        infer_job job = {d, res, boot, reps, (uint64_t)o->seed, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER, SG_OK, ctx};
-        job.vals = malloc(reps * ng * sizeof *job.vals);
-        if (!job.vals) {
+        infer_job job = {d, res, boot, reps, (uint64_t)o->seed, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER, SG_OK, ctx,
+                         NULL, NULL, NULL};
+        sg_psampler *ps = NULL;
+        double *ps_t = NULL;
+        size_t *ps_index = NULL;
+        sg_status st = boot || d->k ? SG_ERR_DATA : sg__psampler_create(ctx, d->t, d->x, d->n, &ps);
+        if (st == SG_ERR_NOMEM) {
             free(sorted);
-            return sg__nomem(ctx);
+            return st;
         }
-        sg_status st = run_job(ctx, &job);
+        job.ps = ps;
+        int spatial = 0; /* a spatial family re-run needs the districts in their own order */
+        for (size_t f = 0; f < sg__nfamilies; f++)
+            if ((sg__families[f].flags & SG_FAM_SPATIAL) && !(sg__families[f].flags & SG_FAM_NO_PERMUTE) &&
+                sg__family_on(o, sg__families[f].name))
+                spatial = 1;
+        if (ps && !spatial) {
+            ps_t = malloc(d->n * sizeof *ps_t);
+            ps_index = malloc(d->n * sizeof *ps_index);
+            if (ps_t && ps_index) {
+                const uint32_t *ord = sg__psampler_order(ps);
+                for (size_t i = 0; i < d->n; i++) {
+                    ps_t[i] = d->t[ord[i]];
+                    ps_index[i] = d->index[ord[i]];
+                }
+                job.ps_t = ps_t;
+                job.ps_index = ps_index;
+            }
+        }
+        job.vals = malloc(reps * ng * sizeof *job.vals);
+        st = job.vals ? run_job(ctx, &job) : sg__nomem(ctx);
+        sg__psampler_free(ps);
+        free(ps_t);
+        free(ps_index);
         if (st != SG_OK) {
             free(job.vals);
             free(sorted);

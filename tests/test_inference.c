@@ -38,6 +38,132 @@ static void hypergeometric_moments(void **state) {
     assert_true(sg__rng_hypergeometric(&r, 10, 4, 0) == 0);
 }
 
+/* log C(n, k) */
+static double lchoose(double n, double k) { return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1); }
+
+/* Chi-square of psampler's draws against the exact multivariate
+ * hypergeometric law of three districts (every outcome enumerated), below
+ * the 0.9999 quantile (Wilson-Hilferty); the group total always kept. */
+static void psampler_case(const double *t, double G, int reps, uint64_t seed) {
+    sg_ctx *ctx = sg_ctx_create();
+    double x[3], left = G; /* where the group lives does not matter to the null */
+    for (int k = 0; k < 3; k++) {
+        x[k] = fmin(left, t[k]);
+        left -= x[k];
+    }
+    sg_psampler *ps = NULL;
+    assert_int_equal(sg__psampler_create(ctx, t, x, 3, &ps), SG_OK);
+    double T = t[0] + t[1] + t[2];
+    int a_hi = (int)fmin(t[0], G), b_hi = (int)fmin(t[1], G);
+    double *obs = calloc((size_t)(a_hi + 1) * (size_t)(b_hi + 1), sizeof *obs);
+    sg_psampler_scratch sc = {0};
+    double in_order[3], scattered[3];
+    const uint32_t *ord = sg__psampler_order(ps);
+    for (int r = 0; r < reps; r++) {
+        sg_rng rng, rng2;
+        sg__rng_seed(&rng, seed, (uint64_t)r);
+        rng2 = rng;
+        assert_int_equal(sg__psampler_draw(ps, &rng, scattered, 0, &sc), 0);
+        assert_int_equal(sg__psampler_draw(ps, &rng2, in_order, 1, &sc), 0);
+        for (int k = 0; k < 3; k++) assert_true(in_order[k] == scattered[ord[k]]); /* the same draw */
+        assert_true(scattered[0] + scattered[1] + scattered[2] == G);
+        for (int k = 0; k < 3; k++) assert_true(scattered[k] >= 0 && scattered[k] <= t[k]);
+        obs[(size_t)scattered[0] * (size_t)(b_hi + 1) + (size_t)scattered[1]]++;
+    }
+    double chi2 = 0, pool_e = 0, pool_o = 0;
+    int df = -1;
+    for (int a = 0; a <= a_hi; a++)
+        for (int b = 0; b <= b_hi; b++) {
+            double c = G - a - b;
+            if (c < 0 || c > t[2]) {
+                assert_true(obs[(size_t)a * (size_t)(b_hi + 1) + (size_t)b] == 0);
+                continue;
+            }
+            double pr = exp(lchoose(t[0], a) + lchoose(t[1], b) + lchoose(t[2], c) - lchoose(T, G));
+            double e = pr * reps, o = obs[(size_t)a * (size_t)(b_hi + 1) + (size_t)b];
+            if (e < 5) { /* rare outcomes pooled into one cell */
+                pool_e += e;
+                pool_o += o;
+                continue;
+            }
+            chi2 += (o - e) * (o - e) / e;
+            df++;
+        }
+    if (pool_e > 0) {
+        chi2 += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
+        df++;
+    }
+    double z = 3.719, h = 2.0 / (9 * df), q = df * pow(1 - h + z * sqrt(h), 3);
+    print_message("psampler t = (%g, %g, %g), G = %g: chi2 = %.2f on %d df (0.9999 quantile %.2f)\n", t[0], t[1],
+                  t[2], G, chi2, df, q);
+    assert_true(chi2 < q);
+    free(obs);
+    sg__psampler_scratch_free(&sc);
+    sg__psampler_free(ps);
+    sg_ctx_destroy(ctx);
+}
+
+/* The fast permutation sampler draws the person-level permutation law:
+ * small districts, the complement side (G > T/2), and totals above the
+ * sampler's table size (split into blocks). */
+static void psampler_is_multivariate_hypergeometric(void **state) {
+    (void)state;
+    psampler_case((double[]){3, 4, 5}, 5, 200000, 11);
+    psampler_case((double[]){3, 4, 5}, 9, 200000, 12);
+    psampler_case((double[]){9000, 8200, 300}, 3, 100000, 13);
+    psampler_case((double[]){20000, 8191, 40}, 6, 100000, 14);
+    psampler_case((double[]){16, 1, 2}, 10, 100000, 15);
+}
+
+/* On a city of 400 districts (totals 1 to 12,000, so both table kinds and
+ * the correction step are exercised on every draw), each district's mean and
+ * variance over the replicates match the hypergeometric law's
+ * (mean t G/T, variance t p (1-p) (T-t)/(T-1)). */
+static void psampler_moments_on_a_city(void **state) {
+    (void)state;
+    enum { N = 400, R = 4000 };
+    double t[N], x[N], T = 0, G = 0;
+    sg_rng r;
+    sg__rng_seed(&r, 99, 0);
+    for (int i = 0; i < N; i++) {
+        t[i] = 1 + (double)sg__rng_below(&r, i % 10 == 0 ? 12000 : 3000);
+        x[i] = floor(t[i] * (i % 3 == 0 ? 0.6 : 0.1));
+        T += t[i];
+        G += x[i];
+    }
+    sg_ctx *ctx = sg_ctx_create();
+    sg_psampler *ps = NULL;
+    assert_int_equal(sg__psampler_create(ctx, t, x, N, &ps), SG_OK);
+    static double s1[N], s2[N];
+    double out[N];
+    sg_psampler_scratch sc = {0};
+    for (int k = 0; k < R; k++) {
+        sg_rng rng;
+        sg__rng_seed(&rng, 5, (uint64_t)k);
+        assert_int_equal(sg__psampler_draw(ps, &rng, out, 0, &sc), 0);
+        double sum = 0;
+        for (int i = 0; i < N; i++) {
+            sum += out[i];
+            s1[i] += out[i];
+            s2[i] += out[i] * out[i];
+        }
+        assert_true(sum == G);
+    }
+    double p = G / T, worst = 0;
+    for (int i = 0; i < N; i++) {
+        double mean = s1[i] / R, var = s2[i] / R - mean * mean;
+        double want = t[i] * p, want_var = t[i] * p * (1 - p) * (T - t[i]) / (T - 1);
+        double z = fabs(mean - want) / sqrt(want_var / R);
+        if (z > worst) worst = z;
+        assert_true(z < 5);
+        if (want_var > 10) assert_true(fabs(var / want_var - 1) < 0.15);
+    }
+    print_message("psampler on %d districts, %d replicates: worst |z| of a district mean %.2f\n", N, R, worst);
+    sg__psampler_scratch_free(&sc);
+    sg__psampler_free(ps);
+    sg_ctx_destroy(ctx);
+}
+
 typedef struct fixture {
     sg_ctx *ctx;
     char *dir, *out, *path;
@@ -152,6 +278,8 @@ static void same_result_for_any_thread_count(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hypergeometric_moments),
+        cmocka_unit_test(psampler_is_multivariate_hypergeometric),
+        cmocka_unit_test(psampler_moments_on_a_city),
         cmocka_unit_test_setup_teardown(checkerboard_is_significant, setup, teardown),
         cmocka_unit_test_setup_teardown(random_city_is_not_significant, setup, teardown),
         cmocka_unit_test_setup_teardown(same_result_for_any_thread_count, setup, teardown),

@@ -98,7 +98,7 @@ static int one_run(const sg_options *o, int run, int dperms) {
     r->used = n;
     r->excluded = c->n - n;
     r->res.n = c->n;
-    sg_data d = {n, index, x, t, 0, NULL, NULL, geom, c, o, &r->rd.crs, NULL};
+    sg_data d = {n, index, x, t, 0, NULL, NULL, geom, c, o, &r->rd.crs, NULL, 0};
     sg_basic_indices_compute(ctx, x, t, n, &r->idx);
     int any_spatial = 0;
     for (size_t f = 0; f < sg__nfamilies; f++)
