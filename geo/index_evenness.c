@@ -9,46 +9,41 @@
 
 #include "internal.h"
 
-typedef struct pw {
-    double p, w;
-} pw;
-
-static int cmp_pw(const void *a, const void *b) {
-    double pa = ((const pw *)a)->p, pb = ((const pw *)b)->p;
-    return (pa > pb) - (pa < pb);
-}
-
 /* Σ_{i<j} w_i w_j |p_i − p_j| in O(n log n). Sorted by p, every pair spans
  * the gaps between consecutive values, so the sum is
  *   Σ_k (p_(k+1) − p_(k)) · W_≤k · W_>k
  * a sum of non-negative terms (no cancellation); W_≤k and W_>k are
  * compensated prefix and suffix sums. Returns -1 when out of memory. */
+double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n, int reverse) {
+    if (n < 2) return 0;
+    sg_ksum total = {0, 0};
+    for (size_t i = 0; i < n; i++) sg__ksum_add(&total, a[i].w1);
+    /* every pair spans the gaps between consecutive values: the sum is
+     * Σ_k gap_k · W_≤k · W_>k, non-negative terms (no cancellation); W_>k is
+     * the compensated total minus W_≤k (error ~ 2 eps of its value) */
+    sg_ksum pre = {0, 0}, sum = {0, 0}, suf = total;
+    for (size_t k = 0; k + 1 < n; k++) {
+        const sg_prec *u = reverse ? &a[n - 1 - k] : &a[k], *v = reverse ? &a[n - 2 - k] : &a[k + 1];
+        sg__ksum_add(&pre, u->w1);
+        sg__ksum_add(&suf, -u->w1);
+        double gap = reverse ? (1 - v->p) - (1 - u->p) : v->p - u->p;
+        if (gap > 0) sg__ksum_add(&sum, gap * sg__ksum_get(&pre) * sg__ksum_get(&suf));
+    }
+    return sg__ksum_get(&sum);
+}
+
 int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *out) {
     *out = 0;
     if (n < 2) return 0;
-    pw *a = malloc(n * sizeof *a);
-    double *suffix = malloc(n * sizeof *suffix);
-    if (!a || !suffix) {
+    sg_prec *a = malloc(n * sizeof *a);
+    if (!a) return -1;
+    for (size_t i = 0; i < n; i++) a[i] = (sg_prec){p[i], w[i], 0};
+    if (sg__sort_prec(a, n) != 0) {
         free(a);
-        free(suffix);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) a[i] = (pw){p[i], w[i]};
-    qsort(a, n, sizeof *a, cmp_pw);
-    sg_ksum s = {0, 0};
-    for (size_t i = n; i-- > 0;) {
-        suffix[i] = sg__ksum_get(&s); /* W of the units after i */
-        sg__ksum_add(&s, a[i].w);
-    }
-    sg_ksum pre = {0, 0}, sum = {0, 0};
-    for (size_t k = 0; k + 1 < n; k++) {
-        sg__ksum_add(&pre, a[k].w);
-        double gap = a[k + 1].p - a[k].p;
-        if (gap > 0) sg__ksum_add(&sum, gap * sg__ksum_get(&pre) * suffix[k]);
-    }
-    *out = sg__ksum_get(&sum);
+    *out = sg__pair_abs_diff_sum_sorted(a, n, 0);
     free(a);
-    free(suffix);
     return 0;
 }
 
@@ -86,15 +81,11 @@ static double entropy2(double p) {
 }
 
 /* Atkinson (1970) as in Massey & Denton (1988), shape b in (0, 1):
- * 1 − P/(1−P) · |Σ (1−p_i)^(1−b) p_i^b t_i / (P T)|^(1/(1−b)). */
-static double atkinson(const sg_data *d, double X, double T, double b) {
+ * 1 − P/(1−P) · |Σ (1−p_i)^(1−b) p_i^b t_i / (P T)|^(1/(1−b)),
+ * from the sum s = Σ (1−p_i)^(1−b) p_i^b t_i. */
+static double atkinson(double s, double X, double T, double b) {
     double P = X / T;
-    sg_ksum s = {0, 0};
-    for (size_t i = 0; i < d->n; i++) {
-        double p = d->x[i] / d->t[i];
-        sg__ksum_add(&s, pow(1 - p, 1 - b) * pow(p, b) * d->t[i]);
-    }
-    return 1 - P / (1 - P) * pow(fabs(sg__ksum_get(&s) / X), 1 / (1 - b));
+    return 1 - P / (1 - P) * pow(fabs(s / X), 1 / (1 - b));
 }
 
 /* θ* of Allen et al. (2015): the z > 0 that maximises φ(z−θ) + φ(z+θ), the
@@ -132,20 +123,39 @@ sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     /* Gini: Σ_i Σ_j t_i t_j |p_i − p_j| / (2 T² P (1−P)) over ordered pairs
      * = Σ_{i<j} ... / (X Y), in O(n log n). */
     double *p = malloc(n * sizeof *p);
-    if (!p) return sg__nomem(ctx);
-    for (size_t i = 0; i < n; i++) p[i] = d->x[i] / d->t[i];
-    double pairs;
-    int rc = sg__pair_abs_diff_sum(p, d->t, n, &pairs);
-    if (rc != 0) {
+    sg_prec *o = malloc(n * sizeof *o); /* (share, total, group) by share: Gini and the profile */
+    if (!p || !o) {
         free(p);
+        free(o);
         return sg__nomem(ctx);
     }
+    for (size_t i = 0; i < n; i++) {
+        p[i] = d->x[i] / d->t[i];
+        o[i] = (sg_prec){p[i], d->t[i], d->x[i]};
+    }
+    if (sg__sort_prec(o, n) != 0) {
+        free(p);
+        free(o);
+        return sg__nomem(ctx);
+    }
+    double pairs = sg__pair_abs_diff_sum_sorted(o, n, 0);
     double gini = pairs / (X * Y);
 
-    /* Theil's H (natural log): Σ t_i (E − E_i) / (E T). */
+    /* Theil's H (natural log): Σ t_i (E − E_i) / (E T), and the Atkinson sums
+     * (1−p)^(1−b) p^b = exp((1−b) ln(1−p) + b ln p), from the same two logs. */
     double E = entropy2(P);
-    sg_ksum h = {0, 0};
-    for (size_t i = 0; i < n; i++) sg__ksum_add(&h, d->t[i] * (E - entropy2(p[i])));
+    const double ab[3] = {0.1, 0.5, 0.9};
+    sg_ksum h = {0, 0}, as[3] = {{0, 0}, {0, 0}, {0, 0}};
+    for (size_t i = 0; i < n; i++) {
+        double pi = p[i], ti = d->t[i];
+        if (pi > 0 && pi < 1) {
+            double lp = log(pi), lq = log1p(-pi);
+            sg__ksum_add(&h, ti * (E + pi * lp + (1 - pi) * lq));
+            for (int k = 0; k < 3; k++) sg__ksum_add(&as[k], exp((1 - ab[k]) * lq + ab[k] * lp) * ti);
+        } else {
+            sg__ksum_add(&h, ti * E); /* entropy 0; the Atkinson term is 0 at p = 0 and p = 1 */
+        }
+    }
     double entropy = sg__ksum_get(&h) / (E * T);
 
     /* Min-max: 1 − Σ min(x_i/X, y_i/Y) / Σ max(x_i/X, y_i/Y). */
@@ -173,26 +183,19 @@ sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res) {
      * θ_999 = 1 (numpy.linspace); v(θ) = Σ_{p_i ≥ θ} x_i / X;
      * R = (P − (Σ_{θ<P} v/m − Σ_{θ≥P} v/m)) / (1 − P). The sweep walks the
      * grid downwards over the districts sorted by p. */
-    pw *s = malloc(n * sizeof *s);
-    if (!s) {
-        free(p);
-        return sg__nomem(ctx);
-    }
-    for (size_t i = 0; i < n; i++) s[i] = (pw){p[i], d->x[i]};
-    qsort(s, n, sizeof *s, cmp_pw);
     const int m = 1000;
     const double step = 1.0 / (m - 1);
     sg_ksum above = {0, 0}, below_sum = {0, 0}, above_sum = {0, 0};
-    size_t next = n; /* s[next..n-1] have p >= θ */
+    size_t next = n; /* o[next..n-1] have p >= θ */
     for (int j = m - 1; j >= 0; j--) {
         double theta = j == m - 1 ? 1.0 : j * step;
-        while (next > 0 && s[next - 1].p >= theta) sg__ksum_add(&above, s[--next].w);
+        while (next > 0 && o[next - 1].p >= theta) sg__ksum_add(&above, o[--next].w2);
         double v = sg__ksum_get(&above) / X;
         if (theta < P) sg__ksum_add(&below_sum, v / m);
         else sg__ksum_add(&above_sum, v / m);
     }
     double conprof = (P - (sg__ksum_get(&below_sum) - sg__ksum_get(&above_sum))) / (1 - P);
-    free(s);
+    free(o);
     free(p);
 
     int ok =
@@ -202,12 +205,12 @@ sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         sg__result_set(res, "entropy", entropy,
                        "Theil's entropy index H (natural log): how much less diverse the districts are than the "
                        "city, 0 = as mixed as the city, 1 = fully separated") &&
-        sg__result_set(res, "atkinson_b01", atkinson(d, X, T, 0.1),
+        sg__result_set(res, "atkinson_b01", atkinson(sg__ksum_get(&as[0]), X, T, 0.1),
                        "Atkinson A with b = 0.1: evenness weighting districts where the group is "
                        "over-represented") &&
-        sg__result_set(res, "atkinson_b05", atkinson(d, X, T, 0.5),
+        sg__result_set(res, "atkinson_b05", atkinson(sg__ksum_get(&as[1]), X, T, 0.5),
                        "Atkinson A with b = 0.5: evenness weighting both sides equally") &&
-        sg__result_set(res, "atkinson_b09", atkinson(d, X, T, 0.9),
+        sg__result_set(res, "atkinson_b09", atkinson(sg__ksum_get(&as[2]), X, T, 0.9),
                        "Atkinson A with b = 0.9: evenness weighting districts where the group is "
                        "under-represented") &&
         sg__result_set(res, "density_corrected_dissimilarity", dcd,

@@ -10,8 +10,6 @@
 
 #include "internal.h"
 
-/* p ln(p / q), 0 at p = 0 (scipy.special.rel_entr). */
-static double rel_entr(double p, double q) { return p > 0 ? p * log(p / q) : 0; }
 
 static const char *group_name(const sg_data *d, size_t g) {
     if (d->k) return d->mnames[g];
@@ -53,12 +51,12 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
                          "the multigroup frame has only the group '%s': the multigroup indices need at least "
                          "two groups (give more --groups, or drop --no-remainder)",
                          group_name(d, 0));
-    double *f;
+    double *f, *hrow = NULL; /* hrow: each district's entropy, for the local columns */
     sg_status st = frame(ctx, d, K, &f);
     if (st != SG_OK) return st;
-    double *ti = malloc(n * sizeof *ti), *N = malloc(K * sizeof *N), *pk = malloc(n * sizeof *pk);
+    double *ti = malloc(n * sizeof *ti), *N = malloc(K * sizeof *N);
     sg_ksum *cs = calloc(K, sizeof *cs);
-    if (!ti || !N || !pk || !cs) {
+    if (!ti || !N || !cs) {
         st = sg__nomem(ctx);
         goto done;
     }
@@ -98,9 +96,20 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     }
     double I = sg__ksum_get(&Is), E = sg__ksum_get(&Es);
 
-    /* Sums over districts and groups. */
+    /* Sums over districts and groups; one log per district and group serves
+     * the information index (p ln(p/P) = p (ln p − ln P)) and the district's
+     * own entropy (the local columns, kept in hrow unless in a replicate). */
+    double *lP = malloc(K * sizeof *lP);
+    hrow = d->replicate ? NULL : malloc(n * sizeof *hrow);
+    if (!lP || (!d->replicate && !hrow)) {
+        free(lP); /* hrow is freed at done */
+        st = sg__nomem(ctx);
+        goto done;
+    }
+    for (size_t g = 0; g < K; g++) lP[g] = log(N[g] / T);
     sg_ksum dis = {0, 0}, mne = {0, 0}, mrd = {0, 0}, scv = {0, 0}, info = {0, 0};
     for (size_t i = 0; i < n; i++) {
+        sg_ksum h = {0, 0};
         for (size_t g = 0; g < K; g++) {
             double P = N[g] / T, p = ti[i] > 0 ? f[i * K + g] / ti[i] : 0;
             double dev = p - P, sq = ti[i] * dev * dev;
@@ -108,21 +117,37 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
             sg__ksum_add(&mne, sq / (1 - P));
             sg__ksum_add(&mrd, sq);
             sg__ksum_add(&scv, sq / P);
-            sg__ksum_add(&info, ti[i] * rel_entr(p, P));
+            if (p > 0) {
+                double lp = log(p);
+                sg__ksum_add(&info, ti[i] * (p * (lp - lP[g])));
+                sg__ksum_add(&h, -p * lp);
+            }
         }
+        if (hrow) hrow[i] = sg__ksum_get(&h);
     }
+    free(lP);
     /* Gini: Σ_k Σ_i Σ_j t_i t_j |p_ik − p_jk| / (2 T² I) over ordered pairs;
      * per group the pairs i < j in O(n log n). */
     sg_ksum gs = {0, 0};
+    sg_prec *rec = malloc(n * sizeof *rec);
+    if (!rec) {
+        st = sg__nomem(ctx);
+        goto done;
+    }
     for (size_t g = 0; g < K; g++) {
-        for (size_t i = 0; i < n; i++) pk[i] = ti[i] > 0 ? f[i * K + g] / ti[i] : 0;
-        double pairs;
-        if (sg__pair_abs_diff_sum(pk, ti, n, &pairs) != 0) {
+        if (K == 2 && g == 1) { /* the other group's shares are 1 − p: the same order, reversed */
+            sg__ksum_add(&gs, sg__pair_abs_diff_sum_sorted(rec, n, 1));
+            break;
+        }
+        for (size_t i = 0; i < n; i++) rec[i] = (sg_prec){ti[i] > 0 ? f[i * K + g] / ti[i] : 0, ti[i], 0};
+        if (sg__sort_prec(rec, n) != 0) {
+            free(rec);
             st = sg__nomem(ctx);
             goto done;
         }
-        sg__ksum_add(&gs, pairs);
+        sg__ksum_add(&gs, sg__pair_abs_diff_sum_sorted(rec, n, 0));
     }
+    free(rec);
 
     int ok =
         sg__result_set(res, "multi_dissimilarity", sg__ksum_get(&dis) / (2 * T * I),
@@ -177,7 +202,7 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         }
     }
 
-    if (d->replicate) goto done; /* only the globals are read */
+    if (d->replicate) goto done; /* only the globals are read (hrow is NULL) */
     /* Per district: local entropy (÷ ln K), diversity, location quotients.
      * A district whose frame row sums to 0 (only with --no-remainder) has no
      * composition: null. */
@@ -190,12 +215,7 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     for (size_t i = 0; i < n; i++) {
         size_t c = d->index[i];
         if (!(ti[i] > 0)) continue;
-        sg_ksum h = {0, 0};
-        for (size_t g = 0; g < K; g++) {
-            double p = f[i * K + g] / ti[i];
-            if (p > 0) sg__ksum_add(&h, -p * log(p));
-        }
-        ld[c] = sg__ksum_get(&h);
+        ld[c] = hrow[i];
         le[c] = ld[c] / lnK;
     }
     for (size_t g = 0; d->k && g < K; g++) {
@@ -212,10 +232,10 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     }
 
 done:
+    free(hrow);
     free(f);
     free(ti);
     free(N);
-    free(pk);
     free(cs);
     return st;
 }

@@ -478,6 +478,14 @@ sg_status sg__two_group_totals(sg_ctx *ctx, const sg_data *d, double *X, double 
 /* Σ_{i<j} w_i w_j |p_i − p_j| in O(n log n) with compensated sums (the Gini
  * numerator). Returns 0, or -1 when out of memory. */
 int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *out);
+/* A share and two weights; sg__sort_prec sorts by p ascending in O(n)
+ * (radix) and returns 0, or -1 when out of memory. */
+typedef struct sg_prec { double p, w1, w2; } sg_prec;
+int sg__sort_prec(sg_prec *a, size_t n);
+/* Σ_{i<j} w1_i w1_j |p_i − p_j| over records sorted by p; with reverse, over
+ * them taken in the opposite order with p replaced by 1 − p (the other group
+ * of a two-group frame, whose shares sort the other way). */
+double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n, int reverse);
 /* θ* of the density-corrected D (Allen et al. 2015): the root z > 0 of
  * z = θ tanh(θ z), 0 when θ <= 1. */
 double sg__dcd_theta_star(double theta);

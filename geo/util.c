@@ -94,3 +94,49 @@ const char *sg__file_hint(const char *path) {
         return "the file looks like UTF-16 text without a byte order mark: save it as UTF-8";
     return NULL;
 }
+
+/* Records sorted by p ascending, stable: LSD radix sort on p's IEEE bits
+ * (all p >= 0 and not NaN, else a stable merge via qsort on (p, position)). */
+static int cmp_rec(const void *a, const void *b) {
+    const sg_prec *x = a, *y = b;
+    if (x->p != y->p) return x->p < y->p ? -1 : 1;
+    return (x->w1 > y->w1) - (x->w1 < y->w1); /* any fixed tie order: ties do not change the sums */
+}
+
+int sg__sort_prec(sg_prec *a, size_t n) {
+    uint64_t all = 0, same = ~(uint64_t)0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(a[i].p >= 0)) {
+            qsort(a, n, sizeof *a, cmp_rec);
+            return 0;
+        }
+        if (a[i].p == 0) a[i].p = 0.0; /* -0.0 as 0 */
+        uint64_t k;
+        memcpy(&k, &a[i].p, sizeof k);
+        all |= k;
+        same &= k;
+    }
+    sg_prec *b = malloc(n * sizeof *b), *src = a, *dst = b;
+    if (!b) return -1;
+    for (int shift = 0; shift < 64; shift += 11) {
+        if ((((all ^ same) >> shift) & 0x7FF) == 0) continue;
+        size_t count[2049] = {0};
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k;
+            memcpy(&k, &src[i].p, sizeof k);
+            count[((k >> shift) & 0x7FF) + 1]++;
+        }
+        for (size_t v = 0; v < 2048; v++) count[v + 1] += count[v];
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k;
+            memcpy(&k, &src[i].p, sizeof k);
+            dst[count[(k >> shift) & 0x7FF]++] = src[i];
+        }
+        sg_prec *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+    free(b);
+    return 0;
+}
