@@ -664,12 +664,32 @@ typedef struct perm_job {
     size_t next;
     pthread_mutex_t lock;
     int oom;
+    const sg_psampler *ps; /* the permutation null as permute.c draws it, or NULL */
 } perm_job;
 
-static void perm_one(perm_job *job, size_t r, double *x) {
+static void perm_reference(const sg_data *d, sg_rng *rngp, double *x);
+static void gaps_of(perm_job *job, size_t r, const double *x);
+
+static void perm_one(perm_job *job, size_t r, double *x, sg_psampler_scratch *psc) {
     const sg_data *d = job->d;
     sg_rng rng;
     sg__rng_seed(&rng, job->seed, (uint64_t)r); /* the stream of replicate r in permute.c */
+    if (job->ps) {
+        if (sg__psampler_draw(job->ps, &rng, x, 0, psc) != 0) {
+            pthread_mutex_lock(&job->lock);
+            job->oom = 1;
+            pthread_mutex_unlock(&job->lock);
+            return;
+        }
+    } else {
+        perm_reference(d, &rng, x);
+    }
+    gaps_of(job, r, x);
+}
+
+/* District by district from the hypergeometric law (when psampler.c declines). */
+static void perm_reference(const sg_data *d, sg_rng *rngp, double *x) {
+    sg_rng rng = *rngp;
     double T = 0, X = 0;
     for (size_t i = 0; i < d->n; i++) {
         T += round(d->t[i]);
@@ -682,6 +702,11 @@ static void perm_one(perm_job *job, size_t r, double *x) {
         X -= xi;
         T -= ti;
     }
+    *rngp = rng;
+}
+
+static void gaps_of(perm_job *job, size_t r, const double *x) {
+    const sg_data *d = job->d;
     for (size_t t = 0; t < job->A->nt; t++) {
         const sg_access_type *ty = &job->A->t[t];
         double s[2] = {0, 0}, w[2] = {0, 0};
@@ -699,6 +724,7 @@ static void perm_one(perm_job *job, size_t r, double *x) {
 static void *perm_worker(void *arg) {
     perm_job *job = arg;
     double *x = malloc((job->d->n ? job->d->n : 1) * sizeof *x);
+    sg_psampler_scratch psc = {0};
     for (;;) {
         pthread_mutex_lock(&job->lock);
         size_t r = job->next++;
@@ -706,8 +732,9 @@ static void *perm_worker(void *arg) {
         int stop = r >= job->reps || job->oom;
         pthread_mutex_unlock(&job->lock);
         if (stop) break;
-        perm_one(job, r, x);
+        perm_one(job, r, x, &psc);
     }
+    sg__psampler_scratch_free(&psc);
     free(x);
     return NULL;
 }
@@ -727,6 +754,13 @@ static sg_status permute_gaps(sg_ctx *ctx, const sg_data *d, struct sg_access *A
         free(sorted);
         return sg__nomem(ctx);
     }
+    sg_psampler *ps = NULL;
+    if (sg__psampler_create(ctx, d->t, d->x, d->n, &ps) == SG_ERR_NOMEM) {
+        free(job.vals);
+        free(sorted);
+        return SG_ERR_NOMEM;
+    }
+    job.ps = ps;
     pthread_mutex_init(&job.lock, NULL);
     int nt = sg__thread_count(d->opts->threads);
     if ((size_t)nt > reps) nt = (int)reps;
@@ -738,6 +772,7 @@ static sg_status permute_gaps(sg_ctx *ctx, const sg_data *d, struct sg_access *A
     if (started == 0) perm_worker(&job);
     for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
     pthread_mutex_destroy(&job.lock);
+    sg__psampler_free(ps);
     if (job.oom) {
         free(job.vals);
         free(sorted);
