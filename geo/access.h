@@ -129,7 +129,6 @@ void sg__pairs_free(sg_pairs *p);
  * outputs, so the result does not depend on the number of threads. */
 typedef int (*sg_par_fn)(void *user, GEOSContextHandle_t h, size_t begin, size_t end);
 sg_status sg__parallel(sg_ctx *ctx, size_t n, int threads, size_t chunk, sg_par_fn fn, void *user);
-int sg__thread_count(int threads);
 
 /* Planar or geodesic distances from origins to one service type. */
 typedef struct sg_euclid sg_euclid;

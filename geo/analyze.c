@@ -91,13 +91,7 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
     for (size_t f = 0; f < sg__nfamilies; f++)
         if ((sg__families[f].flags & SG_FAM_SPATIAL) && sg__family_on(o, sg__families[f].name)) any_spatial = 1;
     if (st == SG_OK && any_spatial) st = sg__spatial_build(ctx, &d, &d.sp); /* times its own parts */
-    for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++)
-        if ((st = sg__check_cancel(ctx)) == SG_OK && sg__family_on(o, sg__families[f].name)) {
-            t0 = sg__now();
-            st = sg__families[f].fn(ctx, &d, &run->res);
-            sg__stage_add(ctx, (sg__families[f].flags & SG_FAM_SPATIAL) ? "indices.spatial" : "indices.aspatial",
-                          sg__now() - t0);
-        }
+    if (st == SG_OK) st = sg__run_families(ctx, &d, &run->res); /* times indices.aspatial/.spatial */
     if (st == SG_OK) st = sg__check_cancel(ctx);
     t0 = sg__now();
     if (st == SG_OK) st = sg__infer(ctx, &d, &run->res);

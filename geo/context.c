@@ -200,6 +200,19 @@ static void add_diag(sg_ctx *ctx, sg_severity sev, const char *code, sg_where w,
     else ctx->nwarnings++;
 }
 
+void sg__ctx_absorb(sg_ctx *dst, const sg_ctx *src) {
+    for (size_t i = 0; i < src->ndiags; i++) {
+        const sg_diag *d = &src->diags[i];
+        add_diag(dst, d->severity, d->code,
+                 (sg_where){d->file, d->layer, d->fid, d->id, d->field}, sg__strdup(d->message));
+    }
+    if (src->last_status != SG_OK) {
+        free(dst->last_error);
+        dst->last_error = src->last_error ? sg__strdup(src->last_error) : NULL;
+        dst->last_status = src->last_status;
+    }
+}
+
 sg_status sg__error(sg_ctx *ctx, sg_status st, const char *code, sg_where w,
                     const char *fmt, ...) {
     va_list ap;

@@ -2,6 +2,8 @@
  * (geo/index_<family>.c) and one line here: {name, function, flags}, flags
  * from internal.h: 0, SG_FAM_SPATIAL (uses geometry or d->sp), and/or
  * SG_FAM_NO_PERMUTE (too costly to re-run for each permutation). */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -55,4 +57,90 @@ int sg__family_name_valid(const char *item) {
     for (size_t k = 0; k < sg__nfamilies; k++)
         if (strcmp(sg__families[k].name, item) == 0) return 1;
     return 0;
+}
+
+/* ---- running the families ---- */
+typedef struct fam_task {
+    const sg_family *fam;
+    const sg_data *d;
+    sg_ctx *ctx;       /* the task's own: GEOS/PROJ handles and diagnostics are per thread */
+    sg_result res;
+    sg_status st;
+} fam_task;
+
+static void *fam_run(void *arg) {
+    fam_task *t = arg;
+    t->st = t->fam->fn(t->ctx, t->d, &t->res);
+    return NULL;
+}
+
+/* Moves task's globals and columns into res (after what is there). */
+static sg_status merge(sg_ctx *ctx, sg_result *res, sg_result *from) {
+    for (size_t i = 0; i < from->ng; i++) {
+        const sg_global *g = &from->g[i];
+        sg_global *to = sg__result_set(res, g->name, g->value, g->description);
+        if (!to) return sg__nomem(ctx);
+        if (g->detail && !(to->detail = sg__strdup(g->detail))) return sg__nomem(ctx);
+    }
+    for (size_t i = 0; i < from->ncols; i++) {
+        sg_column *c = &from->cols[i];
+        if (c->num) {
+            double *to = sg__result_column(res, c->name);
+            if (!to) return sg__nomem(ctx);
+            memcpy(to, c->num, res->n * sizeof *to);
+        } else if (c->text) {
+            char **to = sg__result_text_column(res, c->name);
+            if (!to) return sg__nomem(ctx);
+            for (size_t k = 0; k < res->n; k++) {
+                free(to[k]);
+                to[k] = c->text[k];
+                c->text[k] = NULL;
+            }
+        }
+    }
+    return SG_OK;
+}
+
+sg_status sg__run_families(sg_ctx *ctx, const sg_data *d, sg_result *res) {
+    const sg_options *o = d->opts;
+    fam_task tasks[32];
+    size_t nt = 0;
+    for (size_t f = 0; f < sg__nfamilies && nt < 32; f++)
+        if (!(sg__families[f].flags & SG_FAM_SPATIAL) && sg__family_on(o, sg__families[f].name))
+            tasks[nt++] = (fam_task){&sg__families[f], d, NULL, {0}, SG_OK};
+    int threads = sg__thread_count(o ? o->threads : 0);
+    sg_status st = SG_OK;
+    double t0 = sg__now();
+    if (threads > 1 && nt > 1 && d->n >= 20000) { /* below that, threads cost more than they save */
+        pthread_t th[32];
+        int started[32] = {0};
+        for (size_t i = 0; i < nt; i++) {
+            tasks[i].ctx = sg_ctx_create();
+            tasks[i].res.n = res->n;
+            if (!tasks[i].ctx) tasks[i].st = SG_ERR_NOMEM;
+            else started[i] = pthread_create(&th[i], NULL, fam_run, &tasks[i]) == 0;
+            if (tasks[i].ctx && !started[i]) fam_run(&tasks[i]);
+        }
+        for (size_t i = 0; i < nt; i++)
+            if (started[i]) pthread_join(th[i], NULL);
+        for (size_t i = 0; i < nt; i++) {
+            if (tasks[i].ctx) sg__ctx_absorb(ctx, tasks[i].ctx);
+            if (st == SG_OK && tasks[i].st != SG_OK) st = tasks[i].st == SG_ERR_NOMEM ? sg__nomem(ctx) : tasks[i].st;
+            if (st == SG_OK) st = merge(ctx, res, &tasks[i].res);
+            sg__result_free(&tasks[i].res);
+            sg_ctx_destroy(tasks[i].ctx);
+        }
+    } else {
+        for (size_t i = 0; st == SG_OK && i < nt; i++)
+            if ((st = sg__check_cancel(ctx)) == SG_OK) st = tasks[i].fam->fn(ctx, d, res);
+    }
+    sg__stage_add(ctx, "indices.aspatial", sg__now() - t0);
+    for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++)
+        if ((sg__families[f].flags & SG_FAM_SPATIAL) && sg__family_on(o, sg__families[f].name) &&
+            (st = sg__check_cancel(ctx)) == SG_OK) {
+            t0 = sg__now();
+            st = sg__families[f].fn(ctx, d, res);
+            sg__stage_add(ctx, "indices.spatial", sg__now() - t0);
+        }
+    return st;
 }

@@ -34,6 +34,11 @@ struct sg_ctx {
 /* Stage timing (sg_ctx_stage): t0 = sg__now(); ...; sg__stage_add(ctx, "read", sg__now() - t0).
  * Monotonic wall clock in seconds. */
 double sg__now(void);
+/* Appends src's diagnostics to dst's, in order, and its last error if any
+ * (a worker thread's context into its caller's). */
+void sg__ctx_absorb(sg_ctx *dst, const sg_ctx *src);
+/* Threads to use: --threads when > 0, else the online cores (at most 256). */
+int sg__thread_count(int threads);
 void sg__stage_add(sg_ctx *ctx, const char *name, double seconds);
 
 /* Cancellation: long loops and stage boundaries call sg__check_cancel, which
@@ -465,6 +470,10 @@ extern const sg_family sg__families[];
 extern const size_t sg__nfamilies;
 /* 1 when family `name` is selected by --indices (all by default; basic always). */
 int sg__family_on(const sg_options *o, const char *name);
+/* Runs every selected family on d into res, in registry order; the aspatial
+ * ones at the same time on up to --threads threads (each into its own result
+ * and context, merged in registry order: the same output as one thread). */
+sg_status sg__run_families(sg_ctx *ctx, const sg_data *d, sg_result *res);
 /* 1 when `item` is a family name or an alias (all, aspatial, spatial, local). */
 int sg__family_name_valid(const char *item);
 
