@@ -164,6 +164,53 @@ static void psampler_moments_on_a_city(void **state) {
     sg_ctx_destroy(ctx);
 }
 
+/* Runs the aspatial families on a 25,000-district city with 1 and with 2
+ * threads (at this size they run at the same time): same globals, same
+ * columns, bit for bit. */
+static void families_identical_for_any_thread_count(void **state) {
+    (void)state;
+    enum { N = 25000 };
+    static double x[N], t[N];
+    static size_t index[N];
+    sg_rng r;
+    sg__rng_seed(&r, 3, 0);
+    for (size_t i = 0; i < N; i++) {
+        t[i] = 50 + (double)sg__rng_below(&r, 5000);
+        x[i] = floor(t[i] * (double)sg__rng_below(&r, 1000) / 1000.0);
+        index[i] = i;
+    }
+    sg_result res[2];
+    for (int k = 0; k < 2; k++) {
+        sg_ctx *ctx = sg_ctx_create();
+        const char *args[] = {"--districts", "x", "--id", "id", "--total", "t", "--group", "g", "--out", "o",
+                              "--indices", "aspatial", "--threads", k ? "2" : "1"};
+        sg_options *o = NULL;
+        assert_int_equal(sg_options_parse(ctx, 14, (char **)args, &o, NULL), SG_OK);
+        sg_city city;
+        memset(&city, 0, sizeof city);
+        city.n = N;
+        sg_data d = {N, index, x, t, 0, NULL, NULL, NULL, &city, o, NULL, NULL, 0};
+        memset(&res[k], 0, sizeof res[k]);
+        res[k].n = N;
+        assert_int_equal(sg__run_families(ctx, &d, &res[k]), SG_OK);
+        sg_options_free(o);
+        sg_ctx_destroy(ctx);
+    }
+    assert_true(res[0].ng > 20);
+    assert_int_equal(res[0].ng, res[1].ng);
+    for (size_t j = 0; j < res[0].ng; j++) {
+        assert_string_equal(res[0].g[j].name, res[1].g[j].name);
+        assert_memory_equal(&res[0].g[j].value, &res[1].g[j].value, sizeof(double));
+    }
+    assert_int_equal(res[0].ncols, res[1].ncols);
+    for (size_t j = 0; j < res[0].ncols; j++) {
+        assert_string_equal(res[0].cols[j].name, res[1].cols[j].name);
+        assert_memory_equal(res[0].cols[j].num, res[1].cols[j].num, N * sizeof(double));
+    }
+    sg__result_free(&res[0]);
+    sg__result_free(&res[1]);
+}
+
 typedef struct fixture {
     sg_ctx *ctx;
     char *dir, *out, *path;
@@ -280,6 +327,7 @@ int main(void) {
         cmocka_unit_test(hypergeometric_moments),
         cmocka_unit_test(psampler_is_multivariate_hypergeometric),
         cmocka_unit_test(psampler_moments_on_a_city),
+        cmocka_unit_test(families_identical_for_any_thread_count),
         cmocka_unit_test_setup_teardown(checkerboard_is_significant, setup, teardown),
         cmocka_unit_test_setup_teardown(random_city_is_not_significant, setup, teardown),
         cmocka_unit_test_setup_teardown(same_result_for_any_thread_count, setup, teardown),
