@@ -65,7 +65,7 @@ enum {
 };
 
 typedef enum { SHAPE_GRID, SHAPE_HEX, SHAPE_VORONOI } shape_kind;
-typedef enum { FORMAT_SHP, FORMAT_GPKG } out_format;
+typedef enum { FORMAT_SHP, FORMAT_GPKG, FORMAT_BOTH } out_format;
 
 typedef struct {
     const char *out;
@@ -145,7 +145,7 @@ static double hash_uniform(uint64_t seed, uint64_t stream, uint64_t index) {
 static void usage(FILE *f) {
     fprintf(f,
             "usage: " PROG " --out DIR [--n N] [--shape grid|hex|voronoi] [--seed S]\n"
-            "                      [--format shp|gpkg] [--services N] [--cell M] [--network M]\n"
+            "                      [--format shp|gpkg|both] [--services N] [--cell M] [--network M]\n"
             "                      [--help]\n"
             "\n"
             "Generate a deterministic synthetic city (all data is fictional).\n"
@@ -154,7 +154,8 @@ static void usage(FILE *f) {
             "  --n N            number of districts, 1..%ld (default 120)\n"
             "  --shape KIND     grid (jittered quadrilaterals, default), hex, voronoi\n"
             "  --seed S         random seed, unsigned 64-bit integer (default 42)\n"
-            "  --format F       districts as shp (default) or gpkg\n"
+            "  --format F       districts as shp (default), gpkg, or both (the same\n"
+            "                   features in districts.shp and districts.gpkg)\n"
             "  --services N     number of service points over all types\n"
             "                   (default max(4, N/3))\n"
             "  --cell M         cell size in metres, 1..100000 (default 500)\n"
@@ -165,7 +166,7 @@ static void usage(FILE *f) {
             "                   (yes on about 5 %% of the links, else no)\n"
             "  --help           show this help and exit\n"
             "\n"
-            "Outputs in DIR: districts.shp (or districts.gpkg), census.csv,\n"
+            "Outputs in DIR: districts.shp and/or districts.gpkg, census.csv,\n"
             "services.gpkg (layers school, library, health_centre, park) and\n"
             "housing.gpkg (layer social_housing).\n",
             MAX_DISTRICTS);
@@ -291,7 +292,8 @@ static void parse_args(int argc, char **argv, options *o) {
         } else if (strcmp(name, "--format") == 0) {
             if (strcmp(val, "shp") == 0) o->format = FORMAT_SHP;
             else if (strcmp(val, "gpkg") == 0) o->format = FORMAT_GPKG;
-            else usage_error("--format: expected shp or gpkg, got '%s'", val);
+            else if (strcmp(val, "both") == 0) o->format = FORMAT_BOTH;
+            else usage_error("--format: expected shp, gpkg or both, got '%s'", val);
         } else if (strcmp(name, "--services") == 0) {
             o->services = parse_long(name, val, 0, 100000000L);
         } else if (strcmp(name, "--network") == 0) {
@@ -792,53 +794,66 @@ static OGRGeometryH district_polygon(const shapes *sh, long idx) {
     return poly;
 }
 
-static void write_districts(const city *ct, shapes *sh, const char *dir, out_format fmt,
-                            OGRSpatialReferenceH srs) {
+/* One districts output: a Shapefile or a GeoPackage layer. */
+typedef struct {
     char *path;
     GDALDatasetH ds;
     OGRLayerH lyr;
     txn t;
-    memset(&t, 0, sizeof t);
+} district_sink;
+
+static void open_district_sink(district_sink *k, const char *dir, out_format fmt,
+                               OGRSpatialReferenceH srs) {
+    memset(k, 0, sizeof *k);
     if (fmt == FORMAT_SHP) {
-        path = join_path(dir, "districts.shp");
+        k->path = join_path(dir, "districts.shp");
         static const char *const ext[] = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix",
                                           ".sbn", ".sbx"};
-        for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++) {
+        for (size_t e = 0; e < sizeof ext / sizeof ext[0]; e++) {
             char *p = join_path(dir, "districts");
             size_t len = strlen(p) + 8;
             char *q = xcalloc(len, 1);
-            snprintf(q, len, "%s%s", p, ext[k]);
+            snprintf(q, len, "%s%s", p, ext[e]);
             remove_file(q);
             free(q);
             free(p);
         }
         GDALDriverH drv = GDALGetDriverByName("ESRI Shapefile");
-        if (!drv) io_error(path, "ESRI Shapefile driver not available");
-        ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
-        if (!ds) io_error(path, "cannot create");
+        if (!drv) io_error(k->path, "ESRI Shapefile driver not available");
+        k->ds = GDALCreate(drv, k->path, 0, 0, 0, GDT_Unknown, NULL);
+        if (!k->ds) io_error(k->path, "cannot create");
         char **lco = NULL;
         lco = CSLSetNameValue(lco, "ENCODING", "UTF-8");
         lco = CSLSetNameValue(lco, "DBF_DATE_LAST_UPDATE", FIXED_DBF_DATE);
         lco = CSLSetNameValue(lco, "SPATIAL_INDEX", "NO");
-        lyr = GDALDatasetCreateLayer(ds, "districts", srs, wkbPolygon, lco);
+        k->lyr = GDALDatasetCreateLayer(k->ds, "districts", srs, wkbPolygon, lco);
         CSLDestroy(lco);
     } else {
-        path = join_path(dir, "districts.gpkg");
-        ds = create_gpkg(path);
-        lyr = GDALDatasetCreateLayer(ds, "districts", srs, wkbPolygon, NULL);
-        t.use = 1;
+        k->path = join_path(dir, "districts.gpkg");
+        k->ds = create_gpkg(k->path);
+        k->lyr = GDALDatasetCreateLayer(k->ds, "districts", srs, wkbPolygon, NULL);
+        k->t.use = 1;
     }
-    if (!lyr) io_error(path, "cannot create layer districts");
-    t.ds = ds;
-    t.path = path;
-    add_field(lyr, path, "code", OFTString, ct->code_width);
-    add_field(lyr, path, "name", OFTString, 40);
-    add_field(lyr, path, "borough", OFTString, 4);
+    if (!k->lyr) io_error(k->path, "cannot create layer districts");
+    k->t.ds = k->ds;
+    k->t.path = k->path;
+}
 
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
+/* Writes the districts in each format of fmts[0..nfmt) (identical features in each). */
+static void write_districts(const city *ct, shapes *sh, const char *dir, const out_format *fmts,
+                            int nfmt, OGRSpatialReferenceH srs) {
+    district_sink sink[2];
+    for (int s = 0; s < nfmt; s++) {
+        district_sink *k = &sink[s];
+        open_district_sink(k, dir, fmts[s], srs);
+        add_field(k->lyr, k->path, "code", OFTString, ct->code_width);
+        add_field(k->lyr, k->path, "name", OFTString, 40);
+        add_field(k->lyr, k->path, "borough", OFTString, 4);
+        txn_begin(&k->t);
+    }
+
     long counters[6] = {0, 0, 0, 0, 0, 0};
     char code[32], name[96], borough[32];
-    txn_begin(&t);
     for (long i = 0; i < ct->n; i++) {
         long b = borough_of(ct, i);
         snprintf(code, sizeof code, "%0*ld", ct->code_width, i + 1);
@@ -848,22 +863,29 @@ static void write_districts(const city *ct, shapes *sh, const char *dir, out_for
         } else {
             snprintf(name, sizeof name, "%s %ld", borough_names[b], ++counters[b]);
         }
-        OGRFeatureH f = OGR_F_Create(defn);
-        OGR_F_SetFieldString(f, 0, code);
-        OGR_F_SetFieldString(f, 1, name);
-        OGR_F_SetFieldString(f, 2, borough);
-        OGR_F_SetGeometryDirectly(f, district_polygon(sh, i));
-        if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE) io_error(path, "cannot write feature");
-        OGR_F_Destroy(f);
+        OGRGeometryH poly = district_polygon(sh, i);
+        for (int s = 0; s < nfmt; s++) {
+            district_sink *k = &sink[s];
+            OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(k->lyr));
+            OGR_F_SetFieldString(f, 0, code);
+            OGR_F_SetFieldString(f, 1, name);
+            OGR_F_SetFieldString(f, 2, borough);
+            if (s + 1 < nfmt) OGR_F_SetGeometry(f, poly); /* copies */
+            else OGR_F_SetGeometryDirectly(f, poly);
+            if (OGR_L_CreateFeature(k->lyr, f) != OGRERR_NONE) io_error(k->path, "cannot write feature");
+            OGR_F_Destroy(f);
+            txn_tick(&k->t);
+        }
         if (sh->cells) {
             GEOSGeom_destroy_r(sh->geos, sh->cells[i]);
             sh->cells[i] = NULL;
         }
-        txn_tick(&t);
     }
-    txn_commit(&t);
-    close_dataset(ds, path);
-    free(path);
+    for (int s = 0; s < nfmt; s++) {
+        txn_commit(&sink[s].t);
+        close_dataset(sink[s].ds, sink[s].path);
+        free(sink[s].path);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1120,7 +1142,12 @@ int main(int argc, char **argv) {
         GEOSContext_setErrorMessageHandler_r(sh.geos, geos_error, NULL);
         build_voronoi(&sh);
     }
-    write_districts(&ct, &sh, o.out, o.format, srs_city);
+    if (o.format == FORMAT_BOTH) {
+        static const out_format both[2] = {FORMAT_SHP, FORMAT_GPKG};
+        write_districts(&ct, &sh, o.out, both, 2, srs_city);
+    } else {
+        write_districts(&ct, &sh, o.out, &o.format, 1, srs_city);
+    }
     if (sh.geos) {
         free(sh.cells);
         GEOS_finish_r(sh.geos);
