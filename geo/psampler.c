@@ -18,9 +18,13 @@
  *  G-subset of the residents: the person-level permutation null, exactly.
  *
  * Binomial draws come from alias tables (Walker 1977, Vose 1991) built once
- * per run: for each total t < SG_PS_LOW that occurs, and for SG_PS_LOW * 2^j
- * (totals above SG_PS_LOW are split into their low part and binary blocks: a
- * sum of independent binomials with the same p is binomial). A table covers
+ * per run: for each total t < L that occurs, and for L * 2^j (totals above L
+ * are split into their low part and binary blocks: a sum of independent
+ * binomials with the same p is binomial). L is 8192 when each such total has
+ * on average at least 64 districts (a city of 10^6: one table per total, one
+ * draw per district); else 512, so that the tables stay in cache (a city of
+ * 10^4 or 10^5 districts with thousands of distinct totals: two or three
+ * draws per district from tables that fit in 1 MB). A table covers
  * the values whose probability relative to the mode is above 1e-16 (the rest,
  * < 1e-15 of the mass, is never drawn), and each column's keep probability is
  * held to 48 bits (2^-48 = 3.6e-15): the law is the binomial's to about
@@ -59,14 +63,16 @@ struct sg_psampler {
     uint32_t *order;        /* draw order: districts by total */
     uint64_t *t;            /* totals in draw order */
     double *td;             /* the same as doubles */
-    size_t ngroups;         /* runs of equal totals below SG_PS_LOW, in draw order: */
+    uint64_t L;             /* totals below L have their own table (8192 or 512) */
+    unsigned Lbits;         /* log2(L) */
+    size_t ngroups;         /* runs of equal totals below L, in draw order: */
     size_t *gend;           /* end (exclusive) of each run; districts after the last
-                               run (totals >= SG_PS_LOW) are drawn one by one */
+                               run (totals >= L) are drawn one by one */
     uint64_t T, G;          /* residents, group members (the side that is drawn) */
     int flip;               /* 1: the drawn side is the complement of the group */
     double p;
-    ps_table *low;          /* [SG_PS_LOW], tables for the totals that occur */
-    ps_table block[40];     /* Binomial(SG_PS_LOW << j) for the bits that occur */
+    ps_table *low;          /* [SG_PS_LOW], tables for the totals below L that occur */
+    ps_table block[48];     /* Binomial(L << j) for the bits that occur */
 };
 
 /* pmf of Binomial(m, p) relative to its mode, recurrence outwards, into a table. */
@@ -167,10 +173,10 @@ static inline uint64_t draw(const ps_table *tb, sg_rng *rng) {
 }
 
 static inline uint64_t binom(const sg_psampler *s, uint64_t t, sg_rng *rng) {
-    uint64_t v = draw(&s->low[t % SG_PS_LOW], rng);
-    t /= SG_PS_LOW;
-    for (unsigned j = 0; t; j++, t >>= 1)
-        if (t & 1) v += draw(&s->block[j], rng);
+    uint64_t v = draw(&s->low[t & (s->L - 1)], rng);
+    t >>= s->Lbits;
+    for (; t; t &= t - 1) /* the set bits only: one hard-to-predict branch per district */
+        v += draw(&s->block[__builtin_ctzll(t)], rng);
     return v;
 }
 
@@ -263,17 +269,21 @@ sg_status sg__psampler_create(sg_ctx *ctx, const double *t, const double *x, siz
         sg__psampler_free(s);
         return sg__nomem(ctx);
     }
-    for (size_t k = 0; k < n && s->t[k] < SG_PS_LOW; k++)
+    size_t distinct = 0;
+    for (size_t k = 0; k < n && s->t[k] < SG_PS_LOW; k++) distinct += k == 0 || s->t[k] != s->t[k - 1];
+    s->L = n >= 64 * distinct ? SG_PS_LOW : 512;
+    s->Lbits = s->L == SG_PS_LOW ? 13 : 9;
+    for (size_t k = 0; k < n && s->t[k] < s->L; k++)
         if (k + 1 == n || s->t[k + 1] != s->t[k]) s->gend[s->ngroups++] = k + 1;
     for (size_t k = 0; k < n; k++) s->td[k] = (double)(int64_t)s->t[k];
     int bad = 0;
     if (s->G > 0)
         for (size_t k = 0; k < n && !bad; k++) {
             uint64_t v = s->t[k];
-            bad |= build_table(&s->low[v % SG_PS_LOW], v % SG_PS_LOW, s->p);
-            v /= SG_PS_LOW;
+            bad |= build_table(&s->low[v & (s->L - 1)], v & (s->L - 1), s->p);
+            v >>= s->Lbits;
             for (unsigned j = 0; v && !bad; j++, v >>= 1)
-                if (v & 1) bad |= build_table(&s->block[j], (uint64_t)SG_PS_LOW << j, s->p);
+                if (v & 1) bad |= build_table(&s->block[j], s->L << j, s->p);
         }
     if (bad) {
         sg__psampler_free(s);
