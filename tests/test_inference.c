@@ -119,14 +119,16 @@ static void psampler_is_multivariate_hypergeometric(void **state) {
  * the correction step are exercised on every draw), each district's mean and
  * variance over the replicates match the hypergeometric law's
  * (mean t G/T, variance t p (1-p) (T-t)/(T-1)). */
-static void psampler_moments_on_a_city(void **state) {
-    (void)state;
+static void psampler_moments_case(int repeated) {
     enum { N = 400, R = 4000 };
     double t[N], x[N], T = 0, G = 0;
     sg_rng r;
     sg__rng_seed(&r, 99, 0);
     for (int i = 0; i < N; i++) {
-        t[i] = 1 + (double)sg__rng_below(&r, i % 10 == 0 ? 12000 : 3000);
+        if (repeated) /* three totals, two of them below 8192 and repeated: one table per total */
+            t[i] = i % 3 == 0 ? 120 : i % 3 == 1 ? 2500 : 9001;
+        else
+            t[i] = 1 + (double)sg__rng_below(&r, i % 10 == 0 ? 12000 : 3000);
         x[i] = floor(t[i] * (i % 3 == 0 ? 0.6 : 0.1));
         T += t[i];
         G += x[i];
@@ -135,6 +137,8 @@ static void psampler_moments_on_a_city(void **state) {
     sg_psampler *ps = NULL;
     assert_int_equal(sg__psampler_create(ctx, t, x, N, &ps), SG_OK);
     static double s1[N], s2[N];
+    memset(s1, 0, sizeof s1);
+    memset(s2, 0, sizeof s2);
     double out[N];
     sg_psampler_scratch sc = {0};
     for (int k = 0; k < R; k++) {
@@ -158,10 +162,17 @@ static void psampler_moments_on_a_city(void **state) {
         assert_true(z < 5);
         if (want_var > 10) assert_true(fabs(var / want_var - 1) < 0.15);
     }
-    print_message("psampler on %d districts, %d replicates: worst |z| of a district mean %.2f\n", N, R, worst);
+    print_message("psampler on %d districts (%s totals), %d replicates: worst |z| of a district mean %.2f\n", N,
+                  repeated ? "3 repeated" : "varied", R, worst);
     sg__psampler_scratch_free(&sc);
     sg__psampler_free(ps);
     sg_ctx_destroy(ctx);
+}
+
+static void psampler_moments_on_a_city(void **state) {
+    (void)state;
+    psampler_moments_case(0);
+    psampler_moments_case(1);
 }
 
 /* Runs the aspatial families on a 25,000-district city with 1 and with 2
