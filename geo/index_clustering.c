@@ -8,7 +8,8 @@
  *             dense, O(N²) per run.
  *
  * Everything needs only the products Cv_i = sum_j c_ij v_j for v = x, y, t and
- * the sum of c, so one pass over c gives the five indices:
+ * the sum of c, so one pass over c gives the five indices (for the default
+ * kernel the pass is sg__kernel_exp_products, spatial_kernel.c):
  *   ACL  = [sum_i (x_i/X) Cx_i - (X/n²) sum c] / [sum_i (x_i/X) Ct_i - (X/n²) sum c]
  *   RCL  = Pxx/Pyy - 1, Pxx = sum_ij x_i x_j c_ij / X² (Massey-Denton's quadratic form;
  *          PySAL's code uses sum_ij x_j² c_ij)
@@ -20,36 +21,6 @@
 #include <stdlib.h>
 
 #include "index_spatial.h"
-
-/* Cx, Cy, Ct from the sparse symmetric exp kernel. */
-static void products_exp(const sg_spatial *sp, const double *x, const double *t, double *cx, double *cy,
-                         double *ct) {
-    size_t n = sp->n;
-    const sg_weights *k = &sp->kern;
-    for (size_t i = 0; i < n; i++) {
-        cx[i] = sp->kdiag[i] * x[i];
-        cy[i] = sp->kdiag[i] * (t[i] - x[i]);
-        ct[i] = sp->kdiag[i] * t[i];
-    }
-    /* Row sums of positive terms: plain summation is accurate to a few ulps
-     * per term here; the index-level sums below are compensated. */
-    for (size_t i = 0; i < n; i++) {
-        double xi = x[i], ti = t[i], yi = ti - xi, sx = 0, sy = 0, st = 0;
-        for (size_t e = k->off[i]; e < k->off[i + 1]; e++) {
-            size_t j = k->nb[e];
-            double w = k->w[e], xj = x[j], tj = t[j];
-            sx += w * xj;
-            sy += w * (tj - xj);
-            st += w * tj;
-            cx[j] += w * xi;
-            cy[j] += w * yi;
-            ct[j] += w * ti;
-        }
-        cx[i] += sx;
-        cy[i] += sy;
-        ct[i] += st;
-    }
-}
 
 /* Cx, Cy, Ct from the dense PySAL kernel, row by row. */
 static int products_pysal(const sg_spatial *sp, const double *x, const double *t, double *cx, double *cy,
@@ -83,9 +54,20 @@ sg_status sg__family_clustering(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     if ((st = sg__spatial_totals(ctx, d, &X, &Y, &T)) != SG_OK) return st;
     double *cx = malloc(3 * n * sizeof *cx);
     if (!cx) return sg__nomem(ctx);
-    double *cy = cx + n, *ct = cy + n;
+    double *cy = cx + n, *ct = cy + n, ksum = sp->ksum;
+    char *det = NULL;
     if (sp->kernel == SG_KERNEL_EXP) {
-        products_exp(sp, d->x, d->t, cx, cy, ct);
+        /* A replicate of the permutation test already runs on its own thread. */
+        size_t npairs = 0;
+        st = sg__kernel_exp_products(ctx, sp, d->x, d->t, d->replicate ? 1 : d->opts ? d->opts->threads : 0, cx,
+                                     cy, ct, &ksum, &npairs);
+        if (st == SG_OK && !d->replicate &&
+            !(det = sg__asprintf("%s: %zu pairs kept", sp->kernel_detail, npairs)))
+            st = sg__nomem(ctx);
+        if (st != SG_OK) {
+            free(cx);
+            return st;
+        }
     } else if (!products_pysal(sp, d->x, d->t, cx, cy, ct)) {
         free(cx);
         return sg__nomem(ctx);
@@ -102,12 +84,12 @@ sg_status sg__family_clustering(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         sg__ksum_add(&ddy, xi / X * (cy[i] / ct[i]));
     }
     free(cx);
-    double nn = (double)n * (double)n, base = X / nn * sp->ksum;
+    double nn = (double)n * (double)n, base = X / nn * ksum;
     double acl = (sg__ksum_get(&ax) - base) / (sg__ksum_get(&at) - base);
     double Pxx = sg__ksum_get(&pxx) / (X * X), Pyy = sg__ksum_get(&pyy) / (Y * Y), Ptt = sg__ksum_get(&ptt) / (T * T);
     double rcl = Pxx / Pyy - 1.0;
     double spx = (X * Pxx + Y * Pyy) / (T * Ptt);
-    const char *det = sp->kernel_detail;
+    if (!det && !(det = sg__strdup(sp->kernel_detail))) return sg__nomem(ctx);
     if ((st = sg__spatial_set(ctx, res, "absolute_clustering", acl,
                               "Absolute clustering ACL (Massey & Denton 1988): the group's mean proximity to group "
                               "members, beyond what its size implies; 0 = none",
@@ -123,10 +105,14 @@ sg_status sg__family_clustering(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         (st = sg__spatial_set(ctx, res, "distance_decay_isolation", sg__ksum_get(&ddx),
                               "Distance-decay isolation DPxx (Morgan 1983): the group share around the average "
                               "group member, neighbours weighted by the kernel (row-normalised, as Morgan)",
-                              det, NULL)) != SG_OK)
+                              det, NULL)) != SG_OK ||
+        (st = sg__spatial_set(ctx, res, "distance_decay_exposure", sg__ksum_get(&ddy),
+                              "Distance-decay exposure DPxy (Morgan 1983): the share of everyone else around the "
+                              "average group member (DPxx + DPxy = 1)",
+                              det, NULL)) != SG_OK) {
+        free(det);
         return st;
-    return sg__spatial_set(ctx, res, "distance_decay_exposure", sg__ksum_get(&ddy),
-                           "Distance-decay exposure DPxy (Morgan 1983): the share of everyone else around the "
-                           "average group member (DPxx + DPxy = 1)",
-                           det, NULL);
+    }
+    free(det);
+    return SG_OK;
 }

@@ -24,6 +24,15 @@
                                      this size (128 MB), computed row by row above */
 /* Pairs whose exp kernel is below this are ignored: d > h ln(1e6) ≈ 13.8 h. */
 #define SG_KERNEL_CUTOFF 1e-6
+/* The exp kernel is computed pair by pair in each run of the clustering family
+ * (a streaming pass over a grid of the centroids, O(N k) time, O(N) memory);
+ * when its pairs take at most this many bytes (12 per pair) they are kept
+ * from the build instead, which makes repeated runs (permutations) cheaper.
+ * Both give bit-identical results. */
+#define SG_KERNEL_STORE_BYTES ((size_t)256 << 20)
+/* Above this many pairs within the cut-off (hours of work) the clustering
+ * family is skipped with a warning (W_SKIPPED): use a smaller bandwidth. */
+#define SG_KERNEL_MAX_PAIRS 20000000000.0
 
 /* Sparse weights in CSR form: the neighbours of i are nb[off[i] .. off[i+1]-1],
  * ascending, with weights w[...] (w NULL: binary, every weight 1). When
@@ -46,10 +55,11 @@ struct sg_spatial {
     size_t n;
     double *area, *perim;       /* GEOS area and length (all rings) */
     double *cx, *cy;            /* GEOS centroids */
-    GEOSGeometry **centroid;    /* the centroids as points (owned) */
+    GEOSGeometry **centroid;    /* the centroids as points (owned), or NULL */
     size_t *item;               /* item[i] = i: the payload of both trees */
-    GEOSSTRtree *tree;          /* district envelopes */
-    GEOSSTRtree *ctree;         /* centroids */
+    GEOSSTRtree *tree;          /* district envelopes (contiguity), or NULL */
+    GEOSSTRtree *ctree;         /* centroids (kNN and distance bands of the local
+                                   statistics), or NULL; see sg__spatial_build */
 
     sg_weights queen;           /* binary; GEOS intersects (CONVENTIONS A6) */
     sg_weights rook;            /* binary; shared boundary of positive length */
@@ -69,12 +79,13 @@ struct sg_spatial {
 
     /* Clustering kernel c_ij. */
     sg_kernel_kind kernel;
-    int kernel_skipped;         /* exp: too many pairs to store (warned at the build) */
+    int kernel_skipped;         /* exp: too many pairs for one run (warned at the build) */
     double h;                   /* exp: bandwidth (m) */
+    double kcut;                /* exp: the cut-off distance h ln(1/SG_KERNEL_CUTOFF) (m) */
     char *kernel_detail;
-    sg_weights kern;            /* exp: c_ij for j > i with c_ij >= SG_KERNEL_CUTOFF (upper) */
+    struct sg_kgrid *kgrid;     /* exp: centroid grid for the pass over the pairs (spatial.c) */
     double *kdiag;              /* c_ii */
-    double ksum;                /* sum of c_ij over all ordered pairs, diagonal included */
+    double ksum;                /* pysal: sum of c_ij over all ordered pairs, diagonal included */
     double *colsum;             /* pysal: S_j = sum_k d_jk */
     double *dense;              /* pysal: n x n c_ij, or NULL when n > SG_PYSAL_DENSE_MAX_N */
 };
@@ -86,6 +97,37 @@ typedef struct sg_spatial sg_spatial;
  * (W_ISLAND). On error *out is NULL. sg__spatial_free accepts NULL.
  * The families only read it, from several threads at once (permute.c): it
  * must never be modified after the build. */
+
+/* The products of the exp kernel (sp->kernel == SG_KERNEL_EXP, not skipped)
+ * with the counts: cx_i = sum_j c_ij x_j, cy with y = t - x, ct with t,
+ * diagonal included; *ksum = sum of c_ij over all ordered pairs and the
+ * diagonal; *npairs = pairs i < j within the cut-off. Runs on `threads`
+ * threads (0: all cores); the result does not depend on their number. */
+sg_status sg__kernel_exp_products(sg_ctx *ctx, const sg_spatial *sp, const double *x, const double *t,
+                                  int threads, double *cx, double *cy, double *ct, double *ksum, size_t *npairs);
+
+/* The centroid grid of the exp kernel (spatial_kernel.c): built from sp's
+ * centroids for bandwidth h and cut-off dmax; keeps the pairs when they take
+ * at most store_bytes (the build passes SG_KERNEL_STORE_BYTES). */
+struct sg_kgrid;
+sg_status sg__kgrid_build(sg_ctx *ctx, const sg_spatial *sp, double h, double dmax, int threads,
+                          size_t store_bytes, struct sg_kgrid **out);
+void sg__kgrid_free(struct sg_kgrid *K);
+double sg__kgrid_est_pairs(const struct sg_kgrid *K); /* an upper bound of the pairs within dmax */
+int sg__kgrid_stored(const struct sg_kgrid *K);
+/* w[k] = exp(-sqrt(d2[k]) / h) as the kernel computes it (spatial_kernel.c):
+ * path 0 = the one the CPU allows (AVX when present), 1 = SSE2, 2 = AVX.
+ * Returns the path used (0 when AVX was asked for and is not available). */
+int sg__kernel_weights(const double *d2, double *w, size_t m, double h, int path);
+
+/* Contiguity of the used districts of d (sp from sg__spatial_build: areas and
+ * the district STRtree): queen, rook and boundary-length weights. geos_only
+ * = 0 is the build's method (shared vertices and edges compared exactly, GEOS
+ * for the pairs where that is not conclusive); geos_only = 1 asks GEOS for
+ * every pair (the reference the fast path is tested against). *fast and
+ * *slow (may be NULL) count the candidate pairs decided each way. */
+sg_status sg__contiguity(sg_ctx *ctx, const sg_data *d, const sg_spatial *sp, int geos_only, sg_weights *queen,
+                         sg_weights *rook, sg_weights *blen, size_t *fast, size_t *slow);
 
 /* k nearest neighbours by centroid distance (ties by index), self excluded;
  * binary weights. */

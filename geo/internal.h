@@ -206,8 +206,9 @@ struct sg_options {
     char *centre_district; /* --centre-district ID */
     char *decay_bandwidth_text; /* --decay-bandwidth M */
     double decay_bandwidth;     /* metres; 1000 when not given */
-    char *distance_kernel_text; /* --distance-kernel exp|pysal */
+    char *distance_kernel_text; /* --distance-kernel exp|exp-exact|pysal */
     int distance_kernel_pysal;
+    int distance_kernel_exact;  /* exp-exact: exp(-d/h) over every pair, no cut-off (O(N²)) */
     /* objectives 5 and 10 (gaps.h) */
     char *housing, *housing_layer, *housing_units; /* --housing SRC [--housing-layer] --housing-units F */
     char *social_housing_field, *overcrowding_field; /* district fields (layer or --table) */

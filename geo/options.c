@@ -62,7 +62,8 @@ static const char usage_text[] =
     "  --centre-district ID   centre = the centroid of this district\n"
     "  --decay-bandwidth M    bandwidth h in metres of the clustering kernel exp(-d/h)\n"
     "                         (default 1000; pairs with exp(-d/h) < 1e-6 are ignored)\n"
-    "  --distance-kernel K    exp (default) or pysal: PySAL's kernel 1 - exp(-d_ij/S_j), to compare\n"
+    "  --distance-kernel K    exp (default), exp-exact (the same over every pair, no cut-off:\n"
+    "                         O(N²)) or pysal: PySAL's kernel 1 - exp(-d_ij/S_j), to compare\n"
     "                         with PySAL (dense: at most 20000 districts)\n"
     "\n"
     "Objectives 5 and 10 (maps for planners: objective5/10.geojson, .qml, seggap.qgs, report.html):\n"
@@ -348,8 +349,11 @@ static sg_status check_spatial(sg_ctx *ctx, sg_options *o) {
     }
     if (o->distance_kernel_text) {
         if (strcmp(o->distance_kernel_text, "exp") == 0) o->distance_kernel_pysal = 0;
+        else if (strcmp(o->distance_kernel_text, "exp-exact") == 0) o->distance_kernel_exact = 1;
         else if (strcmp(o->distance_kernel_text, "pysal") == 0) o->distance_kernel_pysal = 1;
-        else return usage(ctx, "--distance-kernel must be 'exp' or 'pysal', not '%s'", o->distance_kernel_text);
+        else
+            return usage(ctx, "--distance-kernel must be 'exp', 'exp-exact' or 'pysal', not '%s'",
+                         o->distance_kernel_text);
         if (o->distance_kernel_pysal && o->decay_bandwidth_text)
             return usage(ctx, "%s", "--decay-bandwidth applies only to --distance-kernel exp (PySAL's kernel "
                                     "has no bandwidth)");

@@ -1,25 +1,32 @@
 /* The spatial data of a run, built once from the used districts: areas,
- * perimeters, centroids, two STRtrees, contiguity and boundary-length weights,
+ * perimeters, centroids, STRtrees, contiguity and boundary-length weights,
  * the centre for centralization and the clustering kernel. The index families
- * only read it (see index_spatial.h).
+ * only read it (see index_spatial.h). Only what the selected families need is
+ * built; each part adds its time to a stage (spatial.areas, .adjacency,
+ * .centre, .kernel: --timings).
  *
  * Why the choices:
  * - Queen contiguity is GEOS intersects on valid geometry (CONVENTIONS A6),
- *   with candidates from the STRtree and a prepared geometry per district, so
- *   building it is O(N log N + pairs) instead of O(N²).
- * - The shared boundary length b_ij is the length of the GEOS intersection of
- *   the two polygons, as PySAL's _return_length_weighted_w; rook = b_ij > 0.
- *   One intersection per queen pair gives both.
+ *   and the shared boundary length b_ij the length of the GEOS intersection
+ *   of the two polygons, as PySAL's _return_length_weighted_w; rook = b_ij >
+ *   0. Candidates from the STRtree; pairs that share vertices and edges
+ *   exactly are settled from the coordinates, the rest by GEOS
+ *   (spatial_contig.c), on several threads.
  * - The default kernel exp(-d/h) is sparse: pairs with c_ij < 1e-6
- *   (d > h ln 1e6) are left out, found with the centroid STRtree, and only
- *   j > i is stored since the kernel is symmetric.
+ *   (d > h ln 1e6) are left out. They are found with a grid over the
+ *   centroids and visited by each run, not stored (spatial_kernel.c).
  * - The PySAL kernel is dense by definition (S_j sums the distances to every
- *   unit); it is allowed up to SG_PYSAL_KERNEL_MAX_N districts. */
+ *   unit); it is allowed up to SG_PYSAL_KERNEL_MAX_N districts.
+ * - Areas, perimeters and centroids are computed on several threads; sorts
+ *   by area and by distance to the centre are radix sorts (O(N)). */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "index_spatial.h"
 
 /* Refuse to store distance weights with more entries than this (12 bytes
@@ -134,17 +141,50 @@ static int cmp_keyed(const void *a, const void *b) {
     return (x->i > y->i) - (x->i < y->i);
 }
 
-/* order[0..n-1] = indices sorted by key ascending. */
+/* order[0..n-1] = indices sorted by key ascending (descending: by -key),
+ * ties by index: a stable LSD radix sort on the keys' bits mapped to
+ * unsigned integers in the order of the values (-0 taken as +0), as qsort
+ * with cmp_keyed gives, in O(n) (qsort of a million keys took 0.3 s). */
 static int sort_by_key(const double *key, size_t n, int descending, size_t *order) {
-    keyed *k = malloc((n ? n : 1) * sizeof *k);
-    if (!k) return 0;
-    for (size_t i = 0; i < n; i++) {
-        k[i].key = descending ? -key[i] : key[i];
-        k[i].i = i;
+    uint64_t *k = malloc((n ? n : 1) * 2 * sizeof *k);
+    size_t *tmp = malloc((n ? n : 1) * sizeof *tmp), *cnt = malloc((65536 + 1) * sizeof *cnt);
+    if (!k || !tmp || !cnt) {
+        free(k);
+        free(tmp);
+        free(cnt);
+        return 0;
     }
-    qsort(k, n, sizeof *k, cmp_keyed);
-    for (size_t i = 0; i < n; i++) order[i] = k[i].i;
+    uint64_t *k2 = k + n;
+    for (size_t i = 0; i < n; i++) {
+        double v = (descending ? -key[i] : key[i]) + 0.0;
+        uint64_t b;
+        memcpy(&b, &v, sizeof b);
+        k[i] = (b >> 63) ? ~b : b | ((uint64_t)1 << 63);
+        order[i] = i;
+    }
+    uint64_t *ks = k, *kd = k2;
+    size_t *os = order, *od = tmp;
+    for (unsigned shift = 0; n && shift < 64; shift += 16) {
+        memset(cnt, 0, (65536 + 1) * sizeof *cnt);
+        for (size_t i = 0; i < n; i++) cnt[((ks[i] >> shift) & 65535) + 1]++;
+        if (cnt[((ks[0] >> shift) & 65535) + 1] == n) continue; /* one digit value: nothing to do */
+        for (size_t d = 0; d < 65536; d++) cnt[d + 1] += cnt[d];
+        for (size_t i = 0; i < n; i++) {
+            size_t q = cnt[(ks[i] >> shift) & 65535]++;
+            kd[q] = ks[i];
+            od[q] = os[i];
+        }
+        uint64_t *sk = ks;
+        ks = kd;
+        kd = sk;
+        size_t *so = os;
+        os = od;
+        od = so;
+    }
+    if (os != order) memcpy(order, os, n * sizeof *order);
     free(k);
+    free(tmp);
+    free(cnt);
     return 1;
 }
 
@@ -169,129 +209,9 @@ static int query_rect(GEOSContextHandle_t h, GEOSSTRtree *tree, double x0, doubl
 
 static const char *id_of(const sg_data *d, size_t i) { return d->city->id[d->index[i]]; }
 
-/* ---- contiguity: queen, rook and shared boundary lengths ---- */
-typedef struct pair {
-    uint32_t i, j;
-    double len;
-} pair;
-
-/* Length of the shared boundary of two intersecting polygons: the length of
- * the GEOS intersection (PySAL's definition). Falls back to the intersection
- * of the two boundaries when the polygon overlay fails. Returns -1 on error. */
-static double shared_length(GEOSContextHandle_t h, const GEOSGeometry *a, const GEOSGeometry *b) {
-    GEOSGeometry *x = GEOSIntersection_r(h, a, b);
-    if (!x) {
-        GEOSGeometry *ba = GEOSBoundary_r(h, a), *bb = GEOSBoundary_r(h, b);
-        if (ba && bb) x = GEOSIntersection_r(h, ba, bb);
-        if (ba) GEOSGeom_destroy_r(h, ba);
-        if (bb) GEOSGeom_destroy_r(h, bb);
-        if (!x) return -1;
-    }
-    double len = 0;
-    int ok = GEOSLength_r(h, x, &len);
-    GEOSGeom_destroy_r(h, x);
-    return ok ? len : -1;
-}
-
-/* Symmetric CSR from the pair list (i < j, sorted by i then j): rows come out
- * ascending. keep(p) selects pairs; weighted stores p->len. */
-static int pairs_to_csr(const pair *p, size_t np, size_t n, int rook_only, int weighted, sg_weights *out) {
-    memset(out, 0, sizeof *out);
-    size_t *deg = calloc(n + 1, sizeof *deg);
-    if (!deg) return 0;
-    for (size_t k = 0; k < np; k++) {
-        if (rook_only && !(p[k].len > 0)) continue;
-        deg[p[k].i]++;
-        deg[p[k].j]++;
-    }
-    out->n = n;
-    out->off = malloc((n + 1) * sizeof *out->off);
-    if (!out->off) {
-        free(deg);
-        return 0;
-    }
-    out->off[0] = 0;
-    for (size_t i = 0; i < n; i++) out->off[i + 1] = out->off[i] + deg[i];
-    size_t nnz = out->off[n];
-    out->nb = malloc((nnz ? nnz : 1) * sizeof *out->nb);
-    out->w = weighted ? malloc((nnz ? nnz : 1) * sizeof *out->w) : NULL;
-    if (!out->nb || (weighted && !out->w)) {
-        free(deg);
-        sg__weights_free(out);
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) deg[i] = out->off[i]; /* fill cursor */
-    for (size_t k = 0; k < np; k++) {
-        if (rook_only && !(p[k].len > 0)) continue;
-        size_t a = deg[p[k].i]++, b = deg[p[k].j]++;
-        out->nb[a] = p[k].j;
-        out->nb[b] = p[k].i;
-        if (weighted) out->w[a] = out->w[b] = p[k].len;
-    }
-    free(deg);
-    return 1;
-}
-
+/* ---- contiguity (spatial_contig.c) ---- */
 static sg_status build_contiguity(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
-    GEOSContextHandle_t h = ctx->geos;
-    size_t n = sp->n;
-    pair *pairs = NULL;
-    size_t np = 0, cap = 0;
-    idxvec cand = {0};
-    sg_status st = SG_OK;
-    for (size_t i = 0; i < n && st == SG_OK; i++) {
-        cand.n = 0;
-        GEOSSTRtree_query_r(h, sp->tree, d->geom[i], collect_cb, &cand);
-        if (cand.failed) {
-            st = sg__nomem(ctx);
-            break;
-        }
-        qsort(cand.v, cand.n, sizeof *cand.v, cmp_size);
-        const GEOSPreparedGeometry *prep = NULL;
-        for (size_t c = 0; c < cand.n && st == SG_OK; c++) {
-            size_t j = cand.v[c];
-            if (j <= i) continue;
-            if (!prep && !(prep = GEOSPrepare_r(h, d->geom[i]))) {
-                st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
-                               "district '%s': GEOS could not prepare the geometry: %s", id_of(d, i), ctx->geos_msg);
-                break;
-            }
-            char r = GEOSPreparedIntersects_r(h, prep, d->geom[j]);
-            if (r == 2) {
-                st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
-                               "districts '%s' and '%s': GEOS intersects failed: %s", id_of(d, i), id_of(d, j),
-                               ctx->geos_msg);
-                break;
-            }
-            if (!r) continue;
-            double len = shared_length(h, d->geom[i], d->geom[j]);
-            if (len < 0) {
-                st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
-                               "districts '%s' and '%s': GEOS could not intersect their boundaries: %s",
-                               id_of(d, i), id_of(d, j), ctx->geos_msg);
-                break;
-            }
-            if (np == cap) {
-                size_t nc = cap ? cap * 2 : 1024;
-                pair *pp = sg__reallocarray(pairs, nc, sizeof *pp);
-                if (!pp) {
-                    st = sg__nomem(ctx);
-                    break;
-                }
-                pairs = pp;
-                cap = nc;
-            }
-            pairs[np++] = (pair){(uint32_t)i, (uint32_t)j, len};
-        }
-        if (prep) GEOSPreparedGeom_destroy_r(h, prep);
-    }
-    free(cand.v);
-    if (st == SG_OK && (!pairs_to_csr(pairs, np, n, 0, 0, &sp->queen) ||
-                        !pairs_to_csr(pairs, np, n, 1, 0, &sp->rook) ||
-                        !pairs_to_csr(pairs, np, n, 1, 1, &sp->blen)))
-        st = sg__nomem(ctx);
-    free(pairs);
-    return st;
+    return sg__contiguity(ctx, d, sp, 0, &sp->queen, &sp->rook, &sp->blen, NULL, NULL);
 }
 
 /* Lists the districts of `which` (n of them) in a warning: the first 20 ids. */
@@ -468,6 +388,9 @@ static sg_status distance_band(sg_ctx *ctx, const sg_spatial *sp, double dmax, d
     GEOSContextHandle_t h = ctx->geos;
     *too_many = 0;
     memset(out, 0, sizeof *out);
+    if (!sp->ctree)
+        return sg__error(ctx, SG_ERR_INTERNAL, "E_INTERNAL", SG_WHERE_NONE,
+                         "distance weights need the centroid tree of the spatial build (local_spatial)");
     csr_builder b;
     if (!csr_init(&b, sp->n, decay_h > 0)) return sg__nomem(ctx);
     idxvec cand = {0};
@@ -564,6 +487,9 @@ sg_status sg__weights_knn(sg_ctx *ctx, const sg_spatial *sp, size_t k, sg_weight
     GEOSContextHandle_t h = ctx->geos;
     memset(out, 0, sizeof *out);
     size_t n = sp->n;
+    if (!sp->ctree)
+        return sg__error(ctx, SG_ERR_INTERNAL, "E_INTERNAL", SG_WHERE_NONE,
+                         "kNN weights need the centroid tree of the spatial build (local_spatial)");
     if (k == 0 || k >= n)
         return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
                          "k nearest neighbours: k = %zu must be between 1 and the number of districts - 1 (%zu)", k,
@@ -646,31 +572,48 @@ static sg_status build_kernel(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
     sg_ksum total = {0, 0};
     if (sp->kernel == SG_KERNEL_EXP) {
         sp->h = o && o->decay_bandwidth > 0 ? o->decay_bandwidth : 1000.0;
+        int exact = o && o->distance_kernel_exact;
         double cut = sp->h * log(1.0 / SG_KERNEL_CUTOFF);
-        for (size_t i = 0; i < n; i++) {
-            sp->kdiag[i] = exp(-sqrt(0.6 * sp->area[i]) / sp->h);
-            sg__ksum_add(&total, sp->kdiag[i]);
+        if (exact) { /* every pair: a cut-off beyond the largest distance between two centroids */
+            double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+            for (size_t i = 0; i < n; i++) {
+                x0 = fmin(x0, sp->cx[i]);
+                x1 = fmax(x1, sp->cx[i]);
+                y0 = fmin(y0, sp->cy[i]);
+                y1 = fmax(y1, sp->cy[i]);
+            }
+            cut = n ? hypot(x1 - x0, y1 - y0) * (1 + 1e-6) + 1 : 1;
         }
-        int too_many;
-        sg_status st = distance_band(ctx, sp, cut, sp->h, 1, &sp->kern, &too_many);
-        if (too_many) {
+        sp->kcut = cut;
+        for (size_t i = 0; i < n; i++) sp->kdiag[i] = exp(-sqrt(0.6 * sp->area[i]) / sp->h);
+        /* The pairs are visited by each run (spatial_kernel.c); the build
+         * makes the centroid grid, and keeps the pairs of a small city. */
+        sg_status st = sg__kgrid_build(ctx, sp, sp->h, cut, o ? o->threads : 0, SG_KERNEL_STORE_BYTES, &sp->kgrid);
+        if (st != SG_OK) return st;
+        double est = sg__kgrid_est_pairs(sp->kgrid);
+        if (est > SG_KERNEL_MAX_PAIRS) {
             sp->kernel_skipped = 1;
             sg__warn(ctx, "W_SKIPPED", SG_WHERE_NONE,
                      "the clustering indices (absolute/relative clustering, spatial proximity, distance decay) "
-                     "are skipped: more than %zu pairs of districts lie within %.0f m (13.8 x --decay-bandwidth "
-                     "%g m) of each other, too many to keep in memory; use a smaller --decay-bandwidth",
-                     SG_KERNEL_MAX_NNZ, cut, sp->h);
+                     "are skipped: about %.3g pairs of districts lie within %.0f m (%s) of each other, more "
+                     "than %.3g that one run may visit; %s",
+                     est, cut, exact ? "every pair: --distance-kernel exp-exact" : "13.8 x --decay-bandwidth",
+                     SG_KERNEL_MAX_PAIRS,
+                     exact ? "use the default kernel (exp, pairs with c_ij < 1e-6 ignored)"
+                           : "use a smaller --decay-bandwidth");
             sp->kernel_detail = sg__strdup("skipped");
             return sp->kernel_detail ? SG_OK : sg__nomem(ctx);
         }
-        if (st != SG_OK) return st;
-        size_t nnz = sg__weights_nnz(&sp->kern);
-        for (size_t e = 0; e < nnz; e++) sg__ksum_add(&total, 2 * sp->kern.w[e]);
-        sp->ksum = sg__ksum_get(&total);
-        sp->kernel_detail = sg__asprintf("negative exponential kernel c_ij = exp(-d_ij/h), h = %g m, between "
-                                         "district centroids; c_ii = exp(-sqrt(0.6 a_i)/h); pairs with c_ij < "
-                                         "%g (d_ij > %.0f m) ignored: %zu pairs kept",
-                                         sp->h, SG_KERNEL_CUTOFF, cut, nnz);
+        if (exact)
+            sp->kernel_detail = sg__asprintf("negative exponential kernel c_ij = exp(-d_ij/h), h = %g m, between "
+                                             "district centroids; c_ii = exp(-sqrt(0.6 a_i)/h); every pair "
+                                             "(--distance-kernel exp-exact, no cut-off)",
+                                             sp->h);
+        else
+            sp->kernel_detail = sg__asprintf("negative exponential kernel c_ij = exp(-d_ij/h), h = %g m, between "
+                                             "district centroids; c_ii = exp(-sqrt(0.6 a_i)/h); pairs with c_ij < "
+                                             "%g (d_ij > %.0f m) ignored",
+                                             sp->h, SG_KERNEL_CUTOFF, cut);
     } else {
         sp->colsum = malloc((n ? n : 1) * sizeof *sp->colsum);
         if (!sp->colsum) return sg__nomem(ctx);
@@ -731,24 +674,59 @@ void sg__spatial_free(sg_ctx *ctx, sg_spatial *sp) {
     free(sp->area_asc);
     free(sp->area_desc);
     free(sp->kernel_detail);
-    sg__weights_free(&sp->kern);
+    sg__kgrid_free(sp->kgrid);
     free(sp->kdiag);
     free(sp->colsum);
     free(sp->dense);
     free(sp);
 }
 
+/* Area, perimeter and centroid of each district, on several threads (each
+ * with its own GEOS handle; every district writes only its own slots). */
+typedef struct geom_job {
+    const sg_data *d;
+    sg_spatial *sp;
+    int points;            /* keep the centroids as GEOS points */
+    pthread_mutex_t lock;
+    size_t bad;            /* the lowest district GEOS failed on, or SIZE_MAX */
+} geom_job;
+
+static int geom_range(void *user, GEOSContextHandle_t h, size_t b, size_t e) {
+    geom_job *J = user;
+    sg_spatial *sp = J->sp;
+    for (size_t i = b; i < e; i++) {
+        const GEOSGeometry *g = J->d->geom[i];
+        GEOSGeometry *c = GEOSGetCentroid_r(h, g);
+        int ok = c && GEOSArea_r(h, g, &sp->area[i]) && GEOSLength_r(h, g, &sp->perim[i]) &&
+                 GEOSGeomGetX_r(h, c, &sp->cx[i]) && GEOSGeomGetY_r(h, c, &sp->cy[i]);
+        if (J->points) sp->centroid[i] = c;
+        else if (c) GEOSGeom_destroy_r(h, c);
+        if (!ok) {
+            pthread_mutex_lock(&J->lock);
+            if (i < J->bad) J->bad = i;
+            pthread_mutex_unlock(&J->lock);
+        }
+    }
+    return 0;
+}
+
 sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out) {
     *out = NULL;
     GEOSContextHandle_t h = ctx->geos;
     size_t n = d->n, m = n ? n : 1;
-    if (n > UINT32_MAX)
+    if (n > UINT32_MAX - 1)
         return sg__error(ctx, SG_ERR_DATA, "E_TOO_MANY_DISTRICTS", SG_WHERE_NONE, "too many districts (%zu)", n);
     if (d->opts && d->opts->distance_kernel_pysal && n > SG_PYSAL_KERNEL_MAX_N) /* before any work */
         return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
                          "--distance-kernel pysal uses a dense %zu x %zu matrix (every pair of districts): "
                          "it is allowed up to %d districts; use the default kernel (exp) for this city",
                          n, n, SG_PYSAL_KERNEL_MAX_N);
+    /* Only what the selected families (--indices) need. */
+    const sg_options *o = d->opts;
+    int threads = o ? o->threads : 0;
+    int contig = sg__family_on(o, "spatial_evenness") || sg__family_on(o, "spatial_proximity_profile") ||
+                 sg__family_on(o, "local_spatial");
+    int points = sg__family_on(o, "local_spatial"); /* kNN and distance-band weights */
     sg_spatial *sp = calloc(1, sizeof *sp);
     if (!sp) return sg__nomem(ctx);
     sp->n = n;
@@ -756,53 +734,70 @@ sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out) {
     sp->perim = malloc(m * sizeof *sp->perim);
     sp->cx = malloc(m * sizeof *sp->cx);
     sp->cy = malloc(m * sizeof *sp->cy);
-    sp->centroid = calloc(m, sizeof *sp->centroid);
+    sp->centroid = points ? calloc(m, sizeof *sp->centroid) : NULL;
     sp->item = malloc(m * sizeof *sp->item);
     sp->area_asc = malloc(m * sizeof *sp->area_asc);
     sp->area_desc = malloc(m * sizeof *sp->area_desc);
-    sp->tree = GEOSSTRtree_create_r(h, 10);
-    sp->ctree = GEOSSTRtree_create_r(h, 10);
+    sp->tree = contig ? GEOSSTRtree_create_r(h, 10) : NULL;
+    sp->ctree = points ? GEOSSTRtree_create_r(h, 10) : NULL;
     sg_status st = SG_OK;
-    if (!sp->area || !sp->perim || !sp->cx || !sp->cy || !sp->centroid || !sp->item || !sp->area_asc ||
-        !sp->area_desc || !sp->tree || !sp->ctree)
+    if (!sp->area || !sp->perim || !sp->cx || !sp->cy || (points && (!sp->centroid || !sp->ctree)) || !sp->item ||
+        !sp->area_asc || !sp->area_desc || (contig && !sp->tree))
         st = sg__nomem(ctx);
+    double t0 = sg__now();
+    geom_job J;
+    memset(&J, 0, sizeof J);
+    J.d = d;
+    J.sp = sp;
+    J.points = points;
+    J.bad = SIZE_MAX;
+    pthread_mutex_init(&J.lock, NULL);
+    if (st == SG_OK) st = sg__parallel(ctx, n, threads, 1024, geom_range, &J);
+    pthread_mutex_destroy(&J.lock);
+    if (st == SG_OK && J.bad != SIZE_MAX) {
+        size_t i = J.bad; /* again in this thread, for GEOS's message */
+        GEOSGeometry *c = GEOSGetCentroid_r(h, d->geom[i]);
+        double a;
+        if (c && GEOSArea_r(h, d->geom[i], &a)) (void)GEOSLength_r(h, d->geom[i], &a);
+        if (c) GEOSGeom_destroy_r(h, c);
+        st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
+                       "district '%s': GEOS could not compute area, perimeter or centroid: %s", id_of(d, i),
+                       ctx->geos_msg);
+    }
     sg_ksum atot = {0, 0};
     for (size_t i = 0; i < n && st == SG_OK; i++) {
-        const GEOSGeometry *g = d->geom[i];
-        GEOSGeometry *c = GEOSGetCentroid_r(h, g);
-        sp->centroid[i] = c;
-        if (!GEOSArea_r(h, g, &sp->area[i]) || !GEOSLength_r(h, g, &sp->perim[i]) || !c ||
-            !GEOSGeomGetX_r(h, c, &sp->cx[i]) || !GEOSGeomGetY_r(h, c, &sp->cy[i])) {
-            st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
-                           "district '%s': GEOS could not compute area, perimeter or centroid: %s", id_of(d, i),
-                           ctx->geos_msg);
-            break;
-        }
         sg__ksum_add(&atot, sp->area[i]);
         sp->item[i] = i;
-        GEOSSTRtree_insert_r(h, sp->tree, g, &sp->item[i]);
-        GEOSSTRtree_insert_r(h, sp->ctree, c, &sp->item[i]);
+        if (contig) GEOSSTRtree_insert_r(h, sp->tree, d->geom[i], &sp->item[i]);
+        if (points) GEOSSTRtree_insert_r(h, sp->ctree, sp->centroid[i], &sp->item[i]);
     }
     sp->area_total = sg__ksum_get(&atot);
-    if (st == SG_OK && (!sort_by_key(sp->area, n, 0, sp->area_asc) || !sort_by_key(sp->area, n, 1, sp->area_desc)))
-        st = sg__nomem(ctx);
-    /* Only what the selected families (--indices) need. */
-    const sg_options *o = d->opts;
-    int contig = sg__family_on(o, "spatial_evenness") || sg__family_on(o, "spatial_proximity_profile") ||
-                 sg__family_on(o, "local_spatial");
-    if (st == SG_OK && contig) st = build_contiguity(ctx, d, sp);
-    if (st == SG_OK && contig) st = find_islands(ctx, d, sp);
-    if (st == SG_OK && sg__family_on(o, "centralization")) st = build_centre(ctx, d, sp);
-    if (st == SG_OK && sg__family_on(o, "clustering")) st = build_kernel(ctx, d, sp);
     if (st == SG_OK && n) {
         /* GEOS builds an STRtree on its first query: query both trees here so
-         * that later users (kNN, distance bands), possibly in several threads,
-         * only read them. */
+         * that later users (contiguity, kNN, distance bands), possibly in
+         * several threads, only read them. */
         idxvec probe = {0};
-        if (!query_rect(h, sp->tree, sp->cx[0], sp->cy[0], sp->cx[0], sp->cy[0], &probe) ||
-            !query_rect(h, sp->ctree, sp->cx[0], sp->cy[0], sp->cx[0], sp->cy[0], &probe))
+        if ((contig && !query_rect(h, sp->tree, sp->cx[0], sp->cy[0], sp->cx[0], sp->cy[0], &probe)) ||
+            (points && !query_rect(h, sp->ctree, sp->cx[0], sp->cy[0], sp->cx[0], sp->cy[0], &probe)))
             st = sg__nomem(ctx);
         free(probe.v);
+    }
+    if (st == SG_OK && (!sort_by_key(sp->area, n, 0, sp->area_asc) || !sort_by_key(sp->area, n, 1, sp->area_desc)))
+        st = sg__nomem(ctx);
+    sg__stage_add(ctx, "spatial.areas", sg__now() - t0);
+    t0 = sg__now();
+    if (st == SG_OK && contig) st = build_contiguity(ctx, d, sp);
+    if (st == SG_OK && contig) st = find_islands(ctx, d, sp);
+    if (contig) sg__stage_add(ctx, "spatial.adjacency", sg__now() - t0);
+    t0 = sg__now();
+    if (st == SG_OK && sg__family_on(o, "centralization")) {
+        st = build_centre(ctx, d, sp);
+        sg__stage_add(ctx, "spatial.centre", sg__now() - t0);
+    }
+    t0 = sg__now();
+    if (st == SG_OK && sg__family_on(o, "clustering")) {
+        st = build_kernel(ctx, d, sp);
+        sg__stage_add(ctx, "spatial.kernel", sg__now() - t0);
     }
     if (st != SG_OK) {
         sg__spatial_free(ctx, sp);

@@ -104,39 +104,83 @@ static int cmp_rec(const void *a, const void *b) {
 }
 
 int sg__sort_prec(sg_prec *a, size_t n) {
-    uint64_t all = 0, same = ~(uint64_t)0;
+    int unit = 1; /* every p in [0, 1]: three passes on a 32-bit fixed-point key */
     for (size_t i = 0; i < n; i++) {
         if (!(a[i].p >= 0)) {
             qsort(a, n, sizeof *a, cmp_rec);
             return 0;
         }
         if (a[i].p == 0) a[i].p = 0.0; /* -0.0 as 0 */
-        uint64_t k;
-        memcpy(&k, &a[i].p, sizeof k);
-        all |= k;
-        same &= k;
+        if (a[i].p > 1) unit = 0;
     }
     sg_prec *b = malloc(n * sizeof *b), *src = a, *dst = b;
-    if (!b) return -1;
-    for (int shift = 0; shift < 64; shift += 11) {
-        if ((((all ^ same) >> shift) & 0x7FF) == 0) continue;
-        size_t count[2049] = {0};
+    uint32_t *kb = unit ? malloc(2 * n * sizeof *kb) : NULL;
+    if (!b || (unit && !kb)) {
+        free(b);
+        free(kb);
+        return -1;
+    }
+    if (unit) {
+        /* key = floor(p (2^32 - 1)): monotone in p, so the records come out
+         * ordered by key; records with equal keys but different p (closer
+         * than 2^-32) are then put in order by insertion. */
+        uint32_t *ks = kb, *kd = kb + n;
+        for (size_t i = 0; i < n; i++) ks[i] = (uint32_t)(a[i].p * 4294967295.0);
+        for (int shift = 0; shift < 32; shift += 11) {
+            size_t count[2049] = {0};
+            for (size_t i = 0; i < n; i++) count[((ks[i] >> shift) & 0x7FF) + 1]++;
+            for (size_t v = 0; v < 2048; v++) count[v + 1] += count[v];
+            for (size_t i = 0; i < n; i++) {
+                size_t at = count[(ks[i] >> shift) & 0x7FF]++;
+                dst[at] = src[i];
+                kd[at] = ks[i];
+            }
+            sg_prec *t = src;
+            src = dst;
+            dst = t;
+            uint32_t *tk = ks;
+            ks = kd;
+            kd = tk;
+        }
+        for (size_t i = 1; i < n; i++) {
+            if (ks[i] != ks[i - 1] || !(src[i].p < src[i - 1].p)) continue;
+            sg_prec v = src[i];
+            size_t j = i;
+            while (j > 0 && ks[j - 1] == ks[i] && src[j - 1].p > v.p) {
+                src[j] = src[j - 1];
+                j--;
+            }
+            src[j] = v;
+        }
+    } else {
+        uint64_t all = 0, same = ~(uint64_t)0;
         for (size_t i = 0; i < n; i++) {
             uint64_t k;
-            memcpy(&k, &src[i].p, sizeof k);
-            count[((k >> shift) & 0x7FF) + 1]++;
+            memcpy(&k, &a[i].p, sizeof k);
+            all |= k;
+            same &= k;
         }
-        for (size_t v = 0; v < 2048; v++) count[v + 1] += count[v];
-        for (size_t i = 0; i < n; i++) {
-            uint64_t k;
-            memcpy(&k, &src[i].p, sizeof k);
-            dst[count[(k >> shift) & 0x7FF]++] = src[i];
+        for (int shift = 0; shift < 64; shift += 11) {
+            if ((((all ^ same) >> shift) & 0x7FF) == 0) continue;
+            size_t count[2049] = {0};
+            for (size_t i = 0; i < n; i++) {
+                uint64_t k;
+                memcpy(&k, &src[i].p, sizeof k);
+                count[((k >> shift) & 0x7FF) + 1]++;
+            }
+            for (size_t v = 0; v < 2048; v++) count[v + 1] += count[v];
+            for (size_t i = 0; i < n; i++) {
+                uint64_t k;
+                memcpy(&k, &src[i].p, sizeof k);
+                dst[count[(k >> shift) & 0x7FF]++] = src[i];
+            }
+            sg_prec *t = src;
+            src = dst;
+            dst = t;
         }
-        sg_prec *t = src;
-        src = dst;
-        dst = t;
     }
     if (src != a) memcpy(a, src, n * sizeof *a);
     free(b);
+    free(kb);
     return 0;
 }
