@@ -6,31 +6,43 @@
 
 #include "internal.h"
 
-int sg__cell_from_feature(void *feature, int idx, sg_cell *c) {
+sg_cell_kind sg__feature_field(void *feature, int idx, double *num, const char **text) {
     OGRFeatureH f = feature;
-    c->kind = SG_CELL_NULL;
-    c->num = NAN;
-    c->text = NULL;
-    if (!OGR_F_IsFieldSetAndNotNull(f, idx)) return 0;
+    *num = NAN;
+    *text = NULL;
+    if (!OGR_F_IsFieldSetAndNotNull(f, idx)) return SG_CELL_NULL;
     OGRFieldDefnH fd = OGR_F_GetFieldDefnRef(f, idx);
     switch (OGR_Fld_GetType(fd)) {
     case OFTInteger:
-        c->kind = SG_CELL_NUM;
-        c->num = OGR_F_GetFieldAsInteger(f, idx);
-        return 0;
+        *num = OGR_F_GetFieldAsInteger(f, idx);
+        return SG_CELL_NUM;
     case OFTInteger64:
-        c->kind = SG_CELL_NUM;
-        c->num = (double)OGR_F_GetFieldAsInteger64(f, idx);
-        return 0;
+        *num = (double)OGR_F_GetFieldAsInteger64(f, idx);
+        return SG_CELL_NUM;
     case OFTReal:
-        c->kind = SG_CELL_NUM;
-        c->num = OGR_F_GetFieldAsDouble(f, idx);
-        return 0;
+        *num = OGR_F_GetFieldAsDouble(f, idx);
+        return SG_CELL_NUM;
     default:
-        c->kind = SG_CELL_TEXT;
-        c->text = sg__strdup(OGR_F_GetFieldAsString(f, idx));
-        return c->text ? 0 : -1;
+        *text = OGR_F_GetFieldAsString(f, idx);
+        return SG_CELL_TEXT;
     }
+}
+
+int sg__cell_from_feature(void *feature, int idx, sg_cell *c) {
+    const char *text;
+    c->kind = sg__feature_field(feature, idx, &c->num, &text);
+    c->text = NULL;
+    if (c->kind != SG_CELL_TEXT) return 0;
+    c->text = sg__strdup(text);
+    return c->text ? 0 : -1;
+}
+
+char *sg__feature_text(void *feature, int idx) {
+    sg_cell c;
+    const char *text;
+    c.kind = sg__feature_field(feature, idx, &c.num, &text);
+    c.text = (char *)text;
+    return sg__cell_text(&c);
 }
 
 void sg__cell_clear(sg_cell *c) {

@@ -259,8 +259,7 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
     for (size_t i = 0; i < city->n; i++) {
         double a, b, c, d;
         if (!city->geom_src[i]) continue;
-        if (GEOSGeom_getXMin_r(h, city->geom_src[i], &a) && GEOSGeom_getYMin_r(h, city->geom_src[i], &b) &&
-            GEOSGeom_getXMax_r(h, city->geom_src[i], &c) && GEOSGeom_getYMax_r(h, city->geom_src[i], &d)) {
+        if (GEOSGeom_getExtent_r(h, city->geom_src[i], &a, &b, &c, &d)) {
             x0 = fmin(x0, a);
             y0 = fmin(y0, b);
             x1 = fmax(x1, c);
@@ -308,8 +307,10 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
     size_t before = sg__nerrors(ctx);
     for (size_t i = 0; i < city->n; i++) {
         if (!city->geom_src[i]) continue;
+        /* Same CRS: the working geometry is the input one, shared, not a copy
+         * (geometries are never changed once read; sg__city_free frees it once). */
         GEOSGeometry *g = ts.op ? GEOSGeom_transformXY_r(h, city->geom_src[i], transform_xy, &ts)
-                                : GEOSGeom_clone_r(h, city->geom_src[i]);
+                                : city->geom_src[i];
         if (!g) {
             sg__report(ctx, "E_TRANSFORM", (sg_where){NULL, NULL, city->fid[i], city->id[i], NULL},
                        "coordinate (%.10g, %.10g) cannot be transformed from %s to %s: "

@@ -124,6 +124,25 @@ void sg__strmap_destroy(sg_strmap *m);
 int sg__strmap_put(sg_strmap *m, const char *key, size_t value, size_t *existing);
 /* Returns 1 and sets *value when found. */
 int sg__strmap_get(const sg_strmap *m, const char *key, size_t *value);
+/* Key index (strmap.c): the same contract as sg_strmap, but while keys come
+ * in strictly increasing strcmp order (sorted ids, the usual case) it is a
+ * sorted list of the caller's key pointers (kept alive by the caller) with
+ * no hashing; the first key out of order turns it into a sg_strmap.
+ * Zero-initialise; `expected` may be set first as a size hint. */
+typedef struct sg_keyindex {
+    sg_strmap *map;
+    const char **keys;
+    size_t *vals;
+    size_t n, cap, expected, hint;
+} sg_keyindex;
+int sg__keyindex_put(sg_keyindex *ix, const char *key, size_t value, size_t *existing);
+int sg__keyindex_get(sg_keyindex *ix, const char *key, size_t *value);
+void sg__keyindex_free(sg_keyindex *ix);
+/* String arena (strmap.c): copies live until sg__arena_free; {NULL} is empty. */
+typedef struct sg_arena { struct sg_arena_block *head; } sg_arena;
+char *sg__arena_strndup(sg_arena *a, const char *s, size_t n); /* NULL when out of memory */
+char *sg__arena_strdup(sg_arena *a, const char *s);            /* NULL for NULL s too */
+void sg__arena_free(sg_arena *a);
 
 /* ---- random numbers (rng.c) ---- */
 typedef struct sg_rng { uint64_t s[4]; } sg_rng;
@@ -249,6 +268,11 @@ typedef struct sg_cell {
 /* Reads field idx of an OGR feature: numbers stay numbers, text stays text,
  * unset/null fields are SG_CELL_NULL. Returns -1 when out of memory. */
 int sg__cell_from_feature(void *ogr_feature, int idx, sg_cell *c);
+/* The same without a copy: the kind, *num, and *text borrowed from the
+ * feature (valid until it changes or is destroyed). */
+sg_cell_kind sg__feature_field(void *ogr_feature, int idx, double *num, const char **text);
+/* sg__cell_text of field idx (caller frees), without the intermediate copy. */
+char *sg__feature_text(void *ogr_feature, int idx);
 void sg__cell_clear(sg_cell *c);
 /* Converts a cell to a number. Missing values give SG_NUM_MISSING. */
 sg_numparse sg__cell_number(const sg_cell *c, double *out, const char **why);
@@ -270,7 +294,8 @@ typedef struct sg_table {
     long long *fids;
     sg_cell *cells;      /* nrows x ncols */
     unsigned char *matched;
-    sg_strmap *index;    /* key -> row */
+    sg_keyindex index;   /* key -> row (keys borrowed from `keys`) */
+    sg_arena text;       /* keys and cell texts */
     void *ds, *lyr;      /* GDALDatasetH, OGRLayerH while open */
     char sha256[65];
     char driver[32];
@@ -286,9 +311,28 @@ int sg__table_want(sg_table *t, int field_idx);
 /* Reads every row: key and the requested columns. Duplicate or empty keys
  * are reported as errors. */
 sg_status sg__table_load(sg_ctx *ctx, sg_table *t);
+/* After the join: frees the rows (keys, cells, index) and closes the source;
+ * nrows, the names and sha256 stay. */
+void sg__table_drop_rows(sg_table *t);
 void sg__table_free(sg_table *t);
 /* Joined field list "a, b, c" (caller frees). */
 char *sg__join_names(char *const *names, int n);
+
+/* ---- opening OGR sources (read_common.c) ---- */
+#define SG_OPEN_HINT 1    /* say why an unreadable file is unusable (sg__file_hint) */
+#define SG_OPEN_STAT_PG 2 /* "no such file" for PG: connection strings too */
+/* GDALOpenEx of a vector source, or NULL with an E_OPEN error at w: "PREFIXno
+ * such file" or "PREFIXcannot open as a vector data source: REASON". */
+void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *prefix, int flags, sg_status *st);
+/* The layer `layer` (by name), else the one named `prefer` when there are
+ * several, else the only one; NULL with E_NO_LAYER / E_CHOOSE_LAYER (naming
+ * the option layer_opt) at w. */
+void *sg__choose_layer(sg_ctx *ctx, void *ds, sg_where w, const char *layer, const char *prefer,
+                       const char *layer_opt, sg_status *st);
+/* "a, b, c": the layers of a GDALDatasetH, the fields of an OGRFeatureDefnH
+ * (caller frees; NULL when out of memory). */
+char *sg__layer_names(void *ds);
+char *sg__layer_field_list(void *feature_defn);
 
 /* ---- districts (read_districts.c, validate.c) ---- */
 typedef enum sg_dstatus {
@@ -307,7 +351,7 @@ typedef struct sg_city {
     unsigned char *status;   /* sg_dstatus */
     char **note;             /* why excluded or repaired, or NULL */
     GEOSGeometry **geom_src; /* valid geometry in the input CRS */
-    GEOSGeometry **geom;     /* the same in the working CRS */
+    GEOSGeometry **geom;     /* the same in the working CRS (the same pointer when not reprojected) */
     char **name;             /* --name label, or NULL */
     char **region;           /* --by value, or NULL */
     size_t ngroups;          /* --groups fields */
@@ -364,6 +408,30 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
  * without strict). Errors are reported with w; returns SG_OK or an error. */
 sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
                             GEOSGeometry **out, int *repaired, char **note);
+/* The same in three steps, so that the GEOS work can run on another thread:
+ * sg__geom_prepare (OGR; the reading thread) exports the WKB into buf or
+ * records an error; sg__geom_build (GEOS; any thread, with its own handle h
+ * whose last error message is geos_msg) makes the valid geometry or records
+ * an error; sg__geom_emit (the context's thread, in feature order) reports
+ * it exactly as sg__geom_from_ogr would and hands the results over. */
+typedef struct sg_bytes { unsigned char *p; size_t len, cap; } sg_bytes;
+typedef struct sg_geom_job {
+    size_t wkb_off, wkb_size; /* the WKB in buf */
+    int state;                /* 0: to build, 1: done */
+    int scanned;              /* WKB structure checked: build scans the coordinates */
+    sg_status st;             /* SG_OK, SG_ERR_GEOMETRY or SG_ERR_NOMEM */
+    const char *code;         /* E_... of an SG_ERR_GEOMETRY */
+    char *msg;                /* its message (NULL when out of memory) */
+    GEOSGeometry *geom;
+    int repaired;
+    char *note;
+} sg_geom_job;
+void sg__geom_prepare(void *ogr_geom, sg_geom_job *j, sg_bytes *buf);
+void sg__geom_build(GEOSContextHandle_t h, const char *geos_msg, int strict, sg_geom_job *j,
+                    const unsigned char *buf);
+sg_status sg__geom_emit(sg_ctx *ctx, sg_geom_job *j, sg_where w, GEOSGeometry **out, int *repaired, char **note);
+/* Frees what a job holds (when it will not be emitted). */
+void sg__geom_job_clear(GEOSContextHandle_t h, sg_geom_job *j);
 
 /* ---- reading the districts with their joined tables (read_districts.c) ---- */
 /* Fields read per district. Roles from SG_ROLE_COUNT on are the --groups

@@ -158,16 +158,6 @@ static sg_status read_units_field(sg_ctx *ctx, const struct sg_run *run, sg_hous
     return h->units_from ? SG_OK : sg__nomem(ctx);
 }
 
-static char *layer_names(GDALDatasetH ds) {
-    int n = GDALDatasetGetLayerCount(ds);
-    char **names = calloc((size_t)n + 1, sizeof *names);
-    if (!names) return NULL;
-    for (int i = 0; i < n; i++) names[i] = (char *)OGR_L_GetName(GDALDatasetGetLayer(ds, i));
-    char *s = sg__join_names(names, n);
-    free(names);
-    return s;
-}
-
 typedef struct site_list {
     GEOSGeometry **g; /* working CRS */
     size_t n, cap;
@@ -188,22 +178,15 @@ static sg_status read_layer(sg_ctx *ctx, const struct sg_run *run, sg_housing *h
     h->path = sg__strdup(o->housing);
     h->units_field = sg__strdup(o->housing_units);
     if (!h->path || !h->units_field) return sg__nomem(ctx);
-    sg__gdal_push(ctx);
-    GDALDatasetH ds = GDALOpenEx(o->housing, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    sg__gdal_pop();
-    if (!ds) {
-        struct stat sb;
-        if (stat(o->housing, &sb) != 0) return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "--housing: no such file");
-        return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "--housing: cannot open as a vector data source: %s",
-                         ctx->gdal_msg[0] ? ctx->gdal_msg : "unsupported or damaged file");
-    }
     sg_status st = SG_OK;
+    GDALDatasetH ds = sg__open_vector(ctx, o->housing, w, "--housing: ", SG_OPEN_STAT_PG, &st);
+    if (!ds) return st;
     OGRLayerH lyr = NULL;
     int nl = GDALDatasetGetLayerCount(ds);
     if (o->housing_layer) lyr = GDALDatasetGetLayerByName(ds, o->housing_layer);
     else if (nl == 1) lyr = GDALDatasetGetLayer(ds, 0);
     if (!lyr) {
-        char *names = layer_names(ds);
+        char *names = sg__layer_names(ds);
         if (o->housing_layer)
             st = sg__error(ctx, SG_ERR_INPUT, "E_NO_LAYER", w, "--housing-layer: no such layer (layers: %s)",
                            names ? names : "");
@@ -224,15 +207,11 @@ static sg_status read_layer(sg_ctx *ctx, const struct sg_run *run, sg_housing *h
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
     int uidx = OGR_FD_GetFieldIndex(defn, o->housing_units);
     if (uidx < 0) {
-        int nf = OGR_FD_GetFieldCount(defn);
-        char **names = calloc((size_t)nf + 1, sizeof *names);
-        for (int k = 0; names && k < nf; k++) names[k] = (char *)OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, k));
-        char *list = names ? sg__join_names(names, nf) : NULL;
+        char *list = sg__layer_field_list(defn);
         w.field = o->housing_units;
         st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD", w, "--housing-units field not found (fields: %s)",
                        list ? list : "?");
         free(list);
-        free(names);
         GDALClose(ds);
         return st;
     }

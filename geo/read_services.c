@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cpl_conv.h>
 #include <gdal.h>
@@ -15,84 +14,7 @@
 
 #include "access.h"
 
-/* ---- opening a layer ---- */
-
-static char *layer_list(GDALDatasetH ds) {
-    int n = GDALDatasetGetLayerCount(ds);
-    char **names = calloc((size_t)n + 1, sizeof *names);
-    if (!names) return NULL;
-    for (int i = 0; i < n; i++) names[i] = (char *)OGR_L_GetName(GDALDatasetGetLayer(ds, i));
-    char *s = sg__join_names(names, n);
-    free(names);
-    return s;
-}
-
-static char *field_list(OGRLayerH lyr) {
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
-    int n = OGR_FD_GetFieldCount(defn);
-    char **names = calloc((size_t)n + 1, sizeof *names);
-    if (!names) return NULL;
-    for (int i = 0; i < n; i++) names[i] = (char *)OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
-    char *s = sg__join_names(names, n);
-    free(names);
-    return s;
-}
-
-sg_status sg__open_layer(sg_ctx *ctx, const char *path, const char *layer, const char *prefer,
-                         const char *layer_opt, void **ds_out, void **lyr_out, sg_src_info *info) {
-    *ds_out = *lyr_out = NULL;
-    sg_where w = {path, layer, -1, NULL, NULL};
-    info->path = sg__strdup(path);
-    if (!info->path) return sg__nomem(ctx);
-    sg__gdal_push(ctx);
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    sg__gdal_pop();
-    if (!ds) {
-        struct stat sb;
-        if (strncmp(path, "PG:", 3) != 0 && stat(path, &sb) != 0)
-            return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "no such file");
-        return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "cannot open as a vector data source: %s",
-                         ctx->gdal_msg[0] ? ctx->gdal_msg : "unsupported or damaged file");
-    }
-    OGRLayerH lyr = NULL;
-    int nl = GDALDatasetGetLayerCount(ds);
-    sg_status st = SG_OK;
-    if (layer) {
-        lyr = GDALDatasetGetLayerByName(ds, layer);
-        if (!lyr) {
-            char *names = layer_list(ds);
-            st = sg__error(ctx, SG_ERR_INPUT, "E_NO_LAYER", w, "no such layer (layers: %s)", names ? names : "");
-            free(names);
-        }
-    } else if (prefer && nl > 1 && (lyr = GDALDatasetGetLayerByName(ds, prefer)) != NULL) {
-        /* the layer named like the service type */
-    } else if (nl == 1) {
-        lyr = GDALDatasetGetLayer(ds, 0);
-    } else if (nl == 0) {
-        st = sg__error(ctx, SG_ERR_INPUT, "E_NO_LAYER", w, "has no layer");
-    } else {
-        char *names = layer_list(ds);
-        st = sg__error(ctx, SG_ERR_USAGE, "E_CHOOSE_LAYER", w, "has %d layers (%s): choose one with %s", nl,
-                       names ? names : "", layer_opt);
-        free(names);
-    }
-    if (st != SG_OK) {
-        GDALClose(ds);
-        return st;
-    }
-    info->layer = sg__strdup(OGR_L_GetName(lyr));
-    info->driver = sg__strdup(GDALGetDriverShortName(GDALGetDatasetDriver(ds)));
-    if (!info->layer || !info->driver) {
-        GDALClose(ds);
-        return sg__nomem(ctx);
-    }
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sg__sha256_file(path, info->sha256) != 0)
-        info->sha256[0] = '\0';
-    *ds_out = ds;
-    *lyr_out = lyr;
-    return SG_OK;
-}
+/* (sg__open_layer is in read_common.c) */
 
 /* ---- CRS ---- */
 
@@ -269,8 +191,7 @@ static int city_extent(sg_ctx *ctx, const sg_city *c, double e[4]) {
     for (size_t i = 0; i < c->n; i++) {
         if (!c->geom || !c->geom[i]) continue;
         double a, b, x1, y1;
-        if (GEOSGeom_getXMin_r(ctx->geos, c->geom[i], &a) && GEOSGeom_getYMin_r(ctx->geos, c->geom[i], &b) &&
-            GEOSGeom_getXMax_r(ctx->geos, c->geom[i], &x1) && GEOSGeom_getYMax_r(ctx->geos, c->geom[i], &y1)) {
+        if (GEOSGeom_getExtent_r(ctx->geos, c->geom[i], &a, &b, &x1, &y1)) {
             e[0] = fmin(e[0], a);
             e[1] = fmin(e[1], b);
             e[2] = fmax(e[2], x1);
@@ -336,6 +257,7 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
     memset(out, 0, sizeof *out);
     out->spec = spec;
     GEOSContextHandle_t h = ctx->geos;
+    double t_start = sg__now();
     void *dsv = NULL, *lyrv = NULL;
     sg_status st = sg__open_layer(ctx, spec->path, spec->layer, spec->type, "--service-layer", &dsv, &lyrv, &out->src);
     if (st != SG_OK) return st;
@@ -360,7 +282,7 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
     if (spec->capacity) {
         cap_idx = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lyr), spec->capacity);
         if (cap_idx < 0) {
-            char *fl = field_list(lyr);
+            char *fl = sg__layer_field_list(OGR_L_GetLayerDefn(lyr));
             w.field = spec->capacity;
             st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD", w, "--capacity field not found (fields: %s)",
                            fl ? fl : "");
@@ -507,6 +429,7 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
 done:
     proj_destroy(op);
     GDALClose(ds);
+    sg__stage_add(ctx, "read.services", sg__now() - t_start);
     return st;
 }
 
@@ -571,7 +494,7 @@ static sg_status read_population(sg_ctx *ctx, const sg_options *o, const sg_city
     st = sg__layer_transform(ctx, OGR_L_GetSpatialRef(lyr), crs, w, &og->src, &op);
     int idx = st == SG_OK ? OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lyr), o->population_field) : -1;
     if (st == SG_OK && idx < 0) {
-        char *fl = field_list(lyr);
+        char *fl = sg__layer_field_list(OGR_L_GetLayerDefn(lyr));
         w.field = o->population_field;
         st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD", w, "--population-field not found (fields: %s)",
                        fl ? fl : "");

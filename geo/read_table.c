@@ -66,14 +66,10 @@ sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *def
     if (spec->layer) {
         lyr = GDALDatasetGetLayerByName(ds, spec->layer);
         if (!lyr) {
-            char **names = calloc((size_t)nl + 1, sizeof *names);
-            for (int i = 0; names && i < nl; i++)
-                names[i] = (char *)OGR_L_GetName(GDALDatasetGetLayer(ds, i));
-            char *list = names ? sg__join_names(names, nl) : NULL;
+            char *list = sg__layer_names(ds);
             sg_status st = sg__error(ctx, SG_ERR_INPUT, "E_NO_LAYER", w,
                                      "no such layer (layers: %s)", list ? list : "?");
             free(list);
-            free(names);
             return st;
         }
     } else if (nl >= 1) {
@@ -109,16 +105,66 @@ sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *def
     return t->key ? SG_OK : sg__nomem(ctx);
 }
 
+/* The white space sg__trim_dup removes. */
+static int is_space(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* sg__cell_text of field idx, copied into the table's arena; NULL for a null
+ * field. Sets *nomem when out of memory. */
+static char *key_text(sg_table *t, OGRFeatureH f, int idx, int *nomem) {
+    double num;
+    const char *text;
+    sg_cell_kind k = sg__feature_field(f, idx, &num, &text);
+    if (k == SG_CELL_NULL) return NULL;
+    char *key;
+    if (k == SG_CELL_TEXT) {
+        while (is_space((unsigned char)*text)) text++;
+        size_t n = strlen(text);
+        while (n > 0 && is_space((unsigned char)text[n - 1])) n--;
+        key = sg__arena_strndup(&t->text, text, n);
+    } else {
+        sg_cell c = {SG_CELL_NUM, num, NULL};
+        char *tmp = sg__cell_text(&c);
+        key = tmp ? sg__arena_strdup(&t->text, tmp) : NULL;
+        free(tmp);
+    }
+    if (!key) *nomem = 1;
+    return key;
+}
+
+/* Only the key and the requested columns are read (OGR_L_SetIgnoredFields):
+ * a wide table's other columns are not even converted. */
+static void ignore_other_fields(sg_ctx *ctx, sg_table *t) {
+    char **ign = calloc((size_t)t->nfields + 1, sizeof *ign);
+    if (!ign) return;
+    int n = 0;
+    for (int i = 0; i < t->nfields; i++) {
+        int used = i == t->key_idx;
+        for (int k = 0; !used && k < t->ncols; k++) used = t->cols[k] == i;
+        if (!used) ign[n++] = t->fields[i];
+    }
+    if (n) {
+        sg__gdal_push(ctx);
+        OGR_L_SetIgnoredFields(t->lyr, (const char **)ign);
+        sg__gdal_pop();
+    }
+    free(ign);
+}
+
 sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
     OGRLayerH lyr = t->lyr;
     size_t before = sg__nerrors(ctx);
-    GIntBig fc = OGR_L_GetFeatureCount(lyr, 1);
-    size_t cap = fc > 0 ? (size_t)fc : 64;
+    ignore_other_fields(ctx, t);
+    /* The row count when the driver knows it cheaply (not CSV: it would
+     * parse the whole file once more); else the arrays grow. */
+    GIntBig fc = OGR_L_GetFeatureCount(lyr, 0);
+    size_t cap = fc > 0 ? (size_t)fc : 1024;
     t->keys = calloc(cap, sizeof *t->keys);
     t->fids = calloc(cap, sizeof *t->fids);
     t->cells = calloc(cap * (size_t)(t->ncols ? t->ncols : 1), sizeof *t->cells);
-    t->index = sg__strmap_create(cap);
-    if (!t->keys || !t->fids || !t->cells || !t->index) return sg__nomem(ctx);
+    t->index.expected = cap;
+    if (!t->keys || !t->fids || !t->cells) return sg__nomem(ctx);
     sg_where w = {t->spec->path, t->layer_name, -1, NULL, t->key};
     OGR_L_ResetReading(lyr);
     sg__gdal_push(ctx);
@@ -145,22 +191,23 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
         }
         size_t r = t->nrows;
         w.fid = OGR_F_GetFID(f);
-        sg_cell kc;
-        if (sg__cell_from_feature(f, t->key_idx, &kc) != 0) {
-            OGR_F_Destroy(f);
-            st = sg__nomem(ctx);
-            break;
+        int nomem = 0;
+        char *key = key_text(t, f, t->key_idx, &nomem);
+        for (int k = 0; k < t->ncols; k++) {
+            sg_cell *c = &t->cells[r * (size_t)t->ncols + (size_t)k];
+            const char *text;
+            c->kind = sg__feature_field(f, t->cols[k], &c->num, &text);
+            c->text = NULL;
+            if (c->kind == SG_CELL_TEXT && !(c->text = sg__arena_strdup(&t->text, text))) {
+                c->kind = SG_CELL_NULL;
+                nomem = 1;
+            }
         }
-        char *key = sg__cell_text(&kc);
-        sg__cell_clear(&kc);
-        for (int k = 0; k < t->ncols; k++)
-            if (sg__cell_from_feature(f, t->cols[k], &t->cells[r * (size_t)t->ncols + (size_t)k]) != 0)
-                st = SG_ERR_NOMEM;
         t->keys[r] = key;
         t->fids[r] = w.fid;
         t->nrows++;
         OGR_F_Destroy(f);
-        if (st != SG_OK) {
+        if (nomem) {
             st = sg__nomem(ctx);
             break;
         }
@@ -177,7 +224,7 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
             continue;
         }
         size_t prev = 0;
-        int rc = sg__strmap_put(t->index, key, r, &prev);
+        int rc = sg__keyindex_put(&t->index, key, r, &prev);
         if (rc < 0) {
             st = sg__nomem(ctx);
             break;
@@ -202,22 +249,29 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
     return sg__fail_if_errors(ctx, before, SG_ERR_DATA, "table");
 }
 
-void sg__table_free(sg_table *t) {
+void sg__table_drop_rows(sg_table *t) {
     if (!t) return;
     if (t->ds) GDALClose(t->ds);
-    for (int i = 0; t->fields && i < t->nfields; i++) free(t->fields[i]);
-    free(t->fields);
-    for (size_t r = 0; r < t->nrows; r++) {
-        free(t->keys[r]);
-        for (int k = 0; k < t->ncols; k++) sg__cell_clear(&t->cells[r * (size_t)t->ncols + (size_t)k]);
-    }
+    t->ds = t->lyr = NULL;
     free(t->keys);
     free(t->fids);
     free(t->cells);
-    free(t->cols);
     free(t->matched);
+    t->keys = NULL;
+    t->fids = NULL;
+    t->cells = NULL;
+    t->matched = NULL;
+    sg__arena_free(&t->text);
+    sg__keyindex_free(&t->index);
+}
+
+void sg__table_free(sg_table *t) {
+    if (!t) return;
+    sg__table_drop_rows(t); /* keys and cell texts live in t->text */
+    for (int i = 0; t->fields && i < t->nfields; i++) free(t->fields[i]);
+    free(t->fields);
+    free(t->cols);
     free(t->key);
     free(t->layer_name);
-    sg__strmap_destroy(t->index);
     memset(t, 0, sizeof *t);
 }
