@@ -138,12 +138,11 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     t0 = sg__now();
     if (st == SG_OK) st = sg__objectives(ctx, run); /* objectives 5 and 10, after every column is in */
     sg__stage_add(ctx, "objectives", sg__now() - t0);
-    t0 = sg__now();
-    if (st == SG_OK) st = sg__write_districts(ctx, run, run->districts_path);
-    sg__stage_add(ctx, "write.districts", sg__now() - t0);
-    t0 = sg__now();
+    /* districts.geojson and the objective layers together, on up to 2 threads
+     * (times write.lonlat and write.layers); then styles, project, report,
+     * --format copies (write.format, write.qgis, write.report) */
+    if (st == SG_OK) st = sg__write_geojson_all(ctx, run);
     if (st == SG_OK) st = sg__write_objectives(ctx, run);
-    sg__stage_add(ctx, "write.objectives", sg__now() - t0);
     t0 = sg__now();
     if (st == SG_OK) st = sg__write_summary(ctx, run, run->summary_path);
     sg__stage_add(ctx, "write.summary", sg__now() - t0);

@@ -643,12 +643,75 @@ sg_status sg__ensure_dir(sg_ctx *ctx, const char *dir);
 char *sg__tmp_path(const char *final_path);
 /* Renames tmp onto final (atomic on one file system); removes tmp on failure. */
 sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path);
+/* Every writer: sg__output_begin names the temporary file (o->tmp) beside
+ * path; the writer fills it; sg__output_finish(ctx, o, st) then checks the
+ * file (a GeoJSON layer's end, expect_size when >= 0: disk full), flushes it
+ * to disk and renames it into place when st is SG_OK, else removes it, and
+ * returns the final status. sg__output_write does all three for a buffer. */
+typedef struct sg_output {
+    char *path, *tmp;
+    long long expect_size; /* -1: unknown */
+} sg_output;
+sg_status sg__output_begin(sg_ctx *ctx, const char *path, sg_output *o);
+sg_status sg__output_finish(sg_ctx *ctx, sg_output *o, sg_status st);
+sg_status sg__output_write(sg_ctx *ctx, const char *path, const void *buf, size_t len);
 /* Removes temporary files ".NAME.tmp-PID" in dir left by a run that was
  * killed (PID no longer running). Best effort: errors are ignored. */
 void sg__clean_stale_tmp(const char *dir);
 
+/* ---- GeoJSON layers (write_geojson.c) ---- */
+/* Geometries in WGS 84 lon/lat (EPSG:4326, traditional GIS order), in flat
+ * arrays shared by every GeoJSON layer: feature i has polygons [feat[i],
+ * feat[i+1]), polygon p rings [poly[p], poly[p+1]), ring r coordinates
+ * [ring[r], ring[r+1]) of x (lon) and y (lat). Points: x[i], y[i]. */
+enum { SG_LL_NULL = 0, SG_LL_POLYGON, SG_LL_MULTI, SG_LL_POINT, SG_LL_FAILED /* not transformable */ };
+typedef struct sg_lonlat {
+    size_t n;
+    unsigned char *type; /* SG_LL_* per feature */
+    size_t *feat, *poly, *ring;
+    double *x, *y;
+} sg_lonlat;
+/* The (Multi)Polygons geom[0..n) (NULL: no geometry), in the CRS of src_wkt,
+ * transformed as OGR's GeoJSON driver would (same transformation, same
+ * doubles), on up to `threads` threads. */
+sg_status sg__lonlat_polygons(sg_ctx *ctx, const GEOSGeometry *const *geom, size_t n, const char *src_wkt,
+                              int threads, const char *path, sg_lonlat *ll);
+sg_status sg__lonlat_points(sg_ctx *ctx, const double *x, const double *y, size_t n, const char *src_wkt,
+                            const char *path, sg_lonlat *ll);
+void sg__lonlat_free(sg_lonlat *ll);
+
+/* A field of an output layer: one value per feature. */
+typedef enum sg_lf_kind { SG_LF_REAL, SG_LF_INT, SG_LF_TEXT, SG_LF_INT64 } sg_lf_kind;
+typedef struct sg_lfield {
+    const char *name;
+    sg_lf_kind kind;
+    const double *num;       /* REAL, INT (rounded); NaN = null */
+    const char *const *text; /* TEXT; NULL entries = null */
+    const long long *i64;    /* INT64 */
+} sg_lfield;
+typedef struct sg_geojson_layer {
+    const char *name, *path;
+    size_t n;
+    const sg_lfield *f;
+    size_t nf;
+    const sg_lonlat *geom;   /* n geometries, or NULL */
+    const char *const *ids;  /* for messages: ids (or NULL) ... */
+    const long long *fids;   /* ... and source fids (NULL: the feature index) */
+    const char *where_layer; /* layer named in messages, or NULL */
+} sg_geojson_layer;
+/* Writes the layers (RFC 7946, atomically), on up to 2 threads; each file
+ * is the same whatever the threads. Diagnostics come in layer order. */
+sg_status sg__geojson_write_layers(sg_ctx *ctx, const sg_geojson_layer *L, size_t nl, int threads);
+/* The districts.geojson layer of a run (fields and status names allocated
+ * into *fields and *status, caller frees both). */
+sg_status sg__districts_layer(sg_ctx *ctx, const struct sg_run *run, const char *path, const sg_lonlat *ll,
+                              sg_geojson_layer *L, sg_lfield **fields, const char ***status);
+
 /* ---- writers ---- */
-sg_status sg__write_districts(sg_ctx *ctx, const struct sg_run *run, const char *path);
+/* districts.geojson and, with the objectives, objective5/10.geojson and
+ * services.geojson: reprojected once, written on up to 2 threads
+ * (write_layers.c; stages write.lonlat and write.layers). */
+sg_status sg__write_geojson_all(sg_ctx *ctx, struct sg_run *run);
 sg_status sg__write_summary(sg_ctx *ctx, struct sg_run *run, const char *path);
 
 /* ---- objectives 5 and 10 (gap_objective5.c, gaps.h) ---- */

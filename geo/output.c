@@ -109,6 +109,55 @@ sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path) {
     return SG_OK;
 }
 
+sg_status sg__output_begin(sg_ctx *ctx, const char *path, sg_output *o) {
+    memset(o, 0, sizeof *o);
+    o->expect_size = -1;
+    o->path = sg__strdup(path);
+    o->tmp = o->path ? sg__tmp_path(path) : NULL;
+    if (!o->tmp) {
+        free(o->path);
+        o->path = NULL;
+        return sg__nomem(ctx);
+    }
+    remove(o->tmp); /* left by an earlier attempt of this process */
+    return SG_OK;
+}
+
+sg_status sg__output_finish(sg_ctx *ctx, sg_output *o, sg_status st) {
+    if (!o->tmp) return st;
+    if (st == SG_OK && o->expect_size >= 0) {
+        struct stat sb;
+        if (stat(o->tmp, &sb) != 0 || (long long)sb.st_size != o->expect_size)
+            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){o->path, NULL, -1, NULL, NULL},
+                           "writing failed: the file is incomplete (disk full?)");
+    }
+    if (st == SG_OK) st = sg__commit(ctx, o->tmp, o->path);
+    else remove(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+    return st;
+}
+
+sg_status sg__output_write(sg_ctx *ctx, const char *path, const void *buf, size_t len) {
+    sg_output o;
+    sg_status st = sg__output_begin(ctx, path, &o);
+    if (st != SG_OK) return st;
+    FILE *f = fopen(o.tmp, "wb");
+    if (!f) {
+        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL}, "cannot create file: %s",
+                       strerror(errno));
+    } else {
+        int bad = len && fwrite(buf, 1, len, f) != len;
+        bad |= fclose(f) != 0;
+        if (bad)
+            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL},
+                           "writing failed (disk full?)");
+    }
+    o.expect_size = (long long)len;
+    return sg__output_finish(ctx, &o, st);
+}
+
 void sg__clean_stale_tmp(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return;

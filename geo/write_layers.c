@@ -1,11 +1,13 @@
 /* The planner-facing layers: objective5.geojson, objective10.geojson and
  * services.geojson, RFC 7946 through OGR's GeoJSON driver (EPSG:4326, right-
- * hand winding, 7 decimals), each written to a temporary name and renamed.
+ * hand winding, 7 decimals), each written to a temporary name and renamed;
+ * they are written with districts.geojson, sharing its lon/lat geometries,
+ * on up to two threads (sg__write_geojson_all, write_geojson.c).
  * --format gpkg adds seggap.gpkg (the same layers in the working CRS, with
  * their styles in the layer_styles table QGIS reads); --format shp adds shp/
  * (one Shapefile per layer in the working CRS, field names shortened to 10
  * characters, shp/fields.csv maps them back, shp/LAYER.qml styles).
- * sg__write_objectives runs every writer of the objective stage. */
+ * sg__write_objectives runs the other writers of the objective stage. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,13 +74,7 @@ void sg__range_label(double lo, double hi, int percent, char *buf, size_t size) 
 
 /* ---- layer descriptions ---- */
 
-typedef enum lf_kind { LF_REAL, LF_INT, LF_TEXT } lf_kind;
-typedef struct lfield {
-    const char *name;
-    lf_kind kind;
-    const double *num;
-    const char *const *text;
-} lfield;
+typedef sg_lfield lfield;
 
 typedef struct lspec {
     const char *name;       /* layer and file name */
@@ -89,17 +85,17 @@ typedef struct lspec {
     const double *px, *py;  /* points (the services), working CRS */
 } lspec;
 
-static int add_field(lspec *L, size_t cap, const char *name, lf_kind kind, const double *num,
+static int add_field(lspec *L, size_t cap, const char *name, sg_lf_kind kind, const double *num,
                      const char *const *text) {
     if (L->nf >= cap) return -1;
-    L->f[L->nf++] = (lfield){name, kind, num, text};
+    L->f[L->nf++] = (lfield){name, kind, num, text, NULL};
     return 0;
 }
 
 static int add_res(lspec *L, size_t cap, const sg_result *r, const char *name) {
     const sg_column *c = sg__res_col(r, name);
     if (!c) return 0;
-    return add_field(L, cap, c->name, c->num ? LF_REAL : LF_TEXT, c->num, (const char *const *)c->text);
+    return add_field(L, cap, c->name, c->num ? SG_LF_REAL : SG_LF_TEXT, c->num, (const char *const *)c->text);
 }
 
 /* Access columns of one service type, by name. */
@@ -118,7 +114,7 @@ static int add_access(lspec *L, size_t cap, const sg_result *r, const char *type
                 snprintf(want, sizeof want, exact[pass == 0 ? 0 : pass - 1], type);
                 match = strcmp(nm, want) == 0;
             }
-            if (match && add_field(L, cap, nm, r->cols[k].num ? LF_REAL : LF_TEXT, r->cols[k].num,
+            if (match && add_field(L, cap, nm, r->cols[k].num ? SG_LF_REAL : SG_LF_TEXT, r->cols[k].num,
                                    (const char *const *)r->cols[k].text) != 0)
                 return -1;
         }
@@ -229,10 +225,10 @@ static int spec_objective5(const struct sg_run *run, const layer_data *d, lspec 
     L->name = "objective5";
     L->n = run->city.n;
     L->city = &run->city;
-    rc |= add_field(L, MAXF, "id", LF_TEXT, NULL, ids);
-    if (names) rc |= add_field(L, MAXF, "name", LF_TEXT, NULL, names);
-    rc |= add_field(L, MAXF, "total", LF_REAL, run->city.total, NULL);
-    rc |= add_field(L, MAXF, "group", LF_REAL, run->city.group, NULL);
+    rc |= add_field(L, MAXF, "id", SG_LF_TEXT, NULL, ids);
+    if (names) rc |= add_field(L, MAXF, "name", SG_LF_TEXT, NULL, names);
+    rc |= add_field(L, MAXF, "total", SG_LF_REAL, run->city.total, NULL);
+    rc |= add_field(L, MAXF, "group", SG_LF_REAL, run->city.group, NULL);
     rc |= add_res(L, MAXF, r, "share");
     rc |= add_res(L, MAXF, r, "lq");
     rc |= add_res(L, MAXF, r, "d_contrib");
@@ -240,14 +236,14 @@ static int spec_objective5(const struct sg_run *run, const layer_data *d, lspec 
     rc |= add_res(L, MAXF, r, "gi_star_p");
     rc |= add_res(L, MAXF, r, "lisa_class");
     for (size_t t = 0; t < g->ntypes; t++) rc |= add_access(L, MAXF, r, g->types[t]);
-    rc |= add_field(L, MAXF, "access_score", LF_REAL, g->g5.access_score, NULL);
-    rc |= add_field(L, MAXF, "concentrated", LF_INT, d->conc, NULL);
-    rc |= add_field(L, MAXF, "hotspot", LF_INT, d->hot, NULL);
-    rc |= add_field(L, MAXF, "gap5_class", LF_TEXT, NULL, d->cls5);
-    rc |= add_field(L, MAXF, "gap5_score", LF_REAL, g->g5.score, NULL);
-    rc |= add_field(L, MAXF, "gap5_rank", LF_INT, g->g5.rank, NULL);
-    rc |= add_field(L, MAXF, "gap5_note", LF_TEXT, NULL, (const char *const *)d->note5);
-    rc |= add_field(L, MAXF, "status", LF_TEXT, NULL, d->status);
+    rc |= add_field(L, MAXF, "access_score", SG_LF_REAL, g->g5.access_score, NULL);
+    rc |= add_field(L, MAXF, "concentrated", SG_LF_INT, d->conc, NULL);
+    rc |= add_field(L, MAXF, "hotspot", SG_LF_INT, d->hot, NULL);
+    rc |= add_field(L, MAXF, "gap5_class", SG_LF_TEXT, NULL, d->cls5);
+    rc |= add_field(L, MAXF, "gap5_score", SG_LF_REAL, g->g5.score, NULL);
+    rc |= add_field(L, MAXF, "gap5_rank", SG_LF_INT, g->g5.rank, NULL);
+    rc |= add_field(L, MAXF, "gap5_note", SG_LF_TEXT, NULL, (const char *const *)d->note5);
+    rc |= add_field(L, MAXF, "status", SG_LF_TEXT, NULL, d->status);
     return rc;
 }
 
@@ -258,21 +254,21 @@ static int spec_objective10(const struct sg_run *run, const layer_data *d, lspec
     L->name = "objective10";
     L->n = run->city.n;
     L->city = &run->city;
-    rc |= add_field(L, MAXF, "id", LF_TEXT, NULL, ids);
-    if (names) rc |= add_field(L, MAXF, "name", LF_TEXT, NULL, names);
-    rc |= add_field(L, MAXF, "total", LF_REAL, run->city.total, NULL);
-    rc |= add_field(L, MAXF, "group", LF_REAL, run->city.group, NULL);
+    rc |= add_field(L, MAXF, "id", SG_LF_TEXT, NULL, ids);
+    if (names) rc |= add_field(L, MAXF, "name", SG_LF_TEXT, NULL, names);
+    rc |= add_field(L, MAXF, "total", SG_LF_REAL, run->city.total, NULL);
+    rc |= add_field(L, MAXF, "group", SG_LF_REAL, run->city.group, NULL);
     rc |= add_res(L, MAXF, r, "share");
     rc |= add_res(L, MAXF, r, "lq");
-    rc |= add_field(L, MAXF, "concentrated", LF_INT, d->conc, NULL);
-    rc |= add_field(L, MAXF, "social_units", LF_REAL, d->units, NULL);
-    rc |= add_field(L, MAXF, "social_units_per_1000", LF_REAL, d->per1000, NULL);
-    rc |= add_field(L, MAXF, "dist_housing_m", LF_REAL, d->dist_h, NULL);
-    rc |= add_field(L, MAXF, "overcrowding", LF_REAL, d->over, NULL);
-    rc |= add_field(L, MAXF, "gap10_class", LF_TEXT, NULL, d->cls10);
-    rc |= add_field(L, MAXF, "gap10_flags", LF_TEXT, NULL, d->flags10);
-    rc |= add_field(L, MAXF, "gap10_note", LF_TEXT, NULL, (const char *const *)d->note10);
-    rc |= add_field(L, MAXF, "status", LF_TEXT, NULL, d->status);
+    rc |= add_field(L, MAXF, "concentrated", SG_LF_INT, d->conc, NULL);
+    rc |= add_field(L, MAXF, "social_units", SG_LF_REAL, d->units, NULL);
+    rc |= add_field(L, MAXF, "social_units_per_1000", SG_LF_REAL, d->per1000, NULL);
+    rc |= add_field(L, MAXF, "dist_housing_m", SG_LF_REAL, d->dist_h, NULL);
+    rc |= add_field(L, MAXF, "overcrowding", SG_LF_REAL, d->over, NULL);
+    rc |= add_field(L, MAXF, "gap10_class", SG_LF_TEXT, NULL, d->cls10);
+    rc |= add_field(L, MAXF, "gap10_flags", SG_LF_TEXT, NULL, d->flags10);
+    rc |= add_field(L, MAXF, "gap10_note", SG_LF_TEXT, NULL, (const char *const *)d->note10);
+    rc |= add_field(L, MAXF, "status", SG_LF_TEXT, NULL, d->status);
     return rc;
 }
 
@@ -290,16 +286,16 @@ static int spec_services(const struct sg_run *run, lspec *L, double **cols) {
     L->n = S->n;
     L->px = S->x;
     L->py = S->y;
-    rc |= add_field(L, MAXF, "type", LF_TEXT, NULL, (const char *const *)S->type);
-    rc |= add_field(L, MAXF, "name", LF_TEXT, NULL, (const char *const *)S->name);
-    rc |= add_field(L, MAXF, "source_fid", LF_INT, S->fid, NULL);
-    rc |= add_field(L, MAXF, "capacity", LF_REAL, S->capacity, NULL);
-    rc |= add_field(L, MAXF, "fca2", LF_REAL, S->fca2, NULL);
-    rc |= add_field(L, MAXF, "e2sfca", LF_REAL, S->e2sfca, NULL);
-    rc |= add_field(L, MAXF, "pop_catchment", LF_REAL, S->pop_catchment, NULL);
+    rc |= add_field(L, MAXF, "type", SG_LF_TEXT, NULL, (const char *const *)S->type);
+    rc |= add_field(L, MAXF, "name", SG_LF_TEXT, NULL, (const char *const *)S->name);
+    rc |= add_field(L, MAXF, "source_fid", SG_LF_INT, S->fid, NULL);
+    rc |= add_field(L, MAXF, "capacity", SG_LF_REAL, S->capacity, NULL);
+    rc |= add_field(L, MAXF, "fca2", SG_LF_REAL, S->fca2, NULL);
+    rc |= add_field(L, MAXF, "e2sfca", SG_LF_REAL, S->e2sfca, NULL);
+    rc |= add_field(L, MAXF, "pop_catchment", SG_LF_REAL, S->pop_catchment, NULL);
     for (size_t r = 0; r < S->nradius && r < 16; r++) {
         cols[r] = matrix_col(S->pop_r, S->n, S->nradius, r);
-        rc |= cols[r] ? add_field(L, MAXF, S->pop_r_names[r], LF_REAL, cols[r], NULL) : -1;
+        rc |= cols[r] ? add_field(L, MAXF, S->pop_r_names[r], SG_LF_REAL, cols[r], NULL) : -1;
     }
     return rc;
 }
@@ -379,24 +375,20 @@ static OGRSpatialReferenceH srs_from_wkt(const char *wkt) {
     return srs;
 }
 
-enum { FMT_GEOJSON, FMT_GPKG, FMT_SHP };
+enum { FMT_GPKG = 1, FMT_SHP };
 
-/* Writes one layer into ds. work: geometry in the working CRS (else the
- * districts' input CRS; points are always in the working CRS). names: output
- * field names (NULL: the full names). */
+/* Writes one layer into ds (GeoPackage or Shapefile; the GeoJSON layers are
+ * written by write_geojson.c), in the working CRS. names: output field names
+ * (NULL: the full names). */
 static sg_status put_layer(sg_ctx *ctx, const struct sg_run *run, GDALDatasetH ds, const lspec *L, int fmt,
                            const char *const *names, const char *path) {
     sg_where w = {path, L->name, -1, NULL, NULL};
-    int work = fmt != FMT_GEOJSON || L->px;
-    const char *wkt = work ? proj_as_wkt(ctx->proj, run->rd.crs.work, PJ_WKT2_2019, NULL) : run->rd.crs.src_wkt;
+    const char *wkt = proj_as_wkt(ctx->proj, run->rd.crs.work, PJ_WKT2_2019, NULL);
     OGRSpatialReferenceH srs = srs_from_wkt(wkt);
     if (!srs) return sg__error(ctx, SG_ERR_CRS, "E_CRS", w, "GDAL cannot use the CRS for the output");
     char **lco = NULL;
     OGRwkbGeometryType gt = wkbUnknown;
-    if (fmt == FMT_GEOJSON) {
-        lco = CSLSetNameValue(lco, "RFC7946", "YES");
-        lco = CSLSetNameValue(lco, "WRITE_NAME", "NO");
-    } else if (fmt == FMT_GPKG) {
+    if (fmt == FMT_GPKG) {
         gt = L->px ? wkbPoint : wkbMultiPolygon;
     } else {
         gt = L->px ? wkbPoint : wkbPolygon;
@@ -409,9 +401,9 @@ static sg_status put_layer(sg_ctx *ctx, const struct sg_run *run, GDALDatasetH d
     for (size_t k = 0; k < L->nf; k++) {
         const lfield *F = &L->f[k];
         OGRFieldDefnH fd = OGR_Fld_Create(names ? names[k] : F->name,
-                                          F->kind == LF_TEXT ? OFTString : F->kind == LF_INT ? OFTInteger64 : OFTReal);
-        if (fmt == FMT_SHP && F->kind == LF_TEXT) OGR_Fld_SetWidth(fd, 254);
-        if (fmt == FMT_SHP && F->kind == LF_REAL) {
+                                          F->kind == SG_LF_TEXT ? OFTString : F->kind == SG_LF_INT ? OFTInteger64 : OFTReal);
+        if (fmt == FMT_SHP && F->kind == SG_LF_TEXT) OGR_Fld_SetWidth(fd, 254);
+        if (fmt == FMT_SHP && F->kind == SG_LF_REAL) {
             OGR_Fld_SetWidth(fd, 24);
             OGR_Fld_SetPrecision(fd, 15);
         }
@@ -422,17 +414,17 @@ static sg_status put_layer(sg_ctx *ctx, const struct sg_run *run, GDALDatasetH d
     }
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
     sg_status st = SG_OK;
-    int tx = fmt != FMT_GEOJSON && OGR_L_StartTransaction(lyr) == OGRERR_NONE;
+    int tx = OGR_L_StartTransaction(lyr) == OGRERR_NONE;
     for (size_t i = 0; i < L->n && st == SG_OK; i++) {
         OGRFeatureH f = OGR_F_Create(defn);
         for (size_t k = 0; k < L->nf; k++) {
             const lfield *F = &L->f[k];
             int p = (int)k;
-            if (F->kind == LF_TEXT) {
+            if (F->kind == SG_LF_TEXT) {
                 if (F->text && F->text[i]) OGR_F_SetFieldString(f, p, F->text[i]);
                 else OGR_F_SetFieldNull(f, p);
             } else if (F->num && isfinite(F->num[i])) {
-                if (F->kind == LF_INT) OGR_F_SetFieldInteger64(f, p, (GIntBig)llround(F->num[i]));
+                if (F->kind == SG_LF_INT) OGR_F_SetFieldInteger64(f, p, (GIntBig)llround(F->num[i]));
                 else OGR_F_SetFieldDouble(f, p, F->num[i]);
             } else {
                 OGR_F_SetFieldNull(f, p);
@@ -443,7 +435,7 @@ static sg_status put_layer(sg_ctx *ctx, const struct sg_run *run, GDALDatasetH d
             og = OGR_G_CreateGeometry(wkbPoint);
             OGR_G_SetPoint_2D(og, 0, L->px[i], L->py[i]);
         } else {
-            const GEOSGeometry *gg = work ? L->city->geom[i] : L->city->geom_src[i];
+            const GEOSGeometry *gg = L->city->geom[i];
             og = gg ? to_ogr(ctx, gg) : NULL;
             if (og && fmt == FMT_GPKG) og = OGR_G_ForceToMultiPolygon(og);
         }
@@ -484,26 +476,6 @@ static sg_status close_ds(sg_ctx *ctx, GDALDatasetH ds, sg_status st, const char
     if (st == SG_OK && (CPLGetLastErrorType() >= CE_Failure))
         st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL}, "writing failed: %s",
                        ctx->gdal_msg[0] ? ctx->gdal_msg : CPLGetLastErrorMsg());
-    return st;
-}
-
-static sg_status write_geojson(sg_ctx *ctx, const struct sg_run *run, const lspec *L) {
-    char *path = sg__asprintf("%s/%s.geojson", run->out_dir, L->name);
-    char *tmp = path ? sg__tmp_path(path) : NULL;
-    if (!tmp) {
-        free(path);
-        return sg__nomem(ctx);
-    }
-    sg__gdal_push(ctx);
-    GDALDatasetH ds = create_ds(ctx, "GeoJSON", tmp, path);
-    sg_status st = ds ? put_layer(ctx, run, ds, L, FMT_GEOJSON, NULL, path) : SG_ERR_OUTPUT;
-    st = close_ds(ctx, ds, st, path);
-    sg__gdal_pop();
-    if (st == SG_OK) st = sg__commit(ctx, tmp, path);
-    else remove(tmp);
-    if (st == SG_OK && sg__gaps_add_file(run->gaps, path) != 0) st = sg__nomem(ctx);
-    free(tmp);
-    free(path);
     return st;
 }
 
@@ -650,18 +622,8 @@ static sg_status write_shp(sg_ctx *ctx, const struct sg_run *run, const lspec *c
     if (tdir) rmdir(tdir);
     if (st == SG_OK) {
         char *mpath = sg__asprintf("%s/fields.csv", dir);
-        char *tmp = mpath ? sg__tmp_path(mpath) : NULL;
-        FILE *f = tmp ? fopen(tmp, "wb") : NULL;
-        if (!f) st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){mpath, NULL, -1, NULL, NULL}, "cannot create");
-        else {
-            int bad = fwrite(map, 1, maplen, f) != maplen;
-            bad |= fclose(f) != 0;
-            if (bad) st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){mpath, NULL, -1, NULL, NULL}, "write failed");
-            if (st == SG_OK) st = sg__commit(ctx, tmp, mpath);
-            else remove(tmp);
-        }
+        st = mpath && map ? sg__output_write(ctx, mpath, map, maplen) : sg__nomem(ctx);
         if (st == SG_OK && sg__gaps_add_file(run->gaps, mpath) != 0) st = sg__nomem(ctx);
-        free(tmp);
         free(mpath);
     }
     free(map);
@@ -670,46 +632,125 @@ static sg_status write_shp(sg_ctx *ctx, const struct sg_run *run, const lspec *c
     return st;
 }
 
-sg_status sg__write_layers(sg_ctx *ctx, const struct sg_run *run) {
+/* The specs of the objective layers (and services), with what they point to. */
+typedef struct layer_set {
+    layer_data d;
+    double *popcols[16];
+    lfield *f5, *f10, *fs;
+    lspec L5, L10, LS;
+    size_t nl; /* 2, or 3 with services */
+} layer_set;
+
+static void layer_set_free(layer_set *S, size_t n) {
+    layer_data_free(&S->d, n);
+    for (int r = 0; r < 16; r++) free(S->popcols[r]);
+    free(S->f5);
+    free(S->f10);
+    free(S->fs);
+    memset(S, 0, sizeof *S);
+}
+
+static int layer_set_build(const struct sg_run *run, layer_set *S) {
     const sg_city *c = &run->city;
     const struct sg_gaps *g = run->gaps;
-    layer_data d;
-    memset(&d, 0, sizeof d);
-    double *popcols[16] = {NULL};
-    lfield *f5 = calloc(MAXF, sizeof *f5), *f10 = calloc(MAXF, sizeof *f10), *fs = calloc(MAXF, sizeof *fs);
-    lspec L5 = {0}, L10 = {0}, LS = {0};
-    L5.f = f5;
-    L10.f = f10;
-    LS.f = fs;
+    memset(S, 0, sizeof *S);
+    S->f5 = calloc(MAXF, sizeof *S->f5);
+    S->f10 = calloc(MAXF, sizeof *S->f10);
+    S->fs = calloc(MAXF, sizeof *S->fs);
+    S->L5.f = S->f5;
+    S->L10.f = S->f10;
+    S->LS.f = S->fs;
+    S->nl = g->nsites ? 3 : 2;
     int has_name = c->name && run->rd.fields && run->rd.fields[SG_ROLE_NAME].name;
-    sg_status st = SG_OK;
-    if (!f5 || !f10 || !fs || build_data(run, &d) != 0 ||
-        spec_objective5(run, &d, &L5, (const char *const *)c->id, has_name ? (const char *const *)c->name : NULL) ||
-        spec_objective10(run, &d, &L10, (const char *const *)c->id, has_name ? (const char *const *)c->name : NULL) ||
-        (g->nsites && spec_services(run, &LS, popcols)))
-        st = sg__nomem(ctx);
-    const lspec *all[3] = {&L5, &L10, &LS};
+    if (!S->f5 || !S->f10 || !S->fs || build_data(run, &S->d) != 0 ||
+        spec_objective5(run, &S->d, &S->L5, (const char *const *)c->id, has_name ? (const char *const *)c->name : NULL) ||
+        spec_objective10(run, &S->d, &S->L10, (const char *const *)c->id,
+                         has_name ? (const char *const *)c->name : NULL) ||
+        (g->nsites && spec_services(run, &S->LS, S->popcols)))
+        return -1;
+    return 0;
+}
+
+sg_status sg__write_geojson_all(sg_ctx *ctx, struct sg_run *run) {
+    const sg_city *c = &run->city;
+    int threads = run->opts ? run->opts->threads : 0;
+    double t0 = sg__now();
+    sg_lonlat ll, pts;
+    memset(&pts, 0, sizeof pts);
+    sg_status st = sg__lonlat_polygons(ctx, (const GEOSGeometry *const *)c->geom_src, c->n, run->rd.crs.src_wkt,
+                                       threads, run->districts_path, &ll);
+    if (st != SG_OK) return st;
+    layer_set S;
+    memset(&S, 0, sizeof S);
+    sg_geojson_layer L[4];
+    memset(L, 0, sizeof L);
+    char *paths[3] = {NULL, NULL, NULL};
+    sg_lfield *dfields = NULL;
+    const char **dstatus = NULL;
+    size_t nl = 0;
+    st = sg__districts_layer(ctx, run, run->districts_path, &ll, &L[nl++], &dfields, &dstatus);
+    if (st == SG_OK && run->gaps) {
+        if (layer_set_build(run, &S) != 0) st = sg__nomem(ctx);
+        const lspec *all[3] = {&S.L5, &S.L10, &S.LS};
+        for (size_t k = 0; st == SG_OK && k < S.nl; k++) {
+            const lspec *P = all[k];
+            paths[k] = sg__asprintf("%s/%s.geojson", run->out_dir, P->name);
+            if (!paths[k]) {
+                st = sg__nomem(ctx);
+                break;
+            }
+            if (P->px) {
+                const char *wkt = proj_as_wkt(ctx->proj, run->rd.crs.work, PJ_WKT2_2019, NULL);
+                st = sg__lonlat_points(ctx, P->px, P->py, P->n, wkt, paths[k], &pts);
+            }
+            L[nl++] = (sg_geojson_layer){P->name, paths[k], P->n, P->f, P->nf, P->px ? &pts : &ll,
+                                         P->city ? (const char *const *)P->city->id : NULL, NULL, P->name};
+        }
+    }
+    sg__stage_add(ctx, "write.lonlat", sg__now() - t0);
+    t0 = sg__now();
+    if (st == SG_OK) st = sg__geojson_write_layers(ctx, L, nl, threads);
+    for (size_t k = 1; st == SG_OK && k < nl; k++)
+        if (sg__gaps_add_file(run->gaps, L[k].path) != 0) st = sg__nomem(ctx);
+    sg__stage_add(ctx, "write.layers", sg__now() - t0);
+    if (run->gaps) layer_set_free(&S, c->n);
+    for (int k = 0; k < 3; k++) free(paths[k]);
+    free(dfields);
+    free(dstatus);
+    sg__lonlat_free(&pts);
+    sg__lonlat_free(&ll);
+    return st;
+}
+
+/* --format gpkg or shp: the objective layers again, in the working CRS. */
+sg_status sg__write_layers(sg_ctx *ctx, const struct sg_run *run) {
+    const struct sg_gaps *g = run->gaps;
+    if (!g->format || (strcmp(g->format, "gpkg") != 0 && strcmp(g->format, "shp") != 0)) return SG_OK;
+    layer_set S;
+    sg_status st = layer_set_build(run, &S) == 0 ? SG_OK : sg__nomem(ctx);
+    const lspec *all[3] = {&S.L5, &S.L10, &S.LS};
     const sg_style_key keys[3] = {SG_STYLE_OBJ5, SG_STYLE_OBJ10, SG_STYLE_SERVICES};
-    size_t nl = g->nsites ? 3 : 2;
-    for (size_t k = 0; k < nl && st == SG_OK; k++) st = write_geojson(ctx, run, all[k]);
-    if (st == SG_OK && g->format && strcmp(g->format, "gpkg") == 0) st = write_gpkg(ctx, run, all, keys, nl);
-    if (st == SG_OK && g->format && strcmp(g->format, "shp") == 0) st = write_shp(ctx, run, all, keys, nl);
-    layer_data_free(&d, c->n);
-    for (int r = 0; r < 16; r++) free(popcols[r]);
-    free(f5);
-    free(f10);
-    free(fs);
+    if (st == SG_OK && strcmp(g->format, "gpkg") == 0) st = write_gpkg(ctx, run, all, keys, S.nl);
+    if (st == SG_OK && strcmp(g->format, "shp") == 0) st = write_shp(ctx, run, all, keys, S.nl);
+    layer_set_free(&S, run->city.n);
     return st;
 }
 
 sg_status sg__write_objectives(sg_ctx *ctx, struct sg_run *run) {
     if (!run->gaps) return SG_OK;
+    double t0 = sg__now();
     sg_status st = sg__write_layers(ctx, run);
+    if (run->gaps->format && strcmp(run->gaps->format, "geojson") != 0)
+        sg__stage_add(ctx, "write.format", sg__now() - t0);
+    t0 = sg__now();
     if (st == SG_OK) st = sg__write_qgis(ctx, run);
+    sg__stage_add(ctx, "write.qgis", sg__now() - t0);
+    t0 = sg__now();
     if (st == SG_OK) {
         char *path = sg__asprintf("%s/report.html", run->out_dir);
         st = path ? sg__write_report(ctx, run, path) : sg__nomem(ctx);
         free(path);
     }
+    sg__stage_add(ctx, "write.report", sg__now() - t0);
     return st;
 }

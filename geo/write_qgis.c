@@ -262,25 +262,7 @@ char *sg__qml_text(const sg_style *s, const char *attr) {
 
 /* Writes text to path atomically. */
 static sg_status write_text(sg_ctx *ctx, const char *path, const char *text) {
-    char *tmp = sg__tmp_path(path);
-    if (!tmp) return sg__nomem(ctx);
-    FILE *f = fopen(tmp, "wb");
-    sg_status st = SG_OK;
-    if (!f) {
-        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){tmp, NULL, -1, NULL, NULL}, "cannot create file");
-    } else {
-        size_t n = strlen(text);
-        int bad = fwrite(text, 1, n, f) != n;
-        bad |= fclose(f) != 0;
-        if (bad) {
-            remove(tmp);
-            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL},
-                           "writing failed (disk full?)");
-        }
-    }
-    if (st == SG_OK) st = sg__commit(ctx, tmp, path);
-    free(tmp);
-    return st;
+    return sg__output_write(ctx, path, text, strlen(text));
 }
 
 sg_status sg__write_qml(sg_ctx *ctx, struct sg_gaps *g, const sg_style *s, const char *attr, const char *path) {
@@ -345,17 +327,13 @@ static sg_status write_project(sg_ctx *ctx, const struct sg_run *run, const char
     PJ *wgs = proj_create(ctx->proj, "EPSG:4326");
     const char *wgs_wkt = wgs ? proj_as_wkt(ctx->proj, wgs, PJ_WKT2_2019, NULL) : NULL;
 
-    char *tmp = sg__tmp_path(path);
-    if (!tmp) {
+    /* built in memory, then written atomically (sg__output_write checks its size) */
+    xmlBufferPtr xbuf = xmlBufferCreate();
+    xw x = {xbuf ? xmlNewTextWriterMemory(xbuf, 0) : NULL, 0};
+    if (!x.w) {
+        if (xbuf) xmlBufferFree(xbuf);
         proj_destroy(wgs);
         return sg__nomem(ctx);
-    }
-    xw x = {xmlNewTextWriterFilename(tmp, 0), 0};
-    if (!x.w) {
-        free(tmp);
-        proj_destroy(wgs);
-        return sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL},
-                         "cannot create the project file");
     }
     xmlTextWriterSetIndent(x.w, 1);
     xmlTextWriterSetIndentString(x.w, BAD_CAST "  ");
@@ -470,14 +448,14 @@ static sg_status write_project(sg_ctx *ctx, const struct sg_run *run, const char
     x_end(&x); /* properties */
     x_end(&x); /* qgis */
     if (xmlTextWriterEndDocument(x.w) < 0) x.err = 1;
-    xmlFreeTextWriter(x.w);
+    xmlFreeTextWriter(x.w); /* flushes into xbuf */
     proj_destroy(wgs);
     if (st == SG_OK && x.err)
-        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL},
-                       "writing the project failed (disk full?)");
-    if (st == SG_OK) st = sg__commit(ctx, tmp, path);
-    else remove(tmp);
-    free(tmp);
+        st = sg__error(ctx, SG_ERR_INTERNAL, "E_XML", (sg_where){path, NULL, -1, NULL, NULL},
+                       "libxml2 could not build the project");
+    if (st == SG_OK)
+        st = sg__output_write(ctx, path, xmlBufferContent(xbuf), (size_t)xmlBufferLength(xbuf));
+    xmlBufferFree(xbuf);
     if (st == SG_OK && sg__gaps_add_file(g, path) != 0) st = sg__nomem(ctx);
     return st;
 }

@@ -3,8 +3,17 @@
  * with p-values and a plain-language reading, the access gap per service
  * type, the objective 5 and 10 maps as inline SVG choropleths drawn here
  * from the working-CRS geometry (metres: legend, north arrow pointing to true
- * north, scale bar), and the districts in the worst gap classes. */
+ * north, scale bar), and the districts in the worst gap classes.
+ *
+ * Above SG_REPORT_MAP_MAX districts a map of one path per district is too
+ * big for a browser (10^6 districts: about 90 MB of SVG per map, and it
+ * cannot be drawn smaller than a pixel anyway): the map is drawn on a grid of
+ * square cells of a round size in metres, each coloured by the class most of
+ * its districts (by their bounding-box centre) have, ties going to the class
+ * listed first in the legend (the more urgent). The caption says so; the
+ * layers keep every district. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +22,7 @@
 #include "gaps.h"
 
 #define LIST_MAX 30 /* districts listed per class; the layer has them all */
+#define SG_REPORT_MAP_MAX 20000 /* above: maps on a grid of cells (README, report.html) */
 
 /* ---- HTML text ---- */
 
@@ -131,11 +141,88 @@ static double north_angle(sg_ctx *ctx, const struct sg_run *run, double cx, doub
     return isfinite(a) ? a : 0;
 }
 
+/* "1 km", "250 m" */
+static void fmt_len(double m, char *buf, size_t size) {
+    if (m >= 1000) snprintf(buf, size, "%g km", m / 1000);
+    else snprintf(buf, size, "%g m", m);
+}
+
+/* The grid map (above SG_REPORT_MAP_MAX districts): cells of a round size
+ * of at least 4 px; bx, by: bounding-box centres (NaN: no geometry). */
+static void grid_cells(FILE *m, const struct sg_run *run, const map_in *mi, const frame *f, const double *bx,
+                       const double *by, double *cell_out) {
+    const sg_city *c = &run->city;
+    *cell_out = NAN;
+    double want = 4 / f->s, p10 = pow(10, floor(log10(want))), cell = p10;
+    static const double steps[] = {1, 2, 2.5, 5, 10};
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
+        if (steps[k] * p10 >= want) {
+            cell = steps[k] * p10;
+            break;
+        }
+    size_t nx = (size_t)ceil((f->x1 - f->x0) / cell), ny = (size_t)ceil((f->y1 - f->y0) / cell);
+    if (!nx) nx = 1;
+    if (!ny) ny = 1;
+    size_t K = mi->nleg;
+    uint32_t *cnt = calloc(nx * ny * (K ? K : 1), sizeof *cnt);
+    if (!cnt || !K) {
+        free(cnt);
+        return;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        if (!isfinite(bx[i])) continue;
+        size_t k = 0;
+        while (k < K && (mi->leg_rgb[k] & 0xFFFFFFu) != (mi->fill[i] & 0xFFFFFFu)) k++;
+        if (k == K) continue;
+        double gx = floor((bx[i] - f->x0) / cell), gy = floor((f->y1 - by[i]) / cell);
+        size_t ix = gx < 0 ? 0 : gx >= (double)nx ? nx - 1 : (size_t)gx;
+        size_t iy = gy < 0 ? 0 : gy >= (double)ny ? ny - 1 : (size_t)gy;
+        cnt[(iy * nx + ix) * K + k]++;
+    }
+    double cp = cell * f->s; /* rects overlap the next by 0.4 px: no seams where a viewer anti-aliases */
+    fputs("<g shape-rendering=\"crispEdges\">\n", m);
+    for (size_t iy = 0; iy < ny; iy++) {
+        int run_k = -1;
+        size_t run_x = 0;
+        for (size_t ix = 0; ix <= nx; ix++) {
+            int best = -1;
+            if (ix < nx) {
+                const uint32_t *q = cnt + (iy * nx + ix) * K;
+                uint32_t bc = 0;
+                for (size_t k = 0; k < K; k++)
+                    if (q[k] > bc) {
+                        bc = q[k];
+                        best = (int)k;
+                    }
+            }
+            if (best == run_k) continue;
+            if (run_k >= 0)
+                fprintf(m, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#%06X\"/>\n",
+                        f->ox + cp * (double)run_x, f->oy + cp * (double)iy, cp * (double)(ix - run_x) + 0.4, cp + 0.4,
+                        mi->leg_rgb[run_k] & 0xFFFFFFu);
+            run_k = best;
+            run_x = ix;
+        }
+    }
+    fputs("</g>\n", m);
+    free(cnt);
+    *cell_out = cell;
+}
+
 static void svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const map_in *mi) {
     const sg_city *c = &run->city;
     frame f = {INFINITY, INFINITY, -INFINITY, -INFINITY, 0, 0, 0, 0, 0};
+    int grid = c->n > SG_REPORT_MAP_MAX;
+    double *cx = grid ? malloc((c->n ? c->n : 1) * sizeof *cx) : NULL;
+    double *cy = grid ? malloc((c->n ? c->n : 1) * sizeof *cy) : NULL;
+    if (grid && (!cx || !cy)) {
+        free(cx);
+        free(cy);
+        return;
+    }
     for (size_t i = 0; i < c->n; i++) {
         double a, b, cc, d;
+        if (grid) cx[i] = cy[i] = NAN;
         if (!c->geom[i]) continue;
         if (GEOSGeom_getXMin_r(ctx->geos, c->geom[i], &a) && GEOSGeom_getYMin_r(ctx->geos, c->geom[i], &b) &&
             GEOSGeom_getXMax_r(ctx->geos, c->geom[i], &cc) && GEOSGeom_getYMax_r(ctx->geos, c->geom[i], &d)) {
@@ -143,9 +230,17 @@ static void svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const map_in
             f.y0 = fmin(f.y0, b);
             f.x1 = fmax(f.x1, cc);
             f.y1 = fmax(f.y1, d);
+            if (grid) {
+                cx[i] = 0.5 * (a + cc);
+                cy[i] = 0.5 * (b + d);
+            }
         }
     }
-    if (!(f.x0 < f.x1 && f.y0 < f.y1)) return;
+    if (!(f.x0 < f.x1 && f.y0 < f.y1)) {
+        free(cx);
+        free(cy);
+        return;
+    }
     const double W = 760, maxH = 600, pad = 20;
     double dx = f.x1 - f.x0, dy = f.y1 - f.y0;
     f.s = fmin((W - 2 * pad) / dx, (maxH - 2 * pad) / dy);
@@ -160,10 +255,15 @@ static void svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const map_in
     esc(m, mi->title);
     fputs("\" font-family=\"sans-serif\">\n", m);
     fprintf(m, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
+    double cell = NAN;
+    if (grid) grid_cells(m, run, mi, &f, cx, cy, &cell);
+    free(cx);
+    free(cy);
     /* districts, simplified to half a pixel */
-    fputs("<g stroke=\"#6e6e6e\" stroke-width=\"0.4\" stroke-linejoin=\"round\" fill-rule=\"evenodd\">\n", m);
+    if (!grid)
+        fputs("<g stroke=\"#6e6e6e\" stroke-width=\"0.4\" stroke-linejoin=\"round\" fill-rule=\"evenodd\">\n", m);
     double tol = 0.5 / f.s;
-    for (size_t i = 0; i < c->n; i++) {
+    for (size_t i = 0; !grid && i < c->n; i++) {
         if (!c->geom[i]) continue;
         GEOSGeometry *sg = GEOSTopologyPreserveSimplify_r(ctx->geos, c->geom[i], tol);
         fprintf(m, "<path fill=\"#%06X\" d=\"", mi->fill[i] & 0xFFFFFFu);
@@ -173,7 +273,7 @@ static void svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const map_in
         fputs("</title></path>\n", m);
         if (sg) GEOSGeom_destroy_r(ctx->geos, sg);
     }
-    fputs("</g>\n", m);
+    if (!grid) fputs("</g>\n", m);
     /* north arrow, top right */
     double ax = W - 40, ay = 50, ang = north_angle(ctx, run, 0.5 * (f.x0 + f.x1), 0.5 * (f.y0 + f.y1));
     fprintf(m, "<g transform=\"translate(%.1f %.1f) rotate(%.2f)\" aria-label=\"north arrow\">"
@@ -217,8 +317,19 @@ static void svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const map_in
     fputs("</g>\n</svg>\n", m);
     fputs("<figcaption>", m);
     esc(m, mi->title);
-    fputs(". Hover over a district for its name and class. Drawn by seggap from the district polygons in the "
-          "working CRS; the arrow points to true north.</figcaption>\n</figure>\n", m);
+    if (grid) {
+        char cl[32];
+        fmt_len(cell, cl, sizeof cl);
+        fprintf(m, ". The city has %zu districts, too many to draw one by one (seggap draws them one by one up to "
+                   "%d): each square of %s shows the class most of the districts whose centre lies in it have (a tie "
+                   "goes to the class listed first); blank squares have no district. Every district, with its class, "
+                   "is in the layer. Drawn by seggap in the working CRS; the arrow points to true north.</figcaption>"
+                   "\n</figure>\n",
+                c->n, SG_REPORT_MAP_MAX, cl);
+    } else {
+        fputs(". Hover over a district for its name and class. Drawn by seggap from the district polygons in the "
+              "working CRS; the arrow points to true north.</figcaption>\n</figure>\n", m);
+    }
 }
 
 /* ---- sections ---- */
@@ -481,7 +592,8 @@ static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     for (size_t i = 0; i < n; i++) {
         sg_gap5 cl = (sg_gap5)g->g5.cls[i];
         fill[i] = sg__gap5_colour(cl);
-        tips[i] = sg__asprintf("%s (%s): %s", district_label(c, i), c->id[i], sg__gap5_label(cl));
+        if (n <= SG_REPORT_MAP_MAX) /* a grid map has no tooltips */
+            tips[i] = sg__asprintf("%s (%s): %s", district_label(c, i), c->id[i], sg__gap5_label(cl));
     }
     static const sg_gap5 with[] = {SG_GAP5_CONC_UNDERSERVED, SG_GAP5_CONC_SERVED, SG_GAP5_UNDERSERVED, SG_GAP5_OK,
                                    SG_GAP5_NO_DATA};
@@ -665,7 +777,8 @@ static void objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     for (size_t i = 0; i < n; i++) {
         sg_gap10 cl = (sg_gap10)o->cls[i];
         fill[i] = sg__gap10_colour(cl);
-        tips[i] = sg__asprintf("%s (%s): %s", district_label(c, i), c->id[i], sg__gap10_label(cl));
+        if (n <= SG_REPORT_MAP_MAX)
+            tips[i] = sg__asprintf("%s (%s): %s", district_label(c, i), c->id[i], sg__gap10_label(cl));
         key[i] = share ? -share->num[i] : 0;
     }
     const char *labels[SG_GAP10_COUNT];
@@ -796,22 +909,7 @@ sg_status sg__write_report(sg_ctx *ctx, const struct sg_run *run, const char *pa
         free(buf);
         return sg__nomem(ctx);
     }
-    char *tmp = sg__tmp_path(path);
-    FILE *f = tmp ? fopen(tmp, "wb") : NULL;
-    sg_status st = SG_OK;
-    if (!f) {
-        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL}, "cannot create file");
-    } else {
-        int bad = fwrite(buf, 1, len, f) != len;
-        bad |= fclose(f) != 0;
-        if (bad) {
-            remove(tmp);
-            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL},
-                           "writing failed (disk full?)");
-        }
-    }
-    if (st == SG_OK) st = sg__commit(ctx, tmp, path);
-    free(tmp);
+    sg_status st = sg__output_write(ctx, path, buf, len);
     free(buf);
     if (st == SG_OK && sg__gaps_add_file(run->gaps, path) != 0) st = sg__nomem(ctx);
     return st;

@@ -255,24 +255,5 @@ sg_status sg__write_summary(sg_ctx *ctx, struct sg_run *run, const char *path) {
     run->summary_json = safe_json;
     run->summary_text = safe_text;
     if (!run->summary_json || !run->summary_text) return sg__nomem(ctx);
-    char *tmp = sg__tmp_path(path);
-    if (!tmp) return sg__nomem(ctx);
-    FILE *f = fopen(tmp, "wb");
-    sg_status st = SG_OK;
-    if (!f) {
-        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){tmp, NULL, -1, NULL, NULL}, "cannot create file");
-    } else {
-        size_t n = strlen(run->summary_json);
-        int bad = fwrite(run->summary_json, 1, n, f) != n;
-        bad |= fflush(f) != 0;
-        bad |= fclose(f) != 0;
-        if (bad) {
-            remove(tmp);
-            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL},
-                           "writing failed (disk full?)");
-        }
-    }
-    if (st == SG_OK) st = sg__commit(ctx, tmp, path);
-    free(tmp);
-    return st;
+    return sg__output_write(ctx, path, run->summary_json, strlen(run->summary_json));
 }

@@ -260,7 +260,7 @@ static void killed_mid_write(void **state) {
     uint64_t before = dir_hash(out), inputs = dir_hash(city);
     assert_int_equal(signal_mid_write(out, SIGKILL), 128 + SIGKILL);
     assert_true(dir_hash(out) == before); /* the previous outputs are intact */
-    assert_int_equal(count_tmp(out), 1);  /* the killed run's temporary file */
+    assert_true(count_tmp(out) >= 1); /* the killed run's temporary files (layers are written 2 at a time) */
     /* A rerun succeeds, replaces both outputs and removes the stale file. */
     assert_int_equal(wait_for(start_city(out, NULL, NULL), 600), 0);
     assert_int_equal(count_tmp(out), 0);

@@ -1,0 +1,281 @@
+/* The output writers (issue 8): the GeoJSON layers reprojected once by
+ * seggap are the same, to the bit, as the GeoJSON driver's own RFC 7946
+ * reprojection; the layers written on 2 threads are the same files as on 1;
+ * report.html draws a large city on a grid of cells; every writer goes
+ * through sg__output_write / sg__output_finish. */
+#include "test_support.h"
+
+#include <cpl_string.h>
+
+#include "internal.h"
+
+typedef struct fixture {
+    char *dir;
+    sg_ctx *ctx;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = sg_test_tmpdir();
+    f->ctx = sg_ctx_create();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    sg_ctx_destroy(f->ctx);
+    sg_test_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    rewind(fp);
+    char *b = malloc((size_t)n + 1);
+    size_t got = fread(b, 1, (size_t)n, fp);
+    fclose(fp);
+    b[got] = '\0';
+    if (len) *len = got;
+    return b;
+}
+
+static void assert_same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    char *x = slurp(a, &na), *y = slurp(b, &nb);
+    assert_non_null(x);
+    assert_non_null(y);
+    if (na != nb || memcmp(x, y, na) != 0) fail_msg("%s and %s differ", a, b);
+    free(x);
+    free(y);
+}
+
+static size_t count_str(const char *hay, const char *needle) {
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+/* A grid of nx x ny 100 m squares in UTM 32N (EPSG:25832), one with a hole
+ * and one a MultiPolygon of two squares; group counts vary. */
+static void write_city(const char *path, int nx, int ny) {
+    size_t n = (size_t)nx * (size_t)ny;
+    fx_row *rows = calloc(n, sizeof *rows);
+    char **texts = calloc(4 * n, sizeof *texts);
+    for (int r = 0; r < ny; r++)
+        for (int c = 0; c < nx; c++) {
+            size_t i = (size_t)r * (size_t)nx + (size_t)c;
+            double x = 500000 + 100.0 * c + 0.125 * (r % 7), y = 5800000 + 100.0 * r + 0.375 * (c % 5);
+            char *w = malloc(512);
+            if (i == 1)
+                snprintf(w, 512,
+                         "POLYGON((%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f),"
+                         "(%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f))",
+                         x, y, x + 100, y, x + 100, y + 100, x, y + 100, x, y, x + 20, y + 20, x + 20, y + 60, x + 60,
+                         y + 60, x + 20, y + 20);
+            else if (i == 2)
+                snprintf(w, 512,
+                         "MULTIPOLYGON(((%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f)),"
+                         "((%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f)))",
+                         x, y, x + 40, y, x + 40, y + 100, x, y + 100, x, y, x + 60, y, x + 100, y, x + 100, y + 100,
+                         x + 60, y);
+            else
+                snprintf(w, 512, "POLYGON((%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f))", x, y, x + 100, y,
+                         x + 100, y + 100, x, y + 100, x, y);
+            char *id = malloc(32), *t = malloc(32), *g = malloc(32);
+            snprintf(id, 32, "d%zu", i);
+            snprintf(t, 32, "%d", 100 + (int)(i % 13));
+            snprintf(g, 32, "%d", (int)((i * 7919) % 61) + (c < nx / 3 ? 30 : 0));
+            rows[i] = (fx_row){w, id, t, g};
+            texts[4 * i] = w;
+            texts[4 * i + 1] = id;
+            texts[4 * i + 2] = t;
+            texts[4 * i + 3] = g;
+        }
+    fx_write(path, "GPKG", 25832, rows, n, 1);
+    for (size_t k = 0; k < 4 * n; k++) free(texts[k]);
+    free(texts);
+    free(rows);
+}
+
+static void analyze(fixture *f, const char *districts, const char *out, const char *threads) {
+    const char *args[] = {"--districts", districts, "--id", "id", "--total", "total", "--group", "group",
+                          "--out", out, "--quiet", "--threads", threads, NULL};
+    sg_run *run = NULL;
+    sg_status st = sg_test_analyze(f->ctx, &run, args);
+    if (st != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    sg_run_destroy(run);
+}
+
+/* The driver's own reprojection of the same polygons (RFC7946=YES on a
+ * layer in the source CRS), the way seggap wrote districts.geojson before. */
+static void driver_reference(const char *src, const char *dst) {
+    GDALDatasetH in = GDALOpenEx(src, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(in);
+    OGRLayerH il = GDALDatasetGetLayer(in, 0);
+    GDALDatasetH out = GDALCreate(GDALGetDriverByName("GeoJSON"), dst, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(out);
+    char **lco = CSLSetNameValue(NULL, "RFC7946", "YES");
+    OGRLayerH ol = GDALDatasetCreateLayer(out, "ref", OGR_L_GetSpatialRef(il), wkbUnknown, lco);
+    CSLDestroy(lco);
+    assert_non_null(ol);
+    OGRFeatureH g;
+    OGR_L_ResetReading(il);
+    while ((g = OGR_L_GetNextFeature(il)) != NULL) {
+        OGRFeatureH h = OGR_F_Create(OGR_L_GetLayerDefn(ol));
+        OGR_F_SetGeometry(h, OGR_F_GetGeometryRef(g));
+        assert_int_equal(OGR_L_CreateFeature(ol, h), OGRERR_NONE);
+        OGR_F_Destroy(h);
+        OGR_F_Destroy(g);
+    }
+    GDALClose(out);
+    GDALClose(in);
+}
+
+/* Geometries of a GeoJSON file as WKB, in order. */
+static unsigned char **wkbs(const char *path, size_t *n, int **sizes) {
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    size_t cap = (size_t)OGR_L_GetFeatureCount(l, 1) + 1, k = 0;
+    unsigned char **out = calloc(cap, sizeof *out);
+    *sizes = calloc(cap, sizeof **sizes);
+    OGRFeatureH f;
+    OGR_L_ResetReading(l);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL && k < cap) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        assert_non_null(g);
+        (*sizes)[k] = OGR_G_WkbSize(g);
+        out[k] = malloc((size_t)(*sizes)[k]);
+        OGR_G_ExportToWkb(g, wkbNDR, out[k]);
+        k++;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    *n = k;
+    return out;
+}
+
+static void same_as_driver_on_any_thread_count(void **state) {
+    fixture *f = *state;
+    char *src = sg_test_path(f->dir, "city.gpkg"), *o1 = sg_test_path(f->dir, "t1"), *o2 = sg_test_path(f->dir, "t2");
+    char *ref = sg_test_path(f->dir, "ref.geojson");
+    write_city(src, 30, 20);
+    analyze(f, src, o1, "1");
+    analyze(f, src, o2, "2");
+    static const char *const layers[] = {"districts.geojson", "objective5.geojson", "objective10.geojson",
+                                         "districts.qml", "seggap.qgs"};
+    for (size_t k = 0; k < sizeof layers / sizeof layers[0]; k++) {
+        char *a = sg_test_path(o1, layers[k]), *b = sg_test_path(o2, layers[k]);
+        assert_same_file(a, b);
+        free(a);
+        free(b);
+    }
+    /* the coordinates are the driver's own, to the bit */
+    driver_reference(src, ref);
+    char *dj = sg_test_path(o1, "districts.geojson");
+    size_t na = 0, nb = 0;
+    int *sa = NULL, *sb = NULL;
+    unsigned char **a = wkbs(dj, &na, &sa), **b = wkbs(ref, &nb, &sb);
+    assert_int_equal(na, 600);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(sa[i], sb[i]);
+        if (memcmp(a[i], b[i], (size_t)sa[i]) != 0) fail_msg("feature %zu: coordinates differ from the driver's", i);
+        free(a[i]);
+        free(b[i]);
+    }
+    free(a);
+    free(b);
+    free(sa);
+    free(sb);
+    /* RFC 7946 as the driver writes it: no crs, no name, 7 decimals */
+    char *text = slurp(dj, NULL);
+    assert_null(strstr(text, "\"crs\""));
+    assert_null(strstr(text, "\"name\": \"districts\""));
+    assert_non_null(strstr(text, "\"type\": \"MultiPolygon\""));
+    /* a small city: one path per district in the report, with its tooltip */
+    char *rp = sg_test_path(o1, "report.html");
+    char *html = slurp(rp, NULL);
+    assert_true(count_str(html, "<title>") > 600); /* the objective 5 map (objective 10 is not assessed) */
+    assert_null(strstr(html, "too many to draw one by one"));
+    free(html);
+    free(rp);
+    free(text);
+    free(dj);
+    free(src);
+    free(o1);
+    free(o2);
+    free(ref);
+}
+
+/* Above SG_REPORT_MAP_MAX (20,000) districts the maps are grids of cells. */
+static void report_grid_map_for_a_large_city(void **state) {
+    fixture *f = *state;
+    char *src = sg_test_path(f->dir, "big.gpkg"), *out = sg_test_path(f->dir, "big");
+    write_city(src, 160, 126); /* 20,160 districts */
+    analyze(f, src, out, "2");
+    char *rp = sg_test_path(out, "report.html");
+    size_t len = 0;
+    char *html = slurp(rp, &len);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "The city has 20160 districts, too many to draw one by one"));
+    assert_non_null(strstr(html, "shape-rendering=\"crispEdges\""));
+    assert_int_equal(count_str(html, "<title>"), 1); /* the page's own title: no tooltip per district */
+    assert_true(len < 2 * 1024 * 1024);
+    /* the layers keep every district */
+    char *dj = sg_test_path(out, "objective5.geojson");
+    GDALDatasetH ds = GDALOpenEx(dj, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    assert_int_equal(OGR_L_GetFeatureCount(GDALDatasetGetLayer(ds, 0), 1), 20160);
+    GDALClose(ds);
+    free(dj);
+    free(html);
+    free(rp);
+    free(src);
+    free(out);
+}
+
+/* sg__output_write: in place with its content, no temporary file left;
+ * an unwritable place fails with E_OUTPUT and leaves nothing. */
+static void output_write_is_atomic(void **state) {
+    fixture *f = *state;
+    char *p = sg_test_path(f->dir, "a.txt");
+    assert_int_equal(sg__output_write(f->ctx, p, "hello\n", 6), SG_OK);
+    size_t n = 0;
+    char *t = slurp(p, &n);
+    assert_int_equal(n, 6);
+    assert_string_equal(t, "hello\n");
+    free(t);
+    char *bad = sg_test_path(f->dir, "no/such/dir/b.txt");
+    assert_int_equal(sg__output_write(f->ctx, bad, "x", 1), SG_ERR_OUTPUT);
+    sg_output o;
+    assert_int_equal(sg__output_begin(f->ctx, p, &o), SG_OK);
+    FILE *fp = fopen(o.tmp, "wb");
+    fputs("partial", fp);
+    fclose(fp);
+    o.expect_size = 100; /* a short file is an incomplete one */
+    assert_int_equal(sg__output_finish(f->ctx, &o, SG_OK), SG_ERR_OUTPUT);
+    t = slurp(p, NULL);
+    assert_string_equal(t, "hello\n"); /* the previous file stays */
+    free(t);
+    char *tmp = sg__tmp_path(p);
+    assert_false(sg_test_exists(tmp));
+    free(tmp);
+    free(bad);
+    free(p);
+}
+
+int main(void) {
+    GDALAllRegister();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(same_as_driver_on_any_thread_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(report_grid_map_for_a_large_city, setup, teardown),
+        cmocka_unit_test_setup_teardown(output_write_is_atomic, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
