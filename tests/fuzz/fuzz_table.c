@@ -42,7 +42,7 @@ static void load(sg_table_spec *spec) {
         if (sg__table_load(ctx, &t) == SG_OK || t.nrows) {
             for (size_t r = 0; r < t.nrows; r++) {
                 size_t row;
-                if (t.keys[r] && *t.keys[r] && sg__utf8_valid(t.keys[r], NULL) && !sg__strmap_get(t.index, t.keys[r], &row))
+                if (t.keys[r] && *t.keys[r] && sg__utf8_valid(t.keys[r], NULL) && !sg__keyindex_get(&t.index, t.keys[r], &row))
                     __builtin_trap(); /* every usable key is indexed */
                 for (int k = 0; k < t.ncols; k++) {
                     const sg_cell *c = &t.cells[r * (size_t)t.ncols + (size_t)k];
