@@ -141,13 +141,8 @@ sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_whe
     return SG_OK;
 }
 
-typedef struct transform_state {
-    PJ *op;
-    double bad_x, bad_y;
-} transform_state;
-
-static int transform_xy(double *x, double *y, void *userdata) {
-    transform_state *ts = userdata;
+int sg__xform_xy(double *x, double *y, void *userdata) {
+    sg_xform *ts = userdata;
     PJ_COORD c = proj_coord(*x, *y, 0, 0);
     PJ_COORD r = proj_trans(ts->op, PJ_FWD, c);
     if (!isfinite(r.xy.x) || !isfinite(r.xy.y) || r.xy.x == HUGE_VAL) {
@@ -296,7 +291,7 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
     if (!info->work_name || !info->work_how) return sg__nomem(ctx);
 
     info->reprojected = !proj_is_equivalent_to(info->src, info->work, PJ_COMP_EQUIVALENT);
-    transform_state ts = {NULL, 0, 0};
+    sg_xform ts = {NULL, 0, 0};
     if (info->reprojected) {
         ts.op = make_op(pc, info->src, info->work);
         if (!ts.op)
@@ -309,7 +304,7 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
         if (!city->geom_src[i]) continue;
         /* Same CRS: the working geometry is the input one, shared, not a copy
          * (geometries are never changed once read; sg__city_free frees it once). */
-        GEOSGeometry *g = ts.op ? GEOSGeom_transformXY_r(h, city->geom_src[i], transform_xy, &ts)
+        GEOSGeometry *g = ts.op ? GEOSGeom_transformXY_r(h, city->geom_src[i], sg__xform_xy, &ts)
                                 : city->geom_src[i];
         if (!g) {
             sg__report(ctx, "E_TRANSFORM", (sg_where){NULL, NULL, city->fid[i], city->id[i], NULL},

@@ -149,6 +149,18 @@ typedef struct sg_rng { uint64_t s[4]; } sg_rng;
 /* Seeds stream `stream` of `seed`: streams are independent of each other. */
 void sg__rng_seed(sg_rng *r, uint64_t seed, uint64_t stream);
 uint64_t sg__rng_next(sg_rng *r);
+/* The same step inlined (xoshiro256**), for hot loops; sg__rng_next calls it. */
+static inline uint64_t sg__rng_next_inline(sg_rng *r) {
+    uint64_t *q = r->s;
+    uint64_t result = ((q[1] * 5) << 7 | (q[1] * 5) >> 57) * 9, t = q[1] << 17;
+    q[2] ^= q[0];
+    q[3] ^= q[1];
+    q[1] ^= q[2];
+    q[0] ^= q[3];
+    q[2] ^= t;
+    q[3] = q[3] << 45 | q[3] >> 19;
+    return result;
+}
 double sg__rng_uniform(sg_rng *r);          /* [0, 1) */
 uint64_t sg__rng_below(sg_rng *r, uint64_t n); /* [0, n) */
 /* Marked items among `draws` drawn without replacement from `total` items of
@@ -400,6 +412,13 @@ sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_whe
 /* Chooses the working CRS (user's, the source's when projected in metres, or
  * the UTM zone / a local equal-area projection of the extent's centre) and
  * transforms every geometry of the city into it. */
+/* GEOSGeom_transformXY_r callback through the PROJ operation op: stops at
+ * the first point PROJ cannot transform, kept in bad_x, bad_y (crs.c). */
+typedef struct sg_xform {
+    PJ *op;
+    double bad_x, bad_y;
+} sg_xform;
+int sg__xform_xy(double *x, double *y, void *userdata);
 sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_crs_info *info);
 
 /* ---- geometry validation (validate.c) ---- */

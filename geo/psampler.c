@@ -150,22 +150,8 @@ static int build_table(ps_table *tb, uint64_t m, double p) {
     return 0;
 }
 
-/* xoshiro256**, as sg__rng_next (rng.c), inlined for the hot loop. */
-static inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-static inline uint64_t rng_next(sg_rng *r) {
-    uint64_t *q = r->s;
-    uint64_t result = rotl64(q[1] * 5, 7) * 9, t = q[1] << 17;
-    q[2] ^= q[0];
-    q[3] ^= q[1];
-    q[1] ^= q[2];
-    q[0] ^= q[3];
-    q[2] ^= t;
-    q[3] = rotl64(q[3], 45);
-    return result;
-}
-
 static inline uint64_t draw(const ps_table *tb, sg_rng *rng) {
-    unsigned __int128 prod = (unsigned __int128)rng_next(rng) * tb->w;
+    unsigned __int128 prod = (unsigned __int128)sg__rng_next_inline(rng) * tb->w;
     uint64_t col = (uint64_t)(prod >> 64), coin = (uint64_t)prod;
     ps_cell c = tb->cell[col];
     uint64_t keep = -(uint64_t)((coin >> 16) < (c >> 16)); /* all ones or zero: no branch */

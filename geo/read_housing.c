@@ -44,23 +44,6 @@ void sg__housing_free(sg_housing *h) {
     memset(h, 0, sizeof *h);
 }
 
-typedef struct xform {
-    PJ *op;
-    double bad_x, bad_y;
-} xform;
-
-static int xform_xy(double *x, double *y, void *ud) {
-    xform *t = ud;
-    PJ_COORD r = proj_trans(t->op, PJ_FWD, proj_coord(*x, *y, 0, 0));
-    if (!isfinite(r.xy.x) || !isfinite(r.xy.y) || r.xy.x == HUGE_VAL) {
-        t->bad_x = *x;
-        t->bad_y = *y;
-        return 0;
-    }
-    *x = r.xy.x;
-    *y = r.xy.y;
-    return 1;
-}
 
 /* OGR geometry -> GEOS through ISO WKB (curves linearised). Caller destroys. */
 static GEOSGeometry *ogr_to_geos(sg_ctx *ctx, OGRGeometryH og) {
@@ -232,7 +215,7 @@ static sg_status read_layer(sg_ctx *ctx, const struct sg_run *run, sg_housing *h
                          srs ? ctx->proj_msg : "");
     }
     h->crs_name = sg__strdup(proj_get_name(src));
-    xform xf = {NULL, 0, 0};
+    sg_xform xf = {NULL, 0, 0};
     if (!proj_is_equivalent_to(src, run->rd.crs.work, PJ_COMP_EQUIVALENT)) {
         PJ *op = proj_create_crs_to_crs_from_pj(ctx->proj, src, run->rd.crs.work, NULL, NULL);
         xf.op = op ? proj_normalize_for_visualization(ctx->proj, op) : NULL;
@@ -309,7 +292,7 @@ static sg_status read_layer(sg_ctx *ctx, const struct sg_run *run, sg_housing *h
             continue;
         }
         if (xf.op) {
-            GEOSGeometry *t = GEOSGeom_transformXY_r(gh, g, xform_xy, &xf);
+            GEOSGeometry *t = GEOSGeom_transformXY_r(gh, g, sg__xform_xy, &xf);
             GEOSGeom_destroy_r(gh, g);
             g = t;
             if (!g) {

@@ -71,23 +71,6 @@ sg_status sg__layer_transform(sg_ctx *ctx, void *ogr_srs, const sg_crs_info *crs
     return SG_OK;
 }
 
-typedef struct xform {
-    PJ *op;
-    double bad_x, bad_y;
-} xform;
-
-static int xform_xy(double *x, double *y, void *userdata) {
-    xform *t = userdata;
-    PJ_COORD r = proj_trans(t->op, PJ_FWD, proj_coord(*x, *y, 0, 0));
-    if (!isfinite(r.xy.x) || !isfinite(r.xy.y) || r.xy.x == HUGE_VAL) {
-        t->bad_x = *x;
-        t->bad_y = *y;
-        return 0;
-    }
-    *x = r.xy.x;
-    *y = r.xy.y;
-    return 1;
-}
 
 static int ogr_finite(OGRGeometryH g) {
     int ng = OGR_G_GetGeometryCount(g);
@@ -132,8 +115,8 @@ GEOSGeometry *sg__ogr_to_work(sg_ctx *ctx, void *ogr_geom, PJ *op, const char **
         return NULL;
     }
     if (!op) return g;
-    xform t = {op, 0, 0};
-    GEOSGeometry *tg = GEOSGeom_transformXY_r(h, g, xform_xy, &t);
+    sg_xform t = {op, 0, 0};
+    GEOSGeometry *tg = GEOSGeom_transformXY_r(h, g, sg__xform_xy, &t);
     GEOSGeom_destroy_r(h, g);
     if (!tg) *why = "a coordinate cannot be transformed into the working CRS (outside the CRS's area of use, or "
                     "the wrong CRS?)";

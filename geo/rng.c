@@ -17,19 +17,7 @@ void sg__rng_seed(sg_rng *r, uint64_t seed, uint64_t stream) {
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&s);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t sg__rng_next(sg_rng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
+uint64_t sg__rng_next(sg_rng *r) { return sg__rng_next_inline(r); }
 
 double sg__rng_uniform(sg_rng *r) { return (double)(sg__rng_next(r) >> 11) * 0x1.0p-53; }
 
