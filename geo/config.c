@@ -60,7 +60,7 @@ static sg_status need_scalar(loader *L, const char *key, const yaml_node_t *v, c
 }
 
 static sg_status need_bool(loader *L, const char *key, const yaml_node_t *v, int *out) {
-    const char *s;
+    const char *s = NULL;
     sg_status st = need_scalar(L, key, v, &s);
     if (st != SG_OK) return st;
     static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
@@ -72,7 +72,7 @@ static sg_status need_bool(loader *L, const char *key, const yaml_node_t *v, int
 }
 
 static sg_status need_number(loader *L, const char *key, const yaml_node_t *v, double *out) {
-    const char *s, *why = "not a number";
+    const char *s = NULL, *why = "not a number";
     sg_status st = need_scalar(L, key, v, &s);
     if (st != SG_OK) return st;
     if (sg__parse_number(s, out, &why) != SG_NUM_OK)
@@ -82,7 +82,7 @@ static sg_status need_number(loader *L, const char *key, const yaml_node_t *v, d
 
 static sg_status need_int(loader *L, const char *key, const yaml_node_t *v, long long lo, long long hi,
                           long long *out) {
-    const char *s;
+    const char *s = NULL;
     sg_status st = need_scalar(L, key, v, &s);
     if (st != SG_OK) return st;
     char *end = NULL;
@@ -225,7 +225,7 @@ static sg_status add_services(loader *L, const yaml_node_t *v) {
 static sg_status add_repeated(loader *L, const char *key, const char *name, const yaml_node_t *v) {
     if (v && v->type == YAML_SEQUENCE_NODE) {
         for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-            const char *s;
+            const char *s = NULL;
             sg_status st = need_scalar(L, key, node(L, *it), &s);
             if (st == SG_OK) st = push(L, name);
             if (st == SG_OK) st = push(L, s);
@@ -233,7 +233,7 @@ static sg_status add_repeated(loader *L, const char *key, const char *name, cons
         }
         return SG_OK;
     }
-    const char *s;
+    const char *s = NULL;
     sg_status st = need_scalar(L, key, v, &s);
     if (st == SG_OK) st = push(L, name);
     return st == SG_OK ? push(L, s) : st;
@@ -338,7 +338,7 @@ static sg_status id_list(loader *L, const char *key, const yaml_node_t *v, sg_st
     if (v && v->type == YAML_SCALAR_NODE && !*scalar(v)) return SG_OK; /* "expected_new_districts:" empty */
     if (!v || v->type != YAML_SEQUENCE_NODE) return cfg_error(L, v, "'%s' must be a list of district ids", key);
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        const char *s;
+        const char *s = NULL;
         sg_status st = need_scalar(L, key, node(L, *it), &s);
         if (st != SG_OK) return st;
         if (strlist_add(out, s) != 0) return sg__nomem(L->ctx);
