@@ -104,28 +104,43 @@ static sg_status replicate_indices(sg_ctx *ctx, const double *x, const double *t
     return SG_OK;
 }
 
+static int set_globals(sg_result *res, const sg_basic_indices *b) {
+    return sg__result_set(res, "dissimilarity", b->dissimilarity,
+                          "Dissimilarity D (Massey & Denton 1988): share of the group that would have to move "
+                          "for an even distribution; group vs everyone else") &&
+           sg__result_set(res, "isolation", b->isolation,
+                          "Isolation xPx: the group share in the district of the average group member") &&
+           sg__result_set(res, "exposure", b->exposure,
+                          "Exposure xPy: the share of everyone else in the district of the average group "
+                          "member (xPx + xPy = 1)");
+}
+
 /* Family "basic": D, xPx, xPy and the per-district share, lq and d_contrib. */
 sg_status sg__family_basic(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     sg_basic_indices b;
     sg_status st = d->replicate ? replicate_indices(ctx, d->x, d->t, d->n, &b)
                                 : sg_basic_indices_compute(ctx, d->x, d->t, d->n, &b);
     if (st != SG_OK) return st;
-    int ok = sg__result_set(res, "dissimilarity", b.dissimilarity,
-                            "Dissimilarity D (Massey & Denton 1988): share of the group that would have to move "
-                            "for an even distribution; group vs everyone else") &&
-             sg__result_set(res, "isolation", b.isolation,
-                            "Isolation xPx: the group share in the district of the average group member") &&
-             sg__result_set(res, "exposure", b.exposure,
-                            "Exposure xPy: the share of everyone else in the district of the average group "
-                            "member (xPx + xPy = 1)");
-    if (!ok) return sg__nomem(ctx);
+    if (!set_globals(res, &b)) return sg__nomem(ctx);
     if (d->replicate) return SG_OK; /* only the globals are read */
     double *share = sg__result_column(res, "share"), *lq = sg__result_column(res, "lq"),
            *dc = sg__result_column(res, "d_contrib");
-    if (!ok || !share || !lq || !dc) return sg__nomem(ctx);
+    if (!share || !lq || !dc) return sg__nomem(ctx);
     for (size_t i = 0; i < d->n; i++) {
         size_t c = d->index[i];
         sg_local_basic(&b, &d->x[i], &d->t[i], 1, &share[c], &lq[c], &dc[c]);
     }
     return SG_OK;
+}
+
+sg_status sg__family_basic_permuted(sg_ctx *ctx, const sg_psampler *ps, sg_rng *rng, sg_psampler_scratch *sc,
+                                    sg_result *res) {
+    sg_basic_indices b = {0};
+    int r = sg__psampler_draw_basic(ps, rng, sc, &b.dissimilarity, &b.isolation);
+    if (r < 0) return sg__nomem(ctx);
+    if (r > 0)
+        return sg__error(ctx, SG_ERR_DATA, "E_EMPTY_GROUP", SG_WHERE_NONE,
+                         "a replicate has no group member or nobody else: the indices are undefined");
+    b.exposure = 1 - b.isolation; /* sum x (t - x) / t = X - sum x^2 / t */
+    return set_globals(res, &b) ? SG_OK : sg__nomem(ctx);
 }

@@ -178,14 +178,21 @@ double sg__rng_hypergeometric(sg_rng *r, double total, double marked, double dra
  * scratch (zero-initialised). draw returns -1 when out of memory. */
 typedef struct sg_psampler sg_psampler;
 typedef struct sg_psampler_scratch {
-    double *y;
-    uint64_t *pos;
-    size_t ncap, poscap;
+    uint32_t *y;
+    uint64_t *gsum, *pos;
+    size_t ncap, gcap, poscap;
 } sg_psampler_scratch;
 sg_status sg__psampler_create(sg_ctx *ctx, const double *t, const double *x, size_t n, sg_psampler **out);
 size_t sg__psampler_n(const sg_psampler *s);
 const uint32_t *sg__psampler_order(const sg_psampler *s);
 int sg__psampler_draw(const sg_psampler *s, sg_rng *rng, double *out, int in_order, sg_psampler_scratch *sc);
+/* The same draw (the same rng use, the same counts) reduced on the fly to
+ * the replicate's dissimilarity D and isolation xPx (xPy = 1 - xPx), without
+ * writing the counts out: two-group replicates that need nothing else.
+ * Returns 0, -1 when out of memory, 1 when the indices are undefined (a
+ * district of total 0, or nobody / everybody in the group). */
+int sg__psampler_draw_basic(const sg_psampler *s, sg_rng *rng, sg_psampler_scratch *sc, double *dissimilarity,
+                            double *isolation);
 void sg__psampler_scratch_free(sg_psampler_scratch *sc);
 void sg__psampler_free(sg_psampler *s);
 
@@ -566,6 +573,11 @@ sg_status sg__run_families(sg_ctx *ctx, const sg_data *d, sg_result *res);
 int sg__family_name_valid(const char *item);
 
 sg_status sg__family_basic(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* The basic family's globals on a permutation replicate, drawn and reduced
+ * in one pass by sg__psampler_draw_basic (permute.c, when nothing else is
+ * re-run): the counts of sg__psampler_draw with the same rng, never stored. */
+sg_status sg__family_basic_permuted(sg_ctx *ctx, const sg_psampler *ps, sg_rng *rng, sg_psampler_scratch *sc,
+                                    sg_result *res);
 /* Aspatial families (index_evenness.c, index_exposure.c, index_multigroup.c). */
 sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res);
 sg_status sg__family_exposure(sg_ctx *ctx, const sg_data *d, sg_result *res);

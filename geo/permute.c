@@ -11,6 +11,8 @@
  * in the sampler's order, so that nothing is scattered back); multigroup
  * replicates, and counts psampler.c declines, use the district-by-district
  * draws below. Every family is re-run on the replicate (except those flagged too costly);
+ * when that is the basic family alone (D, xPx, xPy), the replicate is drawn
+ * and reduced to them in one pass, the counts never written out;
  * p is two-sided: p = (1 + #{|null_r - mean| >= |observed - mean|}) / (N + 1).
  *
  * Bootstrap (--bootstrap N): districts resampled with replacement, aspatial
@@ -43,6 +45,7 @@ typedef struct infer_job {
     const sg_psampler *ps;          /* fast two-group sampler, or NULL */
     const double *ps_t;             /* when not NULL: totals in the sampler's order ... */
     const size_t *ps_index;         /* ... and city indices: replicates keep that order */
+    int basic_only;                 /* 1: only the basic family is re-run: drawn and reduced in one pass */
 } infer_job;
 
 static void permute_counts(sg_rng *rng, const sg_data *d, double *x, double *m) {
@@ -106,6 +109,8 @@ static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t
         rd.index = index;
         rd.geom = NULL;
         rd.sp = NULL;
+    } else if (job->basic_only) {
+        ;
     } else if (job->ps) {
         if (sg__psampler_draw(job->ps, &rng, x, job->ps_t != NULL, psc) != 0) return -1;
         if (job->ps_t) {
@@ -122,7 +127,12 @@ static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t
     double *row = &job->vals[r * job->obs->ng];
     for (size_t j = 0; j < job->obs->ng; j++) row[j] = NAN;
     int ok = 1;
-    for (size_t f = 0; f < sg__nfamilies; f++) {
+    if (job->basic_only) {
+        sg_status st = sg__family_basic_permuted(ctx, job->ps, &rng, psc, scratch);
+        if (st == SG_ERR_NOMEM) return -1;
+        ok = st == SG_OK;
+    }
+    for (size_t f = 0; f < sg__nfamilies && !job->basic_only; f++) {
         const sg_family *fam = &sg__families[f];
         if (fam->flags & SG_FAM_NO_PERMUTE) continue;
         if (!sg__family_on(d->opts, fam->name)) continue;
@@ -217,7 +227,7 @@ sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         size_t reps = (size_t)(boot ? o->bootstrap : o->permutations);
         if (!reps) continue;
         infer_job job = {d, res, boot, reps, (uint64_t)o->seed, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER, SG_OK, ctx,
-                         NULL, NULL, NULL};
+                         NULL, NULL, NULL, 0};
         sg_psampler *ps = NULL;
         double *ps_t = NULL;
         size_t *ps_index = NULL;
@@ -227,12 +237,15 @@ sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res) {
             return st;
         }
         job.ps = ps;
-        int spatial = 0; /* a spatial family re-run needs the districts in their own order */
-        for (size_t f = 0; f < sg__nfamilies; f++)
-            if ((sg__families[f].flags & SG_FAM_SPATIAL) && !(sg__families[f].flags & SG_FAM_NO_PERMUTE) &&
-                sg__family_on(o, sg__families[f].name))
-                spatial = 1;
-        if (ps && !spatial) {
+        int spatial = 0, others = 0; /* a spatial family re-run needs the districts in their own order */
+        for (size_t f = 0; f < sg__nfamilies; f++) {
+            const sg_family *fam = &sg__families[f];
+            if ((fam->flags & SG_FAM_NO_PERMUTE) || !sg__family_on(o, fam->name)) continue;
+            spatial |= (fam->flags & SG_FAM_SPATIAL) != 0;
+            others |= fam->fn != sg__family_basic;
+        }
+        job.basic_only = ps && !others;
+        if (ps && !spatial && !job.basic_only) {
             ps_t = malloc(d->n * sizeof *ps_t);
             ps_index = malloc(d->n * sizeof *ps_index);
             if (ps_t && ps_index) {

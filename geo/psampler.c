@@ -29,15 +29,21 @@
  * < 1e-15 of the mass, is never drawn), and each column's keep probability is
  * held to 48 bits (2^-48 = 3.6e-15): the law is the binomial's to about
  * 1e-14 in total variation, far below the resolution of any p-value (1/1000
- * for 999 replicates). A draw is one 64-bit random number (its 128-bit product
- * with the table width gives the column and, in the low 64 bits, the coin),
- * one 8-byte load and no data-dependent branch.
+ * for 999 replicates). Tables are padded to a power-of-two width with
+ * columns of probability 0, so that a draw is one 64-bit random number (its
+ * top bits the column, the next 48 the coin), one 8-byte load, and no
+ * multiplication or data-dependent branch. Counts are held in 32 bits (the
+ * sampler declines totals of 2^32 or more).
  *
  * Districts are drawn in order of their total so that consecutive draws use
  * the same table, and the next total's table is prefetched while the current
  * one is drawn from (the tables of a city do not fit in cache); the counts are returned in that order
  * (sg__psampler_order) or scattered back to the caller's order. The result is
- * a deterministic function of the rng state, whatever the thread count. */
+ * a deterministic function of the rng state, whatever the thread count.
+ *
+ * A permutation test of D, xPx and xPy alone needs no counts: the draw sums
+ * the districts' terms as it goes (sg__psampler_draw_basic) and the
+ * correction step adjusts the sums of the districts it changes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,20 +60,27 @@ typedef uint64_t ps_cell;
 
 typedef struct ps_table {
     uint64_t lo;       /* smallest value in the table */
-    uint64_t w;        /* number of values (columns) */
+    uint64_t w;        /* number of columns: a power of two, 2 to 2^16 */
+    unsigned bits;     /* log2(w) */
     ps_cell *cell;
 } ps_table;
+
+/* A run of districts with the same total below L, in draw order. */
+typedef struct ps_group {
+    const ps_table *tb; /* its table */
+    uint64_t t;         /* the total */
+    size_t end;         /* end (exclusive) of the run */
+} ps_group;
 
 struct sg_psampler {
     size_t n;
     uint32_t *order;        /* draw order: districts by total */
-    uint64_t *t;            /* totals in draw order */
-    double *td;             /* the same as doubles */
+    uint64_t *t;            /* totals in draw order (all below 2^32) */
     uint64_t L;             /* totals below L have their own table (8192 or 512) */
     unsigned Lbits;         /* log2(L) */
-    size_t ngroups;         /* runs of equal totals below L, in draw order: */
-    size_t *gend;           /* end (exclusive) of each run; districts after the last
-                               run (totals >= L) are drawn one by one */
+    size_t ngroups;         /* runs of equal totals below L, in draw order; districts
+                               after the last run (totals >= L) are drawn one by one */
+    ps_group *grp;
     uint64_t T, G;          /* residents, group members (the side that is drawn) */
     int flip;               /* 1: the drawn side is the complement of the group */
     double p;
@@ -97,7 +110,11 @@ static int build_table(ps_table *tb, uint64_t m, double p) {
         lo--;
     }
     if (hi - lo + 1 > SG_PS_MAX_WIDTH) return -1;
-    uint32_t w = (uint32_t)(hi - lo + 1);
+    /* the values, then columns of probability 0 up to a power of two, so
+     * that a draw picks its column with a shift (their alias is a value) */
+    uint32_t nv = (uint32_t)(hi - lo + 1), w = 2;
+    unsigned bits = 1;
+    while (w < nv) w *= 2, bits++;
     long double *f = malloc((size_t)w * sizeof *f);
     uint32_t *stack = malloc(2 * (size_t)w * sizeof *stack);
     tb->cell = malloc((size_t)w * sizeof *tb->cell);
@@ -108,13 +125,14 @@ static int build_table(ps_table *tb, uint64_t m, double p) {
         tb->cell = NULL;
         return -1;
     }
+    for (uint32_t k = nv; k < w; k++) f[k] = 0;
     f[mode - lo] = 1;
     for (uint64_t k = mode; k < hi; k++)
         f[k + 1 - lo] = f[k - lo] * (long double)(m - k) / (long double)(k + 1) * (long double)r;
     for (uint64_t k = mode; k > lo; k--)
         f[k - 1 - lo] = f[k - lo] * (long double)k / (long double)(m - k + 1) / (long double)r;
     long double sum = 0;
-    for (uint32_t k = 0; k < w; k++) sum += f[k];
+    for (uint32_t k = 0; k < nv; k++) sum += f[k];
     /* Vose: f[k] becomes w * P(k), columns below 1 are topped up from ones above. */
     uint32_t *small = stack, *large = stack + w, ns = 0, nl = 0;
     for (uint32_t k = 0; k < w; k++) {
@@ -141,21 +159,22 @@ static int build_table(ps_table *tb, uint64_t m, double p) {
     }
     while (ns) {
         uint32_t a = small[--ns];
-        tb->cell[a] = CELL(all, a);
+        tb->cell[a] = a < nv ? CELL(all, a) : CELL(0, mode - lo); /* a padding column: never its own */
     }
     tb->lo = lo;
     tb->w = w;
+    tb->bits = bits;
     free(f);
     free(stack);
     return 0;
 }
 
+/* One 64-bit random number: its top `bits` bits pick the column, the next
+ * 48 are the coin (bits <= 16). */
 static inline uint64_t draw(const ps_table *tb, sg_rng *rng) {
-    unsigned __int128 prod = (unsigned __int128)sg__rng_next_inline(rng) * tb->w;
-    uint64_t col = (uint64_t)(prod >> 64), coin = (uint64_t)prod;
+    uint64_t r = sg__rng_next_inline(rng), col = r >> (64 - tb->bits), coin = (r << tb->bits) >> 16;
     ps_cell c = tb->cell[col];
-    uint64_t keep = -(uint64_t)((coin >> 16) < (c >> 16)); /* all ones or zero: no branch */
-    return tb->lo + ((col & keep) | ((c & 0xFFFF) & ~keep));
+    return tb->lo + (coin < (c >> 16) ? col : (c & 0xFFFF));
 }
 
 static inline uint64_t binom(const sg_psampler *s, uint64_t t, sg_rng *rng) {
@@ -172,8 +191,7 @@ void sg__psampler_free(sg_psampler *s) {
         for (size_t i = 0; i < SG_PS_LOW; i++) free(s->low[i].cell);
     for (size_t j = 0; j < sizeof s->block / sizeof s->block[0]; j++) free(s->block[j].cell);
     free(s->low);
-    free(s->gend);
-    free(s->td);
+    free(s->grp);
     free(s->order);
     free(s->t);
     free(s);
@@ -224,7 +242,7 @@ sg_status sg__psampler_create(sg_ctx *ctx, const double *t, const double *x, siz
     uint64_t T = 0, G = 0;
     for (size_t i = 0; i < n; i++) {
         double ti = round(t[i]), xi = round(x[i]);
-        if (!(ti >= 0 && ti < 0x1p52 && xi >= 0 && xi <= ti)) {
+        if (!(ti >= 0 && ti < 0x1p32 && xi >= 0 && xi <= ti)) { /* counts are held in 32 bits */
             free(tt);
             sg__psampler_free(s);
             return SG_ERR_DATA;
@@ -249,9 +267,8 @@ sg_status sg__psampler_create(sg_ctx *ctx, const double *t, const double *x, siz
     }
     for (size_t k = 0; k < n; k++) s->t[k] = tt[s->order[k]];
     free(tt);
-    s->gend = malloc((n + 1) * sizeof *s->gend);
-    s->td = malloc(n * sizeof *s->td);
-    if (!s->gend || !s->td) {
+    s->grp = malloc((n + 1) * sizeof *s->grp);
+    if (!s->grp) {
         sg__psampler_free(s);
         return sg__nomem(ctx);
     }
@@ -260,8 +277,8 @@ sg_status sg__psampler_create(sg_ctx *ctx, const double *t, const double *x, siz
     s->L = n >= 64 * distinct ? SG_PS_LOW : 512;
     s->Lbits = s->L == SG_PS_LOW ? 13 : 9;
     for (size_t k = 0; k < n && s->t[k] < s->L; k++)
-        if (k + 1 == n || s->t[k + 1] != s->t[k]) s->gend[s->ngroups++] = k + 1;
-    for (size_t k = 0; k < n; k++) s->td[k] = (double)(int64_t)s->t[k];
+        if (k + 1 == n || s->t[k + 1] != s->t[k])
+            s->grp[s->ngroups++] = (ps_group){&s->low[s->t[k]], s->t[k], k + 1};
     int bad = 0;
     if (s->G > 0)
         for (size_t k = 0; k < n && !bad; k++) {
@@ -323,93 +340,207 @@ static int distinct_positions(sg_rng *rng, uint64_t m, uint64_t k, uint64_t **bu
     return 0;
 }
 
-int sg__psampler_draw(const sg_psampler *s, sg_rng *rng, double *out, int in_order, sg_psampler_scratch *sc) {
-    size_t n = s->n;
-    if (!in_order && sc->ncap < n) {
-        double *ny = realloc(sc->y, n * sizeof *ny);
-        if (!ny) return -1;
-        sc->y = ny;
-        sc->ncap = n;
-    }
-    /* counts of the drawn side as doubles (whole numbers, exact: T < 2^53),
-     * straight into out when it is wanted in draw order */
-    double *y = in_order ? out : sc->y;
+/* What the fused replicate (sg__psampler_draw_basic) sums while it draws:
+ * D = 1/2 sum |x/X - (t - x)/Y| and xPx * X = sum x^2 / t, with x the group
+ * count. For the drawn count v (x = v, or x = t - v when the complement is
+ * drawn) the D term is |v a - t c| with a = 1/X + 1/Y and c = 1/Y (1/X when
+ * flipped), so no division per district; the x^2 are summed per run of equal
+ * totals and divided by t once per run. */
+typedef struct ps_sums {
+    double a, c; /* see above */
+    int flip;
+    double D, I; /* sum of the D terms, sum of x^2 / t */
+} ps_sums;
+
+static inline double d_term(const ps_sums *m, double v, double t) { return fabs(v * m->a - t * m->c); }
+static inline double x_sq(const ps_sums *m, double v, double t) {
+    double x = v - (m->flip ? t : 0); /* the group count, up to its sign */
+    return x * x;
+}
+
+/* Step 1: a binomial count for every district, into y (draw order), the sum
+ * of each run into gsum; returns their total S. With m, the D and x^2 sums
+ * too (two lanes each, in a fixed order: the same bits on any thread). */
+static inline __attribute__((always_inline)) uint64_t draw_counts(const sg_psampler *s, sg_rng *rng, uint32_t *y,
+                                                                  uint64_t *gsum, ps_sums *m) {
     uint64_t S = 0;
-    if (s->G > 0) {
-        sg_rng st = *rng; /* a local copy stays in registers through the loop */
-        size_t k = 0;
-        for (size_t g = 0; g < s->ngroups; g++) {
-            const ps_table *tb = &s->low[s->t[k]];
-            /* the next run's table comes into cache while this one is drawn
-             * from, one line (8 cells) per draw so as not to flood the
-             * memory system */
-            const ps_cell *nx = g + 1 < s->ngroups ? s->low[s->t[s->gend[g]]].cell : NULL;
-            size_t nlines = g + 1 < s->ngroups ? (s->low[s->t[s->gend[g]]].w + 7) / 8 : 0;
-            for (size_t end = s->gend[g], i = 0; k < end; k++, i++) {
-                if (i < nlines) __builtin_prefetch(nx + 8 * i);
-                uint64_t v = draw(tb, &st);
-                S += v;
-                y[k] = (double)(int64_t)v;
+    size_t k = 0;
+    sg_rng st = *rng; /* a local copy stays in registers through the loop */
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const ps_table tb = *s->grp[g].tb;
+        const uint64_t t = s->grp[g].t;
+        const double td = (double)t;
+        /* the next run's table comes into cache while this one is drawn
+         * from, one line (8 cells) per draw so as not to flood the memory
+         * system */
+        const ps_cell *nx = g + 1 < s->ngroups ? s->grp[g + 1].tb->cell : NULL;
+        size_t nlines = g + 1 < s->ngroups ? (s->grp[g + 1].tb->w + 7) / 8 : 0;
+        uint64_t gs = 0;
+        double d0 = 0, d1 = 0, q0 = 0, q1 = 0;
+        /* per run: D term |v a - tc|, squared group count (v - x0)^2 */
+        const double a = m ? m->a : 0, tc = m ? td * m->c : 0, x0 = m && m->flip ? td : 0;
+        size_t end = s->grp[g].end, i = 0;
+        for (; k + 2 <= end; k += 2, i += 2) {
+            if (i < nlines) __builtin_prefetch(nx + 8 * i);
+            if (i + 1 < nlines) __builtin_prefetch(nx + 8 * (i + 1));
+            uint64_t v0 = draw(&tb, &st), v1 = draw(&tb, &st);
+            gs += v0 + v1;
+            y[k] = (uint32_t)v0;
+            y[k + 1] = (uint32_t)v1;
+            if (m) {
+                double f0 = (double)(int64_t)v0, f1 = (double)(int64_t)v1;
+                d0 += fabs(f0 * a - tc);
+                d1 += fabs(f1 * a - tc);
+                q0 += (f0 - x0) * (f0 - x0);
+                q1 += (f1 - x0) * (f1 - x0);
             }
-            for (size_t i = s->gend[g] - (g ? s->gend[g - 1] : 0); i < nlines; i++)
-                __builtin_prefetch(nx + 8 * i); /* a run shorter than the next table */
         }
-        for (; k < n; k++) {
-            uint64_t v = binom(s, s->t[k], &st);
-            S += v;
-            y[k] = (double)(int64_t)v;
+        if (k < end) {
+            if (i < nlines) __builtin_prefetch(nx + 8 * i);
+            uint64_t v = draw(&tb, &st);
+            gs += v;
+            y[k] = (uint32_t)v;
+            if (m) {
+                double f = (double)(int64_t)v;
+                d0 += fabs(f * a - tc);
+                q0 += (f - x0) * (f - x0);
+            }
+            k++, i++;
         }
-        *rng = st;
-    } else {
-        memset(y, 0, n * sizeof *y);
+        for (; i < nlines; i++) __builtin_prefetch(nx + 8 * i); /* a run shorter than the next table */
+        gsum[g] = gs;
+        S += gs;
+        if (m) {
+            m->D += d0 + d1;
+            m->I += (q0 + q1) / td;
+        }
     }
-    if (S != s->G) {
-        int remove = S > s->G;
-        uint64_t kk = remove ? S - s->G : s->G - S, m = remove ? S : s->T - S;
-        if (distinct_positions(rng, m, kk, &sc->pos, &sc->poscap) != 0) return -1;
-        /* positions index the members (remove) or the others (add), counted
-         * in draw order: for each position, skip the districts before it */
-        double cum = 0;
-        size_t k = 0;
-        for (size_t j = 0; j < kk;) {
-            double pj = (double)(int64_t)sc->pos[j];
-            if (k + 8 <= n) { /* skip 8 districts at a time (sums of whole numbers: exact) */
-                const double *a = &y[k], *tk = &s->td[k];
-                double c8 = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-                if (!remove) c8 = (((tk[0] + tk[1]) + (tk[2] + tk[3])) + ((tk[4] + tk[5]) + (tk[6] + tk[7]))) - c8;
-                if (cum + c8 <= pj) {
-                    cum += c8;
-                    k += 8;
-                    continue;
-                }
-            }
-            double c = remove ? y[k] : s->td[k] - y[k];
-            if (cum + c <= pj) {
-                cum += c;
-                k++;
+    for (; k < s->n; k++) { /* totals >= L: a draw per set bit */
+        uint64_t v = binom(s, s->t[k], &st);
+        S += v;
+        y[k] = (uint32_t)v;
+        if (m) {
+            double td = (double)s->t[k];
+            m->D += d_term(m, (double)v, td);
+            m->I += x_sq(m, (double)v, td) / td;
+        }
+    }
+    *rng = st;
+    return S;
+}
+
+/* Step 2 within districts [k, end) of total t (tk == NULL) or of totals tk:
+ * positions pos[*j..kk) that fall in them move to or from their district. */
+static inline void correct_span(const sg_psampler *s, uint32_t *y, size_t k, size_t end, uint64_t t,
+                                const uint64_t *tk, int remove, const uint64_t *pos, size_t *j, size_t kk,
+                                uint64_t *cum, ps_sums *m) {
+    uint64_t c_sum = *cum;
+    size_t jj = *j;
+    while (k < end && jj < kk) {
+        uint64_t pj = pos[jj];
+        if (!tk && k + 8 <= end) { /* skip 8 districts at a time while the position lies beyond */
+            uint64_t c = 0;
+            for (size_t q = 0; q < 8; q++) c += y[k + q];
+            if (!remove) c = 8 * t - c;
+            if (c_sum + c <= pj) {
+                c_sum += c;
+                k += 8;
                 continue;
             }
-            double moved = 0; /* positions in [cum, cum + c): district k */
-            while (j < kk && (double)(int64_t)sc->pos[j] < cum + c) {
-                moved++;
-                j++;
-            }
-            y[k] = remove ? y[k] - moved : y[k] + moved;
-            cum += c;
-            k++;
         }
+        uint64_t tt = tk ? tk[k] : t, c = remove ? y[k] : tt - y[k];
+        if (c_sum + c > pj) { /* positions in [c_sum, c_sum + c): district k */
+            uint64_t moved = 0;
+            while (jj < kk && pos[jj] < c_sum + c) {
+                moved++;
+                jj++;
+            }
+            uint64_t old = y[k], now = remove ? old - moved : old + moved;
+            y[k] = (uint32_t)now;
+            if (m) {
+                double td = (double)tt;
+                m->D += d_term(m, (double)now, td) - d_term(m, (double)old, td);
+                m->I += (x_sq(m, (double)now, td) - x_sq(m, (double)old, td)) / td;
+            }
+        }
+        c_sum += c;
+        k++;
     }
-    if (in_order) {
-        if (s->flip)
-            for (size_t k = 0; k < n; k++) out[k] = s->td[k] - out[k];
-    } else {
-        for (size_t k = 0; k < n; k++) out[s->order[k]] = s->flip ? s->td[k] - y[k] : y[k];
+    (void)s;
+    *cum = c_sum;
+    *j = jj;
+}
+
+/* Step 2: S - G of the S members leave (S > G), or G - S of the T - S others
+ * join, chosen uniformly; positions count the members (or others) in draw
+ * order, whole runs skipped by their sums. */
+static int correct_counts(const sg_psampler *s, sg_rng *rng, uint32_t *y, const uint64_t *gsum, uint64_t S,
+                          sg_psampler_scratch *sc, ps_sums *m) {
+    if (S == s->G) return 0;
+    int remove = S > s->G;
+    uint64_t kk = remove ? S - s->G : s->G - S, mm = remove ? S : s->T - S;
+    if (distinct_positions(rng, mm, kk, &sc->pos, &sc->poscap) != 0) return -1;
+    const uint64_t *pos = sc->pos;
+    uint64_t cum = 0;
+    size_t j = 0, start = 0;
+    for (size_t g = 0; g < s->ngroups && j < kk; g++) {
+        size_t end = s->grp[g].end;
+        uint64_t t = s->grp[g].t, c = remove ? gsum[g] : (uint64_t)(end - start) * t - gsum[g];
+        if (cum + c <= pos[j]) cum += c;
+        else correct_span(s, y, start, end, t, NULL, remove, pos, &j, kk, &cum, m);
+        start = end;
     }
+    if (j < kk) correct_span(s, y, start, s->n, 0, s->t, remove, pos, &j, kk, &cum, m);
+    return 0;
+}
+
+static int scratch_reserve(const sg_psampler *s, sg_psampler_scratch *sc) {
+    if (sc->ncap < s->n) {
+        uint32_t *ny = realloc(sc->y, s->n * sizeof *ny);
+        if (!ny) return -1;
+        sc->y = ny;
+        sc->ncap = s->n;
+    }
+    if (sc->gcap < s->ngroups + 1) {
+        uint64_t *ng = realloc(sc->gsum, (s->ngroups + 1) * sizeof *ng);
+        if (!ng) return -1;
+        sc->gsum = ng;
+        sc->gcap = s->ngroups + 1;
+    }
+    return 0;
+}
+
+int sg__psampler_draw(const sg_psampler *s, sg_rng *rng, double *out, int in_order, sg_psampler_scratch *sc) {
+    size_t n = s->n;
+    if (scratch_reserve(s, sc) != 0) return -1;
+    uint32_t *y = sc->y;
+    uint64_t S = 0;
+    if (s->G > 0) S = draw_counts(s, rng, y, sc->gsum, NULL);
+    else memset(y, 0, n * sizeof *y);
+    if (correct_counts(s, rng, y, sc->gsum, S, sc, NULL) != 0) return -1;
+    for (size_t k = 0; k < n; k++) {
+        double v = (double)(s->flip ? s->t[k] - y[k] : y[k]);
+        out[in_order ? k : s->order[k]] = v;
+    }
+    return 0;
+}
+
+int sg__psampler_draw_basic(const sg_psampler *s, sg_rng *rng, sg_psampler_scratch *sc, double *dissimilarity,
+                            double *isolation) {
+    if (s->n == 0 || s->t[0] == 0 || s->G == 0) return 1; /* a district of nobody, or a one-sided city */
+    if (scratch_reserve(s, sc) != 0) return -1;
+    double X = (double)(s->flip ? s->T - s->G : s->G), Y = (double)s->T - X;
+    ps_sums m = {1 / X + 1 / Y, s->flip ? 1 / X : 1 / Y, s->flip, 0, 0};
+    uint64_t S = draw_counts(s, rng, sc->y, sc->gsum, &m);
+    if (correct_counts(s, rng, sc->y, sc->gsum, S, sc, &m) != 0) return -1;
+    *dissimilarity = 0.5 * m.D;
+    *isolation = m.I / X;
     return 0;
 }
 
 void sg__psampler_scratch_free(sg_psampler_scratch *sc) {
     free(sc->y);
+    free(sc->gsum);
     free(sc->pos);
     memset(sc, 0, sizeof *sc);
 }

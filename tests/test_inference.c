@@ -175,6 +175,51 @@ static void psampler_moments_on_a_city(void **state) {
     psampler_moments_case(1);
 }
 
+/* The fused replicate (drawn and reduced to D and xPx in one pass, for
+ * permutation tests of the basic family alone) gives the indices of the
+ * counts sg__psampler_draw draws from the same random stream: cities with
+ * varied totals (tables of 512 and blocks above them, the correction step on
+ * both) and with three repeated totals, the group the smaller side (p =
+ * 0.1..0.6) and the larger side (its complement drawn). */
+static void fused_replicate_matches_its_counts(void **state) {
+    (void)state;
+    enum { N = 400, R = 300 };
+    for (int c = 0; c < 4; c++) {
+        double t[N], x[N];
+        sg_rng r;
+        sg__rng_seed(&r, 7, (uint64_t)c);
+        for (int i = 0; i < N; i++) {
+            t[i] = c & 1 ? (i % 3 == 0 ? 120 : i % 3 == 1 ? 2500 : 9001)
+                         : 1 + (double)sg__rng_below(&r, i % 10 == 0 ? 12000 : 3000);
+            double share = i % 3 == 0 ? 0.6 : 0.1;
+            x[i] = floor(t[i] * (c & 2 ? 1 - share : share));
+        }
+        sg_ctx *ctx = sg_ctx_create();
+        sg_psampler *ps = NULL;
+        assert_int_equal(sg__psampler_create(ctx, t, x, N, &ps), SG_OK);
+        sg_psampler_scratch sc = {0};
+        double out[N], worst = 0;
+        for (int k = 0; k < R; k++) {
+            sg_rng a, b;
+            sg__rng_seed(&a, 21, (uint64_t)k);
+            b = a;
+            assert_int_equal(sg__psampler_draw(ps, &a, out, 0, &sc), 0);
+            sg_basic_indices want;
+            assert_int_equal(sg_basic_indices_compute(ctx, out, t, N, &want), SG_OK);
+            double D = NAN, I = NAN;
+            assert_int_equal(sg__psampler_draw_basic(ps, &b, &sc, &D, &I), 0);
+            assert_true(fabs(D - want.dissimilarity) < 1e-12);
+            assert_true(fabs(I - want.isolation) < 1e-12);
+            assert_memory_equal(&a, &b, sizeof a); /* the same random numbers used */
+            worst = fmax(worst, fmax(fabs(D - want.dissimilarity), fabs(I - want.isolation)));
+        }
+        print_message("fused replicate, city %d: worst difference from its counts' D / xPx %.1e\n", c, worst);
+        sg__psampler_scratch_free(&sc);
+        sg__psampler_free(ps);
+        sg_ctx_destroy(ctx);
+    }
+}
+
 /* Runs the aspatial families on a 25,000-district city with 1 and with 2
  * threads (at this size they run at the same time): same globals, same
  * columns, bit for bit. */
@@ -338,6 +383,7 @@ int main(void) {
         cmocka_unit_test(hypergeometric_moments),
         cmocka_unit_test(psampler_is_multivariate_hypergeometric),
         cmocka_unit_test(psampler_moments_on_a_city),
+        cmocka_unit_test(fused_replicate_matches_its_counts),
         cmocka_unit_test(families_identical_for_any_thread_count),
         cmocka_unit_test_setup_teardown(checkerboard_is_significant, setup, teardown),
         cmocka_unit_test_setup_teardown(random_city_is_not_significant, setup, teardown),
