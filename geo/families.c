@@ -82,22 +82,7 @@ static sg_status merge(sg_ctx *ctx, sg_result *res, sg_result *from) {
         if (!to) return sg__nomem(ctx);
         if (g->detail && !(to->detail = sg__strdup(g->detail))) return sg__nomem(ctx);
     }
-    for (size_t i = 0; i < from->ncols; i++) {
-        sg_column *c = &from->cols[i];
-        if (c->num) {
-            double *to = sg__result_column(res, c->name);
-            if (!to) return sg__nomem(ctx);
-            memcpy(to, c->num, res->n * sizeof *to);
-        } else if (c->text) {
-            char **to = sg__result_text_column(res, c->name);
-            if (!to) return sg__nomem(ctx);
-            for (size_t k = 0; k < res->n; k++) {
-                free(to[k]);
-                to[k] = c->text[k];
-                c->text[k] = NULL;
-            }
-        }
-    }
+    if (sg__result_move_columns(res, from) != 0) return sg__nomem(ctx);
     return SG_OK;
 }
 

@@ -94,12 +94,14 @@ int sg__utf8_valid(const char *s, size_t *bad);
  * tell (0 bytes, UTF-16 text), else NULL. A static string. */
 const char *sg__file_hint(const char *path);
 
-/* Neumaier compensated sum. */
+/* Compensated sum (Neumaier): the rounding error of every addition is kept
+ * in c. The error comes from Knuth's branch-free TwoSum, the same exact
+ * value as Neumaier's |s| >= |v| test picks (so the same bits), without a
+ * branch that mispredicts on sums of a few terms of either size. */
 typedef struct sg_ksum { double s, c; } sg_ksum;
 static inline void sg__ksum_add(sg_ksum *k, double v) {
-    double t = k->s + v;
-    if ((k->s >= 0 ? k->s : -k->s) >= (v >= 0 ? v : -v)) k->c += (k->s - t) + v;
-    else k->c += (v - t) + k->s;
+    double t = k->s + v, z = t - k->s;
+    k->c += (k->s - (t - z)) + (v - z);
     k->s = t;
 }
 static inline double sg__ksum_get(const sg_ksum *k) { return k->s + k->c; }
@@ -521,6 +523,9 @@ const sg_global *sg__result_get(const sg_result *r, const char *name);
 double *sg__result_column(sg_result *r, const char *name);
 /* A new text column of r->n NULLs (caller stores malloc'd strings). */
 char **sg__result_text_column(sg_result *r, const char *name);
+/* Moves from's columns into r (same rows; a column r already has is
+ * overwritten). Returns 0, or -1 when out of memory or the kinds differ. */
+int sg__result_move_columns(sg_result *r, sg_result *from);
 void sg__result_free(sg_result *r);
 
 /* ---- what the index families compute on (analyze.c) ---- */

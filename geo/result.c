@@ -66,6 +66,27 @@ double *sg__result_column(sg_result *r, const char *name) {
     return c->num;
 }
 
+int sg__result_move_columns(sg_result *r, sg_result *from) {
+    for (size_t i = 0; i < from->ncols; i++) {
+        sg_column *f = &from->cols[i], *c = column(r, f->name);
+        if (!c || (f->num && c->text) || (f->text && c->num)) return -1;
+        if (f->num && !c->num) { /* the usual case: a column r does not have yet, moved */
+            c->num = f->num;
+            f->num = NULL;
+        } else if (f->num) {
+            memcpy(c->num, f->num, r->n * sizeof *c->num);
+        } else if (f->text) {
+            if (!c->text && !(c->text = calloc(r->n ? r->n : 1, sizeof *c->text))) return -1;
+            for (size_t k = 0; k < r->n; k++) {
+                free(c->text[k]);
+                c->text[k] = f->text[k];
+                f->text[k] = NULL;
+            }
+        }
+    }
+    return 0;
+}
+
 char **sg__result_text_column(sg_result *r, const char *name) {
     sg_column *c = column(r, name);
     if (!c || c->num) return NULL;

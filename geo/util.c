@@ -114,39 +114,40 @@ int sg__sort_prec(sg_prec *a, size_t n) {
         if (a[i].p > 1) unit = 0;
     }
     sg_prec *b = malloc(n * sizeof *b), *src = a, *dst = b;
-    uint32_t *kb = unit ? malloc(2 * n * sizeof *kb) : NULL;
-    if (!b || (unit && !kb)) {
+    uint64_t *kb = unit && n <= UINT32_MAX ? malloc(2 * n * sizeof *kb) : NULL;
+    if (!b || (unit && n <= UINT32_MAX && !kb)) {
         free(b);
         free(kb);
         return -1;
     }
-    if (unit) {
-        /* key = floor(p (2^32 - 1)): monotone in p, so the records come out
-         * ordered by key; records with equal keys but different p (closer
-         * than 2^-32) are then put in order by insertion. */
-        uint32_t *ks = kb, *kd = kb + n;
-        for (size_t i = 0; i < n; i++) ks[i] = (uint32_t)(a[i].p * 4294967295.0);
-        for (int shift = 0; shift < 32; shift += 11) {
+    if (kb) {
+        /* key = floor(p (2^32 - 1)), monotone in p: (key, position) pairs of
+         * 8 bytes are sorted on the key (three 11-bit passes, stable), then
+         * the records gathered once; records with equal keys but different p
+         * (closer than 2^-32) are then put in order by insertion. */
+        uint64_t *ks = kb, *kd = kb + n, all = 0, same = ~(uint64_t)0;
+        for (size_t i = 0; i < n; i++) {
+            ks[i] = (uint64_t)(uint32_t)(a[i].p * 4294967295.0) << 32 | (uint64_t)i;
+            all |= ks[i];
+            same &= ks[i];
+        }
+        for (int shift = 32; shift < 64; shift += 11) {
+            if ((((all ^ same) >> shift) & 0x7FF) == 0) continue; /* a digit every key shares */
             size_t count[2049] = {0};
             for (size_t i = 0; i < n; i++) count[((ks[i] >> shift) & 0x7FF) + 1]++;
             for (size_t v = 0; v < 2048; v++) count[v + 1] += count[v];
-            for (size_t i = 0; i < n; i++) {
-                size_t at = count[(ks[i] >> shift) & 0x7FF]++;
-                dst[at] = src[i];
-                kd[at] = ks[i];
-            }
-            sg_prec *t = src;
-            src = dst;
-            dst = t;
-            uint32_t *tk = ks;
+            for (size_t i = 0; i < n; i++) kd[count[(ks[i] >> shift) & 0x7FF]++] = ks[i];
+            uint64_t *tk = ks;
             ks = kd;
             kd = tk;
         }
+        for (size_t i = 0; i < n; i++) b[i] = a[(uint32_t)ks[i]];
+        src = b;
         for (size_t i = 1; i < n; i++) {
-            if (ks[i] != ks[i - 1] || !(src[i].p < src[i - 1].p)) continue;
+            if ((ks[i] >> 32) != (ks[i - 1] >> 32) || !(src[i].p < src[i - 1].p)) continue;
             sg_prec v = src[i];
             size_t j = i;
-            while (j > 0 && ks[j - 1] == ks[i] && src[j - 1].p > v.p) {
+            while (j > 0 && (ks[j - 1] >> 32) == (ks[i] >> 32) && src[j - 1].p > v.p) {
                 src[j] = src[j - 1];
                 j--;
             }
