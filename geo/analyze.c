@@ -122,9 +122,11 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     if (!run) return sg__nomem(ctx);
     run->opts = opts;
     run->out_dir = sg__strdup(opts->out_dir);
-    run->districts_path = sg__asprintf("%s/districts.geojson", opts->out_dir);
+    int with_districts = (opts->layers & SG_LAYER_DISTRICTS) != 0; /* --layers */
+    run->districts_path = with_districts ? sg__asprintf("%s/districts.geojson", opts->out_dir) : NULL;
     run->summary_path = sg__asprintf("%s/summary.json", opts->out_dir);
-    sg_status st = (!run->out_dir || !run->districts_path || !run->summary_path) ? sg__nomem(ctx) : SG_OK;
+    sg_status st =
+        (!run->out_dir || (with_districts && !run->districts_path) || !run->summary_path) ? sg__nomem(ctx) : SG_OK;
     double t0 = sg__now();
     if (st == SG_OK) st = sg__read_city(ctx, opts, &run->rd, &run->city);
     sg__stage_add(ctx, "read", sg__now() - t0);

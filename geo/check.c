@@ -664,6 +664,11 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
         st = sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE, "--help is not an option of check here");
         goto done;
     }
+    if (!(opts->layers & SG_LAYER_DISTRICTS)) {
+        st = sg__error(ctx, SG_ERR_USAGE, "E_CONFIG", (sg_where){cfg.path, NULL, -1, NULL, NULL},
+                       "seggap check compares districts.geojson with the baseline's: 'layers' must include districts");
+        goto done;
+    }
     /* The baseline: --baseline, else check: baseline, else the analyze key. */
     const char *bdir = co->baseline ? co->baseline : cfg.baseline ? cfg.baseline : opts->baseline;
     if (!bdir) {

@@ -224,6 +224,8 @@ sg_status sg__objective10(sg_ctx *ctx, struct sg_run *run, struct sg_gaps *g) {
     if (!g->assessed10)
         sg__warn(ctx, "W_NO_HOUSING", SG_WHERE_NONE,
                  "objective 10: no housing input (--housing, --social-housing-field, --overcrowding-field): housing "
-                 "is not assessed and every district of objective10.geojson is no_data");
+                 "is not assessed%s",
+                 sg__layer_on(run->opts, SG_LAYER_OBJECTIVE10) ? " and every district of objective10.geojson is no_data"
+                                                               : "");
     return SG_OK;
 }

@@ -22,7 +22,7 @@ static const char *base_name(const char *p) {
 static json_object *objective5(const struct sg_run *run) {
     const struct sg_gaps *g = run->gaps;
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "layer", jstr("objective5.geojson"));
+    json_object_object_add(o, "layer", sg__layer_on(run->opts, SG_LAYER_OBJECTIVE5) ? jstr("objective5.geojson") : NULL);
     json_object *conc = json_object_new_object();
     json_object_object_add(conc, "rule", jstr("concentrated: lq >= lq_threshold, or a significant Getis-Ord Gi* hot "
                                               "spot of the migrant share (gi_star_z > 0 and gi_star_p <= alpha)"));
@@ -74,7 +74,8 @@ static json_object *objective10(const struct sg_run *run) {
     const sg_housing *h = &g->h;
     const sg_gap10_out *o10 = &g->g10;
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "layer", jstr("objective10.geojson"));
+    json_object_object_add(o, "layer",
+                           sg__layer_on(run->opts, SG_LAYER_OBJECTIVE10) ? jstr("objective10.geojson") : NULL);
     json_object_object_add(o, "assessed", json_object_new_boolean(g->assessed10));
     if (!g->assessed10)
         json_object_object_add(o, "note", jstr("no housing data was given (--housing, --social-housing-field, "

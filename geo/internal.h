@@ -256,6 +256,8 @@ struct sg_options {
     int overcrowding_kind;         /* SG_OVERCROWD_* */
     double lq_threshold;           /* --lq-threshold: concentrated when lq >= this (default 1.5) */
     char *format;                  /* --format gpkg|shp: the layers also in that format */
+    sg_strlist layers_list;        /* --layers: the GeoJSON layers to write (default all) ... */
+    unsigned layers;               /* ... as SG_LAYER_* bits (check()) */
     /* service access (access.c, access.h): --service, --service-layer, --service-where, --capacity
      * and --radius are repeatable and positional, kept in command-line order as "NAME=VALUE" */
     sg_strlist access_args;
@@ -266,6 +268,18 @@ struct sg_options {
     struct sg_access_opts *access; /* checked access options (check()), NULL without --service */
     int strict, quiet, json, timings;
 };
+
+/* The map layers of a run (--layers). */
+enum {
+    SG_LAYER_DISTRICTS = 1u,   /* districts.geojson */
+    SG_LAYER_OBJECTIVE5 = 2u,  /* objective5.geojson */
+    SG_LAYER_OBJECTIVE10 = 4u, /* objective10.geojson */
+    SG_LAYER_SERVICES = 8u,    /* services.geojson (with --service) */
+    SG_LAYER_ALL = 15u
+};
+
+/* 1 when --layers asks for layer `bit` (no options: every layer). */
+static inline int sg__layer_on(const sg_options *o, unsigned bit) { return !o || (o->layers & bit) != 0; }
 
 /* One entry of the option table (options.c). New options are one line there
  * plus a member of struct sg_options. */

@@ -78,6 +78,9 @@ static const char usage_text[] =
     "                         required with --overcrowding-field\n"
     "  --format F             also write the layers as gpkg (seggap.gpkg) or shp (shp/, short field\n"
     "                         names listed in shp/fields.csv); GeoJSON is always written\n"
+    "  --layers LIST          map layers to write, comma-separated: districts, objective5,\n"
+    "                         objective10, services, all (default) or none. summary.json and\n"
+    "                         report.html are always written; seggap.qgs loads what was written\n"
     "\n"
     "Service access (per district: dist_TYPE_m, count_TYPE_R, fca2_TYPE, e2sfca_TYPE; city: summary.json\n"
     "-> access, the gap between migrants and the rest):\n"
@@ -177,6 +180,7 @@ static const opt_def opt_table[] = {
     O("--overcrowding-field", SG_OPT_STR, overcrowding_field),
     O("--overcrowding-scale", SG_OPT_STR, overcrowding_scale_text),
     O("--format", SG_OPT_STR, format),
+    O("--layers", SG_OPT_LIST, layers_list),
     O("--catchment", SG_OPT_STR, catchment_text),
     O("--decay", SG_OPT_STR, decay_text),
     O("--access-bandwidth", SG_OPT_STR, access_bandwidth_text),
@@ -387,6 +391,35 @@ static sg_status check_objectives(sg_ctx *ctx, sg_options *o) {
     return SG_OK;
 }
 
+/* --layers: which map layers are written. */
+static sg_status check_layers(sg_ctx *ctx, sg_options *o) {
+    static const struct {
+        const char *name;
+        unsigned bits;
+    } names[] = {{"districts", SG_LAYER_DISTRICTS},     {"objective5", SG_LAYER_OBJECTIVE5},
+                 {"objective10", SG_LAYER_OBJECTIVE10}, {"services", SG_LAYER_SERVICES},
+                 {"all", SG_LAYER_ALL},                 {"none", 0}};
+    o->layers = o->layers_list.n ? 0 : SG_LAYER_ALL;
+    for (size_t i = 0; i < o->layers_list.n; i++) {
+        const char *it = o->layers_list.items[i];
+        size_t k = 0;
+        while (k < sizeof names / sizeof names[0] && strcmp(names[k].name, it) != 0) k++;
+        if (k == sizeof names / sizeof names[0])
+            return usage(ctx, "--layers: '%s' is not a layer (districts, objective5, objective10, services, all, "
+                              "none)", it);
+        if (!names[k].bits && o->layers_list.n > 1)
+            return usage(ctx, "%s", "--layers none excludes every other layer");
+        o->layers |= names[k].bits;
+    }
+    if (o->layers & SG_LAYER_SERVICES && o->layers != SG_LAYER_ALL && !o->access_args.n)
+        return usage(ctx, "%s", "--layers services needs --service (services.geojson lists the services)");
+    if (!(o->layers & SG_LAYER_DISTRICTS) && o->baseline)
+        return usage(ctx, "%s", "--baseline compares districts.geojson: add districts to --layers");
+    if (!(o->layers & SG_LAYER_DISTRICTS) && o->out_pg)
+        return usage(ctx, "%s", "--out-pg copies the layers from districts.geojson on: add districts to --layers");
+    return SG_OK;
+}
+
 /* Cross-option rules. */
 static sg_status check(sg_ctx *ctx, sg_options *o) {
     if (!o->districts) return usage(ctx, "%s is required", "--districts");
@@ -445,6 +478,8 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
             if (strcmp(o->groups.items[i], o->groups.items[j]) == 0)
                 return usage(ctx, "--groups names '%s' twice", o->groups.items[i]);
     sg_status sst = check_objectives(ctx, o);
+    if (sst != SG_OK) return sst;
+    sst = check_layers(ctx, o);
     if (sst != SG_OK) return sst;
     sst = check_spatial(ctx, o);
     if (sst != SG_OK) return sst;

@@ -107,7 +107,7 @@ static size_t run_layers(const struct sg_run *run, pg_layer **out) {
         *out = l;
     }
     if (root) json_object_put(root);
-    /* summary.json always lists the districts; be safe if it did not. */
+    /* summary.json lists the districts (--out-pg requires them in --layers); be safe if it did not. */
     if (n == 0 && run->districts_path) {
         pg_layer *l = realloc(*out, sizeof *l);
         if (l) {

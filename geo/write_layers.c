@@ -671,46 +671,71 @@ static int layer_set_build(const struct sg_run *run, layer_set *S) {
     return 0;
 }
 
+/* The lspecs of S that --layers asks for (objective5, objective10, services). */
+static size_t selected_specs(const struct sg_run *run, layer_set *S, const lspec **out, sg_style_key *keys) {
+    unsigned want = run->opts ? run->opts->layers : SG_LAYER_ALL;
+    const lspec *all[3] = {&S->L5, &S->L10, &S->LS};
+    const unsigned bits[3] = {SG_LAYER_OBJECTIVE5, SG_LAYER_OBJECTIVE10, SG_LAYER_SERVICES};
+    const sg_style_key k3[3] = {SG_STYLE_OBJ5, SG_STYLE_OBJ10, SG_STYLE_SERVICES};
+    size_t n = 0;
+    for (size_t k = 0; k < S->nl; k++)
+        if (want & bits[k]) {
+            if (keys) keys[n] = k3[k];
+            out[n++] = all[k];
+        }
+    return n;
+}
+
 sg_status sg__write_geojson_all(sg_ctx *ctx, struct sg_run *run) {
     const sg_city *c = &run->city;
     int threads = run->opts ? run->opts->threads : 0;
+    unsigned want = run->opts ? run->opts->layers : SG_LAYER_ALL;
     double t0 = sg__now();
     sg_lonlat ll, pts;
+    memset(&ll, 0, sizeof ll);
     memset(&pts, 0, sizeof pts);
-    sg_status st = sg__lonlat_polygons(ctx, (const GEOSGeometry *const *)c->geom_src, c->n, run->rd.crs.src_wkt,
-                                       threads, run->districts_path, &ll);
-    if (st != SG_OK) return st;
     layer_set S;
     memset(&S, 0, sizeof S);
+    const lspec *sel[3];
+    size_t nsel = 0;
+    sg_status st = SG_OK;
+    if (run->gaps) {
+        if (layer_set_build(run, &S) != 0) st = sg__nomem(ctx);
+        else nsel = selected_specs(run, &S, sel, NULL);
+    }
+    int polygons = (want & SG_LAYER_DISTRICTS) != 0; /* a polygon layer is written: lon/lat needed */
+    for (size_t k = 0; k < nsel; k++) polygons |= !sel[k]->px;
+    if (st == SG_OK && polygons)
+        st = sg__lonlat_polygons(ctx, (const GEOSGeometry *const *)c->geom_src, c->n, run->rd.crs.src_wkt, threads,
+                                 run->districts_path ? run->districts_path : run->out_dir, &ll);
     sg_geojson_layer L[4];
     memset(L, 0, sizeof L);
     char *paths[3] = {NULL, NULL, NULL};
     sg_lfield *dfields = NULL;
     const char **dstatus = NULL;
-    size_t nl = 0;
-    st = sg__districts_layer(ctx, run, run->districts_path, &ll, &L[nl++], &dfields, &dstatus);
-    if (st == SG_OK && run->gaps) {
-        if (layer_set_build(run, &S) != 0) st = sg__nomem(ctx);
-        const lspec *all[3] = {&S.L5, &S.L10, &S.LS};
-        for (size_t k = 0; st == SG_OK && k < S.nl; k++) {
-            const lspec *P = all[k];
-            paths[k] = sg__asprintf("%s/%s.geojson", run->out_dir, P->name);
-            if (!paths[k]) {
-                st = sg__nomem(ctx);
-                break;
-            }
-            if (P->px) {
-                const char *wkt = proj_as_wkt(ctx->proj, run->rd.crs.work, PJ_WKT2_2019, NULL);
-                st = sg__lonlat_points(ctx, P->px, P->py, P->n, wkt, paths[k], &pts);
-            }
-            L[nl++] = (sg_geojson_layer){P->name, paths[k], P->n, P->f, P->nf, P->px ? &pts : &ll,
-                                         P->city ? (const char *const *)P->city->id : NULL, NULL, P->name};
+    size_t nl = 0, first_obj = 0;
+    if (st == SG_OK && (want & SG_LAYER_DISTRICTS)) {
+        st = sg__districts_layer(ctx, run, run->districts_path, &ll, &L[nl++], &dfields, &dstatus);
+        first_obj = 1;
+    }
+    for (size_t k = 0; st == SG_OK && k < nsel; k++) {
+        const lspec *P = sel[k];
+        paths[k] = sg__asprintf("%s/%s.geojson", run->out_dir, P->name);
+        if (!paths[k]) {
+            st = sg__nomem(ctx);
+            break;
         }
+        if (P->px) {
+            const char *wkt = proj_as_wkt(ctx->proj, run->rd.crs.work, PJ_WKT2_2019, NULL);
+            st = sg__lonlat_points(ctx, P->px, P->py, P->n, wkt, paths[k], &pts);
+        }
+        L[nl++] = (sg_geojson_layer){P->name, paths[k], P->n, P->f, P->nf, P->px ? &pts : &ll,
+                                     P->city ? (const char *const *)P->city->id : NULL, NULL, P->name};
     }
     sg__stage_add(ctx, "write.lonlat", sg__now() - t0);
     t0 = sg__now();
-    if (st == SG_OK) st = sg__geojson_write_layers(ctx, L, nl, threads);
-    for (size_t k = 1; st == SG_OK && k < nl; k++)
+    if (st == SG_OK && nl) st = sg__geojson_write_layers(ctx, L, nl, threads);
+    for (size_t k = first_obj; st == SG_OK && k < nl; k++)
         if (sg__gaps_add_file(run->gaps, L[k].path) != 0) st = sg__nomem(ctx);
     sg__stage_add(ctx, "write.layers", sg__now() - t0);
     if (run->gaps) layer_set_free(&S, c->n);
@@ -728,10 +753,11 @@ sg_status sg__write_layers(sg_ctx *ctx, const struct sg_run *run) {
     if (!g->format || (strcmp(g->format, "gpkg") != 0 && strcmp(g->format, "shp") != 0)) return SG_OK;
     layer_set S;
     sg_status st = layer_set_build(run, &S) == 0 ? SG_OK : sg__nomem(ctx);
-    const lspec *all[3] = {&S.L5, &S.L10, &S.LS};
-    const sg_style_key keys[3] = {SG_STYLE_OBJ5, SG_STYLE_OBJ10, SG_STYLE_SERVICES};
-    if (st == SG_OK && strcmp(g->format, "gpkg") == 0) st = write_gpkg(ctx, run, all, keys, S.nl);
-    if (st == SG_OK && strcmp(g->format, "shp") == 0) st = write_shp(ctx, run, all, keys, S.nl);
+    const lspec *sel[3];
+    sg_style_key keys[3];
+    size_t nsel = st == SG_OK ? selected_specs(run, &S, sel, keys) : 0;
+    if (st == SG_OK && nsel && strcmp(g->format, "gpkg") == 0) st = write_gpkg(ctx, run, sel, keys, nsel);
+    if (st == SG_OK && nsel && strcmp(g->format, "shp") == 0) st = write_shp(ctx, run, sel, keys, nsel);
     layer_set_free(&S, run->city.n);
     return st;
 }

@@ -292,6 +292,19 @@ static void x_srs(xw *x, const char *authid, const char *wkt) {
     x_end(x);
 }
 
+/* 1 when the layer a style belongs to was written (--layers; services only with services). */
+static int layer_written(const struct sg_run *run, sg_style_key key) {
+    unsigned want = run->opts ? run->opts->layers : SG_LAYER_ALL;
+    switch (key) {
+    case SG_STYLE_DISTRICTS: return (want & SG_LAYER_DISTRICTS) != 0;
+    case SG_STYLE_OBJ5:
+    case SG_STYLE_OBJ5_SCORE: return (want & SG_LAYER_OBJECTIVE5) != 0;
+    case SG_STYLE_OBJ10: return (want & SG_LAYER_OBJECTIVE10) != 0;
+    case SG_STYLE_SERVICES: return (want & SG_LAYER_SERVICES) && run->gaps->nsites;
+    }
+    return 0;
+}
+
 static sg_status write_project(sg_ctx *ctx, const struct sg_run *run, const char *path) {
     struct sg_gaps *g = run->gaps;
     const sg_city *c = &run->city;
@@ -355,7 +368,7 @@ static sg_status write_project(sg_ctx *ctx, const struct sg_run *run, const char
     /* layer tree, top first */
     x_start(&x, "layer-tree-group");
     for (size_t k = 0; k < nl; k++) {
-        if (layers[k].key == SG_STYLE_SERVICES && !g->nsites) continue;
+        if (!layer_written(run, layers[k].key)) continue;
         x_start(&x, "layer-tree-layer");
         x_attr(&x, "id", layers[k].id);
         x_attr(&x, "name", layers[k].name);
@@ -395,7 +408,7 @@ static sg_status write_project(sg_ctx *ctx, const struct sg_run *run, const char
     x_start(&x, "projectlayers");
     sg_status st = SG_OK;
     for (size_t k = 0; k < nl && st == SG_OK; k++) {
-        if (layers[k].key == SG_STYLE_SERVICES && !g->nsites) continue;
+        if (!layer_written(run, layers[k].key)) continue;
         sg_style s;
         if (sg__style_build(run, layers[k].key, &s) != 0) {
             sg__style_free(&s);
@@ -473,7 +486,7 @@ sg_status sg__write_qgis(sg_ctx *ctx, const struct sg_run *run) {
     };
     sg_status st = SG_OK;
     for (size_t k = 0; k < sizeof sidecars / sizeof sidecars[0] && st == SG_OK; k++) {
-        if (sidecars[k].key == SG_STYLE_SERVICES && !g->nsites) continue;
+        if (!layer_written(run, sidecars[k].key)) continue;
         sg_style s;
         memset(&s, 0, sizeof s);
         char *path = sg__asprintf("%s/%s", run->out_dir, sidecars[k].file);

@@ -703,11 +703,15 @@ static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
             fputs("</tr>\n", m);
         }
         fputs("</table></div>\n<p class=\"muted\">The priority rank orders every district by gap5_score (1 = first "
-              "for action); the nearest distances of every service type are in objective5.geojson.</p>\n",
+              "for action)",
+              m);
+        fputs(sg__layer_on(run->opts, SG_LAYER_OBJECTIVE5)
+                  ? "; the nearest distances of every service type are in objective5.geojson.</p>\n"
+                  : ".</p>\n",
               m);
         if (k > LIST_MAX)
-            fprintf(m, "<p class=\"muted\">… and %zu more: every district is in objective5.geojson.</p>\n",
-                    k - LIST_MAX);
+            fprintf(m, "<p class=\"muted\">… and %zu more%s.</p>\n", k - LIST_MAX,
+                    sg__layer_on(run->opts, SG_LAYER_OBJECTIVE5) ? ": every district is in objective5.geojson" : "");
     }
     fputs("</section>\n", m);
 out:
@@ -727,8 +731,11 @@ static void objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
         fputs("<p class=\"note\"><b>Not assessed: no housing data was given.</b> seggap needs social or affordable "
               "housing sites with their number of dwellings (--housing, --housing-units), social housing units per "
               "district (--social-housing-field) or an overcrowding rate per district (--overcrowding-field). "
-              "Without them this report makes no statement about housing, and objective10.geojson marks every "
-              "district as no_data.</p>\n</section>\n",
+              "Without them this report makes no statement about housing",
+              m);
+        fputs(sg__layer_on(run->opts, SG_LAYER_OBJECTIVE10)
+                  ? ", and objective10.geojson marks every district as no_data.</p>\n</section>\n"
+                  : ".</p>\n</section>\n",
               m);
         return;
     }
@@ -831,8 +838,8 @@ static void objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
         }
         fputs("</table></div>\n", m);
         if (k > LIST_MAX)
-            fprintf(m, "<p class=\"muted\">… and %zu more: every district is in objective10.geojson.</p>\n",
-                    k - LIST_MAX);
+            fprintf(m, "<p class=\"muted\">… and %zu more%s.</p>\n", k - LIST_MAX,
+                    sg__layer_on(run->opts, SG_LAYER_OBJECTIVE10) ? ": every district is in objective10.geojson" : "");
     }
     fputs("</section>\n", m);
 out:
@@ -872,7 +879,8 @@ static void method(FILE *m, const struct sg_run *run) {
         esc(m, b ? b + 1 : p);
         fputs("</li>\n", m);
     }
-    fputs("<li>report.html (this file), districts.geojson, summary.json</li>\n</ul>\n<p>Open <b>seggap.qgs</b> in QGIS "
+    fprintf(m, "<li>report.html (this file), %ssummary.json</li>\n", run->districts_path ? "districts.geojson, " : "");
+    fputs("</ul>\n<p>Open <b>seggap.qgs</b> in QGIS "
           "for every layer, styled; or open a .geojson layer: QGIS applies the .qml style of the same name.</p>\n"
           "</section>\n",
           m);

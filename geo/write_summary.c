@@ -178,7 +178,7 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
     if (run->access) json_object_object_add(root, "access", sg__access_json(run->access));
 
     json_object *outs = json_object_new_object();
-    json_object_object_add(outs, "districts", jstr(run->districts_path));
+    if (run->districts_path) json_object_object_add(outs, "districts", jstr(run->districts_path)); /* --layers */
     json_object_object_add(outs, "summary", jstr(run->summary_path));
     json_object_object_add(root, "outputs", outs);
     if (run->gaps) sg__gaps_json(run, root, outs); /* objective5, objective10, housing; their files */
@@ -235,7 +235,8 @@ static char *text_summary(sg_ctx *ctx, const struct sg_run *run) {
     if (run->gaps) sg__gaps_text(run, m);
     size_t nw = sg_ctx_count(ctx, SG_SEV_WARNING);
     if (nw) fprintf(m, "  warnings    %zu (on stderr and in summary.json)\n", nw);
-    fprintf(m, "  wrote       %s\n              %s\n", run->districts_path, run->summary_path);
+    if (run->districts_path) fprintf(m, "  wrote       %s\n              %s\n", run->districts_path, run->summary_path);
+    else fprintf(m, "  wrote       %s\n", run->summary_path);
     fclose(m);
     return buf;
 }

@@ -695,6 +695,50 @@ static void qgis_files_parse_back(void **state) {
 
 /* ---- option and input errors ---- */
 
+/* --layers objective5: only that layer (and its style, in the project and
+ * as a Shapefile with --format shp) is written; summary.json and the report
+ * say which layers exist; the indices and classes are those of a full run. */
+static void layers_option(void **state) {
+    fixture *f = *state;
+    write_city(f);
+    sg_run *run = NULL;
+    const char *extra[] = {"--layers", "objective5", "--format", "shp", NULL};
+    sg_status st = run_city(f, &run, extra);
+    if (st != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    const char *present[] = {"objective5.geojson", "objective5.qml", "seggap.qgs", "report.html", "summary.json",
+                             "shp/objective5.shp"};
+    const char *absent[] = {"districts.geojson", "objective10.geojson", "objective10.qml", "districts.qml",
+                            "services.geojson", "shp/objective10.shp"};
+    for (size_t k = 0; k < 6; k++) {
+        char *p = sg_test_path(f->out, present[k]), *q = sg_test_path(f->out, absent[k]);
+        if (!sg_test_exists(p)) fail_msg("%s was not written", present[k]);
+        if (sg_test_exists(q)) fail_msg("%s was written although --layers leaves it out", absent[k]);
+        free(p);
+        free(q);
+    }
+    assert_null(sg_run_districts_path(run));
+    char *o5 = sg_test_path(f->out, "objective5.geojson");
+    check_layer_classes(o5, "gap5_class", want5);
+    free(o5);
+    char *qgs = sg_test_path(f->out, "seggap.qgs");
+    FILE *qf = fopen(qgs, "rb");
+    assert_non_null(qf);
+    static char text[1 << 16];
+    size_t tl = fread(text, 1, sizeof text - 1, qf);
+    text[tl] = '\0';
+    fclose(qf);
+    assert_non_null(strstr(text, "./objective5.geojson"));
+    assert_null(strstr(text, "./objective10.geojson"));
+    assert_null(strstr(text, "./districts.geojson"));
+    free(qgs);
+    json_object *j = read_summary(f), *dummy = NULL;
+    assert_false(json_object_object_get_ex(jget(j, "outputs"), "districts", &dummy));
+    assert_non_null(strstr(json_object_get_string(jget(j, "outputs.objective5")), "objective5.geojson"));
+    assert_null(jget(j, "objective10.layer"));
+    json_object_put(j);
+    sg_run_destroy(run);
+}
+
 static void option_errors(void **state) {
     fixture *f = *state;
     const struct {
@@ -707,6 +751,10 @@ static void option_errors(void **state) {
         {{"--overcrowding-field", "o", "--overcrowding-scale", "ppr"}, "'fraction', 'percent' or 'ratio'"},
         {{"--lq-threshold", "0.5"}, "--lq-threshold must be between 1 and 1000"},
         {{"--format", "kml"}, "--format must be gpkg or shp"},
+        {{"--layers", "objective6"}, "'objective6' is not a layer"},
+        {{"--layers", "none,objective5"}, "--layers none excludes"},
+        {{"--layers", "objective5", "--baseline", "b"}, "add districts to --layers"},
+        {{"--layers", "services"}, "--layers services needs --service"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const char *args[32] = {"--districts", "d.shp", "--id", "id", "--total", "t", "--group", "g", "--out", "o"};
@@ -760,6 +808,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(lq_threshold_option, setup, teardown),
         cmocka_unit_test_setup_teardown(qgis_files_parse_back, setup, teardown),
         cmocka_unit_test_setup_teardown(option_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(layers_option, setup, teardown),
         cmocka_unit_test_setup_teardown(housing_input_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
