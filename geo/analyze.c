@@ -84,7 +84,7 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
         mnames[g] = sg__strdup(g < c->ngroups ? o->groups.items[g] : "rest");
         if (!mnames[g]) st = sg__nomem(ctx);
     }
-    sg_data d = {n, index, x, t, k, m, mnames, geom, c, o, &run->rd.crs, NULL, 0};
+    sg_data d = {n, index, x, t, k, m, mnames, geom, c, o, &run->rd.crs, NULL, 0, NULL};
     if (st == SG_OK) st = sg_basic_indices_compute(ctx, x, t, n, &run->idx);
     double t0;
     int any_spatial = 0; /* geometry work, once per run, only for selected spatial families */

@@ -130,7 +130,7 @@ static sg_status aspatial(sg_ctx *ctx, const double *x, const double *t, size_t 
     sg_city city;
     memset(&city, 0, sizeof city);
     city.n = n;
-    sg_data d = {n, index, x, t, 0, NULL, NULL, NULL, &city, &opts, NULL, NULL, 0};
+    sg_data d = {n, index, x, t, 0, NULL, NULL, NULL, &city, &opts, NULL, NULL, 0, NULL};
     memset(res, 0, sizeof *res);
     res->n = n;
     sg_status st = SG_OK;

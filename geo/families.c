@@ -98,16 +98,34 @@ sg_status sg__run_families(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     double t0 = sg__now();
     if (threads > 1 && nt > 1 && d->n >= 20000) { /* below that, threads cost more than they save */
         pthread_t th[32];
-        int started[32] = {0};
+        int started[32] = {0}, uses[32] = {0}, users = 0;
+        /* Two-group evenness and multigroup both sort the districts by share:
+         * sorted once here (while the other families run), read by both. */
         for (size_t i = 0; i < nt; i++) {
-            tasks[i].ctx = sg_ctx_create();
-            tasks[i].res.n = res->n;
-            if (!tasks[i].ctx) tasks[i].st = SG_ERR_NOMEM;
-            else started[i] = pthread_create(&th[i], NULL, fam_run, &tasks[i]) == 0;
-            if (tasks[i].ctx && !started[i]) fam_run(&tasks[i]);
+            const char *nm = tasks[i].fam->name;
+            uses[i] = !d->k && !d->by_share && (strcmp(nm, "evenness") == 0 || strcmp(nm, "multigroup") == 0);
+            users += uses[i];
+        }
+        sg_data dd = *d;
+        sg_prec *by_share = NULL;
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 1 && users == 2) {
+                by_share = sg__by_share(d->x, d->t, d->n); /* NULL: each sorts its own */
+                dd.by_share = by_share;
+            }
+            for (size_t i = 0; i < nt; i++) {
+                if ((users == 2 && uses[i]) != (pass == 1)) continue; /* pass 0: all but the sharers */
+                tasks[i].d = uses[i] ? &dd : d;
+                tasks[i].ctx = sg_ctx_create();
+                tasks[i].res.n = res->n;
+                if (!tasks[i].ctx) tasks[i].st = SG_ERR_NOMEM;
+                else started[i] = pthread_create(&th[i], NULL, fam_run, &tasks[i]) == 0;
+                if (tasks[i].ctx && !started[i]) fam_run(&tasks[i]);
+            }
         }
         for (size_t i = 0; i < nt; i++)
             if (started[i]) pthread_join(th[i], NULL);
+        free(by_share);
         for (size_t i = 0; i < nt; i++) {
             if (tasks[i].ctx) sg__ctx_absorb(ctx, tasks[i].ctx);
             if (st == SG_OK && tasks[i].st != SG_OK) st = tasks[i].st == SG_ERR_NOMEM ? sg__nomem(ctx) : tasks[i].st;

@@ -47,6 +47,17 @@ int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *ou
     return 0;
 }
 
+sg_prec *sg__by_share(const double *x, const double *t, size_t n) {
+    sg_prec *o = malloc((n ? n : 1) * sizeof *o);
+    if (!o) return NULL;
+    for (size_t i = 0; i < n; i++) o[i] = (sg_prec){x[i] / t[i], t[i], x[i]};
+    if (sg__sort_prec(o, n) != 0) {
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* Checks the two-group counts and returns X and T (compensated). */
 sg_status sg__two_group_totals(sg_ctx *ctx, const sg_data *d, double *X, double *T) {
     if (d->n == 0)
@@ -124,13 +135,11 @@ sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res) {
 
     /* Gini: Σ_i Σ_j t_i t_j |p_i − p_j| / (2 T² P (1−P)) over ordered pairs
      * = Σ_{i<j} ... / (X Y), in O(n log n). */
-    sg_prec *o = malloc(n * sizeof *o); /* (share, total, group) by share: every sum below */
+    /* (share, total, group) by share: every sum below; shared with the
+     * multigroup family when both run (d->by_share) */
+    sg_prec *own = d->by_share ? NULL : sg__by_share(d->x, d->t, n);
+    const sg_prec *o = d->by_share ? d->by_share : own;
     if (!o) return sg__nomem(ctx);
-    for (size_t i = 0; i < n; i++) o[i] = (sg_prec){d->x[i] / d->t[i], d->t[i], d->x[i]};
-    if (sg__sort_prec(o, n) != 0) {
-        free(o);
-        return sg__nomem(ctx);
-    }
     double pairs = sg__pair_abs_diff_sum_sorted(o, n, 0);
     double gini = pairs / (X * Y);
 
@@ -184,7 +193,7 @@ sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         else sg__ksum_add(&above_sum, v / m);
     }
     double conprof = (P - (sg__ksum_get(&below_sum) - sg__ksum_get(&above_sum))) / (1 - P);
-    free(o);
+    free(own);
 
     int ok =
         sg__result_set(res, "gini", gini,

@@ -16,11 +16,13 @@ static const char *group_name(const sg_data *d, size_t g) {
     return g == 0 ? "group" : "rest";
 }
 
-/* The frame as an n x K array (caller frees), checked. */
+/* The frame as an n x K array (caller frees), checked; without --groups
+ * ([group, everyone else]) only checked, and *out stays NULL: cnt() reads the
+ * two columns from x and t (no copy of 2n counts at 10^6 districts). */
 static sg_status frame(sg_ctx *ctx, const sg_data *d, size_t K, double **out) {
     *out = NULL;
-    double *f = malloc(d->n * K * sizeof *f);
-    if (!f) return sg__nomem(ctx);
+    double *f = d->k ? malloc(d->n * K * sizeof *f) : NULL;
+    if (d->k && !f) return sg__nomem(ctx);
     for (size_t i = 0; i < d->n; i++) {
         for (size_t g = 0; g < K; g++) {
             double v = d->k ? d->m[i * K + g] : g == 0 ? d->x[i] : d->t[i] - d->x[i];
@@ -30,11 +32,16 @@ static sg_status frame(sg_ctx *ctx, const sg_data *d, size_t K, double **out) {
                                  "district %zu: count %g of group '%s' is not usable (need a finite count >= 0)",
                                  i, v, group_name(d, g));
             }
-            f[i * K + g] = v;
+            if (f) f[i * K + g] = v;
         }
     }
     *out = f;
     return SG_OK;
+}
+
+/* Count of group g in district i. */
+static inline double cnt(const sg_data *d, const double *f, size_t K, size_t i, size_t g) {
+    return f ? f[i * K + g] : g == 0 ? d->x[i] : d->t[i] - d->x[i];
 }
 
 /* Family "multigroup": the ten multigroup globals, each group's D against the
@@ -51,12 +58,14 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
                          "the multigroup frame has only the group '%s': the multigroup indices need at least "
                          "two groups (give more --groups, or drop --no-remainder)",
                          group_name(d, 0));
-    double *f, *hrow = NULL; /* hrow: each district's entropy, for the local columns */
+    double *f;
     sg_status st = frame(ctx, d, K, &f);
     if (st != SG_OK) return st;
-    double *ti = malloc(n * sizeof *ti), *N = malloc(K * sizeof *N);
+    /* t_i: the row sums of the frame; without --groups the totals themselves */
+    double *tiw = d->k ? malloc(n * sizeof *tiw) : NULL, *N = malloc(K * sizeof *N);
+    const double *ti = d->k ? tiw : d->t;
     sg_ksum *cs = calloc(K, sizeof *cs);
-    if (!ti || !N || !cs) {
+    if ((d->k && !tiw) || !N || !cs) {
         st = sg__nomem(ctx);
         goto done;
     }
@@ -64,10 +73,11 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     for (size_t i = 0; i < n; i++) {
         sg_ksum r = {0, 0};
         for (size_t g = 0; g < K; g++) {
-            sg__ksum_add(&r, f[i * K + g]);
-            sg__ksum_add(&cs[g], f[i * K + g]);
+            double v = cnt(d, f, K, i, g);
+            sg__ksum_add(&r, v);
+            sg__ksum_add(&cs[g], v);
         }
-        ti[i] = sg__ksum_get(&r);
+        if (tiw) tiw[i] = sg__ksum_get(&r);
         sg__ksum_add(&Ts, ti[i]);
     }
     for (size_t g = 0; g < K; g++) {
@@ -98,11 +108,13 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
 
     /* Sums over districts and groups; one log per district and group serves
      * the information index (p ln(p/P) = p (ln p − ln P)) and the district's
-     * own entropy (the local columns, kept in hrow unless in a replicate). */
+     * own entropy (local_diversity, straight into its column unless in a
+     * replicate; local_entropy from it below). */
     double *lP = malloc(K * sizeof *lP);
-    hrow = d->replicate ? NULL : malloc(n * sizeof *hrow);
-    if (!lP || (!d->replicate && !hrow)) {
-        free(lP); /* hrow is freed at done */
+    double *le = d->replicate ? NULL : sg__result_column(res, "local_entropy"),
+           *ld = d->replicate ? NULL : sg__result_column(res, "local_diversity");
+    if (!lP || (!d->replicate && (!le || !ld))) {
+        free(lP);
         st = sg__nomem(ctx);
         goto done;
     }
@@ -111,7 +123,7 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     for (size_t i = 0; i < n; i++) {
         sg_ksum h = {0, 0};
         for (size_t g = 0; g < K; g++) {
-            double P = N[g] / T, p = ti[i] > 0 ? f[i * K + g] / ti[i] : 0;
+            double P = N[g] / T, p = ti[i] > 0 ? cnt(d, f, K, i, g) / ti[i] : 0;
             double dev = p - P, sq = ti[i] * dev * dev;
             sg__ksum_add(&dis, ti[i] * fabs(dev));
             sg__ksum_add(&mne, sq / (1 - P));
@@ -123,23 +135,27 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
                 sg__ksum_add(&h, -p * lp);
             }
         }
-        if (hrow) hrow[i] = sg__ksum_get(&h);
+        if (ld && ti[i] > 0) ld[d->index[i]] = sg__ksum_get(&h);
     }
     free(lP);
     /* Gini: Σ_k Σ_i Σ_j t_i t_j |p_ik − p_jk| / (2 T² I) over ordered pairs;
      * per group the pairs i < j in O(n log n). */
     sg_ksum gs = {0, 0};
-    sg_prec *rec = malloc(n * sizeof *rec);
-    if (!rec) {
+    if (!d->k && d->by_share) { /* [group, rest]: the shares the evenness family sorted (t_i = t) */
+        sg__ksum_add(&gs, sg__pair_abs_diff_sum_sorted(d->by_share, n, 0));
+        sg__ksum_add(&gs, sg__pair_abs_diff_sum_sorted(d->by_share, n, 1));
+    }
+    sg_prec *rec = d->by_share && !d->k ? NULL : malloc(n * sizeof *rec);
+    if (!rec && !(d->by_share && !d->k)) {
         st = sg__nomem(ctx);
         goto done;
     }
-    for (size_t g = 0; g < K; g++) {
+    for (size_t g = 0; rec && g < K; g++) {
         if (K == 2 && g == 1) { /* the other group's shares are 1 − p: the same order, reversed */
             sg__ksum_add(&gs, sg__pair_abs_diff_sum_sorted(rec, n, 1));
             break;
         }
-        for (size_t i = 0; i < n; i++) rec[i] = (sg_prec){ti[i] > 0 ? f[i * K + g] / ti[i] : 0, ti[i], 0};
+        for (size_t i = 0; i < n; i++) rec[i] = (sg_prec){ti[i] > 0 ? cnt(d, f, K, i, g) / ti[i] : 0, ti[i], 0};
         if (sg__sort_prec(rec, n) != 0) {
             free(rec);
             st = sg__nomem(ctx);
@@ -202,21 +218,14 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         }
     }
 
-    if (d->replicate) goto done; /* only the globals are read (hrow is NULL) */
+    if (d->replicate) goto done; /* only the globals are read */
     /* Per district: local entropy (÷ ln K), diversity, location quotients.
      * A district whose frame row sums to 0 (only with --no-remainder) has no
      * composition: null. */
-    double *le = sg__result_column(res, "local_entropy"), *ld = sg__result_column(res, "local_diversity");
-    if (!le || !ld) {
-        st = sg__nomem(ctx);
-        goto done;
-    }
     double lnK = log((double)K);
     for (size_t i = 0; i < n; i++) {
         size_t c = d->index[i];
-        if (!(ti[i] > 0)) continue;
-        ld[c] = hrow[i];
-        le[c] = ld[c] / lnK;
+        if (ti[i] > 0) le[c] = ld[c] / lnK;
     }
     for (size_t g = 0; d->k && g < K; g++) {
         char *name = sg__asprintf("lq_%s", d->mnames[g]);
@@ -232,9 +241,8 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     }
 
 done:
-    free(hrow);
     free(f);
-    free(ti);
+    free(tiw);
     free(N);
     free(cs);
     return st;

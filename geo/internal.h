@@ -558,6 +558,8 @@ typedef struct sg_data {
                                   weights), or NULL; see index_spatial.h */
     int replicate;             /* 1 in a permutation/bootstrap replicate: only the globals
                                   are read, families may skip their per-district columns */
+    const struct sg_prec *by_share; /* two-group districts as (x/t, t, x) by share, or NULL:
+                                  built once for evenness and multigroup (families.c) */
 } sg_data;
 
 /* An index family: computes globals and columns into res. Columns are
@@ -609,6 +611,9 @@ int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *ou
 /* A share and two weights; sg__sort_prec sorts by p ascending in O(n)
  * (radix) and returns 0, or -1 when out of memory. */
 typedef struct sg_prec { double p, w1, w2; } sg_prec;
+/* The districts as (x/t, t, x), sorted by share (index_evenness.c); NULL
+ * when out of memory. */
+sg_prec *sg__by_share(const double *x, const double *t, size_t n);
 int sg__sort_prec(sg_prec *a, size_t n);
 /* Σ_{i<j} w1_i w1_j |p_i − p_j| over records sorted by p; with reverse, over
  * them taken in the opposite order with p replaced by 1 − p (the other group

@@ -105,7 +105,7 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
         memset(&sub, 0, sizeof sub);
         sub.n = n;
         sg_data rd = {n, idx, x, t, d->k, d->k ? m : NULL, d->mnames, any_spatial ? geom : NULL, &sub, d->opts,
-                      d->crs, NULL, 0};
+                      d->crs, NULL, 0, NULL};
         sg_region *rg = &R->r[k];
         rg->res.n = n;
         size_t before = sg_ctx_diag_count(ctx);

@@ -245,7 +245,7 @@ static void families_identical_for_any_thread_count(void **state) {
         sg_city city;
         memset(&city, 0, sizeof city);
         city.n = N;
-        sg_data d = {N, index, x, t, 0, NULL, NULL, NULL, &city, o, NULL, NULL, 0};
+        sg_data d = {N, index, x, t, 0, NULL, NULL, NULL, &city, o, NULL, NULL, 0, NULL};
         memset(&res[k], 0, sizeof res[k]);
         res[k].n = N;
         assert_int_equal(sg__run_families(ctx, &d, &res[k]), SG_OK);

@@ -71,7 +71,7 @@ static city *grid_city(size_t nc, size_t nr, double cell) {
     k->c.id = k->ids;
     k->o.decay_bandwidth = 1000;
     k->d = (sg_data){k->n, k->index, k->x, k->t, 0, NULL, NULL, (const GEOSGeometry *const *)k->g, &k->c, &k->o,
-                     NULL, NULL, 0};
+                     NULL, NULL, 0, NULL};
     return k;
 }
 
