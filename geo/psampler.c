@@ -31,7 +31,7 @@
  * 1e-14 in total variation, far below the resolution of any p-value (1/1000
  * for 999 replicates). Tables are padded to a power-of-two width with
  * columns of probability 0, so that a draw is one 64-bit random number (its
- * top bits the column, the next 48 the coin), one 8-byte load, and no
+ * top bits the column, its low 48 bits the coin), one 8-byte load, and no
  * multiplication or data-dependent branch. Counts are held in 32 bits (the
  * sampler declines totals of 2^32 or more).
  *
@@ -170,10 +170,10 @@ static int build_table(ps_table *tb, uint64_t m, double p) {
     return 0;
 }
 
-/* One 64-bit random number: its top `bits` bits pick the column, the next
- * 48 are the coin (bits <= 16). */
+/* One 64-bit random number: its top `bits` bits pick the column, its low 48
+ * bits are the coin (bits <= 16: the two never overlap). */
 static inline uint64_t draw(const ps_table *tb, sg_rng *rng) {
-    uint64_t r = sg__rng_next_inline(rng), col = r >> (64 - tb->bits), coin = (r << tb->bits) >> 16;
+    uint64_t r = sg__rng_next_inline(rng), col = r >> (64 - tb->bits), coin = r & 0xFFFFFFFFFFFFu;
     ps_cell c = tb->cell[col];
     return tb->lo + (coin < (c >> 16) ? col : (c & 0xFFFF));
 }
