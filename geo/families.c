@@ -110,7 +110,7 @@ sg_status sg__run_families(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         sg_prec *by_share = NULL;
         for (int pass = 0; pass < 2; pass++) {
             if (pass == 1 && users == 2) {
-                by_share = sg__by_share(d->x, d->t, d->n); /* NULL: each sorts its own */
+                by_share = sg__prec_by_ratio(d->x, d->t, d->n); /* NULL: each sorts its own */
                 dd.by_share = by_share;
             }
             for (size_t i = 0; i < nt; i++) {

@@ -47,17 +47,6 @@ int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *ou
     return 0;
 }
 
-sg_prec *sg__by_share(const double *x, const double *t, size_t n) {
-    sg_prec *o = malloc((n ? n : 1) * sizeof *o);
-    if (!o) return NULL;
-    for (size_t i = 0; i < n; i++) o[i] = (sg_prec){x[i] / t[i], t[i], x[i]};
-    if (sg__sort_prec(o, n) != 0) {
-        free(o);
-        return NULL;
-    }
-    return o;
-}
-
 /* Checks the two-group counts and returns X and T (compensated). */
 sg_status sg__two_group_totals(sg_ctx *ctx, const sg_data *d, double *X, double *T) {
     if (d->n == 0)
@@ -137,7 +126,7 @@ sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res) {
      * = Σ_{i<j} ... / (X Y), in O(n log n). */
     /* (share, total, group) by share: every sum below; shared with the
      * multigroup family when both run (d->by_share) */
-    sg_prec *own = d->by_share ? NULL : sg__by_share(d->x, d->t, n);
+    sg_prec *own = d->by_share ? NULL : sg__prec_by_ratio(d->x, d->t, n);
     const sg_prec *o = d->by_share ? d->by_share : own;
     if (!o) return sg__nomem(ctx);
     double pairs = sg__pair_abs_diff_sum_sorted(o, n, 0);

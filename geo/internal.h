@@ -611,9 +611,10 @@ int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *ou
 /* A share and two weights; sg__sort_prec sorts by p ascending in O(n)
  * (radix) and returns 0, or -1 when out of memory. */
 typedef struct sg_prec { double p, w1, w2; } sg_prec;
-/* The districts as (x/t, t, x), sorted by share (index_evenness.c); NULL
- * when out of memory. */
-sg_prec *sg__by_share(const double *x, const double *t, size_t n);
+/* (num/den, den, num) for every i, sorted by the ratio like sg__sort_prec,
+ * in a new array (caller frees); NULL when out of memory. The two-group
+ * districts by share: sg__prec_by_ratio(x, t, n). */
+sg_prec *sg__prec_by_ratio(const double *num, const double *den, size_t n);
 int sg__sort_prec(sg_prec *a, size_t n);
 /* Σ_{i<j} w1_i w1_j |p_i − p_j| over records sorted by p; with reverse, over
  * them taken in the opposite order with p replaced by 1 − p (the other group
