@@ -13,8 +13,8 @@
  * the gaps between consecutive values, so the sum is
  *   Σ_k (p_(k+1) − p_(k)) · W_≤k · W_>k
  * a sum of non-negative terms (no cancellation); W_≤k and W_>k are
- * compensated prefix and suffix sums. Returns -1 when out of memory. */
-double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n, int reverse) {
+ * compensated prefix and suffix sums. */
+double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n) {
     if (n < 2) return 0;
     sg_ksum total = {0, 0};
     for (size_t i = 0; i < n; i++) sg__ksum_add(&total, a[i].w1);
@@ -23,10 +23,10 @@ double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n, int reverse) {
      * the compensated total minus W_≤k (error ~ 2 eps of its value) */
     sg_ksum pre = {0, 0}, sum = {0, 0}, suf = total;
     for (size_t k = 0; k + 1 < n; k++) {
-        const sg_prec *u = reverse ? &a[n - 1 - k] : &a[k], *v = reverse ? &a[n - 2 - k] : &a[k + 1];
+        const sg_prec *u = &a[k], *v = &a[k + 1];
         sg__ksum_add(&pre, u->w1);
         sg__ksum_add(&suf, -u->w1);
-        double gap = reverse ? (1 - v->p) - (1 - u->p) : v->p - u->p;
+        double gap = v->p - u->p;
         if (gap > 0) sg__ksum_add(&sum, gap * sg__ksum_get(&pre) * sg__ksum_get(&suf));
     }
     return sg__ksum_get(&sum);
@@ -42,7 +42,7 @@ int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *ou
         free(a);
         return -1;
     }
-    *out = sg__pair_abs_diff_sum_sorted(a, n, 0);
+    *out = sg__pair_abs_diff_sum_sorted(a, n);
     free(a);
     return 0;
 }
@@ -129,7 +129,7 @@ sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     sg_prec *own = d->by_share ? NULL : sg__prec_by_ratio(d->x, d->t, n);
     const sg_prec *o = d->by_share ? d->by_share : own;
     if (!o) return sg__nomem(ctx);
-    double pairs = sg__pair_abs_diff_sum_sorted(o, n, 0);
+    double pairs = sg__pair_abs_diff_sum_sorted(o, n);
     double gini = pairs / (X * Y);
 
     /* One pass over the districts (in share order: the sums are compensated,

@@ -141,27 +141,23 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     /* Gini: Σ_k Σ_i Σ_j t_i t_j |p_ik − p_jk| / (2 T² I) over ordered pairs;
      * per group the pairs i < j in O(n log n). */
     sg_ksum gs = {0, 0};
-    if (!d->k && d->by_share) { /* [group, rest]: the shares the evenness family sorted (t_i = t) */
-        sg__ksum_add(&gs, sg__pair_abs_diff_sum_sorted(d->by_share, n, 0));
-        sg__ksum_add(&gs, sg__pair_abs_diff_sum_sorted(d->by_share, n, 1));
-    }
+    /* With two groups the other group's shares are 1 − p: the same pairs
+     * and differences, so its sum is the first group's. */
+    if (!d->k && d->by_share) /* [group, rest]: the shares the evenness family sorted (t_i = t) */
+        sg__ksum_add(&gs, 2 * sg__pair_abs_diff_sum_sorted(d->by_share, n));
     sg_prec *rec = d->by_share && !d->k ? NULL : malloc(n * sizeof *rec);
     if (!rec && !(d->by_share && !d->k)) {
         st = sg__nomem(ctx);
         goto done;
     }
-    for (size_t g = 0; rec && g < K; g++) {
-        if (K == 2 && g == 1) { /* the other group's shares are 1 − p: the same order, reversed */
-            sg__ksum_add(&gs, sg__pair_abs_diff_sum_sorted(rec, n, 1));
-            break;
-        }
+    for (size_t g = 0; rec && g < (K == 2 ? 1 : K); g++) {
         for (size_t i = 0; i < n; i++) rec[i] = (sg_prec){ti[i] > 0 ? cnt(d, f, K, i, g) / ti[i] : 0, ti[i], 0};
         if (sg__sort_prec(rec, n) != 0) {
             free(rec);
             st = sg__nomem(ctx);
             goto done;
         }
-        sg__ksum_add(&gs, sg__pair_abs_diff_sum_sorted(rec, n, 0));
+        sg__ksum_add(&gs, (K == 2 ? 2 : 1) * sg__pair_abs_diff_sum_sorted(rec, n));
     }
     free(rec);
 

@@ -616,10 +616,8 @@ typedef struct sg_prec { double p, w1, w2; } sg_prec;
  * districts by share: sg__prec_by_ratio(x, t, n). */
 sg_prec *sg__prec_by_ratio(const double *num, const double *den, size_t n);
 int sg__sort_prec(sg_prec *a, size_t n);
-/* Σ_{i<j} w1_i w1_j |p_i − p_j| over records sorted by p; with reverse, over
- * them taken in the opposite order with p replaced by 1 − p (the other group
- * of a two-group frame, whose shares sort the other way). */
-double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n, int reverse);
+/* Σ_{i<j} w1_i w1_j |p_i − p_j| over records sorted by p. */
+double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n);
 /* θ* of the density-corrected D (Allen et al. 2015): the root z > 0 of
  * z = θ tanh(θ z), 0 when θ <= 1. */
 double sg__dcd_theta_star(double theta);
