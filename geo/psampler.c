@@ -480,7 +480,7 @@ static inline __attribute__((always_inline)) uint64_t draw_counts(const sg_psamp
 
 /* Step 2 within districts [k, end) of total t (tk == NULL) or of totals tk:
  * positions pos[*j..kk) that fall in them move to or from their district. */
-static inline void correct_span(const sg_psampler *s, uint32_t *y, size_t k, size_t end, uint64_t t,
+static inline void correct_span(uint32_t *y, size_t k, size_t end, uint64_t t,
                                 const uint64_t *tk, int remove, const uint64_t *pos, size_t *j, size_t kk,
                                 uint64_t *cum, ps_sums *m) {
     uint64_t c_sum = *cum;
@@ -515,7 +515,6 @@ static inline void correct_span(const sg_psampler *s, uint32_t *y, size_t k, siz
         c_sum += c;
         k++;
     }
-    (void)s;
     *cum = c_sum;
     *j = jj;
 }
@@ -536,10 +535,10 @@ static int correct_counts(const sg_psampler *s, sg_rng *rng, uint32_t *y, const 
         size_t end = s->grp[g].end;
         uint64_t t = s->grp[g].t, c = remove ? gsum[g] : (uint64_t)(end - start) * t - gsum[g];
         if (cum + c <= pos[j]) cum += c;
-        else correct_span(s, y, start, end, t, NULL, remove, pos, &j, kk, &cum, m);
+        else correct_span(y, start, end, t, NULL, remove, pos, &j, kk, &cum, m);
         start = end;
     }
-    if (j < kk) correct_span(s, y, start, s->n, 0, s->t, remove, pos, &j, kk, &cum, m);
+    if (j < kk) correct_span(y, start, s->n, 0, s->t, remove, pos, &j, kk, &cum, m);
     return 0;
 }
 

@@ -801,8 +801,8 @@ static void objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     svg_map(ctx, m, run, &mi);
     static const sg_gap10 worst[] = {SG_GAP10_SUPPLY_DEEPENS, SG_GAP10_CONC_OVERCROWDED, SG_GAP10_CONC_LOW_SUPPLY};
     static const char *const heads[] = {
-        "High social housing supply where migrants are already concentrated: improve the distribution of social "
-        "housing",
+        ("High social housing supply where migrants are already concentrated: improve the distribution of social "
+         "housing"),
         "Concentrated and overcrowded", "Concentrated with little social housing"};
     int frac = run->opts->overcrowding_kind != SG_OVERCROWD_RATIO;
     for (int w = 0; w < 3; w++) {
