@@ -80,7 +80,7 @@ static const char usage_text[] =
     "                         names listed in shp/fields.csv); GeoJSON is always written\n"
     "  --layers LIST          map layers to write, comma-separated: districts, objective5,\n"
     "                         objective10, services, all (default) or none. summary.json and\n"
-    "                         report.html are always written; seggap.qgs loads what was written\n"
+    "                         report.html are always written; seggap.qgs loads the layers written\n"
     "\n"
     "Service access (per district: dist_TYPE_m, count_TYPE_R, fca2_TYPE, e2sfca_TYPE; city: summary.json\n"
     "-> access, the gap between migrants and the rest):\n"

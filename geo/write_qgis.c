@@ -495,7 +495,9 @@ sg_status sg__write_qgis(sg_ctx *ctx, const struct sg_run *run) {
         sg__style_free(&s);
         free(path);
     }
-    if (st == SG_OK) {
+    int any = 0; /* --layers none: no project of nothing */
+    for (size_t k = 0; k < sizeof sidecars / sizeof sidecars[0]; k++) any |= layer_written(run, sidecars[k].key);
+    if (st == SG_OK && any) {
         char *path = sg__asprintf("%s/seggap.qgs", run->out_dir);
         st = path ? write_project(ctx, run, path) : sg__nomem(ctx);
         free(path);

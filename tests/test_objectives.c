@@ -737,6 +737,21 @@ static void layers_option(void **state) {
     assert_null(jget(j, "objective10.layer"));
     json_object_put(j);
     sg_run_destroy(run);
+    /* --layers none: the summary and the report only (no project of nothing) */
+    sg_test_rmdir(f->out);
+    f->out = sg_test_path(f->dir, "out");
+    const char *none[] = {"--layers", "none", NULL};
+    st = run_city(f, &run, none);
+    if (st != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    const char *only[] = {"summary.json", "report.html"}, *never[] = {"seggap.qgs", "objective5.geojson"};
+    for (size_t k = 0; k < 2; k++) {
+        char *p = sg_test_path(f->out, only[k]), *q = sg_test_path(f->out, never[k]);
+        assert_true(sg_test_exists(p));
+        assert_false(sg_test_exists(q));
+        free(p);
+        free(q);
+    }
+    sg_run_destroy(run);
 }
 
 static void option_errors(void **state) {
