@@ -495,22 +495,7 @@ static void evaluate(check_state *S, json_object *summary, const sg_compare *cmp
 
 /* ---- outputs ---- */
 static sg_status write_text(sg_ctx *ctx, const char *path, const char *text) {
-    char *tmp = sg__tmp_path(path);
-    if (!tmp) return sg__nomem(ctx);
-    FILE *f = fopen(tmp, "wb");
-    size_t n = strlen(text);
-    sg_status st = SG_OK;
-    if (!f || fwrite(text, 1, n, f) != n || fflush(f) != 0) st = SG_ERR_OUTPUT;
-    if (f && fclose(f) != 0) st = SG_ERR_OUTPUT;
-    if (st != SG_OK) {
-        remove(tmp);
-        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL}, "cannot write: %s",
-                       strerror(errno));
-    } else {
-        st = sg__commit(ctx, tmp, path);
-    }
-    free(tmp);
-    return st;
+    return sg__output_write(ctx, path, text, strlen(text));
 }
 
 static sg_status copy_file(sg_ctx *ctx, const char *from, const char *to) {

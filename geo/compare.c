@@ -505,21 +505,10 @@ done_obs:
     if (st == SG_OK && (!c->json || !c->text)) st = sg__nomem(ctx);
     if (st == SG_OK) {
         const char *dir = o->out_dir ? o->out_dir : rb.dir;
-        char *path = sg__asprintf("%s/compare.json", dir), *tmp = path ? sg__tmp_path(path) : NULL;
-        if (!path || !tmp) st = sg__nomem(ctx);
-        else if ((st = sg__ensure_dir(ctx, dir)) == SG_OK) {
-            FILE *f = fopen(tmp, "wb");
-            size_t len = strlen(c->json);
-            if (!f || fwrite(c->json, 1, len, f) != len || fclose(f) != 0) {
-                remove(tmp);
-                st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL},
-                               "cannot write compare.json");
-            } else {
-                st = sg__commit(ctx, tmp, path);
-            }
-        }
+        char *path = sg__asprintf("%s/compare.json", dir);
+        if (!path) st = sg__nomem(ctx);
+        else if ((st = sg__ensure_dir(ctx, dir)) == SG_OK) st = sg__output_write(ctx, path, c->json, strlen(c->json));
         free(path);
-        free(tmp);
     }
 done_results:
     free(null);

@@ -117,13 +117,13 @@ sg_status sg__junit_write(sg_ctx *ctx, void *check_json, const char *path) {
     json_object_object_get_ex(th, "results", &results);
     if (!rules || !findings || !results)
         return sg__error(ctx, SG_ERR_INTERNAL, "E_INTERNAL", SG_WHERE_NONE, "check.json lacks validation or thresholds");
-    char *tmp = sg__tmp_path(path);
-    if (!tmp) return sg__nomem(ctx);
+    /* built in memory, then written atomically (sg__output_write checks its size) */
     xmlInitParser();
-    jw j = {xmlNewTextWriterFilename(tmp, 0), 0};
+    xmlBufferPtr xbuf = xmlBufferCreate();
+    jw j = {xbuf ? xmlNewTextWriterMemory(xbuf, 0) : NULL, 0};
     if (!j.w) {
-        free(tmp);
-        return sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL}, "cannot create file");
+        if (xbuf) xmlBufferFree(xbuf);
+        return sg__nomem(ctx);
     }
     xmlTextWriterSetIndent(j.w, 1);
     xmlTextWriterSetIndentString(j.w, BAD_CAST "  ");
@@ -213,15 +213,9 @@ sg_status sg__junit_write(sg_ctx *ctx, void *check_json, const char *path) {
     end(&j);
     if (xmlTextWriterEndDocument(j.w) < 0) j.bad = 1;
     if (xmlTextWriterFlush(j.w) < 0) j.bad = 1;
-    xmlFreeTextWriter(j.w); /* flushes and closes the file */
-    sg_status st = SG_OK;
-    if (j.bad) {
-        remove(tmp);
-        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){path, NULL, -1, NULL, NULL},
-                       "writing the JUnit XML failed (disk full?)");
-    } else {
-        st = sg__commit(ctx, tmp, path);
-    }
-    free(tmp);
+    xmlFreeTextWriter(j.w); /* flushes into xbuf */
+    sg_status st = j.bad ? sg__nomem(ctx) /* a memory writer fails only for lack of memory */
+                         : sg__output_write(ctx, path, xmlBufferContent(xbuf), (size_t)xmlBufferLength(xbuf));
+    xmlBufferFree(xbuf);
     return st;
 }
