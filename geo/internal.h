@@ -616,6 +616,10 @@ typedef struct sg_prec { double p, w1, w2; } sg_prec;
  * districts by share: sg__prec_by_ratio(x, t, n). */
 sg_prec *sg__prec_by_ratio(const double *num, const double *den, size_t n);
 int sg__sort_prec(sg_prec *a, size_t n);
+/* Sorts a[0..n) on bits first_bit..63 (LSD radix, 11-bit digits, stable; a
+ * digit every key shares is skipped), using tmp[0..n); returns a or tmp,
+ * whichever holds the result. */
+uint64_t *sg__radix_sort_u64(uint64_t *a, uint64_t *tmp, size_t n, int first_bit);
 /* Σ_{i<j} w1_i w1_j |p_i − p_j| over records sorted by p. */
 double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n);
 /* θ* of the density-corrected D (Allen et al. 2015): the root z > 0 of

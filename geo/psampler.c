@@ -348,23 +348,6 @@ sg_status sg__psampler_create(sg_ctx *ctx, const double *t, const double *x, siz
 size_t sg__psampler_n(const sg_psampler *s) { return s->n; }
 const uint32_t *sg__psampler_order(const sg_psampler *s) { return s->order; }
 
-/* LSD radix sort, 11-bit digits; digits equal in every key are skipped. */
-static void radix_sort_u64(uint64_t *a, uint64_t *tmp, size_t n) {
-    uint64_t all = 0, same = ~(uint64_t)0;
-    for (size_t i = 0; i < n; i++) {
-        all |= a[i];
-        same &= a[i];
-    }
-    for (int shift = 0; shift < 64; shift += 11) {
-        if ((((all ^ same) >> shift) & 0x7FF) == 0) continue;
-        size_t count[2049] = {0};
-        for (size_t i = 0; i < n; i++) count[((a[i] >> shift) & 0x7FF) + 1]++;
-        for (size_t v = 0; v < 2048; v++) count[v + 1] += count[v];
-        for (size_t i = 0; i < n; i++) tmp[count[(a[i] >> shift) & 0x7FF]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
-    }
-}
-
 /* k distinct positions in [0, m), uniformly, sorted: draw, sort, drop
  * repeats, draw the shortfall again. The distinct values of a sequence of
  * independent uniform draws, taken until there are k of them, are a uniform
@@ -380,7 +363,7 @@ static int distinct_positions(sg_rng *rng, uint64_t m, uint64_t k, uint64_t **bu
     size_t have = 0;
     while (have < k) {
         for (size_t i = have; i < k; i++) a[i] = sg__rng_below(rng, m);
-        radix_sort_u64(a, tmp, k);
+        if (sg__radix_sort_u64(a, tmp, k, 0) != a) memcpy(a, tmp, k * sizeof *a);
         size_t u = 0;
         for (size_t i = 0; i < k; i++)
             if (u == 0 || a[i] != a[u - 1]) a[u++] = a[i];

@@ -103,17 +103,14 @@ static int cmp_rec(const void *a, const void *b) {
     return (x->w1 > y->w1) - (x->w1 < y->w1); /* any fixed tie order: ties do not change the sums */
 }
 
-/* (key << 32 | position) pairs sorted on the 32-bit key: LSD radix, three
- * 11-bit passes (a digit every key shares is skipped), stable. Returns ks or
- * kd, whichever holds the result. */
-static uint64_t *sort_keys(uint64_t *ks, uint64_t *kd, size_t n) {
+uint64_t *sg__radix_sort_u64(uint64_t *ks, uint64_t *kd, size_t n, int first_bit) {
     uint64_t all = 0, same = ~(uint64_t)0;
     for (size_t i = 0; i < n; i++) {
         all |= ks[i];
         same &= ks[i];
     }
-    for (int shift = 32; shift < 64; shift += 11) {
-        if ((((all ^ same) >> shift) & 0x7FF) == 0) continue;
+    for (int shift = first_bit; shift < 64; shift += 11) {
+        if ((((all ^ same) >> shift) & 0x7FF) == 0) continue; /* a digit every key shares */
         size_t count[2049] = {0};
         for (size_t i = 0; i < n; i++) count[((ks[i] >> shift) & 0x7FF) + 1]++;
         for (size_t v = 0; v < 2048; v++) count[v + 1] += count[v];
@@ -167,7 +164,7 @@ sg_prec *sg__prec_by_ratio(const double *num, const double *den, size_t n) {
         return NULL;
     }
     for (size_t i = 0; i < n; i++) kb[i] = unit_key(num[i] / den[i] + 0.0, i); /* + 0.0: -0 as 0 */
-    const uint64_t *ks = sort_keys(kb, kb + n, n);
+    const uint64_t *ks = sg__radix_sort_u64(kb, kb + n, n, 32); /* (key << 32 | position) on the key */
     for (size_t k = 0; k < n; k++) {
         size_t i = (uint32_t)ks[k];
         out[k] = (sg_prec){num[i] / den[i] + 0.0, den[i], num[i]};
@@ -198,7 +195,7 @@ int sg__sort_prec(sg_prec *a, size_t n) {
         /* (key, position) pairs of 8 bytes are sorted, then the records
          * gathered once */
         for (size_t i = 0; i < n; i++) kb[i] = unit_key(a[i].p, i);
-        const uint64_t *ks = sort_keys(kb, kb + n, n);
+        const uint64_t *ks = sg__radix_sort_u64(kb, kb + n, n, 32);
         for (size_t i = 0; i < n; i++) b[i] = a[(uint32_t)ks[i]];
         src = b;
         fix_equal_keys(src, ks, n);
