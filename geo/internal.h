@@ -616,6 +616,8 @@ typedef struct sg_prec { double p, w1, w2; } sg_prec;
  * districts by share: sg__prec_by_ratio(x, t, n). */
 sg_prec *sg__prec_by_ratio(const double *num, const double *den, size_t n);
 int sg__sort_prec(sg_prec *a, size_t n);
+/* Bounding box {x0, y0, x1, y1} of n points (infinite when n = 0). */
+void sg__bbox_xy(const double *x, const double *y, size_t n, double box[4]);
 /* Sorts a[0..n) on bits first_bit..63 (LSD radix, 11-bit digits, stable; a
  * digit every key shares is skipped), using tmp[0..n); returns a or tmp,
  * whichever holds the result. */

@@ -110,7 +110,7 @@ static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t
         rd.geom = NULL;
         rd.sp = NULL;
     } else if (job->basic_only) {
-        ;
+        /* no counts: sg__family_basic_permuted draws and reduces below */
     } else if (job->ps) {
         if (sg__psampler_draw(job->ps, &rng, x, job->ps_t != NULL, psc) != 0) return -1;
         if (job->ps_t) {
@@ -157,10 +157,11 @@ static void *worker(void *arg) {
     infer_job *job = arg;
     const sg_data *d = job->d;
     sg_ctx *ctx = sg_ctx_create(); /* GEOS and PROJ handles are per thread */
-    double *x = malloc(d->n * sizeof *x), *t = malloc(d->n * sizeof *t);
-    double *m = d->k ? malloc(d->n * d->k * sizeof *m) : NULL;
-    size_t *index = malloc(d->n * sizeof *index);
-    int oom = !ctx || !x || !t || !index || (d->k && !m);
+    int counts = !job->basic_only; /* the fused replicate keeps no counts of its own */
+    double *x = counts ? malloc(d->n * sizeof *x) : NULL, *t = counts ? malloc(d->n * sizeof *t) : NULL;
+    double *m = counts && d->k ? malloc(d->n * d->k * sizeof *m) : NULL;
+    size_t *index = counts ? malloc(d->n * sizeof *index) : NULL;
+    int oom = !ctx || (counts && (!x || !t || !index || (d->k && !m)));
     sg_result scratch = {0};
     scratch.n = d->city->n;
     sg_psampler_scratch psc = {0};

@@ -575,14 +575,9 @@ static sg_status build_kernel(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
         int exact = o && o->distance_kernel_exact;
         double cut = sp->h * log(1.0 / SG_KERNEL_CUTOFF);
         if (exact) { /* every pair: a cut-off beyond the largest distance between two centroids */
-            double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-            for (size_t i = 0; i < n; i++) {
-                x0 = fmin(x0, sp->cx[i]);
-                x1 = fmax(x1, sp->cx[i]);
-                y0 = fmin(y0, sp->cy[i]);
-                y1 = fmax(y1, sp->cy[i]);
-            }
-            cut = n ? hypot(x1 - x0, y1 - y0) * (1 + 1e-6) + 1 : 1;
+            double b[4];
+            sg__bbox_xy(sp->cx, sp->cy, n, b);
+            cut = n ? hypot(b[2] - b[0], b[3] - b[1]) * (1 + 1e-6) + 1 : 1;
         }
         sp->kcut = cut;
         for (size_t i = 0; i < n; i++) sp->kdiag[i] = exp(-sqrt(0.6 * sp->area[i]) / sp->h);

@@ -298,14 +298,9 @@ sg_status sg__kgrid_build(sg_ctx *ctx, const sg_spatial *sp, double h, double dm
 #if SG_KERNEL_AVX
     K->avx = __builtin_cpu_supports("avx") != 0;
 #endif
-    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        x0 = fmin(x0, sp->cx[i]);
-        x1 = fmax(x1, sp->cx[i]);
-        y0 = fmin(y0, sp->cy[i]);
-        y1 = fmax(y1, sp->cy[i]);
-    }
-    if (!n) x0 = x1 = y0 = y1 = 0;
+    double b[4];
+    sg__bbox_xy(sp->cx, sp->cy, n, b);
+    double x0 = n ? b[0] : 0, y0 = n ? b[1] : 0, x1 = n ? b[2] : 0, y1 = n ? b[3] : 0;
     K->swap = (y1 - y0) > (x1 - x0);
     K->u0 = K->swap ? y0 : x0;
     K->v0 = K->swap ? x0 : y0;

@@ -1,4 +1,5 @@
 /* Small string and memory helpers. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,20 @@ static int cmp_rec(const void *a, const void *b) {
     const sg_prec *x = a, *y = b;
     if (x->p != y->p) return x->p < y->p ? -1 : 1;
     return (x->w1 > y->w1) - (x->w1 < y->w1); /* any fixed tie order: ties do not change the sums */
+}
+
+void sg__bbox_xy(const double *x, const double *y, size_t n, double box[4]) {
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        x0 = fmin(x0, x[i]);
+        x1 = fmax(x1, x[i]);
+        y0 = fmin(y0, y[i]);
+        y1 = fmax(y1, y[i]);
+    }
+    box[0] = x0;
+    box[1] = y0;
+    box[2] = x1;
+    box[3] = y1;
 }
 
 uint64_t *sg__radix_sort_u64(uint64_t *ks, uint64_t *kd, size_t n, int first_bit) {

@@ -4,25 +4,7 @@
 
 #include "test_support.h"
 
-typedef struct fixture {
-    sg_ctx *ctx;
-    char *dir;
-} fixture;
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    f->ctx = sg_ctx_create();
-    f->dir = sg_test_tmpdir();
-    *state = f;
-    return 0;
-}
-static int teardown(void **state) {
-    fixture *f = *state;
-    sg_ctx_destroy(f->ctx);
-    sg_test_rmdir(f->dir);
-    free(f);
-    return 0;
-}
+typedef sg_test_fixture fixture;
 
 /* Runs analyze on n districts with the given counts into DIR/name. */
 static char *run_period(fixture *f, const char *name, const double *x, const double *t, size_t n, size_t skip) {
@@ -224,10 +206,10 @@ static void berlin_one_district_changed(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(pure_group_size_change, setup, teardown),
-        cmocka_unit_test_setup_teardown(pure_redistribution, setup, teardown),
-        cmocka_unit_test_setup_teardown(vanished_district_is_listed, setup, teardown),
-        cmocka_unit_test_setup_teardown(berlin_one_district_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(pure_group_size_change, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(pure_redistribution, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(vanished_district_is_listed, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(berlin_one_district_changed, sg_test_setup, sg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

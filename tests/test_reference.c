@@ -5,25 +5,7 @@
 
 #include "test_support.h"
 
-typedef struct fixture {
-    sg_ctx *ctx;
-    char *dir;
-} fixture;
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    f->ctx = sg_ctx_create();
-    f->dir = sg_test_tmpdir();
-    *state = f;
-    return 0;
-}
-static int teardown(void **state) {
-    fixture *f = *state;
-    sg_ctx_destroy(f->ctx);
-    sg_test_rmdir(f->dir);
-    free(f);
-    return 0;
-}
+typedef sg_test_fixture fixture;
 
 static void expect_ok(sg_ctx *ctx, sg_status st) {
     if (st != SG_OK) print_error("analyze failed: %s\n", sg_ctx_last_error(ctx));
@@ -381,12 +363,12 @@ static void berlin_multigroup_origins(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(sacramento_matches_reference_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(sacramento_shapefile_published_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(berlin_join_two_dialects, setup, teardown),
-        cmocka_unit_test_setup_teardown(badalona_unmatched_row_is_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(sacramento_local_values_match_reference_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(berlin_multigroup_origins, setup, teardown),
+        cmocka_unit_test_setup_teardown(sacramento_matches_reference_json, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(sacramento_shapefile_published_values, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(berlin_join_two_dialects, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(badalona_unmatched_row_is_reported, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(sacramento_local_values_match_reference_json, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(berlin_multigroup_origins, sg_test_setup, sg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

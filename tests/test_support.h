@@ -67,6 +67,27 @@ static inline void sg_test_rmdir(char *dir) {
     free(dir);
 }
 
+/* The usual cmocka fixture: a context and a temporary directory per test
+ * (cmocka_unit_test_setup_teardown(t, sg_test_setup, sg_test_teardown)). */
+typedef struct sg_test_fixture {
+    sg_ctx *ctx;
+    char *dir;
+} sg_test_fixture;
+static inline int sg_test_setup(void **state) {
+    sg_test_fixture *f = calloc(1, sizeof *f);
+    f->ctx = sg_ctx_create();
+    f->dir = sg_test_tmpdir();
+    *state = f;
+    return 0;
+}
+static inline int sg_test_teardown(void **state) {
+    sg_test_fixture *f = *state;
+    sg_ctx_destroy(f->ctx);
+    sg_test_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
 static inline char *sg_test_path(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = malloc(n);

@@ -9,26 +9,7 @@
 
 #include "internal.h"
 
-typedef struct fixture {
-    char *dir;
-    sg_ctx *ctx;
-} fixture;
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = sg_test_tmpdir();
-    f->ctx = sg_ctx_create();
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    sg_ctx_destroy(f->ctx);
-    sg_test_rmdir(f->dir);
-    free(f);
-    return 0;
-}
+typedef sg_test_fixture fixture;
 
 static char *slurp(const char *path, size_t *len) {
     FILE *fp = fopen(path, "rb");
@@ -273,9 +254,9 @@ static void output_write_is_atomic(void **state) {
 int main(void) {
     GDALAllRegister();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(same_as_driver_on_any_thread_count, setup, teardown),
-        cmocka_unit_test_setup_teardown(report_grid_map_for_a_large_city, setup, teardown),
-        cmocka_unit_test_setup_teardown(output_write_is_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(same_as_driver_on_any_thread_count, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(report_grid_map_for_a_large_city, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(output_write_is_atomic, sg_test_setup, sg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
