@@ -14,7 +14,7 @@
 #include <json-c/json.h>
 
 #include "test_support.h"
-#include "access.h"
+#include "write/write.h"
 
 #define X0 500000.0
 #define Y0 5800000.0

@@ -10,7 +10,7 @@
 #include <libxml/tree.h>
 
 #include "test_support.h"
-#include "internal.h"
+#include "check/check.h"
 
 #define SAMPLE SG_SAMPLES_DIR "/city"
 #define BASELINE SG_SAMPLES_DIR "/check/baseline"

@@ -3,7 +3,7 @@
  * invariants, and the O(n log n) Gini against the textbook double loop. */
 #include "test_support.h"
 
-#include "internal.h"
+#include "indices/indices.h"
 
 static sg_ctx *ctx;
 static int setup(void **state) { (void)state; ctx = sg_ctx_create(); return ctx ? 0 : -1; }

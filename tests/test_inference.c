@@ -3,7 +3,7 @@
 #include <json-c/json.h>
 
 #include "test_support.h"
-#include "internal.h"
+#include "write/write.h"
 
 /* Sample mean and variance against the hypergeometric law:
  * mean = n K / N, var = n (K/N)(1 - K/N)(N - n)/(N - 1). */
@@ -245,7 +245,7 @@ static void families_identical_for_any_thread_count(void **state) {
         sg_city city;
         memset(&city, 0, sizeof city);
         city.n = N;
-        sg_data d = {N, index, x, t, 0, NULL, NULL, NULL, &city, o, NULL, NULL, 0, NULL};
+        sg_data d = {N, index, x, t, 0, NULL, NULL, NULL, &city, o, NULL, NULL, 0, NULL, 0};
         memset(&res[k], 0, sizeof res[k]);
         res[k].n = N;
         assert_int_equal(sg__run_families(ctx, &d, &res[k]), SG_OK);

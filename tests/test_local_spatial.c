@@ -1,6 +1,6 @@
 /* Local statistics (Gi*, local Moran) on grids worked by hand. */
 #include "test_support.h"
-#include "internal.h"
+#include "write/write.h"
 
 typedef struct fixture {
     sg_ctx *ctx;

@@ -4,7 +4,7 @@
  * the empty-group errors. */
 #include "test_support.h"
 
-#include "internal.h"
+#include "indices/indices.h"
 
 static sg_ctx *ctx;
 static int teardown(void **state) { (void)state; sg_ctx_destroy(ctx); return 0; }

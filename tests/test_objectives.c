@@ -9,8 +9,7 @@
 #include <libxml/xpath.h>
 #include <json-c/json.h>
 
-#include "gaps.h"
-#include "internal.h"
+#include "write/write.h"
 
 /* ---- objective 5 on arrays ---- */
 

@@ -1,6 +1,6 @@
 /* Strict number parsing: what census tables really contain. */
 #include "test_support.h"
-#include "internal.h"
+#include "read/read.h"
 
 static void accepts_plain_numbers(void **state) {
     (void)state;

@@ -4,7 +4,7 @@
  * validity check, and the two-thread reading loop against --threads 1
  * (same districts, same geometries, same diagnostics in the same order). */
 #include "test_support.h"
-#include "internal.h"
+#include "read/read.h"
 
 static uint64_t rng_state = 88172645463325252ULL;
 static uint64_t next_rand(void) {
@@ -147,20 +147,20 @@ static void check_one(sg_ctx *ctx, const char *wkt) {
     OGRGeometryH og = NULL;
     char *w = (char *)wkt;
     assert_int_equal(OGR_G_CreateFromWkt(&w, NULL, &og), OGRERR_NONE);
-    GEOSGeometry *ref = GEOSGeomFromWKT_r(ctx->geos, wkt);
+    GEOSGeometry *ref = GEOSGeomFromWKT_r(sg__geos(ctx), wkt);
     GEOSGeometry *g = NULL;
     int repaired = 0;
     sg_status st = sg__geom_from_ogr(ctx, og, 1, SG_WHERE_NONE, &g, &repaired, NULL);
     if (!ref) {
         assert_int_not_equal(st, SG_OK);
     } else {
-        int valid = GEOSisValid_r(ctx->geos, ref) == 1;
+        int valid = GEOSisValid_r(sg__geos(ctx), ref) == 1;
         if (valid != (st == SG_OK)) fail_msg("%s: GEOS says %s, the reader %s", wkt, valid ? "valid" : "invalid",
                                              st == SG_OK ? "accepted it" : "rejected it");
-        if (g) assert_int_equal(GEOSEqualsExact_r(ctx->geos, g, ref, 0), 1);
-        GEOSGeom_destroy_r(ctx->geos, ref);
+        if (g) assert_int_equal(GEOSEqualsExact_r(sg__geos(ctx), g, ref, 0), 1);
+        GEOSGeom_destroy_r(sg__geos(ctx), ref);
     }
-    if (g) GEOSGeom_destroy_r(ctx->geos, g);
+    if (g) GEOSGeom_destroy_r(sg__geos(ctx), g);
     OGR_G_DestroyGeometry(og);
 }
 
@@ -334,7 +334,7 @@ static void threaded_read_is_the_sequential_read(void **state) {
             assert_memory_equal(&a.city.group[i], &b.city.group[i], sizeof(double));
             assert_true(!a.city.geom_src[i] == !b.city.geom_src[i]);
             if (a.city.geom_src[i])
-                assert_int_equal(GEOSEqualsExact_r(a.ctx->geos, a.city.geom_src[i], b.city.geom_src[i], 0), 1);
+                assert_int_equal(GEOSEqualsExact_r(sg__geos(a.ctx), a.city.geom_src[i], b.city.geom_src[i], 0), 1);
         }
         size_t nd = sg_ctx_diag_count(a.ctx);
         assert_int_equal(nd, sg_ctx_diag_count(b.ctx));
@@ -346,7 +346,7 @@ static void threaded_read_is_the_sequential_read(void **state) {
             assert_string_equal(da->message, db->message);
         }
         assert_string_equal(sg_ctx_last_error(a.ctx), sg_ctx_last_error(b.ctx));
-        assert_string_equal(a.ctx->geos_msg, b.ctx->geos_msg);
+        assert_string_equal(sg__geos_msg(a.ctx), sg__geos_msg(b.ctx));
         free_result(&a);
         free_result(&b);
     }

@@ -2,7 +2,7 @@
 #include <json-c/json.h>
 
 #include "test_support.h"
-#include "internal.h"
+#include "write/write.h"
 
 static double ent(double p) { return p <= 0 || p >= 1 ? 0 : -p * log(p) - (1 - p) * log(1 - p); }
 

@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 
 #include "test_support.h"
-#include "index_spatial.h"
+#include "indices/indices.h"
 
 #define X0 500000.0
 #define Y0 5800000.0
@@ -41,9 +41,9 @@ static GEOSGeometry *square(sg_ctx *ctx, double x, double y, double s) {
     char wkt[256];
     snprintf(wkt, sizeof wkt, "POLYGON((%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f))", x, y, x + s, y, x + s,
              y + s, x, y + s, x, y);
-    GEOSWKTReader *r = GEOSWKTReader_create_r(ctx->geos);
-    GEOSGeometry *g = GEOSWKTReader_read_r(ctx->geos, r, wkt);
-    GEOSWKTReader_destroy_r(ctx->geos, r);
+    GEOSWKTReader *r = GEOSWKTReader_create_r(sg__geos(ctx));
+    GEOSGeometry *g = GEOSWKTReader_read_r(sg__geos(ctx), r, wkt);
+    GEOSWKTReader_destroy_r(sg__geos(ctx), r);
     assert_non_null(g);
     return g;
 }
@@ -71,14 +71,14 @@ static city *grid_city(size_t nc, size_t nr, double cell) {
     k->c.id = k->ids;
     k->o.decay_bandwidth = 1000;
     k->d = (sg_data){k->n, k->index, k->x, k->t, 0, NULL, NULL, (const GEOSGeometry *const *)k->g, &k->c, &k->o,
-                     NULL, NULL, 0, NULL};
+                     NULL, NULL, 0, NULL, 0};
     return k;
 }
 
 static void city_free(city *k) {
     sg__spatial_free(k->ctx, k->d.sp);
     for (size_t i = 0; i < k->n; i++) {
-        GEOSGeom_destroy_r(k->ctx->geos, k->g[i]);
+        GEOSGeom_destroy_r(sg__geos(k->ctx), k->g[i]);
         free(k->ids[i]);
     }
     free(k->g);

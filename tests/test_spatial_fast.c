@@ -10,7 +10,7 @@
  *    exactly the pairs of a brute-force search and gives the same products;
  *    stored and streamed pairs, and 1, 2 or 3 threads, give the same bits. */
 #include "test_support.h"
-#include "index_spatial.h"
+#include "indices/indices.h"
 
 #define X0 500000.0
 #define Y0 5800000.0
@@ -67,7 +67,7 @@ static void city_ready(city *k) {
 static void city_free(city *k) {
     sg__spatial_free(k->ctx, k->d.sp);
     for (size_t i = 0; i < k->n; i++) {
-        GEOSGeom_destroy_r(k->ctx->geos, k->g[i]);
+        GEOSGeom_destroy_r(sg__geos(k->ctx), k->g[i]);
         free(k->ids[i]);
     }
     free(k->g);
@@ -81,7 +81,7 @@ static void city_free(city *k) {
 
 /* A polygon from rings of (x, y) pairs; ring r has m[r] points, not closed. */
 static GEOSGeometry *poly(city *k, const double *xy, const size_t *m, size_t nr) {
-    GEOSContextHandle_t h = k->ctx->geos;
+    GEOSContextHandle_t h = sg__geos(k->ctx);
     GEOSGeometry **rings = malloc(nr * sizeof *rings);
     for (size_t r = 0, o = 0; r < nr; o += m[r], r++) {
         GEOSCoordSequence *s = GEOSCoordSeq_create_r(h, (unsigned)m[r] + 1, 2);
@@ -227,7 +227,7 @@ static void contiguity_on_shared_vertex_coverages(void **state) {
     /* GEOS Voronoi cells of scattered points, clipped to a rectangle: the
      * inner vertices are shared, the clipped ones may not be */
     k = city_new();
-    GEOSContextHandle_t h = k->ctx->geos;
+    GEOSContextHandle_t h = sg__geos(k->ctx);
     GEOSGeometry **pts = malloc(500 * sizeof *pts);
     for (long i = 0; i < 500; i++)
         pts[i] = GEOSGeom_createPointFromXY_r(h, X0 + 5000 + jit(i, 1, 0, 5000), Y0 + 5000 + jit(i, 2, 1, 5000));
@@ -302,7 +302,7 @@ static void contiguity_special_cases(void **state) {
     const size_t tm = 3;
     city_add(k, poly(k, tri, &tm, 1));
     /* 9: a multipolygon, one part touching 3's north edge (shared edge) */
-    GEOSContextHandle_t h = k->ctx->geos;
+    GEOSContextHandle_t h = sg__geos(k->ctx);
     GEOSGeometry *parts[2] = {rect(k, X0 + 1800, Y0 + 1800, X0 + 2700, Y0 + 2400),
                               rect(k, X0 + 3000, Y0 + 3000, X0 + 3100, Y0 + 3100)};
     city_add(k, GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, 2));

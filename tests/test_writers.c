@@ -7,7 +7,7 @@
 
 #include <cpl_string.h>
 
-#include "internal.h"
+#include "write/write.h"
 
 typedef sg_test_fixture fixture;
 

@@ -24,7 +24,7 @@
 
 #include <gdal.h>
 
-#include "access.h"
+#include "access/access.h"
 
 #define MAX_STAGES 16
 #define MAX_RUNS 64

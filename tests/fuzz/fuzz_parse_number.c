@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "read/read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
-#include "internal.h"
+#include "read/read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

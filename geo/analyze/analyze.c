@@ -1,0 +1,187 @@
+/* The analyze pipeline: read -> validate -> project -> compute -> write. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gdal.h>
+
+#include "analyze/analyze.h"
+
+void sg_run_destroy(sg_run *run) {
+    if (!run) return;
+    sg__result_free(&run->res);
+    free(run->out_dir);
+    free(run->districts_path);
+    free(run->summary_path);
+    free(run->summary_json);
+    free(run->summary_text);
+    free(run->compare_text);
+    sg__regions_free(run->regions);
+    sg__gaps_free(run->gaps);
+    sg__access_free(run->access);
+    sg__written_free(&run->written);
+    free(run);
+}
+
+/* The city's geometries need the GEOS handle to be freed, so the reader and
+ * city are released inside sg_analyze; the run keeps only plain data. */
+static void release_inputs(sg_ctx *ctx, sg_run *run) {
+    sg__city_free(ctx, &run->city);
+    sg__reader_free(&run->rd);
+}
+
+static int usable(const sg_city *c, size_t i) {
+    return c->status[i] == SG_DS_OK || c->status[i] == SG_DS_REPAIRED;
+}
+
+/* Builds what the families compute on (the districts with data and total > 0)
+ * and runs every family. */
+static sg_status compute(sg_ctx *ctx, sg_run *run) {
+    const sg_city *c = &run->city;
+    const sg_options *o = run->opts;
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++) n += usable(c, i);
+    run->used = n;
+    run->excluded = c->n - n;
+    run->res.n = c->n;
+    if (n == 0)
+        return sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS",
+                         (sg_where){run->rd.districts.path, run->rd.districts.layer, -1, NULL, NULL},
+                         "no district left for the indices: all %zu have no data or a zero total", c->n);
+    if (n == 1)
+        return sg__error(ctx, SG_ERR_DATA, "E_ONE_DISTRICT",
+                         (sg_where){run->rd.districts.path, run->rd.districts.layer, -1, NULL, NULL},
+                         "only one district (of %zu read) has data and a total > 0: segregation compares "
+                         "districts, so at least two are needed (a single Feature instead of a "
+                         "FeatureCollection? the wrong layer?)", c->n);
+    size_t k = c->ngroups ? c->ngroups + (o->no_remainder ? 0 : 1) : 0;
+    size_t *index = malloc(n * sizeof *index);
+    double *x = malloc(n * sizeof *x), *t = malloc(n * sizeof *t);
+    double *m = k ? malloc(n * k * sizeof *m) : NULL;
+    char **mnames = k ? calloc(k, sizeof *mnames) : NULL;
+    const GEOSGeometry **geom = malloc(n * sizeof *geom);
+    sg_status st = SG_OK;
+    if (!index || !x || !t || !geom || (k && (!m || !mnames))) st = sg__nomem(ctx);
+    for (size_t i = 0, u = 0; st == SG_OK && i < c->n; i++) {
+        if (!usable(c, i)) continue;
+        index[u] = i;
+        x[u] = c->group[i];
+        t[u] = c->total[i];
+        geom[u] = c->geom[i];
+        if (k) {
+            double sum = 0;
+            for (size_t g = 0; g < c->ngroups; g++) {
+                m[u * k + g] = c->groups[i * c->ngroups + g];
+                sum += m[u * k + g];
+            }
+            if (!o->no_remainder) {
+                double rest = c->total[i] - sum;
+                m[u * k + c->ngroups] = rest > 0 ? rest : 0; /* rounding below 0 is 0 */
+            }
+        }
+        u++;
+    }
+    for (size_t g = 0; st == SG_OK && g < k; g++) {
+        mnames[g] = sg__strdup(g < c->ngroups ? o->groups.items[g] : "rest");
+        if (!mnames[g]) st = sg__nomem(ctx);
+    }
+    sg_data d = {n, index, x, t, k, m, mnames, geom, c, o, &run->rd.crs, NULL, 0, NULL, sg__spatial_skip(o)};
+    if (st == SG_OK) st = sg_basic_indices_compute(ctx, x, t, n, &run->idx);
+    double t0;
+    int any_spatial = 0; /* geometry work, once per run, only for selected spatial families */
+    for (size_t f = 0; f < sg__nfamilies; f++)
+        if ((sg__families[f].flags & SG_FAM_SPATIAL) && sg__family_on(o, sg__families[f].name)) any_spatial = 1;
+    if (st == SG_OK && any_spatial) st = sg__spatial_build(ctx, &d, &d.sp); /* times its own parts */
+    if (st == SG_OK) st = sg__run_families(ctx, &d, &run->res); /* times indices.aspatial/.spatial */
+    if (st == SG_OK) st = sg__check_cancel(ctx);
+    t0 = sg__now();
+    if (st == SG_OK) st = sg__infer(ctx, &d, &run->res);
+    if (o->permutations > 0 || o->bootstrap > 0) sg__stage_add(ctx, "permutations", sg__now() - t0);
+    sg__spatial_free(ctx, d.sp);
+    d.sp = NULL;
+    /* ACCESS STAGE: distances and catchments to --service types, the migrants' gap (access.c) */
+    t0 = sg__now();
+    if (st == SG_OK && o->access) st = sg__access(ctx, &d, &run->res, &run->access);
+    if (o->access) sg__stage_add(ctx, "access", sg__now() - t0);
+    t0 = sg__now();
+    if (st == SG_OK && o->by_field) st = sg__regions(ctx, &d, &run->regions);
+    if (o->by_field) sg__stage_add(ctx, "regions", sg__now() - t0);
+    for (size_t g = 0; mnames && g < k; g++) free(mnames[g]);
+    free(mnames);
+    free(m);
+    free(index);
+    free(x);
+    free(t);
+    free(geom);
+    return st;
+}
+
+sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
+    *out = NULL;
+    GDALAllRegister();
+    sg_run *run = calloc(1, sizeof *run);
+    if (!run) return sg__nomem(ctx);
+    run->opts = opts;
+    run->out_dir = sg__strdup(opts->out_dir);
+    int with_districts = (opts->layers & SG_LAYER_DISTRICTS) != 0; /* --layers */
+    run->districts_path = with_districts ? sg__asprintf("%s/districts.geojson", opts->out_dir) : NULL;
+    run->summary_path = sg__asprintf("%s/summary.json", opts->out_dir);
+    sg_status st =
+        (!run->out_dir || (with_districts && !run->districts_path) || !run->summary_path) ? sg__nomem(ctx) : SG_OK;
+    double t0 = sg__now();
+    if (st == SG_OK) st = sg__read_city(ctx, opts, &run->rd, &run->city);
+    sg__stage_add(ctx, "read", sg__now() - t0);
+    t0 = sg__now();
+    if (st == SG_OK) st = sg__crs_project(ctx, opts->work_crs, &run->city, &run->rd.crs);
+    sg__stage_add(ctx, "project", sg__now() - t0);
+    if (st == SG_OK) st = compute(ctx, run);
+    if (st == SG_OK) st = sg__check_cancel(ctx);
+    if (st == SG_OK) st = sg__ensure_dir(ctx, opts->out_dir);
+    if (st == SG_OK) sg__clean_stale_tmp(opts->out_dir); /* left by a run that was killed */
+    t0 = sg__now();
+    if (st == SG_OK) { /* objectives 5 and 10, after every column is in */
+        sg_housing housing;
+        memset(&housing, 0, sizeof housing);
+        sg_gaps_in gin = {opts, &run->rd, &run->city, &run->res, run->access, &housing};
+        st = sg__objective5(ctx, &gin, &run->gaps);
+        if (st == SG_OK) st = sg__housing_read(ctx, opts, &run->rd, &run->city, &housing);
+        if (st == SG_OK) st = sg__objective10(ctx, &gin, run->gaps);
+        sg__housing_free(&housing); /* empty once objective 10 took it */
+    }
+    sg__stage_add(ctx, "objectives", sg__now() - t0);
+    if (st == SG_OK) st = sg__write_run(ctx, run);
+    if (st == SG_OK && opts->baseline) {
+        sg_compare_options co = {opts->baseline, opts->out_dir, opts->out_dir, opts->permutations,
+                                 (unsigned long long)opts->seed};
+        sg_compare *cmp = NULL;
+        st = sg_compare_run(ctx, &co, &cmp);
+        if (st == SG_OK) run->compare_text = sg__strdup(sg_compare_text(cmp));
+        sg_compare_destroy(cmp);
+    }
+    release_inputs(ctx, run);
+    run->opts = NULL;
+    if (st != SG_OK) {
+        sg_run_destroy(run);
+        return st;
+    }
+    *out = run;
+    return SG_OK;
+}
+
+int sg_run_index(const sg_run *run, const char *name, double *value) {
+    const sg_global *g = sg__result_get(&run->res, name);
+    if (!g) return 0;
+    *value = g->value;
+    return 1;
+}
+
+void sg_run_counts(const sg_run *run, size_t *read, size_t *used, size_t *excluded) {
+    if (read) *read = run->used + run->excluded;
+    if (used) *used = run->used;
+    if (excluded) *excluded = run->excluded;
+}
+const char *sg_run_summary_json(const sg_run *run) { return run->summary_json; }
+const char *sg_run_summary_text(const sg_run *run) { return run->summary_text; }
+const char *sg_run_compare_text(const sg_run *run) { return run->compare_text; }
+const char *sg_run_districts_path(const sg_run *run) { return run->districts_path; }
+const char *sg_run_summary_path(const sg_run *run) { return run->summary_path; }

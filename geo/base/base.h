@@ -1,0 +1,287 @@
+/* geo/base/: what every folder of the library stands on. Nothing here knows
+ * a district, an index or a file format.
+ *
+ *   context.c   the context handle (GEOS and PROJ handles, diagnostics, stage
+ *               timings, cancellation, progress) and the status table
+ *   util.c      strings, UTF-8, radix sorts, bounding boxes, compensated sums
+ *   strmap.c    string -> index maps, sorted key indices, string arenas
+ *   rng.c       xoshiro256** streams and hypergeometric draws
+ *   parallel.c  the one worker pool (sg__parallel, sg__thread_count)
+ *   result.c    named global values and per-district columns
+ *   output.c    atomic output files and directories
+ *   sha256.c    file digests; redact.c: secrets out of connection strings
+ *
+ * Included by every other folder's header; includes none of them. */
+#ifndef SEGGAP_GEO_BASE_H
+#define SEGGAP_GEO_BASE_H
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <geos_c.h>
+#include <proj.h>
+
+#include "seggap.h"
+
+#define SG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- context (context.c) ---- */
+/* struct sg_ctx is private to base/context.c: the other folders reach its
+ * handles and messages through these calls, and record diagnostics only
+ * through sg__error / sg__report / sg__warn. */
+GEOSContextHandle_t sg__geos(const sg_ctx *ctx);
+PJ_CONTEXT *sg__proj(const sg_ctx *ctx);
+/* Last messages GEOS, PROJ and GDAL sent to this context ("" when none).
+ * sg__set_geos_msg replaces the GEOS one (a worker's message, reported here). */
+const char *sg__geos_msg(const sg_ctx *ctx);
+const char *sg__proj_msg(const sg_ctx *ctx);
+const char *sg__gdal_msg(const sg_ctx *ctx);
+void sg__set_geos_msg(sg_ctx *ctx, const char *msg);
+void sg__clear_gdal_msg(sg_ctx *ctx);
+void sg__clear_proj_msg(sg_ctx *ctx);
+#define SG_GDAL_MSG_MAX 1024
+#define SG_GEOS_MSG_MAX 512
+/* Diagnostics recorded so far (errors and warnings). */
+size_t sg__ndiags(const sg_ctx *ctx);
+void sg__drop_warnings_since(sg_ctx *ctx, size_t n0); /* TEMPORARY */
+
+/* Stage timing (sg_ctx_stage): t0 = sg__now(); ...; sg__stage_add(ctx, "read", sg__now() - t0).
+ * Monotonic wall clock in seconds. */
+double sg__now(void);
+/* Appends src's diagnostics to dst's, in order, and its last error if any
+ * (a worker thread's context into its caller's). */
+void sg__ctx_absorb(sg_ctx *dst, const sg_ctx *src);
+/* A context without GEOS or PROJ handles, for a worker that only records
+ * diagnostics (sg_ctx_destroy frees it); NULL when out of memory. */
+sg_ctx *sg__ctx_create_bare(void);
+/* The same, moving src's diagnostics (src keeps none); its last error
+ * becomes dst's only when take_last. */
+void sg__ctx_absorb_move(sg_ctx *dst, sg_ctx *src, int take_last);
+/* Threads to use: --threads when > 0, else the online cores (at most 256). */
+int sg__thread_count(int threads);
+void sg__stage_add(sg_ctx *ctx, const char *name, double seconds);
+
+/* Cancellation: long loops and stage boundaries call sg__check_cancel, which
+ * records "interrupted" and returns SG_ERR_CANCELLED once sg_ctx_cancel was
+ * called, else SG_OK. */
+int sg__cancelled(const sg_ctx *ctx);
+sg_status sg__check_cancel(sg_ctx *ctx);
+
+/* Where a diagnostic applies. Any member may be NULL / -1. */
+typedef struct sg_where {
+    const char *file;
+    const char *layer;
+    long long fid;
+    const char *id;
+    const char *field;
+} sg_where;
+
+#define SG_WHERE_NONE ((sg_where){NULL, NULL, -1, NULL, NULL})
+
+/* Records an error (sets last error and appends a diagnostic). Returns st. */
+sg_status sg__error(sg_ctx *ctx, sg_status st, const char *code, sg_where w,
+                    const char *fmt, ...) SG_PRINTF(5, 6);
+/* Records a diagnostic of an error that does not stop the stage yet: the
+ * stage reports all of them, then fails with sg__fail_if_errors(). */
+void sg__report(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...)
+    SG_PRINTF(4, 5);
+/* Records a warning. */
+void sg__warn(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...)
+    SG_PRINTF(4, 5);
+/* Number of errors recorded so far. */
+size_t sg__nerrors(const sg_ctx *ctx);
+/* Forgets the most recent diagnostic (for work whose warnings would repeat). */
+void sg__drop_last_diag(sg_ctx *ctx);
+/* Sets the last error to a summary when errors were reported since `before`. */
+sg_status sg__fail_if_errors(sg_ctx *ctx, size_t before, sg_status st, const char *stage);
+sg_status sg__nomem(sg_ctx *ctx);
+
+/* GDAL calls run between these two so that GDAL's messages reach ctx. */
+void sg__gdal_push(sg_ctx *ctx);
+void sg__gdal_pop(void);
+
+/* ---- small utilities (util.c) ---- */
+char *sg__strdup(const char *s);
+char *sg__strndup(const char *s, size_t n);
+char *sg__asprintf(const char *fmt, ...) SG_PRINTF(1, 2);
+/* Copy of s without leading/trailing ASCII white space. */
+char *sg__trim_dup(const char *s);
+void *sg__reallocarray(void *p, size_t n, size_t size);
+/* 1 when s is valid UTF-8 (no overlong forms, surrogates or code points
+ * above U+10FFFF); else 0 and *bad (may be NULL) = offset of the first bad byte. */
+int sg__utf8_valid(const char *s, size_t *bad);
+/* Why an input file that GDAL cannot open is unusable, when its first bytes
+ * tell (0 bytes, UTF-16 text), else NULL. A static string. */
+const char *sg__file_hint(const char *path);
+
+/* Compensated sum (Neumaier): the rounding error of every addition is kept
+ * in c. The error comes from Knuth's branch-free TwoSum, the same exact
+ * value as Neumaier's |s| >= |v| test picks (so the same bits), without a
+ * branch that mispredicts on sums of a few terms of either size. */
+typedef struct sg_ksum { double s, c; } sg_ksum;
+static inline void sg__ksum_add(sg_ksum *k, double v) {
+    double t = k->s + v, z = t - k->s;
+    k->c += (k->s - (t - z)) + (v - z);
+    k->s = t;
+}
+static inline double sg__ksum_get(const sg_ksum *k) { return k->s + k->c; }
+
+
+/* A share and two weights; sg__sort_prec sorts by p ascending in O(n)
+ * (radix) and returns 0, or -1 when out of memory. */
+typedef struct sg_prec { double p, w1, w2; } sg_prec;
+/* (num/den, den, num) for every i, sorted by the ratio like sg__sort_prec,
+ * in a new array (caller frees); NULL when out of memory. The two-group
+ * districts by share: sg__prec_by_ratio(x, t, n). */
+sg_prec *sg__prec_by_ratio(const double *num, const double *den, size_t n);
+int sg__sort_prec(sg_prec *a, size_t n);
+/* Bounding box {x0, y0, x1, y1} of n points (infinite when n = 0). */
+void sg__bbox_xy(const double *x, const double *y, size_t n, double box[4]);
+/* Sorts a[0..n) on bits first_bit..63 (LSD radix, 11-bit digits, stable; a
+ * digit every key shares is skipped), using tmp[0..n); returns a or tmp,
+ * whichever holds the result. */
+uint64_t *sg__radix_sort_u64(uint64_t *a, uint64_t *tmp, size_t n, int first_bit);
+
+/* A comma-separated list option, e.g. --groups A,B,C. */
+typedef struct sg_strlist {
+    char **items;
+    size_t n;
+} sg_strlist;
+
+/* ---- string -> index hash map (strmap.c) ---- */
+typedef struct sg_strmap sg_strmap;
+sg_strmap *sg__strmap_create(size_t expected);
+void sg__strmap_destroy(sg_strmap *m);
+/* Inserts key -> value. Returns 1 if inserted, 0 if the key was present (then
+ * *existing gets the stored value), -1 when out of memory. Key is copied. */
+int sg__strmap_put(sg_strmap *m, const char *key, size_t value, size_t *existing);
+/* Returns 1 and sets *value when found. */
+int sg__strmap_get(const sg_strmap *m, const char *key, size_t *value);
+/* Key index (strmap.c): the same contract as sg_strmap, but while keys come
+ * in strictly increasing strcmp order (sorted ids, the usual case) it is a
+ * sorted list of the caller's key pointers (kept alive by the caller) with
+ * no hashing; the first key out of order turns it into a sg_strmap.
+ * Zero-initialise; `expected` may be set first as a size hint. */
+typedef struct sg_keyindex {
+    sg_strmap *map;
+    const char **keys;
+    size_t *vals;
+    size_t n, cap, expected, hint;
+} sg_keyindex;
+int sg__keyindex_put(sg_keyindex *ix, const char *key, size_t value, size_t *existing);
+int sg__keyindex_get(sg_keyindex *ix, const char *key, size_t *value);
+void sg__keyindex_free(sg_keyindex *ix);
+/* String arena (strmap.c): copies live until sg__arena_free; {NULL} is empty. */
+typedef struct sg_arena { struct sg_arena_block *head; } sg_arena;
+char *sg__arena_strndup(sg_arena *a, const char *s, size_t n); /* NULL when out of memory */
+char *sg__arena_strdup(sg_arena *a, const char *s);            /* NULL for NULL s too */
+void sg__arena_free(sg_arena *a);
+
+/* ---- random numbers (rng.c) ---- */
+typedef struct sg_rng { uint64_t s[4]; } sg_rng;
+/* Seeds stream `stream` of `seed`: streams are independent of each other. */
+void sg__rng_seed(sg_rng *r, uint64_t seed, uint64_t stream);
+uint64_t sg__rng_next(sg_rng *r);
+/* The same step inlined (xoshiro256**), for hot loops; sg__rng_next calls it. */
+static inline uint64_t sg__rng_next_inline(sg_rng *r) {
+    uint64_t *q = r->s;
+    uint64_t result = ((q[1] * 5) << 7 | (q[1] * 5) >> 57) * 9, t = q[1] << 17;
+    q[2] ^= q[0];
+    q[3] ^= q[1];
+    q[1] ^= q[2];
+    q[0] ^= q[3];
+    q[2] ^= t;
+    q[3] = q[3] << 45 | q[3] >> 19;
+    return result;
+}
+double sg__rng_uniform(sg_rng *r);          /* [0, 1) */
+uint64_t sg__rng_below(sg_rng *r, uint64_t n); /* [0, n) */
+/* Marked items among `draws` drawn without replacement from `total` items of
+ * which `marked` are marked (all non-negative integers as doubles). */
+double sg__rng_hypergeometric(sg_rng *r, double total, double marked, double draws);
+
+
+/* ---- SHA-256 of a file (sha256.c) ---- */
+/* Writes 64 hex digits + NUL into hex. Returns 0 on success, -1 on error. */
+int sg__sha256_file(const char *path, char hex[65]);
+
+
+
+/* Copy of s with the value of every password=... (libpq keyword) and the
+ * secret of scheme://user:secret@host replaced by "***". NULL when out of
+ * memory (or s NULL). */
+char *sg__redact(const char *s);
+
+/* ---- the worker pool (parallel.c) ---- */
+/* Runs fn on [begin, end) chunks of 0..n-1 on `threads` threads (0: all
+ * cores), each with its own GEOS handle. Every item must write only its own
+ * outputs, so the result does not depend on the number of threads. */
+typedef int (*sg_par_fn)(void *user, GEOSContextHandle_t h, size_t begin, size_t end);
+sg_status sg__parallel(sg_ctx *ctx, size_t n, int threads, size_t chunk, sg_par_fn fn, void *user);
+
+/* ---- results: named global values and per-district columns (result.c) ---- */
+typedef struct sg_global {
+    char *name;        /* key in summary.json -> indices */
+    char *description; /* one line, plain language */
+    char *detail;      /* convention used (centre, kernel, ...), or NULL */
+    double value;
+    double p_value, null_mean, null_sd, ci_low, ci_high; /* NaN when not computed */
+} sg_global;
+
+typedef struct sg_column {
+    char *name;    /* field name in districts.geojson */
+    double *num;   /* city->n values, NaN = null; NULL for a text column */
+    char **text;   /* city->n strings (owned), NULL = null; NULL for a number column */
+} sg_column;
+
+typedef struct sg_result {
+    sg_global *g;
+    size_t ng, capg;
+    sg_column *cols;
+    size_t ncols, capcols;
+    size_t n; /* rows per column: districts read */
+} sg_result;
+
+/* Adds (or replaces) a global value; returns it for p-values etc., or NULL
+ * when out of memory. Strings are copied. */
+sg_global *sg__result_set(sg_result *r, const char *name, double value, const char *description);
+const sg_global *sg__result_get(const sg_result *r, const char *name);
+/* Column by name, or NULL. */
+const sg_column *sg__res_col(const sg_result *r, const char *name);
+/* A new number column of r->n NaNs, or the existing one with that name. */
+double *sg__result_column(sg_result *r, const char *name);
+/* A new text column of r->n NULLs (caller stores malloc'd strings). */
+char **sg__result_text_column(sg_result *r, const char *name);
+/* Moves from's columns into r (same rows; a column r already has is
+ * overwritten). Returns 0, or -1 when out of memory or the kinds differ. */
+int sg__result_move_columns(sg_result *r, sg_result *from);
+void sg__result_free(sg_result *r);
+
+
+/* ---- atomic output (output.c) ---- */
+/* Creates dir (and parents) if missing. */
+sg_status sg__ensure_dir(sg_ctx *ctx, const char *dir);
+/* Temporary name beside final: "DIR/.NAME.tmp-PID". Caller frees. */
+char *sg__tmp_path(const char *final_path);
+/* Renames tmp onto final (atomic on one file system); removes tmp on failure. */
+sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path);
+/* Every writer: sg__output_begin names the temporary file (o->tmp) beside
+ * path; the writer fills it; sg__output_finish(ctx, o, st) then checks the
+ * file (a GeoJSON layer's end, expect_size when >= 0: disk full), flushes it
+ * to disk and renames it into place when st is SG_OK, else removes it, and
+ * returns the final status. sg__output_write does all three for a buffer. */
+typedef struct sg_output {
+    char *path, *tmp;
+    long long expect_size; /* -1: unknown */
+} sg_output;
+sg_status sg__output_begin(sg_ctx *ctx, const char *path, sg_output *o);
+sg_status sg__output_finish(sg_ctx *ctx, sg_output *o, sg_status st);
+sg_status sg__output_write(sg_ctx *ctx, const char *path, const void *buf, size_t len);
+/* Removes temporary files ".NAME.tmp-PID" in dir left by a run that was
+ * killed (PID no longer running). Best effort: errors are ignored. */
+void sg__clean_stale_tmp(const char *dir);
+
+
+#endif

@@ -1,0 +1,369 @@
+/* Context handle: GEOS and PROJ contexts, error state, diagnostics. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cpl_error.h>
+
+#include "base/base.h"
+
+/* The context: private to this file (base.h gives the accessors). */
+struct sg_ctx {
+    GEOSContextHandle_t geos;
+    PJ_CONTEXT *proj;
+    sg_status last_status;
+    char *last_error;
+    sg_diag *diags;
+    size_t ndiags, capdiags;
+    size_t nerrors, nwarnings;
+    char geos_msg[SG_GEOS_MSG_MAX];   /* last message from GEOS */
+    char proj_msg[512];   /* last message from PROJ */
+    char gdal_msg[SG_GDAL_MSG_MAX];  /* last error message from GDAL */
+    volatile sig_atomic_t cancel; /* set by sg_ctx_cancel (signal handlers too) */
+    struct sg_stage { char name[48]; double seconds; } stages[48]; /* sg_ctx_stage */
+    size_t nstages;
+};
+
+
+static const char *const status_names[] = {
+#define SG__X(sym, name, desc, code) name,
+    SG_STATUS_MAP(SG__X)
+#undef SG__X
+};
+static const char *const status_descs[] = {
+#define SG__X(sym, name, desc, code) desc,
+    SG_STATUS_MAP(SG__X)
+#undef SG__X
+};
+static const int status_codes[] = {
+#define SG__X(sym, name, desc, code) code,
+    SG_STATUS_MAP(SG__X)
+#undef SG__X
+};
+
+const char *sg_status_name(sg_status s) {
+    return (s >= 0 && s < SG_STATUS_COUNT) ? status_names[s] : "unknown";
+}
+const char *sg_strerror(sg_status s) {
+    return (s >= 0 && s < SG_STATUS_COUNT) ? status_descs[s] : "unknown status";
+}
+int sg_status_exit_code(sg_status s) {
+    return (s >= 0 && s < SG_STATUS_COUNT) ? status_codes[s] : 5;
+}
+
+const char *sg_version(void) { return SG_VERSION_STRING; }
+
+static void geos_message(const char *msg, void *userdata) {
+    sg_ctx *ctx = userdata;
+    snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg ? msg : "");
+}
+
+static void proj_message(void *userdata, int level, const char *msg) {
+    sg_ctx *ctx = userdata;
+    if (level <= PJ_LOG_ERROR)
+        snprintf(ctx->proj_msg, sizeof ctx->proj_msg, "%s", msg ? msg : "");
+}
+
+sg_ctx *sg_ctx_create(void) {
+    sg_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return NULL;
+    ctx->geos = GEOS_init_r();
+    ctx->proj = proj_context_create();
+    if (!ctx->geos || !ctx->proj) {
+        sg_ctx_destroy(ctx);
+        return NULL;
+    }
+    GEOSContext_setErrorMessageHandler_r(ctx->geos, geos_message, ctx);
+    GEOSContext_setNoticeMessageHandler_r(ctx->geos, NULL, NULL);
+    proj_log_func(ctx->proj, ctx, proj_message);
+    proj_log_level(ctx->proj, PJ_LOG_ERROR);
+    return ctx;
+}
+
+static void free_diags(sg_ctx *ctx) {
+    for (size_t i = 0; i < ctx->ndiags; i++) {
+        sg_diag *d = &ctx->diags[i];
+        free((char *)d->code);
+        free((char *)d->file);
+        free((char *)d->layer);
+        free((char *)d->id);
+        free((char *)d->field);
+        free((char *)d->message);
+    }
+    free(ctx->diags);
+    ctx->diags = NULL;
+    ctx->ndiags = ctx->capdiags = 0;
+    ctx->nerrors = ctx->nwarnings = 0;
+}
+
+void sg_ctx_destroy(sg_ctx *ctx) {
+    if (!ctx) return;
+    free_diags(ctx);
+    free(ctx->last_error);
+    if (ctx->geos) GEOS_finish_r(ctx->geos);
+    if (ctx->proj) proj_context_destroy(ctx->proj);
+    free(ctx);
+}
+
+void sg_ctx_clear(sg_ctx *ctx) {
+    free_diags(ctx);
+    free(ctx->last_error);
+    ctx->last_error = NULL;
+    ctx->last_status = SG_OK;
+    ctx->nstages = 0;
+}
+
+double sg__now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void sg__stage_add(sg_ctx *ctx, const char *name, double seconds) {
+    if (!ctx || !name) return;
+    for (size_t i = 0; i < ctx->nstages; i++)
+        if (strcmp(ctx->stages[i].name, name) == 0) {
+            ctx->stages[i].seconds += seconds;
+            return;
+        }
+    size_t cap = sizeof ctx->stages / sizeof ctx->stages[0];
+    if (ctx->nstages == cap) return; /* more stages than slots: the rest are not timed */
+    snprintf(ctx->stages[ctx->nstages].name, sizeof ctx->stages[0].name, "%s", name);
+    ctx->stages[ctx->nstages++].seconds = seconds;
+}
+
+size_t sg_ctx_stage_count(const sg_ctx *ctx) { return ctx ? ctx->nstages : 0; }
+
+int sg_ctx_stage(const sg_ctx *ctx, size_t i, const char **name, double *seconds) {
+    if (!ctx || i >= ctx->nstages) return 0;
+    if (name) *name = ctx->stages[i].name;
+    if (seconds) *seconds = ctx->stages[i].seconds;
+    return 1;
+}
+
+const char *sg_ctx_last_error(const sg_ctx *ctx) {
+    return (ctx && ctx->last_error) ? ctx->last_error : "";
+}
+sg_status sg_ctx_last_status(const sg_ctx *ctx) { return ctx ? ctx->last_status : SG_OK; }
+size_t sg_ctx_diag_count(const sg_ctx *ctx) { return ctx->ndiags; }
+const sg_diag *sg_ctx_diag(const sg_ctx *ctx, size_t i) {
+    return i < ctx->ndiags ? &ctx->diags[i] : NULL;
+}
+size_t sg_ctx_count(const sg_ctx *ctx, sg_severity sev) {
+    return sev == SG_SEV_ERROR ? ctx->nerrors : ctx->nwarnings;
+}
+size_t sg__nerrors(const sg_ctx *ctx) { return ctx->nerrors; }
+
+void sg__drop_last_diag(sg_ctx *ctx) {
+    if (!ctx->ndiags) return;
+    sg_diag *d = &ctx->diags[--ctx->ndiags];
+    if (d->severity == SG_SEV_ERROR) ctx->nerrors--;
+    else ctx->nwarnings--;
+    free((char *)d->code);
+    free((char *)d->file);
+    free((char *)d->layer);
+    free((char *)d->id);
+    free((char *)d->field);
+    free((char *)d->message);
+}
+
+/* "file: layer: fid N (id X): field: reason" with absent parts left out. */
+static char *format_where(sg_where w, const char *fmt, va_list ap) {
+    char reason[2048];
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    char head[2048];
+    size_t k = 0;
+    head[0] = '\0';
+#define SG__APPEND(...)                                                          \
+    do {                                                                         \
+        int r_ = snprintf(head + k, sizeof head - k, __VA_ARGS__);               \
+        if (r_ > 0) k = (size_t)r_ < sizeof head - k ? k + (size_t)r_ : sizeof head - 1; \
+    } while (0)
+    if (w.file && *w.file) SG__APPEND("%s: ", w.file);
+    if (w.layer && *w.layer) SG__APPEND("layer '%s': ", w.layer);
+    if (w.fid >= 0 && w.id && *w.id) SG__APPEND("fid %lld (id '%s'): ", w.fid, w.id);
+    else if (w.fid >= 0) SG__APPEND("fid %lld: ", w.fid);
+    else if (w.id && *w.id) SG__APPEND("id '%s': ", w.id);
+    if (w.field && *w.field) SG__APPEND("field '%s': ", w.field);
+#undef SG__APPEND
+    char *msg = sg__asprintf("%s%s", head, reason);
+    char *safe = sg__redact(msg); /* no password from a connection string in any message */
+    free(msg);
+    return safe;
+}
+
+static void add_diag(sg_ctx *ctx, sg_severity sev, const char *code, sg_where w, char *msg) {
+    if (!msg) return;
+    if (ctx->ndiags == ctx->capdiags) {
+        size_t cap = ctx->capdiags ? ctx->capdiags * 2 : 16;
+        sg_diag *nd = sg__reallocarray(ctx->diags, cap, sizeof *nd);
+        if (!nd) {
+            free(msg);
+            return;
+        }
+        ctx->diags = nd;
+        ctx->capdiags = cap;
+    }
+    sg_diag *d = &ctx->diags[ctx->ndiags++];
+    d->severity = sev;
+    d->code = sg__strdup(code ? code : "");
+    d->file = sg__redact(w.file ? w.file : "");
+    d->layer = sg__strdup(w.layer ? w.layer : "");
+    d->fid = w.fid;
+    d->id = sg__strdup(w.id ? w.id : "");
+    d->field = sg__strdup(w.field ? w.field : "");
+    d->message = msg;
+    if (sev == SG_SEV_ERROR) ctx->nerrors++;
+    else ctx->nwarnings++;
+}
+
+void sg__ctx_absorb(sg_ctx *dst, const sg_ctx *src) {
+    for (size_t i = 0; i < src->ndiags; i++) {
+        const sg_diag *d = &src->diags[i];
+        add_diag(dst, d->severity, d->code,
+                 (sg_where){d->file, d->layer, d->fid, d->id, d->field}, sg__strdup(d->message));
+    }
+    if (src->last_status != SG_OK) {
+        free(dst->last_error);
+        dst->last_error = src->last_error ? sg__strdup(src->last_error) : NULL;
+        dst->last_status = src->last_status;
+    }
+}
+
+sg_status sg__error(sg_ctx *ctx, sg_status st, const char *code, sg_where w,
+                    const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = format_where(w, fmt, ap);
+    va_end(ap);
+    free(ctx->last_error);
+    ctx->last_error = msg ? sg__strdup(msg) : NULL;
+    ctx->last_status = st;
+    add_diag(ctx, SG_SEV_ERROR, code, w, msg);
+    return st;
+}
+
+void sg__report(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = format_where(w, fmt, ap);
+    va_end(ap);
+    add_diag(ctx, SG_SEV_ERROR, code, w, msg);
+}
+
+void sg__warn(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = format_where(w, fmt, ap);
+    va_end(ap);
+    add_diag(ctx, SG_SEV_WARNING, code, w, msg);
+}
+
+sg_status sg__fail_if_errors(sg_ctx *ctx, size_t before, sg_status st, const char *stage) {
+    size_t n = ctx->nerrors - before;
+    if (n == 0) return SG_OK;
+    /* The first error of the stage leads; the count says how many follow. */
+    const char *first = "";
+    for (size_t i = 0; i < ctx->ndiags; i++)
+        if (ctx->diags[i].severity == SG_SEV_ERROR) {
+            if (before == 0) {
+                first = ctx->diags[i].message;
+                break;
+            }
+            before--;
+        }
+    free(ctx->last_error);
+    if (n == 1) ctx->last_error = sg__strdup(first);
+    else
+        ctx->last_error = sg__asprintf("%s (and %zu more %s error%s)", first, n - 1, stage,
+                                       n - 1 == 1 ? "" : "s");
+    ctx->last_status = st;
+    return st;
+}
+
+void sg_ctx_cancel(sg_ctx *ctx) {
+    if (ctx) ctx->cancel = 1;
+}
+void sg_ctx_uncancel(sg_ctx *ctx) {
+    if (ctx) ctx->cancel = 0;
+}
+
+sg_status sg__check_cancel(sg_ctx *ctx) {
+    if (!sg__cancelled(ctx)) return SG_OK;
+    if (ctx->last_status == SG_ERR_CANCELLED) return SG_ERR_CANCELLED; /* reported once */
+    return sg__error(ctx, SG_ERR_CANCELLED, "E_CANCELLED", SG_WHERE_NONE, "interrupted: stopped before finishing");
+}
+
+sg_status sg__nomem(sg_ctx *ctx) {
+    return sg__error(ctx, SG_ERR_NOMEM, "E_NOMEM", SG_WHERE_NONE, "out of memory");
+}
+
+static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum num, const char *msg) {
+    (void)num;
+    sg_ctx *ctx = CPLGetErrorHandlerUserData();
+    if (ctx && cls >= CE_Failure)
+        snprintf(ctx->gdal_msg, sizeof ctx->gdal_msg, "%s", msg ? msg : "");
+}
+
+void sg__gdal_push(sg_ctx *ctx) {
+    ctx->gdal_msg[0] = '\0';
+    CPLPushErrorHandlerEx(gdal_handler, ctx);
+}
+void sg__gdal_pop(void) { CPLPopErrorHandler(); }
+
+GEOSContextHandle_t sg__geos(const sg_ctx *ctx) { return ctx->geos; }
+PJ_CONTEXT *sg__proj(const sg_ctx *ctx) { return ctx->proj; }
+const char *sg__geos_msg(const sg_ctx *ctx) { return ctx->geos_msg; }
+const char *sg__proj_msg(const sg_ctx *ctx) { return ctx->proj_msg; }
+const char *sg__gdal_msg(const sg_ctx *ctx) { return ctx->gdal_msg; }
+void sg__set_geos_msg(sg_ctx *ctx, const char *msg) { snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg); }
+void sg__clear_gdal_msg(sg_ctx *ctx) { ctx->gdal_msg[0] = '\0'; }
+void sg__clear_proj_msg(sg_ctx *ctx) { ctx->proj_msg[0] = '\0'; }
+size_t sg__ndiags(const sg_ctx *ctx) { return ctx->ndiags; }
+int sg__cancelled(const sg_ctx *ctx) { return ctx && ctx->cancel; }
+
+void sg__ctx_absorb_move(sg_ctx *ctx, sg_ctx *from, int take_last) {
+    for (size_t i = 0; i < from->ndiags; i++) {
+        sg_diag *d = &from->diags[i];
+        if (ctx->ndiags == ctx->capdiags) {
+            size_t cap = ctx->capdiags ? 2 * ctx->capdiags : 16;
+            sg_diag *nd = sg__reallocarray(ctx->diags, cap, sizeof *nd);
+            if (!nd) return;
+            ctx->diags = nd;
+            ctx->capdiags = cap;
+        }
+        ctx->diags[ctx->ndiags++] = *d; /* the strings move over */
+        if (d->severity == SG_SEV_ERROR) ctx->nerrors++;
+        else ctx->nwarnings++;
+    }
+    from->ndiags = 0;
+    if (take_last && from->last_error) {
+        free(ctx->last_error);
+        ctx->last_error = from->last_error;
+        ctx->last_status = from->last_status;
+        from->last_error = NULL;
+    }
+}
+
+/* TEMPORARY (until the access stage keeps the sites): drops the warnings since n0. */
+void sg__drop_warnings_since(sg_ctx *ctx, size_t n0) {
+    size_t keep = n0;
+    for (size_t i = n0; i < ctx->ndiags; i++) {
+        sg_diag *d = &ctx->diags[i];
+        if (d->severity == SG_SEV_ERROR) {
+            ctx->diags[keep++] = *d;
+            continue;
+        }
+        free((char *)d->code);
+        free((char *)d->file);
+        free((char *)d->layer);
+        free((char *)d->id);
+        free((char *)d->field);
+        free((char *)d->message);
+        if (ctx->nwarnings) ctx->nwarnings--;
+    }
+    ctx->ndiags = keep;
+}
+
+sg_ctx *sg__ctx_create_bare(void) { return calloc(1, sizeof(sg_ctx)); }

@@ -1,0 +1,152 @@
+/* geo/indices/: the segregation indices. Each family computes its globals
+ * and per-district columns from sg_data into a sg_result; the registry in
+ * families.c runs them in order (aspatial ones on several threads).
+ *
+ *   families.c            the registry, --indices names, running the families
+ *   index_basic.c         D, xPx, xPy and their columns (always computed)
+ *   index_evenness.c, index_exposure.c, index_multigroup.c   aspatial families
+ *   index_concentration.c, index_centralization.c, index_clustering.c,
+ *   index_spatial_evenness.c, index_distortion.c              spatial families
+ *   index_local_spatial.c Gi*, local Moran (conditional permutations)
+ *   spatial_common.c      helpers the spatial families share
+ *   permute.c, psampler.c the permutation null and the bootstrap
+ *   regions.c             every aspatial index within each --by region
+ *
+ * A new index: a function in the index_*.c of its family (or a new family:
+ * a file, a line in sg__families[] and its name in family_names). */
+#ifndef SEGGAP_GEO_INDICES_H
+#define SEGGAP_GEO_INDICES_H
+
+#include "spatial/spatial.h"
+
+/* An index family: computes globals and columns into res. Columns are
+ * indexed by city index (d->index[i]). */
+typedef sg_status (*sg_family_fn)(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* Family flags. Default 0: re-run under --permutations and --bootstrap. */
+enum {
+    SG_FAM_SPATIAL = 1u << 0,    /* uses geometry: not re-run on bootstrap resamples */
+    SG_FAM_NO_PERMUTE = 1u << 1, /* too costly to re-run per permutation */
+};
+typedef struct sg_family {
+    const char *name;
+    sg_family_fn fn;
+    unsigned flags;
+} sg_family;
+
+
+/* The person-level permutation null in O(n) table look-ups (psampler.c):
+ * create from the totals and group counts (rounded to whole persons); each
+ * draw redistributes the group at random among the residents keeping every
+ * total. Counts come in draw order (districts by total: order[k] is the
+ * caller's index of the k-th) when in_order, else in the caller's order.
+ * create returns SG_ERR_DATA, without a diagnostic, when the counts do not
+ * suit it (then use sg__rng_hypergeometric district by district). The
+ * sampler is read-only after create: threads share it, each with its own
+ * scratch (zero-initialised). draw returns -1 when out of memory. */
+typedef struct sg_psampler sg_psampler;
+typedef struct sg_psampler_scratch {
+    uint32_t *y;
+    uint64_t *gsum, *pos;
+    size_t ncap, gcap, poscap;
+} sg_psampler_scratch;
+sg_status sg__psampler_create(sg_ctx *ctx, const double *t, const double *x, size_t n, sg_psampler **out);
+size_t sg__psampler_n(const sg_psampler *s);
+const uint32_t *sg__psampler_order(const sg_psampler *s);
+int sg__psampler_draw(const sg_psampler *s, sg_rng *rng, double *out, int in_order, sg_psampler_scratch *sc);
+/* The same draw (the same rng use, the same counts) reduced on the fly to
+ * the replicate's dissimilarity D and isolation xPx (xPy = 1 - xPx), without
+ * writing the counts out: two-group replicates that need nothing else.
+ * Returns 0, -1 when out of memory, 1 when the indices are undefined (a
+ * district of total 0, or nobody / everybody in the group). */
+int sg__psampler_draw_basic(const sg_psampler *s, sg_rng *rng, sg_psampler_scratch *sc, double *dissimilarity,
+                            double *isolation);
+void sg__psampler_scratch_free(sg_psampler_scratch *sc);
+void sg__psampler_free(sg_psampler *s);
+
+
+/* ---- inference (permute.c) ---- */
+/* After the families ran on d: p-values under a randomisation null
+ * (--permutations) and percentile intervals (--bootstrap) for every global
+ * in res, re-running the families on permuted / resampled counts. */
+sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* The families run by sg_analyze, in order (families.c). */
+extern const sg_family sg__families[];
+extern const size_t sg__nfamilies;
+/* 1 when family `name` is selected by --indices (all by default; basic always). */
+int sg__family_on(const sg_options *o, const char *name);
+/* Runs every selected family on d into res, in registry order; the aspatial
+ * ones at the same time on up to --threads threads (each into its own result
+ * and context, merged in registry order: the same output as one thread). */
+sg_status sg__run_families(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* The SG_SP_SKIP_* parts of the spatial build no family selected by o reads. */
+unsigned sg__spatial_skip(const sg_options *o);
+/* 1 when `item` is a family name or an alias (all, aspatial, spatial, local). */
+int sg__family_name_valid(const char *item);
+
+sg_status sg__family_basic(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* The basic family's globals on a permutation replicate, drawn and reduced
+ * in one pass by sg__psampler_draw_basic (permute.c, when nothing else is
+ * re-run): the counts of sg__psampler_draw with the same rng, never stored. */
+sg_status sg__family_basic_permuted(sg_ctx *ctx, const sg_psampler *ps, sg_rng *rng, sg_psampler_scratch *sc,
+                                    sg_result *res);
+/* Aspatial families (index_evenness.c, index_exposure.c, index_multigroup.c). */
+sg_status sg__family_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_exposure(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* Checks the two-group counts of d (0 <= x <= t, t > 0, 0 < X < T); sets X, T. */
+sg_status sg__two_group_totals(sg_ctx *ctx, const sg_data *d, double *X, double *T);
+/* Σ_{i<j} w_i w_j |p_i − p_j| in O(n log n) with compensated sums (the Gini
+ * numerator). Returns 0, or -1 when out of memory. */
+int sg__pair_abs_diff_sum(const double *p, const double *w, size_t n, double *out);
+/* Σ_{i<j} w1_i w1_j |p_i − p_j| over records sorted by p. */
+double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n);
+/* θ* of the density-corrected D (Allen et al. 2015): the root z > 0 of
+ * z = θ tanh(θ z), 0 when θ <= 1. */
+double sg__dcd_theta_star(double theta);
+/* Spatial families (index_concentration.c, ...). */
+sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_concentration(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_centralization(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_clustering(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_spatial_evenness(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_spatial_proximity_profile(sg_ctx *ctx, const sg_data *d, sg_result *res);
+sg_status sg__family_distortion(sg_ctx *ctx, const sg_data *d, sg_result *res);
+
+
+/* ---- helpers of the spatial families (spatial_common.c) ---- */
+/* Sets a global with its detail (copied; may be NULL). A value that is not
+ * finite (a degenerate city, e.g. equal areas everywhere) is not stored: a
+ * warning W_UNDEFINED says why. Returns SG_OK or SG_ERR_NOMEM. */
+sg_status sg__spatial_set(sg_ctx *ctx, sg_result *res, const char *name, double value, const char *description,
+                          const char *detail, const char *why_undefined);
+/* Checks the two-group counts (0 <= x <= t, t > 0, 0 < X < T) and gives X, Y, T. */
+sg_status sg__spatial_totals(sg_ctx *ctx, const sg_data *d, double *X, double *Y, double *T);
+/* The spatial data of d, or an internal error when the run has none. */
+sg_status sg__spatial_need(sg_ctx *ctx, const sg_data *d, const char *family);
+
+/* ---- regions (regions.c) ---- */
+typedef struct sg_region {
+    char *name;
+    size_t n;          /* districts used in the region */
+    double total, group;
+    sg_result res;     /* the indices within the region */
+    char *error;       /* why the indices could not be computed, or NULL */
+} sg_region;
+struct sg_regions {
+    char *field;
+    sg_region *r;
+    size_t nr;
+    size_t unassigned; /* used districts without a region value */
+    /* Theil's H = between + sum_r weight_r * H_r, weight_r = T_r E_r / (T E) */
+    double h_total, h_between, h_within;
+    int have_h;
+};
+/* Every index family (aspatial ones only: a region has no spatial cache) on
+ * the districts of each region, and the decomposition of Theil's H. */
+sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out);
+void sg__regions_free(struct sg_regions *r);
+/* summary.json -> regions (a json_object; write/summary.c uses it). */
+void *sg__regions_json(const struct sg_regions *r);
+
+
+#endif

@@ -1,0 +1,320 @@
+/* Coordinate reference systems: the input CRS, the choice of a projected
+ * working CRS in metres, and the transformation of the districts into it.
+ * All CRS work goes through PROJ. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+#include <ogr_srs_api.h>
+
+#include "read/read.h"
+
+void sg__crs_info_free(sg_crs_info *c) {
+    if (!c) return;
+    proj_destroy(c->src);
+    proj_destroy(c->work);
+    free(c->src_name);
+    free(c->src_id);
+    free(c->work_name);
+    free(c->work_id);
+    free(c->work_how);
+    free(c->src_wkt);
+    memset(c, 0, sizeof *c);
+}
+
+/* "AUTH:CODE" of a CRS: its own identifier, else the EPSG code PROJ
+ * identifies with confidence >= 90, else NULL. */
+static char *crs_id(PJ_CONTEXT *pc, const PJ *crs) {
+    const char *auth = proj_get_id_auth_name(crs, 0);
+    const char *code = proj_get_id_code(crs, 0);
+    if (auth && code) return sg__asprintf("%s:%s", auth, code);
+    int *conf = NULL;
+    PJ_OBJ_LIST *list = proj_identify(pc, crs, "EPSG", NULL, &conf);
+    char *out = NULL;
+    if (list && proj_list_get_count(list) > 0 && conf && conf[0] >= 90) {
+        PJ *best = proj_list_get(pc, list, 0);
+        const char *a = best ? proj_get_id_auth_name(best, 0) : NULL;
+        const char *c = best ? proj_get_id_code(best, 0) : NULL;
+        if (a && c) out = sg__asprintf("%s:%s", a, c);
+        proj_destroy(best);
+    }
+    proj_int_list_destroy(conf);
+    proj_list_destroy(list);
+    return out;
+}
+
+/* The horizontal CRS of a bound or compound CRS; a new reference. */
+static PJ *horizontal(PJ_CONTEXT *pc, const PJ *crs) {
+    PJ_TYPE t = proj_get_type(crs);
+    if (t == PJ_TYPE_BOUND_CRS) {
+        PJ *base = proj_get_source_crs(pc, crs);
+        PJ *h = base ? horizontal(pc, base) : NULL;
+        proj_destroy(base);
+        return h;
+    }
+    if (t == PJ_TYPE_COMPOUND_CRS) return proj_crs_get_sub_crs(pc, crs, 0);
+    return proj_clone(pc, crs);
+}
+
+static int is_geographic(const PJ *crs) {
+    PJ_TYPE t = proj_get_type(crs);
+    return t == PJ_TYPE_GEOGRAPHIC_2D_CRS || t == PJ_TYPE_GEOGRAPHIC_3D_CRS ||
+           t == PJ_TYPE_GEOGRAPHIC_CRS;
+}
+
+/* 1 when a projected CRS has both horizontal axes in metres. */
+static int in_metres(PJ_CONTEXT *pc, const PJ *crs) {
+    PJ *cs = proj_crs_get_coordinate_system(pc, crs);
+    if (!cs) return 0;
+    int n = proj_cs_get_axis_count(pc, cs), ok = n >= 2;
+    for (int i = 0; ok && i < 2; i++) {
+        double conv = 0;
+        if (!proj_cs_get_axis_info(pc, cs, i, NULL, NULL, NULL, &conv, NULL, NULL, NULL) ||
+            fabs(conv - 1.0) > 1e-12)
+            ok = 0;
+    }
+    proj_destroy(cs);
+    return ok;
+}
+
+/* 1 for Mercator-family projections, whose scale grows fast with latitude:
+ * areas and distances in them are wrong by a factor, so they are never kept as
+ * the working CRS (Web Mercator, EPSG:3857, is a common input). */
+static int is_mercator(PJ_CONTEXT *pc, const PJ *crs) {
+    PJ *op = proj_crs_get_coordoperation(pc, crs);
+    if (!op) return 0;
+    const char *method = NULL;
+    int merc = 0;
+    if (proj_coordoperation_get_method_info(pc, op, &method, NULL, NULL) && method)
+        merc = strstr(method, "Mercator") != NULL && strstr(method, "Transverse") == NULL &&
+               strstr(method, "Oblique") == NULL;
+    proj_destroy(op);
+    return merc;
+}
+
+sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_where w,
+                        sg_crs_info *info) {
+    PJ_CONTEXT *pc = sg__proj(ctx);
+    PJ *layer_crs = NULL;
+    if (ogr_srs) {
+        char *wkt = NULL;
+        const char *opts[] = {"FORMAT=WKT2_2019", NULL};
+        if (OSRExportToWktEx(ogr_srs, &wkt, opts) == OGRERR_NONE && wkt)
+            layer_crs = proj_create(pc, wkt);
+        CPLFree(wkt);
+        if (!layer_crs && !user_crs)
+            return sg__error(ctx, SG_ERR_CRS, "E_CRS", w,
+                             "the layer's CRS cannot be read by PROJ (%s); give --input-crs",
+                             sg__proj_msg(ctx));
+    }
+    if (user_crs) {
+        sg__clear_proj_msg(ctx);
+        info->src = proj_create(pc, user_crs);
+        if (!info->src || !proj_is_crs(info->src)) {
+            proj_destroy(layer_crs);
+            return sg__error(ctx, SG_ERR_USAGE, "E_CRS", SG_WHERE_NONE,
+                             "--input-crs '%s' is not a CRS PROJ knows%s%s", user_crs,
+                             sg__proj_msg(ctx)[0] ? ": " : "", sg__proj_msg(ctx));
+        }
+        if (layer_crs &&
+            !proj_is_equivalent_to(info->src, layer_crs, PJ_COMP_EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS))
+            sg__warn(ctx, "W_CRS_OVERRIDE", w, "--input-crs %s overrides the layer's own CRS (%s)",
+                     user_crs, proj_get_name(layer_crs));
+        proj_destroy(layer_crs);
+    } else if (layer_crs) {
+        info->src = layer_crs;
+    } else {
+        return sg__error(ctx, SG_ERR_CRS, "E_NO_CRS", w,
+                         "the layer has no CRS (no .prj?); give it with --input-crs EPSG:n");
+    }
+    PJ *h = horizontal(pc, info->src);
+    if (h) {
+        proj_destroy(info->src);
+        info->src = h;
+    }
+    info->src_name = sg__strdup(proj_get_name(info->src));
+    info->src_id = crs_id(pc, info->src);
+    info->src_wkt = sg__strdup(proj_as_wkt(pc, info->src, PJ_WKT2_2019, NULL));
+    if (!info->src_name || !info->src_wkt) return sg__nomem(ctx);
+    return SG_OK;
+}
+
+int sg__xform_xy(double *x, double *y, void *userdata) {
+    sg_xform *ts = userdata;
+    PJ_COORD c = proj_coord(*x, *y, 0, 0);
+    PJ_COORD r = proj_trans(ts->op, PJ_FWD, c);
+    if (!isfinite(r.xy.x) || !isfinite(r.xy.y) || r.xy.x == HUGE_VAL) {
+        ts->bad_x = *x;
+        ts->bad_y = *y;
+        return 0;
+    }
+    *x = r.xy.x;
+    *y = r.xy.y;
+    return 1;
+}
+
+/* Creates a normalised (x = easting/longitude) transformation. */
+static PJ *make_op(PJ_CONTEXT *pc, const PJ *from, const PJ *to) {
+    PJ *op = proj_create_crs_to_crs_from_pj(pc, from, to, NULL, NULL);
+    if (!op) return NULL;
+    PJ *norm = proj_normalize_for_visualization(pc, op);
+    proj_destroy(op);
+    return norm;
+}
+
+/* The output is in WGS 84 lon/lat (RFC 7946), so the extent's corners must
+ * be valid positions there, whichever CRS the work is done in. */
+static sg_status check_extent(sg_ctx *ctx, const sg_crs_info *info, double x0, double y0, double x1, double y1) {
+    PJ_CONTEXT *pc = sg__proj(ctx);
+    PJ *wgs = proj_create(pc, "EPSG:4326");
+    PJ *op = wgs ? make_op(pc, info->src, wgs) : NULL;
+    proj_destroy(wgs);
+    if (!op)
+        return sg__error(ctx, SG_ERR_CRS, "E_CRS", SG_WHERE_NONE, "no transformation from %s to WGS 84: %s",
+                         info->src_name, sg__proj_msg(ctx));
+    double px[5] = {0.5 * (x0 + x1), x0, x1, x0, x1}, py[5] = {0.5 * (y0 + y1), y0, y0, y1, y1};
+    int ok = 1;
+    for (int i = 0; i < 5; i++) {
+        PJ_COORD r = proj_trans(op, PJ_FWD, proj_coord(px[i], py[i], 0, 0));
+        if (!isfinite(r.lp.lam) || !isfinite(r.lp.phi) || fabs(r.lp.lam) > 180 || fabs(r.lp.phi) > 90) ok = 0;
+    }
+    proj_destroy(op);
+    if (!ok)
+        return sg__error(ctx, SG_ERR_CRS, "E_CRS_EXTENT", SG_WHERE_NONE,
+                         "the districts' extent (%g %g, %g %g) is not a valid position in %s: "
+                         "wrong CRS?", x0, y0, x1, y1, info->src_name);
+    return SG_OK;
+}
+
+/* Chooses the working CRS when the user did not. */
+static sg_status auto_work(sg_ctx *ctx, sg_crs_info *info, double x0, double y0, double x1,
+                           double y1) {
+    PJ_CONTEXT *pc = sg__proj(ctx);
+    if (!is_geographic(info->src) && proj_get_type(info->src) == PJ_TYPE_PROJECTED_CRS &&
+        in_metres(pc, info->src) && !is_mercator(pc, info->src)) {
+        info->work = proj_clone(pc, info->src);
+        info->work_how = sg__strdup("the input CRS: it is projected, in metres");
+        return info->work ? SG_OK : sg__nomem(ctx);
+    }
+    /* Centre and longitude span of the extent, in WGS 84 lon/lat. */
+    PJ *wgs = proj_create(pc, "EPSG:4326");
+    PJ *op = wgs ? make_op(pc, info->src, wgs) : NULL;
+    proj_destroy(wgs);
+    if (!op)
+        return sg__error(ctx, SG_ERR_CRS, "E_CRS", SG_WHERE_NONE,
+                         "no transformation from %s to WGS 84: %s", info->src_name, sg__proj_msg(ctx));
+    double lon[5], lat[5];
+    double px[5] = {0.5 * (x0 + x1), x0, x1, x0, x1}, py[5] = {0.5 * (y0 + y1), y0, y0, y1, y1};
+    int ok = 1;
+    for (int i = 0; i < 5; i++) {
+        PJ_COORD r = proj_trans(op, PJ_FWD, proj_coord(px[i], py[i], 0, 0));
+        lon[i] = r.lp.lam;
+        lat[i] = r.lp.phi;
+        if (!isfinite(lon[i]) || !isfinite(lat[i]) || fabs(lon[i]) > 180 || fabs(lat[i]) > 90) ok = 0;
+    }
+    proj_destroy(op);
+    if (!ok)
+        return sg__error(ctx, SG_ERR_CRS, "E_CRS_EXTENT", SG_WHERE_NONE,
+                         "the districts' extent (%g %g, %g %g) is not a valid position in %s: "
+                         "wrong CRS?", x0, y0, x1, y1, info->src_name);
+    double lmin = lon[1], lmax = lon[1];
+    for (int i = 1; i < 5; i++) {
+        lmin = fmin(lmin, lon[i]);
+        lmax = fmax(lmax, lon[i]);
+    }
+    double clon = lon[0], clat = lat[0];
+    char def[256];
+    if (lmax - lmin <= 12.0 && fabs(clat) <= 80.0) {
+        int zone = (int)floor((clon + 180.0) / 6.0) + 1;
+        if (zone < 1) zone = 1;
+        if (zone > 60) zone = 60;
+        snprintf(def, sizeof def, "EPSG:%d", (clat >= 0 ? 32600 : 32700) + zone);
+        info->work_how = sg__asprintf("automatic: the UTM zone of the districts' centre "
+                                      "(lon %.4f, lat %.4f)", clon, clat);
+    } else {
+        snprintf(def, sizeof def,
+                 "+proj=laea +lat_0=%.6f +lon_0=%.6f +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs +type=crs",
+                 clat, clon);
+        info->work_how = sg__asprintf("automatic: a Lambert azimuthal equal-area projection "
+                                      "centred on the districts (lon %.4f, lat %.4f), since the "
+                                      "extent is too wide or too polar for one UTM zone",
+                                      clon, clat);
+    }
+    info->work = proj_create(pc, def);
+    if (!info->work || !info->work_how) return sg__nomem(ctx);
+    return SG_OK;
+}
+
+sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_crs_info *info) {
+    PJ_CONTEXT *pc = sg__proj(ctx);
+    GEOSContextHandle_t h = sg__geos(ctx);
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (size_t i = 0; i < city->n; i++) {
+        double a, b, c, d;
+        if (!city->geom_src[i]) continue;
+        if (GEOSGeom_getExtent_r(h, city->geom_src[i], &a, &b, &c, &d)) {
+            x0 = fmin(x0, a);
+            y0 = fmin(y0, b);
+            x1 = fmax(x1, c);
+            y1 = fmax(y1, d);
+        }
+    }
+    if (!(x0 <= x1))
+        return sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS", SG_WHERE_NONE, "no district geometry to project");
+    sg_status st = check_extent(ctx, info, x0, y0, x1, y1);
+    if (st != SG_OK) return st;
+    if (user_work) {
+        info->work = proj_create(pc, user_work);
+        if (!info->work || !proj_is_crs(info->work))
+            return sg__error(ctx, SG_ERR_USAGE, "E_CRS", SG_WHERE_NONE,
+                             "--work-crs '%s' is not a CRS PROJ knows", user_work);
+        PJ *hw = horizontal(pc, info->work);
+        if (hw) {
+            proj_destroy(info->work);
+            info->work = hw;
+        }
+        if (proj_get_type(info->work) != PJ_TYPE_PROJECTED_CRS || !in_metres(pc, info->work))
+            return sg__error(ctx, SG_ERR_USAGE, "E_CRS", SG_WHERE_NONE,
+                             "--work-crs '%s' (%s) must be a projected CRS in metres", user_work,
+                             proj_get_name(info->work));
+        info->work_how = sg__strdup("given with --work-crs");
+        if (is_mercator(pc, info->work))
+            sg__warn(ctx, "W_MERCATOR", SG_WHERE_NONE, "--work-crs %s is a Mercator projection: "
+                     "its areas and distances are inflated away from the equator", user_work);
+    } else if ((st = auto_work(ctx, info, x0, y0, x1, y1)) != SG_OK) {
+        return st;
+    }
+    info->work_name = sg__strdup(proj_get_name(info->work));
+    info->work_id = crs_id(pc, info->work);
+    if (!info->work_name || !info->work_how) return sg__nomem(ctx);
+
+    info->reprojected = !proj_is_equivalent_to(info->src, info->work, PJ_COMP_EQUIVALENT);
+    sg_xform ts = {NULL, 0, 0};
+    if (info->reprojected) {
+        ts.op = make_op(pc, info->src, info->work);
+        if (!ts.op)
+            return sg__error(ctx, SG_ERR_CRS, "E_CRS", SG_WHERE_NONE,
+                             "no transformation from %s to %s: %s", info->src_name, info->work_name,
+                             sg__proj_msg(ctx));
+    }
+    size_t before = sg__nerrors(ctx);
+    for (size_t i = 0; i < city->n; i++) {
+        if (!city->geom_src[i]) continue;
+        /* Same CRS: the working geometry is the input one, shared, not a copy
+         * (geometries are never changed once read; sg__city_free frees it once). */
+        GEOSGeometry *g = ts.op ? GEOSGeom_transformXY_r(h, city->geom_src[i], sg__xform_xy, &ts)
+                                : city->geom_src[i];
+        if (!g) {
+            sg__report(ctx, "E_TRANSFORM", (sg_where){NULL, NULL, city->fid[i], city->id[i], NULL},
+                       "coordinate (%.10g, %.10g) cannot be transformed from %s to %s: "
+                       "outside the CRS's area of use, or the wrong input CRS?",
+                       ts.bad_x, ts.bad_y, info->src_name, info->work_name);
+            continue;
+        }
+        city->geom[i] = g;
+    }
+    proj_destroy(ts.op);
+    return sg__fail_if_errors(ctx, before, SG_ERR_CRS, "projection");
+}

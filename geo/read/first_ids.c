@@ -1,0 +1,20 @@
+/* "a, b, c, ... (N in all)": the first ids of a list of districts, for
+ * messages and summaries. */
+#include <stdlib.h>
+
+#include "read/read.h"
+
+char *sg__first_ids(const sg_city *c, const size_t *idx, size_t n) {
+    size_t k = n < SG_FIRST_IDS ? n : SG_FIRST_IDS;
+    char **ids = calloc(k + 1, sizeof *ids);
+    if (!ids) return NULL;
+    for (size_t i = 0; i < k; i++) ids[i] = c->id[idx[i]] ? c->id[idx[i]] : (char *)"";
+    char *s = sg__join_names(ids, (int)k);
+    free(ids);
+    if (s && n > k) {
+        char *s2 = sg__asprintf("%s, ... (%zu in all)", s, n);
+        free(s);
+        s = s2;
+    }
+    return s;
+}

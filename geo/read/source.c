@@ -1,0 +1,107 @@
+/* Opening OGR sources, choosing a layer and listing what a source holds,
+ * shared by the readers (districts, tables, services, population points,
+ * housing, road network) so that a missing file, layer or field is reported
+ * the same way everywhere. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+
+#include "read/read.h"
+
+char *sg__layer_names(void *dataset) {
+    GDALDatasetH ds = dataset;
+    int n = GDALDatasetGetLayerCount(ds);
+    char **names = calloc((size_t)n + 1, sizeof *names);
+    if (!names) return NULL;
+    for (int i = 0; i < n; i++) names[i] = (char *)OGR_L_GetName(GDALDatasetGetLayer(ds, i));
+    char *s = sg__join_names(names, n);
+    free(names);
+    return s;
+}
+
+char *sg__layer_field_list(void *feature_defn) {
+    OGRFeatureDefnH defn = feature_defn;
+    int n = OGR_FD_GetFieldCount(defn);
+    char **names = calloc((size_t)n + 1, sizeof *names);
+    if (!names) return NULL;
+    for (int i = 0; i < n; i++) names[i] = (char *)OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+    char *s = sg__join_names(names, n);
+    free(names);
+    return s;
+}
+
+void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *prefix, int flags, sg_status *st) {
+    *st = SG_OK;
+    sg__gdal_push(ctx);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    sg__gdal_pop();
+    if (ds) return ds;
+    struct stat sb;
+    if (((flags & SG_OPEN_STAT_PG) || strncmp(path, "PG:", 3) != 0) && stat(path, &sb) != 0) {
+        *st = sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "%sno such file", prefix);
+        return NULL;
+    }
+    const char *hint = (flags & SG_OPEN_HINT) ? sg__file_hint(path) : NULL;
+    *st = sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "%scannot open as a vector data source: %s", prefix,
+                    hint ? hint : sg__gdal_msg(ctx)[0] ? sg__gdal_msg(ctx) : "unsupported or damaged file");
+    return NULL;
+}
+
+void *sg__choose_layer(sg_ctx *ctx, void *dataset, sg_where w, const char *layer, const char *prefer,
+                       const char *layer_opt, sg_status *st) {
+    GDALDatasetH ds = dataset;
+    OGRLayerH lyr = NULL;
+    int nl = GDALDatasetGetLayerCount(ds);
+    *st = SG_OK;
+    if (layer) {
+        lyr = GDALDatasetGetLayerByName(ds, layer);
+        if (!lyr) {
+            char *names = sg__layer_names(ds);
+            *st = sg__error(ctx, SG_ERR_INPUT, "E_NO_LAYER", w, "no such layer (layers: %s)", names ? names : "");
+            free(names);
+        }
+    } else if (prefer && nl > 1 && (lyr = GDALDatasetGetLayerByName(ds, prefer)) != NULL) {
+        /* the layer named like the service type */
+    } else if (nl == 1) {
+        lyr = GDALDatasetGetLayer(ds, 0);
+    } else if (nl == 0) {
+        *st = sg__error(ctx, SG_ERR_INPUT, "E_NO_LAYER", w, "has no layer");
+    } else {
+        char *names = sg__layer_names(ds);
+        *st = sg__error(ctx, SG_ERR_USAGE, "E_CHOOSE_LAYER", w, "has %d layers (%s): choose one with %s", nl,
+                        names ? names : "", layer_opt);
+        free(names);
+    }
+    return lyr;
+}
+
+sg_status sg__open_layer(sg_ctx *ctx, const char *path, const char *layer, const char *prefer,
+                         const char *layer_opt, void **ds_out, void **lyr_out, sg_src_info *info) {
+    *ds_out = *lyr_out = NULL;
+    sg_where w = {path, layer, -1, NULL, NULL};
+    info->path = sg__strdup(path);
+    if (!info->path) return sg__nomem(ctx);
+    sg_status st;
+    GDALDatasetH ds = sg__open_vector(ctx, path, w, "", 0, &st);
+    if (!ds) return st;
+    OGRLayerH lyr = sg__choose_layer(ctx, ds, w, layer, prefer, layer_opt, &st);
+    if (st != SG_OK) {
+        GDALClose(ds);
+        return st;
+    }
+    info->layer = sg__strdup(OGR_L_GetName(lyr));
+    info->driver = sg__strdup(GDALGetDriverShortName(GDALGetDatasetDriver(ds)));
+    if (!info->layer || !info->driver) {
+        GDALClose(ds);
+        return sg__nomem(ctx);
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sg__sha256_file(path, info->sha256) != 0)
+        info->sha256[0] = '\0';
+    *ds_out = ds;
+    *lyr_out = lyr;
+    return SG_OK;
+}

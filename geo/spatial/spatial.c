@@ -1,0 +1,801 @@
+/* The spatial data of a run, built once from the used districts: areas,
+ * perimeters, centroids, STRtrees, contiguity and boundary-length weights,
+ * the centre for centralization and the clustering kernel. The index families
+ * only read it (see index_spatial.h). Only what the selected families need is
+ * built; each part adds its time to a stage (spatial.areas, .adjacency,
+ * .centre, .kernel: --timings).
+ *
+ * Why the choices:
+ * - Queen contiguity is GEOS intersects on valid geometry (CONVENTIONS A6),
+ *   and the shared boundary length b_ij the length of the GEOS intersection
+ *   of the two polygons, as PySAL's _return_length_weighted_w; rook = b_ij >
+ *   0. Candidates from the STRtree; pairs that share vertices and edges
+ *   exactly are settled from the coordinates, the rest by GEOS
+ *   (spatial_contig.c), on several threads.
+ * - The default kernel exp(-d/h) is sparse: pairs with c_ij < 1e-6
+ *   (d > h ln 1e6) are left out. They are found with a grid over the
+ *   centroids and visited by each run, not stored (spatial_kernel.c).
+ * - The PySAL kernel is dense by definition (S_j sums the distances to every
+ *   unit); it is allowed up to SG_PYSAL_KERNEL_MAX_N districts.
+ * - Areas, perimeters and centroids are computed on several threads; sorts
+ *   by area and by distance to the centre are radix sorts (O(N)). */
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spatial/spatial.h"
+
+/* Refuse to store distance weights with more entries than this (12 bytes
+ * each, 2.4 GB): the clustering family is then skipped with a warning. */
+#define SG_KERNEL_MAX_NNZ ((size_t)200000000)
+
+void sg__weights_free(sg_weights *w) {
+    if (!w) return;
+    free(w->off);
+    free(w->nb);
+    free(w->w);
+    memset(w, 0, sizeof *w);
+}
+
+/* ---- growable arrays ---- */
+typedef struct idxvec {
+    size_t *v;
+    size_t n, cap;
+    int failed; /* a push ran out of memory */
+} idxvec;
+
+static int idxvec_push(idxvec *a, size_t x) {
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        size_t *nv = sg__reallocarray(a->v, cap, sizeof *nv);
+        if (!nv) return 0;
+        a->v = nv;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 1;
+}
+
+static int cmp_size(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A CSR under construction, row by row. */
+typedef struct csr_builder {
+    size_t n, row;
+    size_t *off;
+    uint32_t *nb;
+    double *w;
+    size_t nnz, cap;
+    int weighted;
+} csr_builder;
+
+static int csr_init(csr_builder *b, size_t n, int weighted) {
+    memset(b, 0, sizeof *b);
+    b->n = n;
+    b->weighted = weighted;
+    b->off = calloc(n + 1, sizeof *b->off);
+    return b->off != NULL;
+}
+
+static int csr_add(csr_builder *b, size_t j, double w) {
+    if (b->nnz == b->cap) {
+        size_t cap = b->cap ? b->cap + b->cap / 2 : 1024;
+        uint32_t *nnb = sg__reallocarray(b->nb, cap, sizeof *nnb);
+        if (!nnb) return 0;
+        b->nb = nnb;
+        if (b->weighted) {
+            double *nw = sg__reallocarray(b->w, cap, sizeof *nw);
+            if (!nw) return 0;
+            b->w = nw;
+        }
+        b->cap = cap;
+    }
+    b->nb[b->nnz] = (uint32_t)j;
+    if (b->weighted) b->w[b->nnz] = w;
+    b->nnz++;
+    return 1;
+}
+
+static void csr_end_row(csr_builder *b) { b->off[++b->row] = b->nnz; }
+
+static void csr_finish(csr_builder *b, sg_weights *out, int upper) {
+    out->n = b->n;
+    out->off = b->off;
+    out->nb = b->nb;
+    out->w = b->w;
+    out->upper = upper;
+    if (b->nnz && b->nnz < b->cap) { /* give back the slack */
+        uint32_t *nnb = sg__reallocarray(out->nb, b->nnz, sizeof *nnb);
+        if (nnb) out->nb = nnb;
+        if (out->w) {
+            double *nw = sg__reallocarray(out->w, b->nnz, sizeof *nw);
+            if (nw) out->w = nw;
+        }
+    }
+    memset(b, 0, sizeof *b);
+}
+
+static void csr_abort(csr_builder *b) {
+    free(b->off);
+    free(b->nb);
+    free(b->w);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- sorting indices by a key (ties by index, so the order is deterministic) ---- */
+typedef struct keyed {
+    double key;
+    size_t i;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b) {
+    const keyed *x = a, *y = b;
+    if (x->key < y->key) return -1;
+    if (x->key > y->key) return 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* order[0..n-1] = indices sorted by key ascending (descending: by -key),
+ * ties by index: a stable LSD radix sort on the keys' bits mapped to
+ * unsigned integers in the order of the values (-0 taken as +0), as qsort
+ * with cmp_keyed gives, in O(n) (qsort of a million keys took 0.3 s). */
+static int sort_by_key(const double *key, size_t n, int descending, size_t *order) {
+    uint64_t *k = malloc((n ? n : 1) * 2 * sizeof *k);
+    size_t *tmp = malloc((n ? n : 1) * sizeof *tmp), *cnt = malloc((65536 + 1) * sizeof *cnt);
+    if (!k || !tmp || !cnt) {
+        free(k);
+        free(tmp);
+        free(cnt);
+        return 0;
+    }
+    uint64_t *k2 = k + n;
+    for (size_t i = 0; i < n; i++) {
+        double v = (descending ? -key[i] : key[i]) + 0.0;
+        uint64_t b;
+        memcpy(&b, &v, sizeof b);
+        k[i] = (b >> 63) ? ~b : b | ((uint64_t)1 << 63);
+        order[i] = i;
+    }
+    uint64_t *ks = k, *kd = k2;
+    size_t *os = order, *od = tmp;
+    for (unsigned shift = 0; n && shift < 64; shift += 16) {
+        memset(cnt, 0, (65536 + 1) * sizeof *cnt);
+        for (size_t i = 0; i < n; i++) cnt[((ks[i] >> shift) & 65535) + 1]++;
+        if (cnt[((ks[0] >> shift) & 65535) + 1] == n) continue; /* one digit value: nothing to do */
+        for (size_t d = 0; d < 65536; d++) cnt[d + 1] += cnt[d];
+        for (size_t i = 0; i < n; i++) {
+            size_t q = cnt[(ks[i] >> shift) & 65535]++;
+            kd[q] = ks[i];
+            od[q] = os[i];
+        }
+        uint64_t *sk = ks;
+        ks = kd;
+        kd = sk;
+        size_t *so = os;
+        os = od;
+        od = so;
+    }
+    if (os != order) memcpy(order, os, n * sizeof *order);
+    free(k);
+    free(tmp);
+    free(cnt);
+    return 1;
+}
+
+/* ---- STRtree queries ---- */
+static void collect_cb(void *item, void *userdata) {
+    idxvec *v = userdata;
+    if (!v->failed && !idxvec_push(v, *(const size_t *)item)) v->failed = 1;
+}
+
+/* Items of tree whose envelope meets the rectangle; sorted ascending. */
+static int query_rect(GEOSContextHandle_t h, GEOSSTRtree *tree, double x0, double y0, double x1, double y1,
+                      idxvec *out) {
+    out->n = 0;
+    GEOSGeometry *r = GEOSGeom_createRectangle_r(h, x0, y0, x1, y1);
+    if (!r) return 0;
+    GEOSSTRtree_query_r(h, tree, r, collect_cb, out);
+    GEOSGeom_destroy_r(h, r);
+    if (out->failed) return 0;
+    qsort(out->v, out->n, sizeof *out->v, cmp_size);
+    return 1;
+}
+
+static const char *id_of(const sg_data *d, size_t i) { return d->city->id[d->index[i]]; }
+
+/* ---- contiguity (spatial_contig.c) ---- */
+static sg_status build_contiguity(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
+    return sg__contiguity(ctx, d, sp, 0, &sp->queen, &sp->rook, &sp->blen, NULL, NULL);
+}
+
+/* Lists the districts of `which` (n of them) in a warning: the first 20 ids. */
+static void warn_ids(sg_ctx *ctx, const sg_data *d, const size_t *which, size_t n, const char *what) {
+    size_t show = n < 20 ? n : 20, len = 0;
+    for (size_t k = 0; k < show; k++) len += strlen(id_of(d, which[k])) + 4;
+    char *ids = malloc(len + 1);
+    if (!ids) return;
+    ids[0] = '\0';
+    for (size_t k = 0; k < show; k++) {
+        strcat(ids, k ? ", '" : "'");
+        strcat(ids, id_of(d, which[k]));
+        strcat(ids, "'");
+    }
+    sg__warn(ctx, "W_ISLAND", (sg_where){d->opts ? d->opts->districts : NULL, NULL, -1, NULL, NULL},
+             "%zu district%s %s: %s%s", n, n == 1 ? "" : "s", what, ids, n > show ? ", ..." : "");
+    free(ids);
+}
+
+static sg_status find_islands(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
+    size_t n = sp->n;
+    sp->islands = malloc((n ? n : 1) * sizeof *sp->islands);
+    size_t *rk = malloc((n ? n : 1) * sizeof *rk);
+    if (!sp->islands || !rk) {
+        free(rk);
+        return sg__nomem(ctx);
+    }
+    size_t nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sp->queen.off[i + 1] == sp->queen.off[i]) sp->islands[sp->nislands++] = i;
+        if (sp->rook.off[i + 1] == sp->rook.off[i]) rk[nr++] = i;
+    }
+    sp->nrook_islands = nr;
+    if (n > 1 && sp->nislands)
+        warn_ids(ctx, d, sp->islands, sp->nislands,
+                 "touch no other district (islands): they have no neighbour in the contiguity indices "
+                 "(spatial_dissimilarity, boundary and perimeter-area spatial dissimilarity, spatial "
+                 "proximity profile)");
+    if (n > 1 && nr > sp->nislands) {
+        /* Only those that touch others at points only: not already listed. */
+        size_t m = 0;
+        for (size_t k = 0, q = 0; k < nr; k++) {
+            while (q < sp->nislands && sp->islands[q] < rk[k]) q++;
+            if (q < sp->nislands && sp->islands[q] == rk[k]) continue;
+            rk[m++] = rk[k];
+        }
+        warn_ids(ctx, d, rk, m,
+                 "share no boundary of positive length with any other district (they touch others at "
+                 "points only): they have no neighbour in the boundary-length indices");
+    }
+    free(rk);
+    return SG_OK;
+}
+
+/* ---- centre for centralization ---- */
+static sg_status build_centre(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
+    const sg_options *o = d->opts;
+    const sg_crs_info *crs = d->crs;
+    const char *wcrs = crs && crs->work_id ? crs->work_id : crs && crs->work_name ? crs->work_name : "the working CRS";
+    GEOSContextHandle_t h = sg__geos(ctx);
+    if (o && o->centre_district) {
+        const sg_city *c = d->city;
+        size_t k = c->n;
+        for (size_t i = 0; i < c->n; i++)
+            if (c->id[i] && strcmp(c->id[i], o->centre_district) == 0) {
+                k = i;
+                break;
+            }
+        if (k == c->n || !c->geom[k])
+            return sg__error(ctx, SG_ERR_USAGE, "E_CENTRE_DISTRICT", SG_WHERE_NONE,
+                             "--centre-district '%s' is not the id of a district with a geometry",
+                             o->centre_district);
+        GEOSGeometry *pt = GEOSGetCentroid_r(h, c->geom[k]);
+        int ok = pt && GEOSGeomGetX_r(h, pt, &sp->centre_x) && GEOSGeomGetY_r(h, pt, &sp->centre_y);
+        if (pt) GEOSGeom_destroy_r(h, pt);
+        if (!ok)
+            return sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
+                             "district '%s': GEOS could not compute the centroid: %s", o->centre_district,
+                             sg__geos_msg(ctx));
+        sp->centre_detail = sg__asprintf("centre (%.3f, %.3f) in %s: the centroid of district '%s' "
+                                         "(--centre-district)",
+                                         sp->centre_x, sp->centre_y, wcrs, o->centre_district);
+    } else if (o && o->has_centre) {
+        double x = o->centre_x, y = o->centre_y;
+        if (crs && crs->src && crs->work) {
+            PJ *op0 = proj_create_crs_to_crs_from_pj(sg__proj(ctx), crs->src, crs->work, NULL, NULL);
+            PJ *op = op0 ? proj_normalize_for_visualization(sg__proj(ctx), op0) : NULL;
+            proj_destroy(op0);
+            if (!op)
+                return sg__error(ctx, SG_ERR_CRS, "E_CRS", SG_WHERE_NONE,
+                                 "--centre: no transformation from %s to %s: %s",
+                                 crs->src_name ? crs->src_name : "the input CRS", wcrs, sg__proj_msg(ctx));
+            PJ_COORD r = proj_trans(op, PJ_FWD, proj_coord(x, y, 0, 0));
+            proj_destroy(op);
+            if (!isfinite(r.xy.x) || !isfinite(r.xy.y) || r.xy.x == HUGE_VAL)
+                return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                                 "--centre %.17g,%.17g is not a valid position in the input CRS %s "
+                                 "(x = easting or longitude first)",
+                                 x, y, crs->src_name ? crs->src_name : "");
+            x = r.xy.x;
+            y = r.xy.y;
+        }
+        sp->centre_x = x;
+        sp->centre_y = y;
+        sp->centre_detail = sg__asprintf("centre (%.3f, %.3f) in %s: --centre %.10g,%.10g given in the input "
+                                         "CRS %s",
+                                         x, y, wcrs, o->centre_x, o->centre_y,
+                                         crs && crs->src_id ? crs->src_id : crs && crs->src_name ? crs->src_name : "");
+    } else {
+        sg_ksum sx = {0, 0}, sy = {0, 0};
+        for (size_t i = 0; i < sp->n; i++) {
+            sg__ksum_add(&sx, sp->cx[i]);
+            sg__ksum_add(&sy, sp->cy[i]);
+        }
+        sp->centre_x = sp->n ? sg__ksum_get(&sx) / (double)sp->n : 0;
+        sp->centre_y = sp->n ? sg__ksum_get(&sy) / (double)sp->n : 0;
+        sp->centre_detail = sg__asprintf("centre (%.3f, %.3f) in %s: the unweighted mean of the %zu district "
+                                         "centroids (default, as PySAL center='mean'); units ordered by the "
+                                         "distance of their centroid to it",
+                                         sp->centre_x, sp->centre_y, wcrs, sp->n);
+    }
+    if (!sp->centre_detail) return sg__nomem(ctx);
+    double *dist = malloc((sp->n ? sp->n : 1) * sizeof *dist);
+    sp->centre_order = malloc((sp->n ? sp->n : 1) * sizeof *sp->centre_order);
+    if (!dist || !sp->centre_order) {
+        free(dist);
+        return sg__nomem(ctx);
+    }
+    for (size_t i = 0; i < sp->n; i++) {
+        double dx = sp->cx[i] - sp->centre_x, dy = sp->cy[i] - sp->centre_y;
+        dist[i] = sqrt(dx * dx + dy * dy);
+    }
+    int ok = sort_by_key(dist, sp->n, 0, sp->centre_order);
+    free(dist);
+    return ok ? SG_OK : sg__nomem(ctx);
+}
+
+/* Sorts a[0..n-1] ascending: LSD radix sort on 11-bit digits (the kernel
+ * rows hold thousands of neighbours, and qsort dominated the build). */
+static void sort_u32(uint32_t *a, uint32_t *tmp, size_t n) {
+    if (n < 48) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t v = a[i];
+            size_t j = i;
+            for (; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
+            a[j] = v;
+        }
+        return;
+    }
+    uint32_t mx = 0;
+    for (size_t i = 0; i < n; i++) mx = a[i] > mx ? a[i] : mx;
+    uint32_t *src = a, *dst = tmp;
+    for (unsigned shift = 0; shift < 32 && (mx >> shift); shift += 11) {
+        size_t cnt[2048] = {0};
+        for (size_t i = 0; i < n; i++) cnt[(src[i] >> shift) & 2047]++;
+        for (size_t k = 0, sum = 0; k < 2048; k++) {
+            size_t c = cnt[k];
+            cnt[k] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[cnt[(src[i] >> shift) & 2047]++] = src[i];
+        uint32_t *sw = src;
+        src = dst;
+        dst = sw;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
+/* ---- distance weights on centroids ---- */
+/* The distance band; *too_many is set (and nothing recorded) when more than
+ * SG_KERNEL_MAX_NNZ entries would be stored. */
+static sg_status distance_band(sg_ctx *ctx, const sg_spatial *sp, double dmax, double decay_h, int upper,
+                               sg_weights *out, int *too_many) {
+    GEOSContextHandle_t h = sg__geos(ctx);
+    *too_many = 0;
+    memset(out, 0, sizeof *out);
+    if (!sp->ctree)
+        return sg__error(ctx, SG_ERR_INTERNAL, "E_INTERNAL", SG_WHERE_NONE,
+                         "distance weights need the centroid tree of the spatial build (local_spatial)");
+    csr_builder b;
+    if (!csr_init(&b, sp->n, decay_h > 0)) return sg__nomem(ctx);
+    idxvec cand = {0};
+    uint32_t *keep = NULL, *tmp = NULL;
+    size_t kcap = 0;
+    sg_status st = SG_OK;
+    for (size_t i = 0; i < sp->n && st == SG_OK; i++) {
+        /* Candidates from the tree (unordered), kept when within dmax, then
+         * sorted so that rows are ascending. */
+        cand.n = 0;
+        GEOSGeometry *r = GEOSGeom_createRectangle_r(h, sp->cx[i] - dmax, sp->cy[i] - dmax, sp->cx[i] + dmax,
+                                                     sp->cy[i] + dmax);
+        if (r) GEOSSTRtree_query_r(h, sp->ctree, r, collect_cb, &cand);
+        if (r) GEOSGeom_destroy_r(h, r);
+        if (!r || cand.failed) {
+            st = sg__nomem(ctx);
+            break;
+        }
+        if (cand.n > kcap) {
+            uint32_t *nk = sg__reallocarray(keep, cand.n, sizeof *nk), *nt = nk ? sg__reallocarray(tmp, cand.n, sizeof *nt) : NULL;
+            if (nk) keep = nk;
+            if (nt) tmp = nt;
+            if (!nk || !nt) {
+                st = sg__nomem(ctx);
+                break;
+            }
+            kcap = cand.n;
+        }
+        size_t m = 0;
+        for (size_t c = 0; c < cand.n; c++) {
+            size_t j = cand.v[c];
+            if (j == i || (upper && j < i)) continue;
+            if (sg__centroid_dist(sp, i, j) <= dmax) keep[m++] = (uint32_t)j;
+        }
+        sort_u32(keep, tmp, m);
+        for (size_t c = 0; c < m; c++) {
+            size_t j = keep[c];
+            double dij = sg__centroid_dist(sp, i, j);
+            if (b.nnz >= SG_KERNEL_MAX_NNZ) {
+                *too_many = 1;
+                st = SG_ERR_DATA;
+                break;
+            }
+            if (!csr_add(&b, j, decay_h > 0 ? exp(-dij / decay_h) : 1.0)) {
+                st = sg__nomem(ctx);
+                break;
+            }
+        }
+        csr_end_row(&b);
+    }
+    free(cand.v);
+    free(keep);
+    free(tmp);
+    if (st != SG_OK) {
+        csr_abort(&b);
+        return st;
+    }
+    csr_finish(&b, out, upper);
+    return SG_OK;
+}
+
+sg_status sg__weights_distance(sg_ctx *ctx, const sg_spatial *sp, double dmax, double decay_h, int upper,
+                               sg_weights *out) {
+    int too_many;
+    sg_status st = distance_band(ctx, sp, dmax, decay_h, upper, out, &too_many);
+    if (too_many)
+        return sg__error(ctx, SG_ERR_DATA, "E_TOO_MANY_PAIRS", SG_WHERE_NONE,
+                         "more than %zu pairs of districts lie within %.0f m of each other: the distance weights "
+                         "would not fit in memory",
+                         SG_KERNEL_MAX_NNZ, dmax);
+    return st;
+}
+
+/* Distance of two tree items (centroids); self is pushed out of reach so that
+ * the nearest item is another district. */
+typedef struct knn_ud {
+    const sg_spatial *sp;
+    size_t self;
+} knn_ud;
+
+static int knn_dist_cb(const void *a, const void *b, double *dist, void *ud) {
+    const knn_ud *u = ud;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    *dist = (i == u->self && j == u->self) ? DBL_MAX : sg__centroid_dist(u->sp, i, j);
+    return 1;
+}
+
+static int cmp_keyed_idx(const void *a, const void *b) {
+    const keyed *x = a, *y = b;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+sg_status sg__weights_knn(sg_ctx *ctx, const sg_spatial *sp, size_t k, sg_weights *out) {
+    GEOSContextHandle_t h = sg__geos(ctx);
+    memset(out, 0, sizeof *out);
+    size_t n = sp->n;
+    if (!sp->ctree)
+        return sg__error(ctx, SG_ERR_INTERNAL, "E_INTERNAL", SG_WHERE_NONE,
+                         "kNN weights need the centroid tree of the spatial build (local_spatial)");
+    if (k == 0 || k >= n)
+        return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                         "k nearest neighbours: k = %zu must be between 1 and the number of districts - 1 (%zu)", k,
+                         n ? n - 1 : 0);
+    csr_builder b;
+    if (!csr_init(&b, n, 0)) return sg__nomem(ctx);
+    idxvec cand = {0};
+    keyed *kk = NULL;
+    size_t kcap = 0;
+    sg_status st = SG_OK;
+    for (size_t i = 0; i < n && st == SG_OK; i++) {
+        knn_ud ud = {sp, i};
+        const void *nn = GEOSSTRtree_nearest_generic_r(h, sp->ctree, &sp->item[i], sp->centroid[i], knn_dist_cb, &ud);
+        if (!nn) {
+            st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE, "GEOS nearest neighbour search failed: %s",
+                           sg__geos_msg(ctx));
+            break;
+        }
+        double r = sg__centroid_dist(sp, i, *(const size_t *)nn);
+        if (!(r > 0)) r = 1.0;
+        for (;;) { /* widen the disc until it holds k other centroids */
+            if (!query_rect(h, sp->ctree, sp->cx[i] - r, sp->cy[i] - r, sp->cx[i] + r, sp->cy[i] + r, &cand)) {
+                st = sg__nomem(ctx);
+                break;
+            }
+            if (cand.n > kcap) {
+                keyed *nk = sg__reallocarray(kk, cand.n, sizeof *nk);
+                if (!nk) {
+                    st = sg__nomem(ctx);
+                    break;
+                }
+                kk = nk;
+                kcap = cand.n;
+            }
+            size_t m = 0;
+            for (size_t c = 0; c < cand.n; c++) {
+                size_t j = cand.v[c];
+                double dij = sg__centroid_dist(sp, i, j);
+                if (j != i && dij <= r) kk[m++] = (keyed){dij, j};
+            }
+            if (m >= k || cand.n >= n) {
+                qsort(kk, m, sizeof *kk, cmp_keyed);
+                qsort(kk, k, sizeof *kk, cmp_keyed_idx);
+                for (size_t q = 0; q < k && st == SG_OK; q++)
+                    if (!csr_add(&b, kk[q].i, 1.0)) st = sg__nomem(ctx);
+                break;
+            }
+            r *= 2;
+        }
+        csr_end_row(&b);
+    }
+    free(cand.v);
+    free(kk);
+    if (st != SG_OK) {
+        csr_abort(&b);
+        return st;
+    }
+    csr_finish(&b, out, 0);
+    return SG_OK;
+}
+
+/* ---- clustering kernels ---- */
+const double *sg__pysal_kernel_row(const sg_spatial *sp, size_t i, double *row) {
+    size_t n = sp->n;
+    if (sp->dense) return sp->dense + i * n;
+    for (size_t j = 0; j < n; j++) {
+        double s = sp->colsum[j];
+        row[j] = s > 0 ? 1.0 - exp(-sg__centroid_dist(sp, i, j) / s) : 0.0;
+    }
+    row[i] = sp->kdiag[i];
+    return row;
+}
+
+static sg_status build_kernel(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
+    const sg_options *o = d->opts;
+    size_t n = sp->n;
+    sp->kernel = o && o->distance_kernel_pysal ? SG_KERNEL_PYSAL : SG_KERNEL_EXP;
+    sp->kdiag = malloc((n ? n : 1) * sizeof *sp->kdiag);
+    if (!sp->kdiag) return sg__nomem(ctx);
+    sg_ksum total = {0, 0};
+    if (sp->kernel == SG_KERNEL_EXP) {
+        sp->h = o && o->decay_bandwidth > 0 ? o->decay_bandwidth : 1000.0;
+        int exact = o && o->distance_kernel_exact;
+        double cut = sp->h * log(1.0 / SG_KERNEL_CUTOFF);
+        if (exact) { /* every pair: a cut-off beyond the largest distance between two centroids */
+            double b[4];
+            sg__bbox_xy(sp->cx, sp->cy, n, b);
+            cut = n ? hypot(b[2] - b[0], b[3] - b[1]) * (1 + 1e-6) + 1 : 1;
+        }
+        sp->kcut = cut;
+        for (size_t i = 0; i < n; i++) sp->kdiag[i] = exp(-sqrt(0.6 * sp->area[i]) / sp->h);
+        /* The pairs are visited by each run (spatial_kernel.c); the build
+         * makes the centroid grid, and keeps the pairs of a small city. */
+        sg_status st = sg__kgrid_build(ctx, sp, sp->h, cut, o ? o->threads : 0, SG_KERNEL_STORE_BYTES, &sp->kgrid);
+        if (st != SG_OK) return st;
+        double est = sg__kgrid_est_pairs(sp->kgrid);
+        if (est > SG_KERNEL_MAX_PAIRS) {
+            sp->kernel_skipped = 1;
+            sg__warn(ctx, "W_SKIPPED", SG_WHERE_NONE,
+                     "the clustering indices (absolute/relative clustering, spatial proximity, distance decay) "
+                     "are skipped: about %.3g pairs of districts lie within %.0f m (%s) of each other, more "
+                     "than %.3g that one run may visit; %s",
+                     est, cut, exact ? "every pair: --distance-kernel exp-exact" : "13.8 x --decay-bandwidth",
+                     SG_KERNEL_MAX_PAIRS,
+                     exact ? "use the default kernel (exp, pairs with c_ij < 1e-6 ignored)"
+                           : "use a smaller --decay-bandwidth");
+            sp->kernel_detail = sg__strdup("skipped");
+            return sp->kernel_detail ? SG_OK : sg__nomem(ctx);
+        }
+        if (exact)
+            sp->kernel_detail = sg__asprintf("negative exponential kernel c_ij = exp(-d_ij/h), h = %g m, between "
+                                             "district centroids; c_ii = exp(-sqrt(0.6 a_i)/h); every pair "
+                                             "(--distance-kernel exp-exact, no cut-off)",
+                                             sp->h);
+        else
+            sp->kernel_detail = sg__asprintf("negative exponential kernel c_ij = exp(-d_ij/h), h = %g m, between "
+                                             "district centroids; c_ii = exp(-sqrt(0.6 a_i)/h); pairs with c_ij < "
+                                             "%g (d_ij > %.0f m) ignored",
+                                             sp->h, SG_KERNEL_CUTOFF, cut);
+    } else {
+        sp->colsum = malloc((n ? n : 1) * sizeof *sp->colsum);
+        if (!sp->colsum) return sg__nomem(ctx);
+        for (size_t j = 0; j < n; j++) {
+            sg_ksum s = {0, 0};
+            for (size_t k = 0; k < n; k++) sg__ksum_add(&s, sg__centroid_dist(sp, j, k));
+            sp->colsum[j] = sg__ksum_get(&s);
+        }
+        for (size_t i = 0; i < n; i++) sp->kdiag[i] = 1.0 - exp(-sqrt(0.6 * sp->area[i]));
+        if (n <= SG_PYSAL_DENSE_MAX_N) {
+            sp->dense = malloc((n ? n * n : 1) * sizeof *sp->dense);
+            if (!sp->dense) return sg__nomem(ctx);
+            for (size_t i = 0; i < n; i++) {
+                double *row = sp->dense + i * n;
+                for (size_t j = 0; j < n; j++) {
+                    double s = sp->colsum[j];
+                    row[j] = s > 0 ? 1.0 - exp(-sg__centroid_dist(sp, i, j) / s) : 0.0;
+                }
+                row[i] = sp->kdiag[i];
+            }
+        }
+        double *row = sp->dense ? NULL : malloc((n ? n : 1) * sizeof *row);
+        if (!sp->dense && !row) return sg__nomem(ctx);
+        for (size_t i = 0; i < n; i++) {
+            const double *r = sg__pysal_kernel_row(sp, i, row);
+            for (size_t j = 0; j < n; j++) sg__ksum_add(&total, r[j]);
+        }
+        free(row);
+        sp->ksum = sg__ksum_get(&total);
+        sp->kernel_detail = sg__strdup("PySAL's kernel (--distance-kernel pysal): c_ij = 1 - exp(-d_ij/S_j), "
+                                       "S_j = sum_k d_jk, d between district centroids in metres; c_ii = 1 - "
+                                       "exp(-sqrt(0.6 a_i)); dense, every pair");
+    }
+    return sp->kernel_detail ? SG_OK : sg__nomem(ctx);
+}
+
+/* ---- the whole build ---- */
+void sg__spatial_free(sg_ctx *ctx, sg_spatial *sp) {
+    if (!sp) return;
+    GEOSContextHandle_t h = sg__geos(ctx);
+    if (sp->tree) GEOSSTRtree_destroy_r(h, sp->tree);
+    if (sp->ctree) GEOSSTRtree_destroy_r(h, sp->ctree);
+    if (sp->centroid)
+        for (size_t i = 0; i < sp->n; i++)
+            if (sp->centroid[i]) GEOSGeom_destroy_r(h, sp->centroid[i]);
+    free(sp->centroid);
+    free(sp->item);
+    free(sp->area);
+    free(sp->perim);
+    free(sp->cx);
+    free(sp->cy);
+    sg__weights_free(&sp->queen);
+    sg__weights_free(&sp->rook);
+    sg__weights_free(&sp->blen);
+    free(sp->islands);
+    free(sp->centre_detail);
+    free(sp->centre_order);
+    free(sp->area_asc);
+    free(sp->area_desc);
+    free(sp->kernel_detail);
+    sg__kgrid_free(sp->kgrid);
+    free(sp->kdiag);
+    free(sp->colsum);
+    free(sp->dense);
+    free(sp);
+}
+
+/* Area, perimeter and centroid of each district, on several threads (each
+ * with its own GEOS handle; every district writes only its own slots). */
+typedef struct geom_job {
+    const sg_data *d;
+    sg_spatial *sp;
+    int points;            /* keep the centroids as GEOS points */
+    pthread_mutex_t lock;
+    size_t bad;            /* the lowest district GEOS failed on, or SIZE_MAX */
+} geom_job;
+
+static int geom_range(void *user, GEOSContextHandle_t h, size_t b, size_t e) {
+    geom_job *J = user;
+    sg_spatial *sp = J->sp;
+    for (size_t i = b; i < e; i++) {
+        const GEOSGeometry *g = J->d->geom[i];
+        GEOSGeometry *c = GEOSGetCentroid_r(h, g);
+        int ok = c && GEOSArea_r(h, g, &sp->area[i]) && GEOSLength_r(h, g, &sp->perim[i]) &&
+                 GEOSGeomGetX_r(h, c, &sp->cx[i]) && GEOSGeomGetY_r(h, c, &sp->cy[i]);
+        if (J->points) sp->centroid[i] = c;
+        else if (c) GEOSGeom_destroy_r(h, c);
+        if (!ok) {
+            pthread_mutex_lock(&J->lock);
+            if (i < J->bad) J->bad = i;
+            pthread_mutex_unlock(&J->lock);
+        }
+    }
+    return 0;
+}
+
+sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out) {
+    *out = NULL;
+    GEOSContextHandle_t h = sg__geos(ctx);
+    size_t n = d->n, m = n ? n : 1;
+    if (n > UINT32_MAX - 1)
+        return sg__error(ctx, SG_ERR_DATA, "E_TOO_MANY_DISTRICTS", SG_WHERE_NONE, "too many districts (%zu)", n);
+    if (d->opts && d->opts->distance_kernel_pysal && n > SG_PYSAL_KERNEL_MAX_N) /* before any work */
+        return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                         "--distance-kernel pysal uses a dense %zu x %zu matrix (every pair of districts): "
+                         "it is allowed up to %d districts; use the default kernel (exp) for this city",
+                         n, n, SG_PYSAL_KERNEL_MAX_N);
+    /* Only what the selected families (--indices) need. */
+    const sg_options *o = d->opts;
+    int threads = o ? o->threads : 0;
+    int contig = !(d->spatial_skip & SG_SP_SKIP_CONTIG);
+    int points = !(d->spatial_skip & SG_SP_SKIP_POINTS); /* kNN and distance-band weights */
+    sg_spatial *sp = calloc(1, sizeof *sp);
+    if (!sp) return sg__nomem(ctx);
+    sp->n = n;
+    sp->area = malloc(m * sizeof *sp->area);
+    sp->perim = malloc(m * sizeof *sp->perim);
+    sp->cx = malloc(m * sizeof *sp->cx);
+    sp->cy = malloc(m * sizeof *sp->cy);
+    sp->centroid = points ? calloc(m, sizeof *sp->centroid) : NULL;
+    sp->item = malloc(m * sizeof *sp->item);
+    sp->area_asc = malloc(m * sizeof *sp->area_asc);
+    sp->area_desc = malloc(m * sizeof *sp->area_desc);
+    sp->tree = contig ? GEOSSTRtree_create_r(h, 10) : NULL;
+    sp->ctree = points ? GEOSSTRtree_create_r(h, 10) : NULL;
+    sg_status st = SG_OK;
+    if (!sp->area || !sp->perim || !sp->cx || !sp->cy || (points && (!sp->centroid || !sp->ctree)) || !sp->item ||
+        !sp->area_asc || !sp->area_desc || (contig && !sp->tree))
+        st = sg__nomem(ctx);
+    double t0 = sg__now();
+    geom_job J;
+    memset(&J, 0, sizeof J);
+    J.d = d;
+    J.sp = sp;
+    J.points = points;
+    J.bad = SIZE_MAX;
+    pthread_mutex_init(&J.lock, NULL);
+    if (st == SG_OK) st = sg__parallel(ctx, n, threads, 1024, geom_range, &J);
+    pthread_mutex_destroy(&J.lock);
+    if (st == SG_OK && J.bad != SIZE_MAX) {
+        size_t i = J.bad; /* again in this thread, for GEOS's message */
+        GEOSGeometry *c = GEOSGetCentroid_r(h, d->geom[i]);
+        double a;
+        if (c && GEOSArea_r(h, d->geom[i], &a)) (void)GEOSLength_r(h, d->geom[i], &a);
+        if (c) GEOSGeom_destroy_r(h, c);
+        st = sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
+                       "district '%s': GEOS could not compute area, perimeter or centroid: %s", id_of(d, i),
+                       sg__geos_msg(ctx));
+    }
+    sg_ksum atot = {0, 0};
+    for (size_t i = 0; i < n && st == SG_OK; i++) {
+        sg__ksum_add(&atot, sp->area[i]);
+        sp->item[i] = i;
+        if (contig) GEOSSTRtree_insert_r(h, sp->tree, d->geom[i], &sp->item[i]);
+        if (points) GEOSSTRtree_insert_r(h, sp->ctree, sp->centroid[i], &sp->item[i]);
+    }
+    sp->area_total = sg__ksum_get(&atot);
+    if (st == SG_OK && n) {
+        /* GEOS builds an STRtree on its first query: query both trees here so
+         * that later users (contiguity, kNN, distance bands), possibly in
+         * several threads, only read them. */
+        idxvec probe = {0};
+        if ((contig && !query_rect(h, sp->tree, sp->cx[0], sp->cy[0], sp->cx[0], sp->cy[0], &probe)) ||
+            (points && !query_rect(h, sp->ctree, sp->cx[0], sp->cy[0], sp->cx[0], sp->cy[0], &probe)))
+            st = sg__nomem(ctx);
+        free(probe.v);
+    }
+    if (st == SG_OK && (!sort_by_key(sp->area, n, 0, sp->area_asc) || !sort_by_key(sp->area, n, 1, sp->area_desc)))
+        st = sg__nomem(ctx);
+    sg__stage_add(ctx, "spatial.areas", sg__now() - t0);
+    t0 = sg__now();
+    if (st == SG_OK && contig) st = build_contiguity(ctx, d, sp);
+    if (st == SG_OK && contig) st = find_islands(ctx, d, sp);
+    if (contig) sg__stage_add(ctx, "spatial.adjacency", sg__now() - t0);
+    t0 = sg__now();
+    if (st == SG_OK && !(d->spatial_skip & SG_SP_SKIP_CENTRE)) {
+        st = build_centre(ctx, d, sp);
+        sg__stage_add(ctx, "spatial.centre", sg__now() - t0);
+    }
+    t0 = sg__now();
+    if (st == SG_OK && !(d->spatial_skip & SG_SP_SKIP_KERNEL)) {
+        st = build_kernel(ctx, d, sp);
+        sg__stage_add(ctx, "spatial.kernel", sg__now() - t0);
+    }
+    if (st != SG_OK) {
+        sg__spatial_free(ctx, sp);
+        return st;
+    }
+    *out = sp;
+    return SG_OK;
+}

@@ -1,0 +1,176 @@
+/* PostGIS: the run's layers written back as tables (--out-pg). Passwords
+ * never reach a message (sg__redact, base/redact.c).
+ *
+ * Credentials belong in the usual libpq environment (PGHOST, PGUSER,
+ * PGPASSWORD, PGSERVICE and ~/.pg_service.conf, ~/.pgpass); a password
+ * written into a connection string still never reaches a log. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cpl_string.h>
+#include <gdal.h>
+#include <json-c/json.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "write/write.h"
+
+
+/* The layers of a run: every output in summary.json -> outputs that is a
+ * GeoJSON file ("districts", and the objective layers when they exist). */
+typedef struct pg_layer {
+    char *key, *path;
+} pg_layer;
+
+static size_t run_layers(const struct sg_run *run, pg_layer **out) {
+    *out = NULL;
+    json_object *root = run->summary_json ? json_tokener_parse(run->summary_json) : NULL, *outs;
+    size_t n = 0;
+    if (root && json_object_object_get_ex(root, "outputs", &outs) && json_object_is_type(outs, json_type_object)) {
+        pg_layer *l = calloc((size_t)json_object_object_length(outs) + 1, sizeof *l);
+        json_object_object_foreach(outs, key, val) {
+            const char *p = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;
+            size_t len = p ? strlen(p) : 0;
+            if (!l || len < 8 || strcmp(p + len - 8, ".geojson") != 0) continue;
+            l[n].key = sg__strdup(key);
+            l[n].path = sg__strdup(p);
+            if (l[n].key && l[n].path) n++;
+        }
+        *out = l;
+    }
+    if (root) json_object_put(root);
+    /* summary.json lists the districts (--out-pg requires them in --layers); be safe if it did not. */
+    if (n == 0 && run->districts_path) {
+        pg_layer *l = realloc(*out, sizeof *l);
+        if (l) {
+            l[0].key = sg__strdup("districts");
+            l[0].path = sg__strdup(run->districts_path);
+            *out = l;
+            n = l[0].key && l[0].path ? 1 : 0;
+        }
+    }
+    return n;
+}
+
+/* Copies one layer file into a new table of ds (an open transaction). */
+static sg_status copy_layer(sg_ctx *ctx, GDALDatasetH dst, const char *table, const char *path, long long *rows) {
+    sg_where w = {path, NULL, -1, NULL, NULL};
+    sg__gdal_push(ctx);
+    GDALDatasetH src = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    sg__gdal_pop();
+    if (!src) return sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", w, "cannot reopen the layer: %s", sg__gdal_msg(ctx));
+    OGRLayerH sl = GDALDatasetGetLayer(src, 0);
+    OGRFeatureDefnH sd = OGR_L_GetLayerDefn(sl);
+    char **lco = NULL;
+    lco = CSLSetNameValue(lco, "OVERWRITE", "YES");
+    lco = CSLSetNameValue(lco, "GEOMETRY_NAME", "geom");
+    lco = CSLSetNameValue(lco, "LAUNDER", "NO");
+    lco = CSLSetNameValue(lco, "DESCRIPTION", "written by seggap " SG_VERSION_STRING);
+    sg__gdal_push(ctx);
+    /* Polygons go into one MultiPolygon column; other layers keep their type. */
+    OGRwkbGeometryType gt = wkbFlatten(OGR_L_GetGeomType(sl));
+    int multi = gt == wkbPolygon || gt == wkbMultiPolygon || gt == wkbUnknown;
+    OGRLayerH dl = GDALDatasetCreateLayer(dst, table, OGR_L_GetSpatialRef(sl),
+                                          multi ? wkbMultiPolygon : OGR_L_GetGeomType(sl), lco);
+    CSLDestroy(lco);
+    sg_status st = SG_OK;
+    if (!dl) {
+        sg__gdal_pop();
+        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", (sg_where){NULL, table, -1, NULL, NULL},
+                       "cannot create the table: %s", sg__gdal_msg(ctx));
+        GDALClose(src);
+        return st;
+    }
+    for (int k = 0; st == SG_OK && k < OGR_FD_GetFieldCount(sd); k++)
+        if (OGR_L_CreateField(dl, OGR_FD_GetFieldDefn(sd, k), 1) != OGRERR_NONE)
+            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", (sg_where){NULL, table, -1, NULL,
+                           OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(sd, k))}, "cannot create the column: %s",
+                           sg__gdal_msg(ctx));
+    OGRFeatureH f;
+    *rows = 0;
+    OGR_L_ResetReading(sl);
+    while (st == SG_OK && (f = OGR_L_GetNextFeature(sl)) != NULL) {
+        OGRFeatureH g = OGR_F_Create(OGR_L_GetLayerDefn(dl));
+        OGRErr e = g ? OGR_F_SetFrom(g, f, 1) : OGRERR_NOT_ENOUGH_MEMORY;
+        OGRGeometryH geom = g ? OGR_F_StealGeometry(g) : NULL;
+        if (geom) OGR_F_SetGeometryDirectly(g, multi ? OGR_G_ForceToMultiPolygon(geom) : geom);
+        if (e == OGRERR_NONE) e = OGR_L_CreateFeature(dl, g);
+        if (e != OGRERR_NONE)
+            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", (sg_where){NULL, table, OGR_F_GetFID(f), NULL, NULL},
+                           "cannot insert the row: %s", sg__gdal_msg(ctx)[0] ? sg__gdal_msg(ctx) : "unknown error");
+        else (*rows)++;
+        if (g) OGR_F_Destroy(g);
+        OGR_F_Destroy(f);
+    }
+    sg__gdal_pop();
+    GDALClose(src);
+    return st;
+}
+
+sg_status sg__write_pg(sg_ctx *ctx, struct sg_run *run, const char *conn, const char *prefix) {
+    if (!prefix) prefix = "seggap_";
+    pg_layer *layers = NULL;
+    size_t nl = run_layers(run, &layers);
+    sg_where w = {conn, NULL, -1, NULL, NULL};
+    sg_status st = SG_OK;
+    char *report = NULL;
+    sg__gdal_push(ctx);
+    GDALDatasetH ds = GDALOpenEx(conn, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
+    sg__gdal_pop();
+    if (!ds) {
+        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", w, "cannot open for writing: %s",
+                       sg__gdal_msg(ctx)[0] ? sg__gdal_msg(ctx) : "not a writable vector data source");
+        goto done;
+    }
+    /* One transaction: the tables are all replaced, or none is. */
+    sg__gdal_push(ctx);
+    OGRErr te = GDALDatasetStartTransaction(ds, FALSE);
+    sg__gdal_pop();
+    if (te != OGRERR_NONE) {
+        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", w, "cannot start a transaction: %s",
+                       sg__gdal_msg(ctx)[0] ? sg__gdal_msg(ctx) : "the data source has no transactions");
+        goto done;
+    }
+    report = sg__strdup("");
+    for (size_t i = 0; st == SG_OK && i < nl; i++) {
+        char *table = sg__asprintf("%s%s", prefix, layers[i].key);
+        long long rows = 0;
+        st = table ? copy_layer(ctx, ds, table, layers[i].path, &rows) : sg__nomem(ctx);
+        char *r2 = st == SG_OK && report ? sg__asprintf("%s%s%s (%lld rows)", report, *report ? ", " : "", table, rows)
+                                         : NULL;
+        free(report);
+        report = r2;
+        free(table);
+    }
+    sg__gdal_push(ctx);
+    if (st == SG_OK && GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
+        st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", w, "the transaction did not commit: %s", sg__gdal_msg(ctx));
+    else if (st != SG_OK)
+        GDALDatasetRollbackTransaction(ds);
+    sg__gdal_pop();
+    if (st == SG_OK && report && run->summary_text) {
+        char *safe = sg__redact(conn);
+        char *t = sg__asprintf("%s  wrote PG    %s: %s\n", run->summary_text, safe ? safe : "", report);
+        free(safe);
+        if (t) {
+            free(run->summary_text);
+            run->summary_text = t;
+        }
+    }
+done:
+    if (ds) {
+        sg__gdal_push(ctx);
+        GDALClose(ds);
+        sg__gdal_pop();
+    }
+    free(report);
+    for (size_t i = 0; i < nl; i++) {
+        free(layers[i].key);
+        free(layers[i].path);
+    }
+    free(layers);
+    return st;
+}

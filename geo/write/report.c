@@ -1,0 +1,924 @@
+/* report.html: one self-contained file for a council member, with no
+ * network access (no script, no font, no image file): inputs, the index table
+ * with p-values and a plain-language reading, the access gap per service
+ * type, the objective 5 and 10 maps as inline SVG choropleths drawn here
+ * from the working-CRS geometry (metres: legend, north arrow pointing to true
+ * north, scale bar), and the districts in the worst gap classes.
+ *
+ * Above SG_REPORT_MAP_MAX districts a map of one path per district is too
+ * big for a browser (10^6 districts: about 90 MB of SVG per map, and it
+ * cannot be drawn smaller than a pixel anyway): the map is drawn on a grid of
+ * square cells of a round size in metres, each coloured by the class most of
+ * its districts (by their bounding-box centre) have, ties going to the class
+ * listed first in the legend (the more urgent). The caption says so; the
+ * layers keep every district. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "write/write.h"
+
+#define LIST_MAX 30 /* districts listed per class; the layer has them all */
+#define SG_REPORT_MAP_MAX 20000 /* above: maps on a grid of cells (README, report.html) */
+
+/* ---- HTML text ---- */
+
+static void esc(FILE *m, const char *s) {
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", m); break;
+        case '<': fputs("&lt;", m); break;
+        case '>': fputs("&gt;", m); break;
+        case '"': fputs("&quot;", m); break;
+        case '\'': fputs("&#39;", m); break;
+        default: fputc(*s, m);
+        }
+    }
+}
+
+/* 1234567 -> "1,234,567" */
+static void fmt_int(double v, char *buf, size_t size) {
+    if (!isfinite(v)) {
+        snprintf(buf, size, "–");
+        return;
+    }
+    char raw[48];
+    snprintf(raw, sizeof raw, "%.0f", fabs(v));
+    size_t len = strlen(raw), o = 0;
+    if (v < 0 && o + 1 < size) buf[o++] = '-';
+    for (size_t k = 0; k < len && o + 2 < size; k++) {
+        if (k && (len - k) % 3 == 0) buf[o++] = ',';
+        buf[o++] = raw[k];
+    }
+    buf[o] = '\0';
+}
+
+static void fmt_num(double v, int dec, char *buf, size_t size) {
+    if (!isfinite(v)) snprintf(buf, size, "–");
+    else snprintf(buf, size, "%.*f", dec, v);
+}
+
+static void fmt_pct(double v, int dec, char *buf, size_t size) {
+    if (!isfinite(v)) snprintf(buf, size, "–");
+    else snprintf(buf, size, "%.*f %%", dec, 100 * v);
+}
+
+static void fmt_dist(double m, char *buf, size_t size) {
+    if (!isfinite(m)) snprintf(buf, size, "–");
+    else if (m >= 1000) snprintf(buf, size, "%.1f km", m / 1000);
+    else snprintf(buf, size, "%.0f m", m);
+}
+
+static const char *district_label(const sg_city *c, size_t i) { return c->name && c->name[i] ? c->name[i] : c->id[i]; }
+
+/* ---- SVG map ---- */
+
+typedef struct map_in {
+    const char *title;
+    const unsigned *fill;      /* n colours */
+    const char *const *tip;    /* n tooltip texts */
+    size_t nleg;
+    const char *const *leg_label;
+    const unsigned *leg_rgb;
+    const size_t *leg_count;
+} map_in;
+
+typedef struct frame {
+    double x0, y0, x1, y1; /* working CRS extent */
+    double s, ox, oy;      /* px = ox + s (x - x0), py = oy + s (y1 - y) */
+    double w, h;           /* map area in px */
+} frame;
+
+static void ring_path(sg_ctx *ctx, FILE *m, const GEOSGeometry *ring, const frame *f) {
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(sg__geos(ctx), ring);
+    unsigned int n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(sg__geos(ctx), cs, &n) || n < 3) return;
+    long px = 0, py = 0;
+    unsigned kept = 0;
+    for (unsigned k = 0; k < n; k++) {
+        double x, y;
+        if (!GEOSCoordSeq_getXY_r(sg__geos(ctx), cs, k, &x, &y)) continue;
+        long qx = lround(10 * (f->ox + f->s * (x - f->x0))), qy = lround(10 * (f->oy + f->s * (f->y1 - y)));
+        if (kept && qx == px && qy == py) continue;
+        fprintf(m, "%c%ld.%ld %ld.%ld", kept ? 'L' : 'M', qx / 10, labs(qx % 10), qy / 10, labs(qy % 10));
+        px = qx;
+        py = qy;
+        kept++;
+    }
+    if (kept) fputc('Z', m);
+}
+
+static void geom_path(sg_ctx *ctx, FILE *m, const GEOSGeometry *g, const frame *f) {
+    int t = GEOSGeomTypeId_r(sg__geos(ctx), g);
+    if (t == GEOS_POLYGON) {
+        const GEOSGeometry *ext = GEOSGetExteriorRing_r(sg__geos(ctx), g);
+        if (ext) ring_path(ctx, m, ext, f);
+        int nh = GEOSGetNumInteriorRings_r(sg__geos(ctx), g);
+        for (int k = 0; k < nh; k++) ring_path(ctx, m, GEOSGetInteriorRingN_r(sg__geos(ctx), g, k), f);
+    } else if (t == GEOS_MULTIPOLYGON || t == GEOS_GEOMETRYCOLLECTION) {
+        int ng = GEOSGetNumGeometries_r(sg__geos(ctx), g);
+        for (int k = 0; k < ng; k++) geom_path(ctx, m, GEOSGetGeometryN_r(sg__geos(ctx), g, k), f);
+    }
+}
+
+/* Angle of true north at the map centre, clockwise from grid up (radians). */
+static double north_angle(sg_ctx *ctx, const struct sg_run *run, double cx, double cy) {
+    PJ *wgs = proj_create(sg__proj(ctx), "EPSG:4326");
+    PJ *op = wgs ? proj_create_crs_to_crs_from_pj(sg__proj(ctx), run->rd.crs.work, wgs, NULL, NULL) : NULL;
+    PJ *norm = op ? proj_normalize_for_visualization(sg__proj(ctx), op) : NULL;
+    double a = 0;
+    if (norm) {
+        PJ_COORD ll = proj_trans(norm, PJ_FWD, proj_coord(cx, cy, 0, 0));
+        PJ_COORD up = proj_trans(norm, PJ_INV, proj_coord(ll.xy.x, ll.xy.y + 0.01, 0, 0));
+        if (isfinite(up.xy.x) && isfinite(up.xy.y) && up.xy.x != HUGE_VAL) a = atan2(up.xy.x - cx, up.xy.y - cy);
+    }
+    proj_destroy(norm);
+    proj_destroy(op);
+    proj_destroy(wgs);
+    return isfinite(a) ? a : 0;
+}
+
+/* "1 km", "250 m" */
+static void fmt_len(double m, char *buf, size_t size) {
+    if (m >= 1000) snprintf(buf, size, "%g km", m / 1000);
+    else snprintf(buf, size, "%g m", m);
+}
+
+/* The grid map (above SG_REPORT_MAP_MAX districts): cells of a round size
+ * of at least 4 px; bx, by: bounding-box centres (NaN: no geometry). */
+static void grid_cells(FILE *m, const struct sg_run *run, const map_in *mi, const frame *f, const double *bx,
+                       const double *by, double *cell_out) {
+    const sg_city *c = &run->city;
+    *cell_out = NAN;
+    double want = 4 / f->s, p10 = pow(10, floor(log10(want))), cell = p10;
+    static const double steps[] = {1, 2, 2.5, 5, 10};
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
+        if (steps[k] * p10 >= want) {
+            cell = steps[k] * p10;
+            break;
+        }
+    size_t nx = (size_t)ceil((f->x1 - f->x0) / cell), ny = (size_t)ceil((f->y1 - f->y0) / cell);
+    if (!nx) nx = 1;
+    if (!ny) ny = 1;
+    size_t K = mi->nleg;
+    uint32_t *cnt = calloc(nx * ny * (K ? K : 1), sizeof *cnt);
+    if (!cnt || !K) {
+        free(cnt);
+        return;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        if (!isfinite(bx[i])) continue;
+        size_t k = 0;
+        while (k < K && (mi->leg_rgb[k] & 0xFFFFFFu) != (mi->fill[i] & 0xFFFFFFu)) k++;
+        if (k == K) continue;
+        double gx = floor((bx[i] - f->x0) / cell), gy = floor((f->y1 - by[i]) / cell);
+        size_t ix = gx < 0 ? 0 : gx >= (double)nx ? nx - 1 : (size_t)gx;
+        size_t iy = gy < 0 ? 0 : gy >= (double)ny ? ny - 1 : (size_t)gy;
+        cnt[(iy * nx + ix) * K + k]++;
+    }
+    double cp = cell * f->s; /* rects overlap the next by 0.4 px: no seams where a viewer anti-aliases */
+    fputs("<g shape-rendering=\"crispEdges\">\n", m);
+    for (size_t iy = 0; iy < ny; iy++) {
+        int run_k = -1;
+        size_t run_x = 0;
+        for (size_t ix = 0; ix <= nx; ix++) {
+            int best = -1;
+            if (ix < nx) {
+                const uint32_t *q = cnt + (iy * nx + ix) * K;
+                uint32_t bc = 0;
+                for (size_t k = 0; k < K; k++)
+                    if (q[k] > bc) {
+                        bc = q[k];
+                        best = (int)k;
+                    }
+            }
+            if (best == run_k) continue;
+            if (run_k >= 0)
+                fprintf(m, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#%06X\"/>\n",
+                        f->ox + cp * (double)run_x, f->oy + cp * (double)iy, cp * (double)(ix - run_x) + 0.4, cp + 0.4,
+                        mi->leg_rgb[run_k] & 0xFFFFFFu);
+            run_k = best;
+            run_x = ix;
+        }
+    }
+    fputs("</g>\n", m);
+    free(cnt);
+    *cell_out = cell;
+}
+
+static void svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const map_in *mi) {
+    const sg_city *c = &run->city;
+    frame f = {INFINITY, INFINITY, -INFINITY, -INFINITY, 0, 0, 0, 0, 0};
+    int grid = c->n > SG_REPORT_MAP_MAX;
+    double *cx = grid ? malloc((c->n ? c->n : 1) * sizeof *cx) : NULL;
+    double *cy = grid ? malloc((c->n ? c->n : 1) * sizeof *cy) : NULL;
+    if (grid && (!cx || !cy)) {
+        free(cx);
+        free(cy);
+        return;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        double a, b, cc, d;
+        if (grid) cx[i] = cy[i] = NAN;
+        if (!c->geom[i]) continue;
+        if (GEOSGeom_getXMin_r(sg__geos(ctx), c->geom[i], &a) && GEOSGeom_getYMin_r(sg__geos(ctx), c->geom[i], &b) &&
+            GEOSGeom_getXMax_r(sg__geos(ctx), c->geom[i], &cc) && GEOSGeom_getYMax_r(sg__geos(ctx), c->geom[i], &d)) {
+            f.x0 = fmin(f.x0, a);
+            f.y0 = fmin(f.y0, b);
+            f.x1 = fmax(f.x1, cc);
+            f.y1 = fmax(f.y1, d);
+            if (grid) {
+                cx[i] = 0.5 * (a + cc);
+                cy[i] = 0.5 * (b + d);
+            }
+        }
+    }
+    if (!(f.x0 < f.x1 && f.y0 < f.y1)) {
+        free(cx);
+        free(cy);
+        return;
+    }
+    const double W = 760, maxH = 600, pad = 20;
+    double dx = f.x1 - f.x0, dy = f.y1 - f.y0;
+    f.s = fmin((W - 2 * pad) / dx, (maxH - 2 * pad) / dy);
+    f.w = W;
+    f.h = dy * f.s + 2 * pad;
+    f.ox = (W - dx * f.s) / 2;
+    f.oy = pad;
+    double legend_h = 16 + 22.0 * (double)mi->nleg, H = f.h + 54 + legend_h;
+    fprintf(m, "<figure class=\"map\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+               "role=\"img\" aria-label=\"",
+            W, H);
+    esc(m, mi->title);
+    fputs("\" font-family=\"sans-serif\">\n", m);
+    fprintf(m, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
+    double cell = NAN;
+    if (grid) grid_cells(m, run, mi, &f, cx, cy, &cell);
+    free(cx);
+    free(cy);
+    /* districts, simplified to half a pixel */
+    if (!grid)
+        fputs("<g stroke=\"#6e6e6e\" stroke-width=\"0.4\" stroke-linejoin=\"round\" fill-rule=\"evenodd\">\n", m);
+    double tol = 0.5 / f.s;
+    for (size_t i = 0; !grid && i < c->n; i++) {
+        if (!c->geom[i]) continue;
+        GEOSGeometry *sg = GEOSTopologyPreserveSimplify_r(sg__geos(ctx), c->geom[i], tol);
+        fprintf(m, "<path fill=\"#%06X\" d=\"", mi->fill[i] & 0xFFFFFFu);
+        geom_path(ctx, m, sg ? sg : c->geom[i], &f);
+        fputs("\"><title>", m);
+        esc(m, mi->tip[i]);
+        fputs("</title></path>\n", m);
+        if (sg) GEOSGeom_destroy_r(sg__geos(ctx), sg);
+    }
+    if (!grid) fputs("</g>\n", m);
+    /* north arrow, top right */
+    double ax = W - 40, ay = 50, ang = north_angle(ctx, run, 0.5 * (f.x0 + f.x1), 0.5 * (f.y0 + f.y1));
+    fprintf(m, "<g transform=\"translate(%.1f %.1f) rotate(%.2f)\" aria-label=\"north arrow\">"
+               "<circle r=\"19\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#333\" stroke-width=\"0.8\"/>"
+               "<path d=\"M0 -15 L7 9 L0 4 L-7 9 Z\" fill=\"#222\"/>"
+               "<text y=\"-22\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">N</text>"
+               "</g>\n",
+            ax, ay + 8, ang * 180 / 3.14159265358979323846);
+    /* scale bar: a round length near a fifth of the map width */
+    double target = dx / 5, p10 = pow(10, floor(log10(target))), len = p10;
+    if (target >= 5 * p10) len = 5 * p10;
+    else if (target >= 2 * p10) len = 2 * p10;
+    double bl = len * f.s, bx = 20, by = f.h + 12;
+    char lab[32];
+    if (len >= 1000) snprintf(lab, sizeof lab, "%g km", len / 1000);
+    else snprintf(lab, sizeof lab, "%g m", len);
+    fprintf(m, "<g aria-label=\"scale bar\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"6\" fill=\"#222\"/>"
+               "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"6\" fill=\"#fff\" stroke=\"#222\" "
+               "stroke-width=\"0.8\"/>"
+               "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">0</text>"
+               "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">%s</text></g>\n",
+            bx, by, bl / 2, bx + bl / 2, by, bl / 2, bx, by + 20, bx + bl, by + 20, lab);
+    fprintf(m, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#555\" text-anchor=\"end\">",
+            W - 10, by + 20);
+    esc(m, run->rd.crs.work_name);
+    fputs("</text>\n", m);
+    /* legend */
+    double ly = f.h + 48;
+    fprintf(m, "<g font-size=\"13\" aria-label=\"legend\"><text x=\"20\" y=\"%.1f\" font-weight=\"bold\">", ly + 4);
+    esc(m, mi->title);
+    fputs("</text>\n", m);
+    for (size_t k = 0; k < mi->nleg; k++) {
+        double y = ly + 14 + 22.0 * (double)k;
+        fprintf(m, "<rect x=\"20\" y=\"%.1f\" width=\"26\" height=\"16\" fill=\"#%06X\" stroke=\"#6e6e6e\" "
+                   "stroke-width=\"0.6\"/><text x=\"54\" y=\"%.1f\">",
+                y, mi->leg_rgb[k] & 0xFFFFFFu, y + 13);
+        esc(m, mi->leg_label[k]);
+        if (mi->leg_count) fprintf(m, " (%zu)", mi->leg_count[k]);
+        fputs("</text>\n", m);
+    }
+    fputs("</g>\n</svg>\n", m);
+    fputs("<figcaption>", m);
+    esc(m, mi->title);
+    if (grid) {
+        char cl[32];
+        fmt_len(cell, cl, sizeof cl);
+        fprintf(m, ". The city has %zu districts, too many to draw one by one (seggap draws them one by one up to "
+                   "%d): each square of %s shows the class most of the districts whose centre lies in it have (a tie "
+                   "goes to the class listed first); blank squares have no district. Every district, with its class, "
+                   "is in the layer. Drawn by seggap in the working CRS; the arrow points to true north.</figcaption>"
+                   "\n</figure>\n",
+                c->n, SG_REPORT_MAP_MAX, cl);
+    } else {
+        fputs(". Hover over a district for its name and class. Drawn by seggap from the district polygons in the "
+              "working CRS; the arrow points to true north.</figcaption>\n</figure>\n", m);
+    }
+}
+
+/* ---- sections ---- */
+
+static void head(FILE *m, const struct sg_run *run) {
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>seggap report: ",
+          m);
+    esc(m, run->rd.districts.path);
+    fputs("</title>\n<style>\n"
+          "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;max-width:1000px;"
+          "margin:0 auto;padding:1.5em;color:#1a1a1a;line-height:1.45}\n"
+          "h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:"
+          "2em}h3{margin-top:1.5em}\n"
+          "table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em "
+          ".55em;text-align:left;vertical-align:top}th{background:#f1f4f8}td.n{text-align:right;font-variant-"
+          "numeric:tabular-nums;white-space:nowrap}\n"
+          ".brief{background:#f6f8fb;border-left:5px solid #0072B2;padding:.6em 1.2em}.note{background:#fff7e6;"
+          "border-left:5px solid #E69F00;padding:.6em 1.2em}\n"
+          "figure.map{margin:1em 0}figure.map svg{width:100%;max-width:900px;height:auto;border:1px solid #ddd}"
+          "figcaption{font-size:.85em;color:#555}\n"
+          ".scroll{overflow-x:auto}.scroll table{font-size:.85em}\n.sw{display:inline-block;width:.9em;height:.9em;border:1px solid #666;vertical-align:middle;margin-right:"
+          ".3em}\n.muted{color:#666;font-size:.9em}\n"
+          "</style>\n</head>\n<body>\n",
+          m);
+}
+
+static void brief(FILE *m, const struct sg_run *run) {
+    const struct sg_gaps *g = run->gaps;
+    double D = NAN, xpx = NAN;
+    sg_run_index(run, "dissimilarity", &D);
+    sg_run_index(run, "isolation", &xpx);
+    char a[48], b[48], p[48];
+    fputs("<section id=\"brief\" class=\"brief\">\n<h2 style=\"border:0;margin-top:.3em\">In brief</h2>\n<ul>\n", m);
+    fmt_int(run->idx.total, a, sizeof a);
+    fmt_pct(run->idx.share, 1, b, sizeof b);
+    fprintf(m, "<li>%s residents in %zu districts used; %s of them have a migration background.</li>\n", a,
+            run->used, b);
+    if (isfinite(D))
+        fprintf(m, "<li><b>Dissimilarity D = %.2f</b>: %.0f %% of migrants would have to move to another district "
+                   "for migrants to be spread across the city like everyone else (%s segregation).</li>\n",
+                D, 100 * D, D < 0.3 ? "low" : D <= 0.6 ? "moderate" : "high");
+    if (isfinite(xpx)) {
+        fmt_pct(xpx, 1, a, sizeof a);
+        fmt_pct(run->idx.share, 1, p, sizeof p);
+        fprintf(m, "<li>The average migrant lives in a district where %s of residents are migrants (city: %s).</li>\n",
+                a, p);
+    }
+    size_t nconc = 0;
+    for (size_t i = 0; i < run->city.n; i++) nconc += g->g5.concentrated[i];
+    if (g->ntypes)
+        fprintf(m, "<li><b>Objective 5:</b> %zu districts combine a migrant concentration with access to services "
+                   "worse than the city median; %zu more are concentrated but as well served as most.</li>\n",
+                g->g5.count[SG_GAP5_CONC_UNDERSERVED], g->g5.count[SG_GAP5_CONC_SERVED]);
+    else
+        fprintf(m, "<li><b>Objective 5:</b> %zu districts have a migrant concentration. Access to services was "
+                   "<b>not assessed</b>: no service data was given.</li>\n",
+                nconc);
+    if (g->assessed10)
+        fprintf(m, "<li><b>Objective 10:</b> in %zu districts with a migrant concentration, a social housing supply "
+                   "above the city rate adds to the concentration; %zu more concentrated districts are overcrowded "
+                   "and %zu have little social housing.</li>\n",
+                g->g10.count[SG_GAP10_SUPPLY_DEEPENS], g->g10.count[SG_GAP10_CONC_OVERCROWDED],
+                g->g10.count[SG_GAP10_CONC_LOW_SUPPLY]);
+    else
+        fputs("<li><b>Objective 10:</b> <b>not assessed</b>: no housing data was given. No housing figure in this "
+              "report is estimated or invented.</li>\n",
+              m);
+    fputs("</ul>\n</section>\n", m);
+}
+
+static void inputs(FILE *m, const struct sg_run *run) {
+    const sg_reader *rd = &run->rd;
+    const struct sg_gaps *g = run->gaps;
+    char a[48];
+    fputs("<section id=\"inputs\">\n<h2>Inputs</h2>\n<table>\n", m);
+    fputs("<tr><th>Districts</th><td>", m);
+    esc(m, rd->districts.path);
+    fputs(" (layer ", m);
+    esc(m, rd->districts.layer);
+    fprintf(m, ", %s): %zu read, %zu used, %zu excluded (no residents or counts missing)</td></tr>\n",
+            rd->districts.driver ? rd->districts.driver : "?", run->city.n, run->used, run->excluded);
+    for (size_t t = 0; t < rd->ntables; t++) {
+        fputs("<tr><th>Census table</th><td>", m);
+        esc(m, rd->tables[t].spec->path);
+        fprintf(m, ": %zu rows, %zu joined on ", rd->joins[t].rows, rd->joins[t].matched_rows);
+        esc(m, rd->tables[t].key);
+        fputs("</td></tr>\n", m);
+    }
+    fputs("<tr><th>Counts</th><td>total: ", m);
+    esc(m, rd->fields[SG_ROLE_TOTAL].name);
+    fputs("; migrants: ", m);
+    esc(m, rd->fields[SG_ROLE_GROUP].name ? rd->fields[SG_ROLE_GROUP].name : rd->fields[SG_ROLE_SHARE].name);
+    fmt_int(run->idx.total, a, sizeof a);
+    fprintf(m, " (population used %s)</td></tr>\n", a);
+    fputs("<tr><th>Services</th><td>", m);
+    if (g->ntypes) {
+        for (size_t t = 0; t < g->ntypes; t++) {
+            if (t) fputs(", ", m);
+            esc(m, g->types[t]);
+        }
+    } else {
+        fputs("none given: access (objective 5) is not assessed", m);
+    }
+    fputs("</td></tr>\n<tr><th>Housing</th><td>", m);
+    if (g->h.have_sites) {
+        esc(m, g->h.path);
+        fprintf(m, " (layer ");
+        esc(m, g->h.layer);
+        fprintf(m, ", units in ");
+        esc(m, g->h.units_field);
+        fprintf(m, "): %lld sites, %lld in a district, %.0f units; ", g->h.sites_read, g->h.sites_assigned,
+                g->h.units_read);
+    }
+    if (g->h.units_from) {
+        fputs("units per district from ", m);
+        esc(m, g->h.units_from);
+        fputs("; ", m);
+    }
+    if (g->h.have_overcrowding) {
+        fputs("overcrowding from ", m);
+        esc(m, run->rd.fields[SG_ROLE_OVERCROWD].name);
+        fputs(" (", m);
+        esc(m, run->opts->overcrowding_scale_text);
+        fputs(")", m);
+    }
+    if (!g->assessed10) fputs("none given: objective 10 is not assessed", m);
+    fputs("</td></tr>\n<tr><th>CRS</th><td>input ", m);
+    esc(m, rd->crs.src_name);
+    fputs("; distances and areas in ", m);
+    esc(m, rd->crs.work_name);
+    fputs(" (", m);
+    esc(m, rd->crs.work_how);
+    fputs(")</td></tr>\n</table>\n</section>\n", m);
+}
+
+/* The indices a council member needs first; the others go to the appendix. */
+static int key_index(const char *name) {
+    static const char *const keys[] = {"dissimilarity", "isolation", "exposure", "gini", "entropy",
+                                       "correlation_ratio", "spatial_dissimilarity", "lisa_significant_share"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        if (strcmp(name, keys[k]) == 0) return 1;
+    return 0;
+}
+
+static void index_table(FILE *m, const struct sg_run *run, int want_key);
+
+static void indices(FILE *m, const struct sg_run *run) {
+    double D = NAN;
+    sg_run_index(run, "dissimilarity", &D);
+    const sg_global *gd = sg__result_get(&run->res, "dissimilarity");
+    fputs("<section id=\"indices\">\n<h2>Segregation indices</h2>\n", m);
+    if (isfinite(D)) {
+        fprintf(m, "<p><b>How to read D.</b> The dissimilarity index D = %.2f means that %.0f %% of migrants (or, "
+                   "equally, %.0f %% of the other residents) would have to move to another district for both groups "
+                   "to be spread evenly, each district then having the city's migrant share. D is 0 when every "
+                   "district has the same mix and 1 when the groups never share a district. Values below 0.3 are "
+                   "usually called low, 0.3 to 0.6 moderate and above 0.6 high (Massey &amp; Denton).",
+                D, 100 * D, 100 * D);
+        if (gd && isfinite(gd->p_value))
+            fprintf(m, " The permutation test gives p = %.3f: %s", gd->p_value,
+                    gd->p_value <= 0.05 ? "so much unevenness would be unlikely if where people live did not "
+                                          "depend on migration background."
+                                        : "this unevenness could well arise by chance alone.");
+        fputs("</p>\n", m);
+    }
+    double xpx = NAN;
+    if (sg_run_index(run, "isolation", &xpx) && isfinite(xpx))
+        fprintf(m, "<p><b>Isolation xPx = %.2f</b>: the average migrant lives in a district where %.0f %% of the "
+                   "residents are migrants, against %.0f %% in the city as a whole.</p>\n",
+                xpx, 100 * xpx, 100 * run->idx.share);
+    int any_p = 0;
+    for (size_t i = 0; i < run->res.ng; i++) any_p |= isfinite(run->res.g[i].p_value);
+    if (!any_p)
+        fputs("<p class=\"muted\">No p-values: the run had no permutation test (run with --permutations 999 "
+              "to get them).</p>\n",
+              m);
+    index_table(m, run, 1);
+    fputs("<p class=\"muted\">Every other index is in the appendix at the end.</p>\n</section>\n", m);
+}
+
+static void index_table(FILE *m, const struct sg_run *run, int want_key) {
+    fputs("<table>\n<tr><th>Index</th><th>Value</th><th>p-value</th><th>What it measures</th></tr>\n", m);
+    for (size_t i = 0; i < run->res.ng; i++) {
+        const sg_global *g = &run->res.g[i];
+        if (key_index(g->name) != want_key) continue;
+        char v[32], p[32];
+        fmt_num(g->value, 4, v, sizeof v);
+        fmt_num(g->p_value, 3, p, sizeof p);
+        fputs("<tr><td>", m);
+        esc(m, g->name);
+        fprintf(m, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>", v, p);
+        esc(m, g->description ? g->description : "");
+        fputs("</td></tr>\n", m);
+    }
+    fputs("</table>\n", m);
+}
+
+/* Group- and rest-weighted means of v (over usable districts with v). */
+static void group_means(const struct sg_run *run, const double *v, double *mx, double *my) {
+    const sg_city *c = &run->city;
+    sg_ksum sx = {0, 0}, sy = {0, 0}, wx = {0, 0}, wy = {0, 0};
+    for (size_t i = 0; i < c->n; i++) {
+        if (!run->gaps->usable[i] || !isfinite(v[i])) continue;
+        double x = c->group[i], y = c->total[i] - c->group[i];
+        sg__ksum_add(&sx, x * v[i]);
+        sg__ksum_add(&sy, y * v[i]);
+        sg__ksum_add(&wx, x);
+        sg__ksum_add(&wy, y);
+    }
+    *mx = sg__ksum_get(&wx) > 0 ? sg__ksum_get(&sx) / sg__ksum_get(&wx) : NAN;
+    *my = sg__ksum_get(&wy) > 0 ? sg__ksum_get(&sy) / sg__ksum_get(&wy) : NAN;
+}
+
+typedef struct order_item {
+    double key;
+    size_t i;
+} order_item;
+static int cmp_order(const void *a, const void *b) {
+    const order_item *x = a, *y = b;
+    if (x->key < y->key) return -1;
+    if (x->key > y->key) return 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Districts of a class, sorted by key ascending (NaN last). */
+static size_t select_class(const unsigned char *cls, unsigned want, const double *key, size_t n, order_item *out) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cls[i] == want) out[m++] = (order_item){isfinite(key[i]) ? key[i] : INFINITY, i};
+    qsort(out, m, sizeof *out, cmp_order);
+    return m;
+}
+
+static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
+    const struct sg_gaps *g = run->gaps;
+    const sg_city *c = &run->city;
+    size_t n = c->n;
+    fputs("<section id=\"objective5\">\n<h2>Objective 5: where migrants are concentrated, and how well served</h2>\n",
+          m);
+    fprintf(m, "<p>A district counts as a <b>migrant concentration</b> when its location quotient (its migrant share "
+               "divided by the city's) is at least %.2f, or when it is a statistically significant hot spot of the "
+               "migrant share (Getis-Ord Gi*, p &le; %.2f). ",
+            g->lq_threshold, g->alpha);
+    if (g->ntypes)
+        fputs("Its <b>access</b> is worse when its access score (the mean, over the service types, of its rank by "
+              "distance to the nearest service: 0 nearest, 1 farthest) is above the city's population-weighted "
+              "median.</p>\n",
+              m);
+    else
+        fputs("</p>\n<p class=\"note\"><b>Access was not assessed:</b> no service data was given, so this map only "
+              "tells concentrated districts from the others. It says nothing about access to schools, health care "
+              "or other services.</p>\n",
+              m);
+    /* map */
+    unsigned *fill = malloc((n ? n : 1) * sizeof *fill);
+    char **tips = calloc(n ? n : 1, sizeof *tips);
+    order_item *ord = malloc((n ? n : 1) * sizeof *ord);
+    if (!fill || !tips || !ord) goto out;
+    for (size_t i = 0; i < n; i++) {
+        sg_gap5 cl = (sg_gap5)g->g5.cls[i];
+        fill[i] = sg__gap5_colour(cl);
+        if (n <= SG_REPORT_MAP_MAX) /* a grid map has no tooltips */
+            tips[i] = sg__asprintf("%s (%s): %s", district_label(c, i), c->id[i], sg__gap5_label(cl));
+    }
+    static const sg_gap5 with[] = {SG_GAP5_CONC_UNDERSERVED, SG_GAP5_CONC_SERVED, SG_GAP5_UNDERSERVED, SG_GAP5_OK,
+                                   SG_GAP5_NO_DATA};
+    static const sg_gap5 without[] = {SG_GAP5_CONCENTRATED, SG_GAP5_NOT_CONCENTRATED, SG_GAP5_NO_DATA};
+    const sg_gap5 *list = g->ntypes ? with : without;
+    size_t nl = g->ntypes ? 5 : 3;
+    const char *labels[5];
+    unsigned rgb[5];
+    size_t counts[5];
+    for (size_t k = 0; k < nl; k++) {
+        labels[k] = sg__gap5_label(list[k]);
+        rgb[k] = sg__gap5_colour(list[k]);
+        counts[k] = g->g5.count[list[k]];
+    }
+    map_in mi = {"Objective 5: migrant concentration and access", fill, (const char *const *)tips, nl, labels, rgb,
+                 counts};
+    svg_map(ctx, m, run, &mi);
+    /* access gap per type */
+    if (g->ntypes) {
+        fputs("<h3>Access gap per service type</h3>\n<p>Mean distance to the nearest service for the average migrant "
+              "and the average other resident (each district weighted by its residents of that group). A ratio above "
+              "1 means migrants live farther from that service.</p>\n<table>\n<tr><th>Service</th><th>Migrants"
+              "</th><th>Other residents</th><th>Ratio</th><th>Districts farther than the population-weighted median"
+              "</th></tr>\n",
+              m);
+        for (size_t t = 0; t < g->ntypes; t++) {
+            double mx, my;
+            group_means(run, g->dist[t], &mx, &my);
+            char a[32], b[32], r[32];
+            fmt_dist(mx, a, sizeof a);
+            fmt_dist(my, b, sizeof b);
+            fmt_num(my > 0 ? mx / my : NAN, 2, r, sizeof r);
+            fputs("<tr><td>", m);
+            esc(m, g->types[t]);
+            size_t far = 0;
+            double med = NAN;
+            {
+                /* weighted median distance */
+                size_t k = 0;
+                sg_ksum tot = {0, 0};
+                for (size_t i = 0; i < n; i++)
+                    if (g->usable[i] && isfinite(g->dist[t][i])) {
+                        ord[k++] = (order_item){g->dist[t][i], i};
+                        sg__ksum_add(&tot, c->total[i]);
+                    }
+                qsort(ord, k, sizeof *ord, cmp_order);
+                sg_ksum cum = {0, 0};
+                for (size_t q = 0; q < k; q++) {
+                    sg__ksum_add(&cum, c->total[ord[q].i]);
+                    if (sg__ksum_get(&cum) >= 0.5 * sg__ksum_get(&tot)) {
+                        med = ord[q].key;
+                        break;
+                    }
+                }
+                for (size_t q = 0; q < k; q++) far += ord[q].key > med;
+            }
+            char md[32];
+            fmt_dist(med, md, sizeof md);
+            fprintf(m, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%zu "
+                       "(median %s)</td></tr>\n",
+                    a, b, r, far, md);
+        }
+        fputs("</table>\n", m);
+    }
+    /* worst class */
+    unsigned want = g->ntypes ? SG_GAP5_CONC_UNDERSERVED : SG_GAP5_CONCENTRATED;
+    double *key = malloc((n ? n : 1) * sizeof *key);
+    if (!key) goto out;
+    for (size_t i = 0; i < n; i++) key[i] = g->g5.rank[i];
+    size_t k = select_class(g->g5.cls, want, key, n, ord);
+    free(key);
+    fprintf(m, "<h3>%s</h3>\n", g->ntypes ? "Concentrated and underserved districts, first for action"
+                                          : "Districts with a migrant concentration, by priority");
+    if (!k) {
+        fputs("<p>None.</p>\n", m);
+    } else {
+        fputs("<div class=\"scroll\"><table>\n<tr><th>Priority rank</th><th>District</th><th>Id</th><th>Residents"
+              "</th><th>Migrant share</th><th>LQ</th><th>Hot spot</th>",
+              m);
+        if (g->ntypes) fputs("<th>Access score</th>", m);
+        for (size_t t = 0; t < g->ntypes && t < 2; t++) {
+            fputs("<th>Nearest ", m);
+            esc(m, g->types[t]);
+            fputs("</th>", m);
+        }
+        fputs("</tr>\n", m);
+        const sg_column *share = sg__res_col(&run->res, "share"), *lq = sg__res_col(&run->res, "lq");
+        for (size_t q = 0; q < k && q < LIST_MAX; q++) {
+            size_t i = ord[q].i;
+            char a[32], b[32], l[32], s[32];
+            fmt_int(c->total[i], a, sizeof a);
+            fmt_pct(share ? share->num[i] : NAN, 1, b, sizeof b);
+            fmt_num(lq ? lq->num[i] : NAN, 2, l, sizeof l);
+            fmt_num(g->g5.access_score[i], 2, s, sizeof s);
+            fprintf(m, "<tr><td class=\"n\">%.0f</td><td>", g->g5.rank[i]);
+            esc(m, district_label(c, i));
+            fputs("</td><td>", m);
+            esc(m, c->id[i]);
+            fprintf(m, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td>", a, b, l,
+                    g->g5.hotspot[i] ? "yes" : "no");
+            if (g->ntypes) fprintf(m, "<td class=\"n\">%s</td>", s);
+            for (size_t t = 0; t < g->ntypes && t < 2; t++) {
+                char d[32];
+                fmt_dist(g->dist[t][i], d, sizeof d);
+                fprintf(m, "<td class=\"n\">%s</td>", d);
+            }
+            fputs("</tr>\n", m);
+        }
+        fputs("</table></div>\n<p class=\"muted\">The priority rank orders every district by gap5_score (1 = first "
+              "for action)",
+              m);
+        fputs(sg__layer_on(run->opts, SG_LAYER_OBJECTIVE5)
+                  ? "; the nearest distances of every service type are in objective5.geojson.</p>\n"
+                  : ".</p>\n",
+              m);
+        if (k > LIST_MAX)
+            fprintf(m, "<p class=\"muted\">… and %zu more%s.</p>\n", k - LIST_MAX,
+                    sg__layer_on(run->opts, SG_LAYER_OBJECTIVE5) ? ": every district is in objective5.geojson" : "");
+    }
+    fputs("</section>\n", m);
+out:
+    for (size_t i = 0; tips && i < n; i++) free(tips[i]);
+    free(tips);
+    free(fill);
+    free(ord);
+}
+
+static void objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
+    const struct sg_gaps *g = run->gaps;
+    const sg_city *c = &run->city;
+    const sg_gap10_out *o = &g->g10;
+    size_t n = c->n;
+    fputs("<section id=\"objective10\">\n<h2>Objective 10: housing</h2>\n", m);
+    if (!g->assessed10) {
+        fputs("<p class=\"note\"><b>Not assessed: no housing data was given.</b> seggap needs social or affordable "
+              "housing sites with their number of dwellings (--housing, --housing-units), social housing units per "
+              "district (--social-housing-field) or an overcrowding rate per district (--overcrowding-field). "
+              "Without them this report makes no statement about housing",
+              m);
+        fputs(sg__layer_on(run->opts, SG_LAYER_OBJECTIVE10)
+                  ? ", and objective10.geojson marks every district as no_data.</p>\n</section>\n"
+                  : ".</p>\n</section>\n",
+              m);
+        return;
+    }
+    char a[48], b[48];
+    fputs("<table>\n", m);
+    if (g->h.have_units) {
+        fmt_num(o->supply_rate, 1, a, sizeof a);
+        fmt_int(o->units_total, b, sizeof b);
+        fprintf(m, "<tr><th>Social housing</th><td>%s units, %s per 1,000 residents in the city</td></tr>\n", b, a);
+        fmt_num(o->housing_dissimilarity, 2, a, sizeof a);
+        fprintf(m, "<tr><th>Dissimilarity of social housing and population</th><td>%s: the share of the units that "
+                   "would have to be elsewhere for every district to have the city's supply per resident</td></tr>\n",
+                a);
+        fmt_pct(o->units_share_concentrated, 0, a, sizeof a);
+        fmt_pct(o->pop_share_concentrated, 0, b, sizeof b);
+        fprintf(m, "<tr><th>Units in migrant concentrations</th><td>%s of the units, for %s of the residents</td></tr>\n",
+                a, b);
+        fmt_num(o->corr_share_supply, 2, a, sizeof a);
+        fprintf(m, "<tr><th>Correlation: migrant share and social housing per resident</th><td>%s</td></tr>\n", a);
+    }
+    if (g->h.have_overcrowding) {
+        int frac = run->opts->overcrowding_kind != SG_OVERCROWD_RATIO;
+        if (frac) fmt_pct(o->overcrowding_rate, 1, a, sizeof a);
+        else fmt_num(o->overcrowding_rate, 2, a, sizeof a);
+        fprintf(m, "<tr><th>Overcrowding, city</th><td>%s</td></tr>\n", a);
+        fmt_num(o->overcrowding_ratio, 2, a, sizeof a);
+        fprintf(m, "<tr><th>Migrant / other residents overcrowding ratio</th><td>%s (the overcrowding of the district "
+                   "of the average migrant over that of the average other resident)</td></tr>\n",
+                a);
+        fmt_num(o->corr_share_overcrowding, 2, a, sizeof a);
+        fprintf(m, "<tr><th>Correlation: migrant share and overcrowding</th><td>%s</td></tr>\n", a);
+    }
+    fputs("</table>\n", m);
+    if (!g->h.have_units)
+        fputs("<p class=\"note\">No social housing supply was given: the classes only use overcrowding.</p>\n", m);
+    if (!g->h.have_overcrowding)
+        fputs("<p class=\"note\">No overcrowding data was given: the classes only use the social housing supply."
+              "</p>\n",
+              m);
+    unsigned *fill = malloc((n ? n : 1) * sizeof *fill);
+    char **tips = calloc(n ? n : 1, sizeof *tips);
+    order_item *ord = malloc((n ? n : 1) * sizeof *ord);
+    double *key = malloc((n ? n : 1) * sizeof *key);
+    const sg_column *share = sg__res_col(&run->res, "share"), *lq = sg__res_col(&run->res, "lq");
+    if (!fill || !tips || !ord || !key) goto out;
+    for (size_t i = 0; i < n; i++) {
+        sg_gap10 cl = (sg_gap10)o->cls[i];
+        fill[i] = sg__gap10_colour(cl);
+        if (n <= SG_REPORT_MAP_MAX)
+            tips[i] = sg__asprintf("%s (%s): %s", district_label(c, i), c->id[i], sg__gap10_label(cl));
+        key[i] = share ? -share->num[i] : 0;
+    }
+    const char *labels[SG_GAP10_COUNT];
+    unsigned rgb[SG_GAP10_COUNT];
+    size_t counts[SG_GAP10_COUNT];
+    for (int k = 0; k < SG_GAP10_COUNT; k++) {
+        labels[k] = sg__gap10_label((sg_gap10)k);
+        rgb[k] = sg__gap10_colour((sg_gap10)k);
+        counts[k] = o->count[k];
+    }
+    map_in mi = {"Objective 10: migrant concentration and housing", fill, (const char *const *)tips, SG_GAP10_COUNT,
+                 labels, rgb, counts};
+    svg_map(ctx, m, run, &mi);
+    static const sg_gap10 worst[] = {SG_GAP10_SUPPLY_DEEPENS, SG_GAP10_CONC_OVERCROWDED, SG_GAP10_CONC_LOW_SUPPLY};
+    static const char *const heads[] = {
+        ("High social housing supply where migrants are already concentrated: improve the distribution of social "
+         "housing"),
+        "Concentrated and overcrowded", "Concentrated with little social housing"};
+    int frac = run->opts->overcrowding_kind != SG_OVERCROWD_RATIO;
+    for (int w = 0; w < 3; w++) {
+        size_t k = select_class(o->cls, worst[w], key, n, ord);
+        fprintf(m, "<h3><span class=\"sw\" style=\"background:#%06X\"></span>", sg__gap10_colour(worst[w]));
+        esc(m, heads[w]);
+        fprintf(m, " (%zu)</h3>\n", k);
+        if (!k) {
+            fputs("<p>None.</p>\n", m);
+            continue;
+        }
+        fputs("<div class=\"scroll\"><table>\n<tr><th>District</th><th>Id</th><th>Residents</th><th>Migrant share</th>"
+              "<th>LQ</th><th>Social units per 1,000</th><th>Overcrowding</th><th>Nearest social housing</th></tr>\n",
+              m);
+        for (size_t q = 0; q < k && q < LIST_MAX; q++) {
+            size_t i = ord[q].i;
+            char t[32], s[32], l[32], u[32], ov[32], d[32];
+            fmt_int(c->total[i], t, sizeof t);
+            fmt_pct(share ? share->num[i] : NAN, 1, s, sizeof s);
+            fmt_num(lq ? lq->num[i] : NAN, 2, l, sizeof l);
+            fmt_num(o->per_1000[i], 1, u, sizeof u);
+            double ovv = g->h.overcrowding ? g->h.overcrowding[i] : NAN;
+            if (frac) fmt_pct(ovv, 1, ov, sizeof ov);
+            else fmt_num(ovv, 2, ov, sizeof ov);
+            fmt_dist(g->h.dist_m ? g->h.dist_m[i] : NAN, d, sizeof d);
+            fputs("<tr><td>", m);
+            esc(m, district_label(c, i));
+            fputs("</td><td>", m);
+            esc(m, c->id[i]);
+            fprintf(m, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s"
+                       "</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+                    t, s, l, u, ov, d);
+        }
+        fputs("</table></div>\n", m);
+        if (k > LIST_MAX)
+            fprintf(m, "<p class=\"muted\">… and %zu more%s.</p>\n", k - LIST_MAX,
+                    sg__layer_on(run->opts, SG_LAYER_OBJECTIVE10) ? ": every district is in objective10.geojson" : "");
+    }
+    fputs("</section>\n", m);
+out:
+    for (size_t i = 0; tips && i < n; i++) free(tips[i]);
+    free(tips);
+    free(fill);
+    free(ord);
+    free(key);
+}
+
+static void method(FILE *m, const struct sg_run *run) {
+    const struct sg_gaps *g = run->gaps;
+    fputs("<section id=\"method\">\n<h2>How the classes are made</h2>\n<ul>\n", m);
+    fprintf(m, "<li><b>Migrant concentration</b>: location quotient LQ &ge; %.2f (the district's migrant share is at "
+               "least %.0f %% above the city's), or a significant Getis-Ord Gi* hot spot of the migrant share (z &gt; 0, "
+               "p &le; %.2f).</li>\n",
+            g->lq_threshold, 100 * (g->lq_threshold - 1), g->alpha);
+    fputs("<li><b>Access score</b> (objective 5): for each service type, the district's rank by distance from its "
+          "point on surface to the nearest service, scaled from 0 (nearest in the city) to 1 (farthest); the access "
+          "score is the mean over the types. <b>Underserved</b>: above the city's population-weighted median score. "
+          "<b>Priority score</b> gap5_score = &radic;(C &times; A), C the rank of LQ and A the access score, both from "
+          "0 to 1; rank 1 is first for action.</li>\n",
+          m);
+    fputs("<li><b>Objective 10</b>: a concentrated district is <i>overcrowded</i> when its overcrowding is above the "
+          "city rate (population-weighted), has <i>low supply</i> when its social housing units per 1,000 residents "
+          "are below the city's, and <i>high supply</i> when above. Its class is the first that applies: "
+          "high supply that deepens the concentration (more social housing there would add to it, whatever the "
+          "overcrowding), concentrated and overcrowded, concentrated with low supply; otherwise ok. Every condition that holds is in the layer's gap10_flags.</li>\n",
+          m);
+    fputs("<li>Districts without residents or with missing counts are <i>no data</i>: they are shown in grey and "
+          "never counted as ok.</li>\n</ul>\n",
+          m);
+    fputs("<h3>Files</h3>\n<ul>\n", m);
+    for (size_t f = 0; f < run->written.nfiles; f++) {
+        const char *p = run->written.files[f], *b = strrchr(p, '/');
+        fputs("<li>", m);
+        esc(m, b ? b + 1 : p);
+        fputs("</li>\n", m);
+    }
+    fprintf(m, "<li>report.html (this file), %ssummary.json</li>\n", run->districts_path ? "districts.geojson, " : "");
+    fputs("</ul>\n<p>Open <b>seggap.qgs</b> in QGIS "
+          "for every layer, styled; or open a .geojson layer: QGIS applies the .qml style of the same name.</p>\n"
+          "</section>\n",
+          m);
+}
+
+sg_status sg__write_report(sg_ctx *ctx, const struct sg_run *run, const char *path, sg_written *out) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) return sg__nomem(ctx);
+    head(m, run);
+    char when[32] = "";
+    time_t now = time(NULL);
+    struct tm tmv;
+    if (gmtime_r(&now, &tmv)) strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tmv);
+    fputs("<header>\n<h1>Migrant segregation and access gaps</h1>\n<p class=\"muted\">OECD checklist objectives 5 "
+          "(the spatial gap) and 10 (housing). Made by seggap " SG_VERSION_STRING " on ",
+          m);
+    esc(m, when);
+    fputs(" from ", m);
+    esc(m, run->rd.districts.path);
+    fputs(".</p>\n</header>\n", m);
+    brief(m, run);
+    inputs(m, run);
+    indices(m, run);
+    objective5(ctx, m, run);
+    objective10(ctx, m, run);
+    method(m, run);
+    fputs("<section id=\"appendix\">\n<h2>Appendix: every index</h2>\n", m);
+    index_table(m, run, 0);
+    fputs("</section>\n", m);
+    fputs("</body>\n</html>\n", m);
+    if (fclose(m) != 0 || !buf) {
+        free(buf);
+        return sg__nomem(ctx);
+    }
+    sg_status st = sg__output_write(ctx, path, buf, len);
+    free(buf);
+    if (st == SG_OK && sg__written_add(out, path) != 0) st = sg__nomem(ctx);
+    return st;
+}

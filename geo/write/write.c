@@ -1,0 +1,40 @@
+/* The write stage: every output of a run, in one order, recording what was
+ * written in run->written (summary.json and the report list it). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "write/write.h"
+
+int sg__written_add(sg_written *w, const char *path) {
+    char **nf = sg__reallocarray(w->files, w->nfiles + 1, sizeof *nf);
+    if (!nf) return -1;
+    w->files = nf;
+    if (!(nf[w->nfiles] = sg__strdup(path))) return -1;
+    w->nfiles++;
+    return 0;
+}
+
+void sg__written_free(sg_written *w) {
+    for (size_t f = 0; f < w->nfiles; f++) free(w->files[f]);
+    free(w->files);
+    free(w->format);
+    memset(w, 0, sizeof *w);
+}
+
+sg_status sg__write_run(sg_ctx *ctx, struct sg_run *run) {
+    const sg_options *opts = run->opts;
+    run->written.format = sg__strdup(opts->format ? opts->format : "geojson");
+    if (!run->written.format) return sg__nomem(ctx);
+    /* districts.geojson and the objective layers together, on up to 2 threads
+     * (times write.lonlat and write.layers); then styles, project, report,
+     * --format copies (write.format, write.qgis, write.report) */
+    sg_status st = sg__write_geojson_all(ctx, run, &run->written);
+    if (st == SG_OK) st = sg__write_objectives(ctx, run, &run->written);
+    double t0 = sg__now();
+    if (st == SG_OK) st = sg__write_summary(ctx, run, run->summary_path);
+    sg__stage_add(ctx, "write.summary", sg__now() - t0);
+    t0 = sg__now();
+    if (st == SG_OK && opts->out_pg) st = sg__write_pg(ctx, run, opts->out_pg, opts->out_pg_prefix);
+    if (opts->out_pg) sg__stage_add(ctx, "write.postgis", sg__now() - t0);
+    return st;
+}
