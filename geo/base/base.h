@@ -15,6 +15,7 @@
 #ifndef SEGGAP_GEO_BASE_H
 #define SEGGAP_GEO_BASE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -220,6 +221,17 @@ char *sg__redact(const char *s);
  * outputs, so the result does not depend on the number of threads. */
 typedef int (*sg_par_fn)(void *user, GEOSContextHandle_t h, size_t begin, size_t end);
 sg_status sg__parallel(sg_ctx *ctx, size_t n, int threads, size_t chunk, sg_par_fn fn, void *user);
+/* A team: fn(arg) on nt threads at once (at most 256; the workers share arg
+ * and take their work from it under their own lock), joined before it
+ * returns; when no thread can start, fn(arg) runs once in the caller.
+ * Returns the number of threads that ran. */
+int sg__threads_run(int nt, void *(*fn)(void *), void *arg);
+/* One thread started now and joined later: 0 when it started, -1 when not
+ * (the caller then does the work itself); joining one that did not start
+ * does nothing. */
+typedef struct sg_thread { pthread_t th; int started; } sg_thread;
+int sg__thread_start(sg_thread *t, void *(*fn)(void *), void *arg);
+void sg__thread_join(sg_thread *t);
 
 /* ---- results: named global values and per-district columns (result.c) ---- */
 typedef struct sg_global {

@@ -1,5 +1,7 @@
-/* The one worker pool of the library: a parallel loop over chunks of 0..n-1,
- * each worker with its own GEOS handle (sg__parallel). */
+/* The one place the library starts threads: a parallel loop over chunks of
+ * 0..n-1 with a GEOS handle per worker (sg__parallel), a team of workers that
+ * share one job (sg__threads_run), and single threads started now and
+ * joined later (sg__thread_start / sg__thread_join). */
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -77,3 +79,24 @@ sg_status sg__parallel(sg_ctx *ctx, size_t n, int threads, size_t chunk, sg_par_
     return sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE, "a distance computation failed in GEOS");
 }
 
+int sg__thread_start(sg_thread *t, void *(*fn)(void *), void *arg) {
+    t->started = pthread_create(&t->th, NULL, fn, arg) == 0;
+    return t->started ? 0 : -1;
+}
+
+void sg__thread_join(sg_thread *t) {
+    if (t->started) pthread_join(t->th, NULL);
+    t->started = 0;
+}
+
+int sg__threads_run(int nt, void *(*fn)(void *), void *arg) {
+    pthread_t th[256];
+    if (nt > 256) nt = 256;
+    int started = 0;
+    for (int i = 0; i < nt; i++)
+        if (pthread_create(&th[i], NULL, fn, arg) == 0) started++;
+        else break;
+    if (started == 0) fn(arg); /* no thread could start: the caller does the work */
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    return started;
+}

@@ -2,7 +2,6 @@
  * (geo/index_<family>.c) and one line here: {name, function, flags}, flags
  * from internal.h: 0, SG_FAM_SPATIAL (uses geometry or d->sp), and/or
  * SG_FAM_NO_PERMUTE (too costly to re-run for each permutation). */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,8 +96,8 @@ sg_status sg__run_families(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     sg_status st = SG_OK;
     double t0 = sg__now();
     if (threads > 1 && nt > 1 && d->n >= 20000) { /* below that, threads cost more than they save */
-        pthread_t th[32];
-        int started[32] = {0}, uses[32] = {0}, users = 0;
+        sg_thread th[32] = {{0}};
+        int uses[32] = {0}, users = 0;
         /* Two-group evenness and multigroup both sort the districts by share:
          * sorted once here (while the other families run), read by both. */
         for (size_t i = 0; i < nt; i++) {
@@ -119,12 +118,10 @@ sg_status sg__run_families(sg_ctx *ctx, const sg_data *d, sg_result *res) {
                 tasks[i].ctx = sg_ctx_create();
                 tasks[i].res.n = res->n;
                 if (!tasks[i].ctx) tasks[i].st = SG_ERR_NOMEM;
-                else started[i] = pthread_create(&th[i], NULL, fam_run, &tasks[i]) == 0;
-                if (tasks[i].ctx && !started[i]) fam_run(&tasks[i]);
+                else if (sg__thread_start(&th[i], fam_run, &tasks[i]) != 0) fam_run(&tasks[i]);
             }
         }
-        for (size_t i = 0; i < nt; i++)
-            if (started[i]) pthread_join(th[i], NULL);
+        for (size_t i = 0; i < nt; i++) sg__thread_join(&th[i]);
         free(by_share);
         for (size_t i = 0; i < nt; i++) {
             if (tasks[i].ctx) sg__ctx_absorb(ctx, tasks[i].ctx);

@@ -198,20 +198,11 @@ static double quantile(const double *v, size_t n, double q) {
 }
 
 static sg_status run_job(sg_ctx *ctx, infer_job *job) {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int nt = job->d->opts->threads ? job->d->opts->threads : (int)(cores > 0 ? cores : 1);
+    int nt = sg__thread_count(job->d->opts->threads);
     if ((size_t)nt > job->reps) nt = (int)job->reps;
-    pthread_t *th = calloc((size_t)nt, sizeof *th);
-    if (!th) return sg__nomem(ctx);
     pthread_mutex_init(&job->lock, NULL);
-    int started = 0;
-    for (int i = 0; i < nt; i++)
-        if (pthread_create(&th[i], NULL, worker, job) == 0) started++;
-        else break;
-    if (started == 0) worker(job); /* no thread could start: do it here */
-    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    sg__threads_run(nt, worker, job);
     pthread_mutex_destroy(&job->lock);
-    free(th);
     if (sg__cancelled(ctx)) return sg__check_cancel(ctx);
     if (job->status != SG_OK) return sg__nomem(ctx);
     return SG_OK;

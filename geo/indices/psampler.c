@@ -45,7 +45,6 @@
  * the districts' terms as it goes (sg__psampler_draw_basic) and the
  * correction step adjusts the sums of the districts it changes. */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -267,11 +266,11 @@ static int build_tables(sg_psampler *s) {
             }
     }
     ps_build_job jobs[2] = {{list, nl, 0, s->p, 0}, {list, nl, 1, s->p, 0}};
-    pthread_t th;
-    int two = nl >= 64 && pthread_create(&th, NULL, build_some, &jobs[1]) == 0;
+    sg_thread th = {0};
+    int two = nl >= 64 && sg__thread_start(&th, build_some, &jobs[1]) == 0;
     if (!two) jobs[0].start = 0;
     build_some(&jobs[0]);
-    if (two) pthread_join(th, NULL);
+    if (two) sg__thread_join(&th);
     else if (!jobs[0].bad) { /* one thread: the odd tables too */
         jobs[1].bad = 0;
         build_some(&jobs[1]);

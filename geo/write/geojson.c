@@ -500,12 +500,7 @@ sg_status sg__geojson_write_layers(sg_ctx *ctx, const sg_geojson_layer *L, size_
             if (!(J.wctx[k] = sg__ctx_create_bare())) st = sg__nomem(ctx);
         if (st == SG_OK) {
             pthread_mutex_init(&J.lock, NULL);
-            pthread_t th[2];
-            int started = 0;
-            for (int i = 0; i < nt; i++)
-                if (pthread_create(&th[i], NULL, gj_worker, &J) == 0) started++;
-            if (started == 0) gj_worker(&J);
-            for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+            sg__threads_run(nt, gj_worker, &J);
             pthread_mutex_destroy(&J.lock);
             /* In layer order, whatever the threads did: the first failure
              * leads (a layer stopped because another failed is not one). */
