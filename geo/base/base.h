@@ -2,11 +2,11 @@
  * a district, an index or a file format.
  *
  *   context.c   the context handle (GEOS and PROJ handles, diagnostics, stage
- *               timings, cancellation, progress) and the status table
- *   util.c      strings, UTF-8, radix sorts, bounding boxes, compensated sums
+ *               timings, cancellation) and the status table
+ *   util.c      strings, UTF-8, file hints, bounding boxes
  *   strmap.c    string -> index maps, sorted key indices, string arenas
- *   rng.c       xoshiro256** streams and hypergeometric draws
- *   parallel.c  the one worker pool (sg__parallel, sg__thread_count)
+ *   parallel.c  the only place threads start (sg__parallel, sg__threads_run,
+ *               sg__thread_start) and sg__thread_count
  *   result.c    named global values and per-district columns
  *   output.c    atomic output files and directories
  *   sha256.c    file digests; redact.c: secrets out of connection strings
@@ -54,12 +54,12 @@ double sg__now(void);
 /* Appends src's diagnostics to dst's, in order, and its last error if any
  * (a worker thread's context into its caller's). */
 void sg__ctx_absorb(sg_ctx *dst, const sg_ctx *src);
-/* A context without GEOS or PROJ handles, for a worker that only records
- * diagnostics (sg_ctx_destroy frees it); NULL when out of memory. */
-sg_ctx *sg__ctx_create_bare(void);
 /* The same, moving src's diagnostics (src keeps none); its last error
  * becomes dst's only when take_last. */
 void sg__ctx_absorb_move(sg_ctx *dst, sg_ctx *src, int take_last);
+/* A context without GEOS or PROJ handles, for a worker that only records
+ * diagnostics (sg_ctx_destroy frees it); NULL when out of memory. */
+sg_ctx *sg__ctx_create_bare(void);
 /* Threads to use: --threads when > 0, else the online cores (at most 256). */
 int sg__thread_count(int threads);
 void sg__stage_add(sg_ctx *ctx, const char *name, double seconds);
@@ -130,20 +130,6 @@ static inline void sg__ksum_add(sg_ksum *k, double v) {
 static inline double sg__ksum_get(const sg_ksum *k) { return k->s + k->c; }
 
 
-/* A share and two weights; sg__sort_prec sorts by p ascending in O(n)
- * (radix) and returns 0, or -1 when out of memory. */
-typedef struct sg_prec { double p, w1, w2; } sg_prec;
-/* (num/den, den, num) for every i, sorted by the ratio like sg__sort_prec,
- * in a new array (caller frees); NULL when out of memory. The two-group
- * districts by share: sg__prec_by_ratio(x, t, n). */
-sg_prec *sg__prec_by_ratio(const double *num, const double *den, size_t n);
-int sg__sort_prec(sg_prec *a, size_t n);
-/* Bounding box {x0, y0, x1, y1} of n points (infinite when n = 0). */
-void sg__bbox_xy(const double *x, const double *y, size_t n, double box[4]);
-/* Sorts a[0..n) on bits first_bit..63 (LSD radix, 11-bit digits, stable; a
- * digit every key shares is skipped), using tmp[0..n); returns a or tmp,
- * whichever holds the result. */
-uint64_t *sg__radix_sort_u64(uint64_t *a, uint64_t *tmp, size_t n, int first_bit);
 
 /* A comma-separated list option, e.g. --groups A,B,C. */
 typedef struct sg_strlist {
@@ -180,29 +166,10 @@ char *sg__arena_strndup(sg_arena *a, const char *s, size_t n); /* NULL when out 
 char *sg__arena_strdup(sg_arena *a, const char *s);            /* NULL for NULL s too */
 void sg__arena_free(sg_arena *a);
 
-/* ---- random numbers (rng.c) ---- */
-typedef struct sg_rng { uint64_t s[4]; } sg_rng;
-/* Seeds stream `stream` of `seed`: streams are independent of each other. */
-void sg__rng_seed(sg_rng *r, uint64_t seed, uint64_t stream);
-uint64_t sg__rng_next(sg_rng *r);
-/* The same step inlined (xoshiro256**), for hot loops; sg__rng_next calls it. */
-static inline uint64_t sg__rng_next_inline(sg_rng *r) {
-    uint64_t *q = r->s;
-    uint64_t result = ((q[1] * 5) << 7 | (q[1] * 5) >> 57) * 9, t = q[1] << 17;
-    q[2] ^= q[0];
-    q[3] ^= q[1];
-    q[1] ^= q[2];
-    q[0] ^= q[3];
-    q[2] ^= t;
-    q[3] = q[3] << 45 | q[3] >> 19;
-    return result;
-}
-double sg__rng_uniform(sg_rng *r);          /* [0, 1) */
-uint64_t sg__rng_below(sg_rng *r, uint64_t n); /* [0, n) */
-/* Marked items among `draws` drawn without replacement from `total` items of
- * which `marked` are marked (all non-negative integers as doubles). */
-double sg__rng_hypergeometric(sg_rng *r, double total, double marked, double draws);
 
+
+/* Bounding box {x0, y0, x1, y1} of n points (infinite when n = 0). */
+void sg__bbox_xy(const double *x, const double *y, size_t n, double box[4]);
 
 /* ---- SHA-256 of a file (sha256.c) ---- */
 /* Writes 64 hex digits + NUL into hex. Returns 0 on success, -1 on error. */

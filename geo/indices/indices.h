@@ -10,6 +10,7 @@
  *   index_local_spatial.c Gi*, local Moran (conditional permutations)
  *   spatial_common.c      helpers the spatial families share
  *   permute.c, psampler.c the permutation null and the bootstrap
+ *   rng.c, sort.c         random streams; O(n) sorts of the districts by share
  *   regions.c             every aspatial index within each --by region
  *
  * A new index: a function in the index_*.c of its family (or a new family:
@@ -18,6 +19,43 @@
 #define SEGGAP_GEO_INDICES_H
 
 #include "spatial/spatial.h"
+
+/* ---- random numbers (rng.c) ---- */
+typedef struct sg_rng { uint64_t s[4]; } sg_rng;
+/* Seeds stream `stream` of `seed`: streams are independent of each other. */
+void sg__rng_seed(sg_rng *r, uint64_t seed, uint64_t stream);
+uint64_t sg__rng_next(sg_rng *r);
+/* The same step inlined (xoshiro256**), for hot loops; sg__rng_next calls it. */
+static inline uint64_t sg__rng_next_inline(sg_rng *r) {
+    uint64_t *q = r->s;
+    uint64_t result = ((q[1] * 5) << 7 | (q[1] * 5) >> 57) * 9, t = q[1] << 17;
+    q[2] ^= q[0];
+    q[3] ^= q[1];
+    q[1] ^= q[2];
+    q[0] ^= q[3];
+    q[2] ^= t;
+    q[3] = q[3] << 45 | q[3] >> 19;
+    return result;
+}
+double sg__rng_uniform(sg_rng *r);          /* [0, 1) */
+uint64_t sg__rng_below(sg_rng *r, uint64_t n); /* [0, n) */
+/* Marked items among `draws` drawn without replacement from `total` items of
+ * which `marked` are marked (all non-negative integers as doubles). */
+double sg__rng_hypergeometric(sg_rng *r, double total, double marked, double draws);
+
+/* ---- sorting by share (sort.c) ---- */
+/* A share and two weights; sg__sort_prec sorts by p ascending in O(n)
+ * (radix) and returns 0, or -1 when out of memory. */
+typedef struct sg_prec { double p, w1, w2; } sg_prec;
+/* (num/den, den, num) for every i, sorted by the ratio like sg__sort_prec,
+ * in a new array (caller frees); NULL when out of memory. The two-group
+ * districts by share: sg__prec_by_ratio(x, t, n). */
+sg_prec *sg__prec_by_ratio(const double *num, const double *den, size_t n);
+int sg__sort_prec(sg_prec *a, size_t n);
+/* Sorts a[0..n) on bits first_bit..63 (LSD radix, 11-bit digits, stable; a
+ * digit every key shares is skipped), using tmp[0..n); returns a or tmp,
+ * whichever holds the result. */
+uint64_t *sg__radix_sort_u64(uint64_t *a, uint64_t *tmp, size_t n, int first_bit);
 
 /* An index family: computes globals and columns into res. Columns are
  * indexed by city index (d->index[i]). */

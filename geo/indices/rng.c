@@ -3,7 +3,7 @@
  * so results do not depend on the number of threads or their scheduling. */
 #include <math.h>
 
-#include "base/base.h"
+#include "indices/indices.h"
 
 static uint64_t splitmix64(uint64_t *s) {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
