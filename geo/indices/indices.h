@@ -107,6 +107,14 @@ void sg__psampler_free(sg_psampler *s);
  * (--permutations) and percentile intervals (--bootstrap) for every global
  * in res, re-running the families on permuted / resampled counts. */
 sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* The one two-sided permutation test (indices, access gaps, compare): over
+ * the finite values v of null[0], null[stride], ... (nnull entries), the
+ * mean and sd (n - 1) with compensated sums, and p = (1 + #{|v - mean| >=
+ * |observed - mean|}) / (k + 1) (ties within a relative 1e-12 count).
+ * Returns k, the finite values; with k < 2 mean, sd and p are NaN. Callers
+ * decide what a null without spread (sd == 0) means. */
+size_t sg__null_test(double observed, const double *null, size_t nnull, size_t stride, double *mean, double *sd,
+                     double *p);
 /* The families run by sg_analyze, in order (families.c). */
 extern const sg_family sg__families[];
 extern const size_t sg__nfamilies;

@@ -267,39 +267,55 @@ sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         for (size_t j = 0; j < ng; j++) {
             sg_global *g = &res->g[j];
             size_t k = 0;
-            sg_ksum s = {0, 0};
             for (size_t r = 0; r < reps; r++) {
                 double v = job.vals[r * ng + j];
-                if (isfinite(v)) {
-                    sorted[k++] = v;
-                    sg__ksum_add(&s, v);
-                }
+                if (isfinite(v)) sorted[k++] = v;
             }
             if (k < 2) continue; /* not re-run (spatial family under bootstrap, or too costly) */
-            double mean = sg__ksum_get(&s) / (double)k;
             if (boot) {
                 qsort(sorted, k, sizeof *sorted, cmp_double);
                 g->ci_low = quantile(sorted, k, 0.025);
                 g->ci_high = quantile(sorted, k, 0.975);
             } else {
-                sg_ksum ss = {0, 0};
-                size_t extreme = 0;
-                double dev = fabs(g->value - mean);
-                for (size_t r = 0; r < k; r++) {
-                    sg__ksum_add(&ss, (sorted[r] - mean) * (sorted[r] - mean));
-                    /* a relative slack so that ties in exact arithmetic count as ties */
-                    if (fabs(sorted[r] - mean) >= dev * (1 - 1e-12)) extreme++;
-                }
-                g->null_mean = mean;
-                g->null_sd = sqrt(sg__ksum_get(&ss) / (double)(k - 1));
+                double p;
+                sg__null_test(g->value, sorted, k, 1, &g->null_mean, &g->null_sd, &p);
                 /* A null without spread means the value does not depend on where
                  * people live (multi_diversity, simpsons_*: the city's composition):
                  * no test of segregation, so no p-value. */
-                g->p_value = g->null_sd > 0 ? (double)(1 + extreme) / (double)(k + 1) : NAN;
+                g->p_value = g->null_sd > 0 ? p : NAN;
             }
         }
         free(job.vals);
     }
     free(sorted);
     return SG_OK;
+}
+
+size_t sg__null_test(double observed, const double *null, size_t nnull, size_t stride, double *mean, double *sd,
+                     double *p) {
+    sg_ksum s = {0, 0};
+    size_t k = 0;
+    for (size_t r = 0; r < nnull; r++) {
+        double v = null[r * stride];
+        if (isfinite(v)) {
+            sg__ksum_add(&s, v);
+            k++;
+        }
+    }
+    *mean = *sd = *p = NAN;
+    if (k < 2) return k;
+    double m = sg__ksum_get(&s) / (double)k, dev = fabs(observed - m);
+    sg_ksum ss = {0, 0};
+    size_t extreme = 0;
+    for (size_t r = 0; r < nnull; r++) {
+        double v = null[r * stride];
+        if (!isfinite(v)) continue;
+        sg__ksum_add(&ss, (v - m) * (v - m));
+        /* a relative slack so that ties in exact arithmetic count as ties */
+        if (fabs(v - m) >= dev * (1 - 1e-12)) extreme++;
+    }
+    *mean = m;
+    *sd = sqrt(sg__ksum_get(&ss) / (double)(k - 1));
+    *p = (double)(1 + extreme) / (double)(k + 1);
+    return k;
 }
