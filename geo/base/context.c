@@ -23,6 +23,7 @@ struct sg_ctx {
     volatile sig_atomic_t cancel; /* set by sg_ctx_cancel (signal handlers too) */
     struct sg_stage { char name[48]; double seconds; } stages[48]; /* sg_ctx_stage */
     size_t nstages;
+    size_t ogr_opens; /* sg__ogr_open_counted */
 };
 
 
@@ -321,6 +322,8 @@ void sg__set_geos_msg(sg_ctx *ctx, const char *msg) { snprintf(ctx->geos_msg, si
 void sg__clear_gdal_msg(sg_ctx *ctx) { ctx->gdal_msg[0] = '\0'; }
 void sg__clear_proj_msg(sg_ctx *ctx) { ctx->proj_msg[0] = '\0'; }
 size_t sg__ndiags(const sg_ctx *ctx) { return ctx->ndiags; }
+void sg__ogr_open_counted(sg_ctx *ctx) { ctx->ogr_opens++; }
+size_t sg__ogr_opens(const sg_ctx *ctx) { return ctx->ogr_opens; }
 int sg__cancelled(const sg_ctx *ctx) { return ctx && ctx->cancel; }
 
 void sg__ctx_absorb_move(sg_ctx *ctx, sg_ctx *from, int take_last) {

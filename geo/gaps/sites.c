@@ -73,7 +73,7 @@ static int grow(sg_sites *s, size_t add) {
 /* The 'name' field of each location's feature, when the layer has one. */
 static void read_names(sg_ctx *ctx, const sg_services *sv, sg_sites *s, size_t first) {
     sg__gdal_push(ctx);
-    GDALDatasetH ds = GDALOpenEx(sv->src.path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    GDALDatasetH ds = sg__ogr_open(ctx, sv->src.path);
     OGRLayerH lyr = ds ? (sv->src.layer ? GDALDatasetGetLayerByName(ds, sv->src.layer) : GDALDatasetGetLayer(ds, 0))
                        : NULL;
     int idx = lyr ? OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lyr), "name") : -1;

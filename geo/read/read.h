@@ -94,7 +94,11 @@ char *sg__join_names(char *const *names, int n);
 /* ---- opening OGR sources (source.c) ---- */
 #define SG_OPEN_HINT 1    /* say why an unreadable file is unusable (sg__file_hint) */
 #define SG_OPEN_STAT_PG 2 /* "no such file" for PG: connection strings too */
-/* GDALOpenEx of a vector source, or NULL with an E_OPEN error at w: "PREFIXno
+/* The one GDALOpenEx of a vector input (read-only, GDAL's messages into ctx),
+ * counted in the context (sg__ogr_opens); NULL when GDAL cannot open it, with
+ * no diagnostic: the caller says why. */
+void *sg__ogr_open(sg_ctx *ctx, const char *path);
+/* sg__ogr_open of a vector source, or NULL with an E_OPEN error at w: "PREFIXno
  * such file" or "PREFIXcannot open as a vector data source: REASON". */
 void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *prefix, int flags, sg_status *st);
 /* The layer `layer` (by name), else the one named `prefer` when there are

@@ -33,11 +33,17 @@ char *sg__layer_field_list(void *feature_defn) {
     return s;
 }
 
-void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *prefix, int flags, sg_status *st) {
-    *st = SG_OK;
+void *sg__ogr_open(sg_ctx *ctx, const char *path) {
+    sg__ogr_open_counted(ctx);
     sg__gdal_push(ctx);
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     sg__gdal_pop();
+    return ds;
+}
+
+void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *prefix, int flags, sg_status *st) {
+    *st = SG_OK;
+    GDALDatasetH ds = sg__ogr_open(ctx, path);
     if (ds) return ds;
     struct stat sb;
     if (((flags & SG_OPEN_STAT_PG) || strncmp(path, "PG:", 3) != 0) && stat(path, &sb) != 0) {

@@ -49,9 +49,7 @@ sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *def
     t->spec = spec;
     t->key_idx = -1;
     sg_where w = {spec->path, spec->layer, -1, NULL, NULL};
-    sg__gdal_push(ctx);
-    GDALDatasetH ds = GDALOpenEx(spec->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    sg__gdal_pop();
+    GDALDatasetH ds = sg__ogr_open(ctx, spec->path);
     if (!ds) {
         const char *hint = sg__file_hint(spec->path);
         return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "cannot open census table: %s",
