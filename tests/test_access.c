@@ -627,6 +627,40 @@ static void sample_city(void **state) {
     sg_run_destroy(run);
 }
 
+/* One pass (issue 14, "The house"): the sample with four --service types on
+ * the same services.gpkg opens every input once, each service source once per
+ * type: districts.shp 1 + census.csv 1 + services.gpkg 4 + housing.gpkg 1.
+ * The services layer's per-location values come from the access stage; the
+ * objectives stage opens nothing. */
+static void one_open_per_source(void **state) {
+    fixture *f = *state;
+    char s[4][600];
+    const char *types[] = {"school", "library", "health_centre", "park"};
+    for (int k = 0; k < 4; k++) snprintf(s[k], sizeof s[k], "%s=%s/city/services.gpkg", types[k], SG_SAMPLES_DIR);
+    const char *args[] = {"--districts", SG_SAMPLES_DIR "/city/districts.shp", "--id", "code", "--table",
+                          SG_SAMPLES_DIR "/city/census.csv", "--table-key", "code", "--total", "total", "--group",
+                          "migrants", "--housing", SG_SAMPLES_DIR "/city/housing.gpkg", "--housing-layer",
+                          "social_housing", "--housing-units", "units", "--out", f->out, "--quiet", "--service", s[0],
+                          "--capacity", "capacity", "--service", s[1], "--capacity", "capacity", "--service", s[2],
+                          "--capacity", "capacity", "--service", s[3], "--capacity", "capacity", NULL};
+    const size_t districts = 1, tables = 1, services = 4, housing = 1;
+    assert_int_equal(sg__ogr_opens(f->ctx), 0);
+    sg_run *run = NULL;
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_OK);
+    size_t opens = sg__ogr_opens(f->ctx);
+    if (opens != districts + tables + services + housing)
+        fail_msg("%zu OGR opens, want %zu (districts %zu + tables %zu + services %zu + housing %zu)", opens,
+                 districts + tables + services + housing, districts, tables, services, housing);
+    /* the services layer holds every location of every type, from the access stage */
+    const sg_sites *S = &run->gaps->sites;
+    size_t want = 0;
+    for (int k = 0; k < 4; k++) want += atype(run, types[k])->locations;
+    assert_int_equal(S->n, want);
+    assert_int_equal(run->gaps->ntypes, 4);
+    for (int k = 0; k < 4; k++) assert_string_equal(run->gaps->types[k], types[k]);
+    sg_run_destroy(run);
+}
+
 /* Berlin: 447 planning areas (EPSG:4326), services in EPSG:25833. */
 static void berlin(void **state) {
     REQUIRE_SHARED("data/berlin-2016/services/schulen.geojson");
@@ -669,6 +703,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(network_far_from_district, setup, teardown),
         cmocka_unit_test_setup_teardown(option_grammar, setup, teardown),
         cmocka_unit_test_setup_teardown(sample_city, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_open_per_source, setup, teardown),
         cmocka_unit_test_setup_teardown(berlin, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,6 +102,112 @@ static void percentile_ties(void **state) {
     assert_true(isnan(r[3]) && isnan(r[5]));
 }
 
+/* Objective 5 and the services layer from the access stage's result alone:
+ * the types are the access stage's (in its order), each with its column
+ * dist_TYPE_m taken by that exact name; a column that merely looks like one
+ * (dist_decoy_m) is no service type. The services layer is a copy of the
+ * stage's per-location values: nothing is opened or measured again. */
+static void objective5_from_access(void **state) {
+    (void)state;
+    sg_ctx *ctx = sg_ctx_create();
+    enum { N = 4 };
+    double total[N] = {100, 100, 100, 100}, group[N] = {40, 10, 10, 10};
+    unsigned char status[N] = {SG_DS_OK, SG_DS_OK, SG_DS_OK, SG_DS_OK};
+    sg_city c;
+    memset(&c, 0, sizeof c);
+    c.n = N;
+    c.total = total;
+    c.group = group;
+    c.status = status;
+    sg_result res;
+    memset(&res, 0, sizeof res);
+    res.n = N;
+    double *lq = sg__result_column(&res, "lq"), *decoy = sg__result_column(&res, "dist_decoy_m");
+    double *dp = sg__result_column(&res, "dist_park_m"), *ds = sg__result_column(&res, "dist_school_m");
+    assert_true(lq && decoy && dp && ds);
+    for (size_t i = 0; i < N; i++) {
+        lq[i] = group[i] / total[i] / 0.175;
+        decoy[i] = (double)i;
+        dp[i] = 100.0 * (double)(N - i);
+        ds[i] = 200.0 * (double)(i + 1);
+    }
+    /* two types, school first (its column comes after park's in res) */
+    double radius[2] = {500, 1000};
+    long long fid[3] = {7, 7, 9};
+    char *names[3] = {"A", "A", NULL};
+    double cap[3] = {5, 5, 3}, x[3] = {1, 2, 3}, y[3] = {4, 5, 6};
+    double f2[3] = {0.5, 0.25, 0}, e2[3] = {0.75, 0.5, 0}, pc[3] = {10, 20, 0}, pr[6] = {1, 2, 3, 4, 0, 0};
+    sg_access_type t[2];
+    memset(t, 0, sizeof t);
+    t[0].type = "school";
+    t[0].locations = 2;
+    t[1].type = "park";
+    t[1].locations = 1;
+    for (int k = 0; k < 2; k++) {
+        size_t o = k == 0 ? 0 : 2;
+        t[k].fid = fid + o;
+        t[k].name = names + o;
+        t[k].cap = cap + o;
+        t[k].x = x + o;
+        t[k].y = y + o;
+        t[k].supply = (sg_supply){t[k].locations, 2, f2 + o, e2 + o, pc + o, pr + 2 * o, 0};
+    }
+    struct sg_access A;
+    memset(&A, 0, sizeof A);
+    A.mode = "planar";
+    A.radius = radius;
+    A.nradius = 2;
+    A.catchment = 1500;
+    A.t = t;
+    A.nt = 2;
+    sg_options o;
+    memset(&o, 0, sizeof o);
+    o.lq_threshold = 1.5;
+    sg_gaps_in in = {&o, NULL, &c, &res, &A, NULL};
+    struct sg_gaps *g = NULL;
+    assert_int_equal(sg__objective5(ctx, &in, &g), SG_OK);
+    assert_int_equal(g->ntypes, 2);
+    assert_string_equal(g->types[0], "school");
+    assert_string_equal(g->types[1], "park");
+    assert_ptr_equal(g->dist[0], ds);
+    assert_ptr_equal(g->dist[1], dp);
+    const sg_sites *S = &g->sites;
+    assert_int_equal(S->n, 3);
+    assert_int_equal(S->nradius, 2);
+    assert_string_equal(S->pop_r_names[1], "pop_within_1000");
+    assert_string_equal(S->mode, "planar");
+    sg_assert_near(S->catchment, 1500, 0);
+    const char *want_type[3] = {"school", "school", "park"};
+    for (size_t k = 0; k < 3; k++) {
+        assert_string_equal(S->type[k], want_type[k]);
+        if (names[k]) assert_string_equal(S->name[k], names[k]);
+        else assert_null(S->name[k]);
+        sg_assert_near(S->fid[k], (double)fid[k], 0);
+        sg_assert_near(S->capacity[k], cap[k], 0);
+        sg_assert_near(S->fca2[k], f2[k], 0);
+        sg_assert_near(S->e2sfca[k], e2[k], 0);
+        sg_assert_near(S->pop_catchment[k], pc[k], 0);
+        sg_assert_near(S->pop_r[2 * k + 1], pr[2 * k + 1], 0);
+        sg_assert_near(S->x[k], x[k], 0);
+        sg_assert_near(S->y[k], y[k], 0);
+    }
+    sg__gaps_free(g);
+    /* an access type without its column is an internal error, not a silent skip */
+    t[1].type = "pool";
+    g = NULL;
+    assert_int_equal(sg__objective5(ctx, &in, &g), SG_ERR_INTERNAL);
+    sg__gaps_free(g);
+    /* without the access stage: no type, whatever the columns are called */
+    in.access = NULL;
+    g = NULL;
+    assert_int_equal(sg__objective5(ctx, &in, &g), SG_OK);
+    assert_int_equal(g->ntypes, 0);
+    assert_int_equal(g->sites.n, 0);
+    sg__gaps_free(g);
+    sg__result_free(&res);
+    sg_ctx_destroy(ctx);
+}
+
 /* ---- objective 10 on arrays ---- */
 
 /* d0..d3, d6 concentrated; d4, d5 not; d7 has no residents. Units: city
@@ -814,6 +920,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gap5_rules),
         cmocka_unit_test(percentile_ties),
+        cmocka_unit_test(objective5_from_access),
         cmocka_unit_test(gap10_rules),
         cmocka_unit_test_setup_teardown(city_with_housing_layer, setup, teardown),
         cmocka_unit_test_setup_teardown(city_with_district_fields, setup, teardown),

@@ -1,6 +1,6 @@
-/* Service access (issue 5): the options, the access stage of the pipeline,
- * the city-level gap between migrants and the rest, its permutation test,
- * and the summary (json and text).
+/* Service access (issue 5): the access stage of the pipeline, the
+ * city-level gap between migrants and the rest and its permutation test
+ * (the options are checked in options.c, the summary written in summary.c).
  *
  * The stage runs after the index families and inference (analyze.c). For
  * every service type it writes per-district columns (by city index; every
@@ -13,6 +13,10 @@
  *   time_TYPE_min    with --network-speed: travel time to the nearest
  * With --population-points every value is computed at each point and the
  * district gets the population-weighted mean of its points.
+ *
+ * It also keeps every service location of every type as read, with its
+ * step 1 of the floating catchment (sg_access_type.supply): the services
+ * layer (gaps/sites.c) is made of these, so nothing is read or measured twice.
  *
  * City level, over the districts used in the indices: each group's
  * population-weighted mean and median nearest distance (x_i for migrants,
@@ -29,308 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "access/access.h"
-
-/* ------------------------------------------------------------------ */
-/* options                                                              */
-
-static const char *const decay_names[] = {"gaussian", "linear", "step", "exp"};
-const char *sg__decay_name(sg_decay k) {
-    return (k >= SG_DECAY_GAUSSIAN && k <= SG_DECAY_EXP) ? decay_names[k] : "?";
-}
-
-void sg__access_opts_free(struct sg_access_opts *a) {
-    if (!a) return;
-    for (size_t i = 0; i < a->nsvc; i++) {
-        free(a->svc[i].type);
-        free(a->svc[i].path);
-        free(a->svc[i].layer);
-        free(a->svc[i].where);
-        free(a->svc[i].capacity);
-    }
-    free(a->svc);
-    free(a->radius);
-    free(a);
-}
-
-static const char *const seq_names[] = {"--service", "--service-layer", "--service-where", "--capacity",
-                                        "--radius"};
-#define N_SEQ (sizeof seq_names / sizeof seq_names[0])
-
-int sg__access_is_arg(const char *name) {
-    for (size_t k = 0; k < N_SEQ; k++)
-        if (strcmp(name, seq_names[k]) == 0) return 1;
-    return 0;
-}
-
-sg_status sg__access_add_arg(sg_ctx *ctx, sg_options *o, const char *name, const char *val) {
-    if (!*val)
-        return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE, "option %s needs a non-empty value", name);
-    char *item = sg__asprintf("%s=%s", name, val);
-    char **ni = item ? sg__reallocarray(o->access_args.items, o->access_args.n + 1, sizeof *ni) : NULL;
-    if (!ni) {
-        free(item);
-        return sg__nomem(ctx);
-    }
-    o->access_args.items = ni;
-    ni[o->access_args.n++] = item;
-    return SG_OK;
-}
-
-static sg_status usage(sg_ctx *ctx, const char *fmt, ...) SG_PRINTF(2, 3);
-static sg_status usage(sg_ctx *ctx, const char *fmt, ...) {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE, "%s", msg);
-}
-
-/* "--capacity=VALUE" -> "VALUE" when item is that option. */
-static const char *arg_value(const char *item, const char *name) {
-    size_t n = strlen(name);
-    return strncmp(item, name, n) == 0 && item[n] == '=' ? item + n + 1 : NULL;
-}
-
-static int valid_type(const char *t) {
-    if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z'))) return 0;
-    size_t n = 0;
-    for (const char *c = t; *c; c++, n++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
-            return 0;
-    return n <= 32 && strcmp(t, "settings") != 0;
-}
-
-/* A length in metres for an access option: strict, > 0, <= max. */
-static sg_status metres(sg_ctx *ctx, const char *opt, const char *text, double max, double *out) {
-    const char *why = "not a number";
-    if (sg__parse_number(text, out, &why) != SG_NUM_OK)
-        return usage(ctx, "option %s: '%s' is %s", opt, text, why ? why : "not a number");
-    if (!(*out > 0) || *out > max)
-        return usage(ctx, "option %s must be a distance in metres, > 0 and <= %g, not '%s'", opt, max, text);
-    return SG_OK;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static sg_status parse_radii(sg_ctx *ctx, const char *val, struct sg_access_opts *a) {
-    const char *p = val;
-    for (;;) {
-        const char *c = strchr(p, ',');
-        size_t len = c ? (size_t)(c - p) : strlen(p);
-        char *raw = sg__strndup(p, len);
-        if (!raw) return sg__nomem(ctx);
-        double r;
-        sg_status st = metres(ctx, "--radius", raw, 100000, &r);
-        if (st == SG_OK && r != floor(r))
-            st = usage(ctx, "option --radius takes whole metres (it names the field count_TYPE_R), not '%s'", raw);
-        free(raw);
-        if (st != SG_OK) return st;
-        double *nr = sg__reallocarray(a->radius, a->nradius + 1, sizeof *nr);
-        if (!nr) return sg__nomem(ctx);
-        a->radius = nr;
-        a->radius[a->nradius++] = r;
-        if (!c) break;
-        p = c + 1;
-    }
-    return SG_OK;
-}
-
-/* Sets *dst of the service the option applies to; twice is an error. */
-static sg_status set_svc(sg_ctx *ctx, char **dst, const char *opt, const char *type, const char *val) {
-    if (*dst) return usage(ctx, "option %s given twice for --service %s", opt, type);
-    *dst = sg__strdup(val);
-    return *dst ? SG_OK : sg__nomem(ctx);
-}
-
-sg_status sg__access_options(sg_ctx *ctx, sg_options *o) {
-    sg__access_opts_free(o->access);
-    o->access = NULL;
-    size_t nsvc = 0;
-    for (size_t i = 0; i < o->access_args.n; i++) nsvc += arg_value(o->access_args.items[i], "--service") != NULL;
-    if (nsvc == 0) {
-        const char *given = NULL;
-        for (size_t i = 0; !given && i < o->access_args.n; i++) {
-            const char *it = o->access_args.items[i];
-            for (size_t k = 0; k < N_SEQ; k++)
-                if (arg_value(it, seq_names[k])) given = seq_names[k];
-        }
-        if (!given && o->catchment_text) given = "--catchment";
-        if (!given && o->decay_text) given = "--decay";
-        if (!given && o->access_bandwidth_text) given = "--access-bandwidth";
-        if (!given && o->service_point) given = "--service-point";
-        if (!given && o->geodesic) given = "--geodesic";
-        if (!given && o->population_points) given = "--population-points";
-        if (!given && o->population_field) given = "--population-field";
-        if (!given && o->population_layer) given = "--population-layer";
-        if (!given && o->network) given = "--network";
-        if (!given && o->network_layer) given = "--network-layer";
-        if (!given && o->network_speed) given = "--network-speed";
-        if (!given && o->network_oneway) given = "--network-oneway";
-        if (!given && o->network_max_snap_text) given = "--network-max-snap";
-        if (given) {
-            if (strcmp(given, "--service") != 0 && strcmp(given, "--radius") != 0 &&
-                strncmp(given, "--service", 9) == 0)
-                return usage(ctx, "option %s must follow the --service it applies to", given);
-            if (strcmp(given, "--capacity") == 0)
-                return usage(ctx, "%s", "option --capacity must follow the --service it applies to (or name it: "
-                                        "--capacity TYPE=FIELD)");
-            return usage(ctx, "option %s applies only with --service TYPE=FILE", given);
-        }
-        return SG_OK;
-    }
-    if (nsvc > SG_ACCESS_MAX_TYPES) return usage(ctx, "at most %d --service types", SG_ACCESS_MAX_TYPES);
-    struct sg_access_opts *a = calloc(1, sizeof *a);
-    if (!a) return sg__nomem(ctx);
-    a->svc = calloc(nsvc, sizeof *a->svc);
-    if (!a->svc) {
-        free(a);
-        return sg__nomem(ctx);
-    }
-    sg_status st = SG_OK;
-    /* Pass 1: the services, so that --capacity TYPE=FIELD may name any of them. */
-    for (size_t i = 0; st == SG_OK && i < o->access_args.n; i++) {
-        const char *v = arg_value(o->access_args.items[i], "--service");
-        if (!v) continue;
-        const char *eq = strchr(v, '=');
-        if (!eq || eq == v || !eq[1]) {
-            st = usage(ctx, "--service needs TYPE=FILE (e.g. --service school=schools.gpkg), not '%s'", v);
-            break;
-        }
-        sg_service_spec *s = &a->svc[a->nsvc];
-        s->type = sg__strndup(v, (size_t)(eq - v));
-        s->path = sg__strdup(eq + 1);
-        if (!s->type || !s->path) {
-            free(s->type);
-            free(s->path);
-            st = sg__nomem(ctx);
-            break;
-        }
-        a->nsvc++;
-        if (!valid_type(s->type)) {
-            st = usage(ctx, "--service type '%s' must start with a letter and hold only letters, digits and '_' "
-                            "(at most 32; it names the output fields, e.g. dist_%s_m; 'settings' is reserved)",
-                       s->type, "TYPE");
-            break;
-        }
-        for (size_t j = 0; j + 1 < a->nsvc; j++)
-            if (strcmp(a->svc[j].type, s->type) == 0) {
-                st = usage(ctx, "--service type '%s' given twice", s->type);
-                break;
-            }
-    }
-    /* Pass 2: the options that follow a service, and the radii. */
-    size_t cur = (size_t)-1, seen = 0;
-    for (size_t i = 0; st == SG_OK && i < o->access_args.n; i++) {
-        const char *it = o->access_args.items[i], *v;
-        if ((v = arg_value(it, "--service"))) {
-            cur = seen++;
-        } else if ((v = arg_value(it, "--radius"))) {
-            st = parse_radii(ctx, v, a);
-        } else if ((v = arg_value(it, "--capacity"))) {
-            const char *eq = strchr(v, '=');
-            size_t target = cur;
-            const char *field = v;
-            if (eq) {
-                for (size_t j = 0; j < a->nsvc; j++)
-                    if (strlen(a->svc[j].type) == (size_t)(eq - v) && strncmp(a->svc[j].type, v, (size_t)(eq - v)) == 0) {
-                        target = j;
-                        field = eq + 1;
-                    }
-            }
-            if (target == (size_t)-1) {
-                char *tn = eq ? sg__strndup(v, (size_t)(eq - v)) : NULL;
-                st = eq ? usage(ctx, "--capacity %s: no --service %s (types: see --service)", v, tn ? tn : "")
-                        : usage(ctx, "%s", "option --capacity must follow the --service it applies to (or name "
-                                           "it: --capacity TYPE=FIELD)");
-                free(tn);
-            } else if (!*field) {
-                st = usage(ctx, "--capacity %s: empty field name", v);
-            } else {
-                st = set_svc(ctx, &a->svc[target].capacity, "--capacity", a->svc[target].type, field);
-            }
-        } else {
-            int layer = arg_value(it, "--service-layer") != NULL;
-            const char *name = layer ? "--service-layer" : "--service-where";
-            v = arg_value(it, name);
-            if (!v) continue;
-            if (cur == (size_t)-1) st = usage(ctx, "option %s must follow the --service it applies to", name);
-            else st = set_svc(ctx, layer ? &a->svc[cur].layer : &a->svc[cur].where, name, a->svc[cur].type, v);
-        }
-    }
-    if (st == SG_OK && a->nradius == 0) {
-        a->radius = malloc(sizeof *a->radius);
-        if (!a->radius) st = sg__nomem(ctx);
-        else a->radius[a->nradius++] = 1000;
-    }
-    if (st == SG_OK) { /* ascending, distinct */
-        qsort(a->radius, a->nradius, sizeof *a->radius, cmp_double);
-        size_t k = 0;
-        for (size_t i = 0; i < a->nradius; i++)
-            if (k == 0 || a->radius[i] != a->radius[k - 1]) a->radius[k++] = a->radius[i];
-        a->nradius = k;
-    }
-    a->catchment = 2000;
-    if (st == SG_OK && o->catchment_text) st = metres(ctx, "--catchment", o->catchment_text, 1e6, &a->catchment);
-    a->decay = SG_DECAY_GAUSSIAN;
-    if (st == SG_OK && o->decay_text) {
-        size_t k;
-        for (k = 0; k < 4; k++)
-            if (strcmp(o->decay_text, decay_names[k]) == 0) break;
-        if (k == 4) st = usage(ctx, "--decay must be gaussian, linear, step or exp, not '%s'", o->decay_text);
-        else a->decay = (sg_decay)k;
-    }
-    a->bandwidth = a->catchment / 2;
-    if (st == SG_OK && o->access_bandwidth_text) {
-        if (a->decay != SG_DECAY_GAUSSIAN && a->decay != SG_DECAY_EXP)
-            st = usage(ctx, "--access-bandwidth applies only to --decay gaussian or exp (%s has none)",
-                       sg__decay_name(a->decay));
-        else st = metres(ctx, "--access-bandwidth", o->access_bandwidth_text, 1e6, &a->bandwidth);
-    }
-    a->max_snap = 500;
-    if (st == SG_OK && o->network_max_snap_text)
-        st = metres(ctx, "--network-max-snap", o->network_max_snap_text, 1e5, &a->max_snap);
-    if (st == SG_OK && (o->population_points != NULL) != (o->population_field != NULL))
-        st = usage(ctx, "%s", "--population-points SRC and --population-field FIELD go together (the residents "
-                              "of each point)");
-    if (st == SG_OK && o->population_layer && !o->population_points)
-        st = usage(ctx, "%s", "--population-layer applies only with --population-points");
-    if (st == SG_OK && !o->network) {
-        const char *n = o->network_layer ? "--network-layer" : o->network_speed ? "--network-speed"
-                        : o->network_oneway ? "--network-oneway" : o->network_max_snap_text ? "--network-max-snap"
-                        : NULL;
-        if (n) st = usage(ctx, "option %s applies only with --network FILE", n);
-    }
-    if (st == SG_OK && o->network && o->geodesic)
-        st = usage(ctx, "%s", "--geodesic and --network exclude each other: network lengths are measured in the "
-                              "working CRS");
-    if (st != SG_OK) {
-        sg__access_opts_free(a);
-        return st;
-    }
-    o->access = a;
-    return SG_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* small helpers                                                        */
-
-void sg__src_info_free(sg_src_info *s) {
-    if (!s) return;
-    free(s->path);
-    free(s->layer);
-    free(s->driver);
-    free(s->where);
-    free(s->crs_name);
-    free(s->crs_id);
-    memset(s, 0, sizeof *s);
-}
 
 void sg__access_free(struct sg_access *A) {
     if (!A) return;
@@ -344,6 +47,13 @@ void sg__access_free(struct sg_access *A) {
         free(T->unreachable_ids);
         free(T->a);
         free(T->r);
+        for (size_t j = 0; T->name && j < T->locations; j++) free(T->name[j]);
+        free(T->name);
+        free(T->fid);
+        free(T->cap);
+        free(T->x);
+        free(T->y);
+        sg__supply_free(&T->supply);
     }
     free(A->t);
     sg__src_info_free(&A->pop);
@@ -530,7 +240,21 @@ static void take_src(sg_src_info *dst, sg_src_info *src) {
     memset(src, 0, sizeof *src);
 }
 
-/* One service type: read, measure, write the columns, the group statistics. */
+/* Moves every location of s into T (s keeps its count and the polygons). */
+static void take_locations(sg_access_type *T, sg_services *s) {
+    T->fid = s->fid;
+    T->name = s->name;
+    T->cap = s->cap;
+    T->x = s->x;
+    T->y = s->y;
+    s->fid = NULL;
+    s->name = NULL;
+    s->cap = NULL;
+    s->x = s->y = NULL;
+}
+
+/* One service type: read, measure, write the columns, the group statistics,
+ * and keep every location with its supply (step 1 of the floating catchment). */
 static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const sg_origins *og, const sg_network *net,
                           const sg_service_spec *spec, struct sg_access *A, sg_access_type *T) {
     const sg_options *o = d->opts;
@@ -556,6 +280,8 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
     double *count = malloc(n * ao->nradius * sizeof *count), *fca2 = malloc(n * sizeof *fca2),
            *e2 = malloc(n * sizeof *e2);
     if (!dist || !count || !fca2 || !e2) st = sg__nomem(ctx);
+    /* the pairs reach the catchment and the largest radius (radius is ascending):
+     * what the counts and step 1's residents within each radius need */
     double dmax = fmax(ao->catchment, ao->radius[ao->nradius - 1]);
     sg_pairs pairs;
     memset(&pairs, 0, sizeof pairs);
@@ -576,7 +302,12 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
         if (st == SG_OK) st = sg__euclid_pairs(ctx, e, dmax, o->threads, &pairs);
         sg__euclid_destroy(ctx, e);
     }
-    if (st == SG_OK) st = sg__access_fca(ctx, &pairs, og->demand, &s, ao, count, fca2, e2, &T->idle);
+    /* step 1 once: the district values below and the services layer's per-location values */
+    if (st == SG_OK) st = sg__fca_supply(ctx, &pairs, og->demand, &s, ao, &T->supply);
+    if (st == SG_OK) {
+        sg__fca_access(&pairs, &T->supply, ao, count, fca2, e2);
+        T->idle = T->supply.idle;
+    }
     sg__pairs_free(&pairs);
     char name[96];
     if (st == SG_OK) {
@@ -635,6 +366,7 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
     free(count);
     free(fca2);
     free(e2);
+    if (st == SG_OK) take_locations(T, &s);
     sg__services_free(ctx, &s);
     return st;
 }
@@ -858,158 +590,4 @@ sg_status sg__access(sg_ctx *ctx, const sg_data *d, sg_result *res, struct sg_ac
     }
     *out = A;
     return SG_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* summary                                                              */
-
-static json_object *jstr(const char *s) { return s ? json_object_new_string(s) : NULL; }
-static json_object *jnum(double v) { return isfinite(v) ? json_object_new_double(v) : NULL; }
-
-static json_object *src_json(const sg_src_info *s) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "path", jstr(s->path));
-    json_object_object_add(o, "layer", jstr(s->layer));
-    json_object_object_add(o, "driver", jstr(s->driver));
-    if (s->where) json_object_object_add(o, "where", jstr(s->where));
-    json_object_object_add(o, "crs", jstr(s->crs_id ? s->crs_id : s->crs_name));
-    json_object_object_add(o, "features", json_object_new_int64(s->features));
-    if (s->sha256[0]) json_object_object_add(o, "sha256", jstr(s->sha256));
-    return o;
-}
-
-static json_object *group_json(const struct sg_access *A, const sg_access_group *g) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "population", jnum(g->pop));
-    json_object_object_add(o, "mean_m", jnum(g->mean));
-    json_object_object_add(o, "median_m", jnum(g->median));
-    json_object *b = json_object_new_object();
-    for (size_t r = 0; r < A->nradius; r++) {
-        char key[32];
-        snprintf(key, sizeof key, "%.0f", A->radius[r]);
-        json_object_object_add(b, key, jnum(g->beyond[r]));
-    }
-    json_object_object_add(o, "share_beyond_m", b);
-    json_object_object_add(o, "unreachable_residents", jnum(g->unreachable));
-    json_object_object_add(o, "fca2_mean", jnum(g->fca2));
-    json_object_object_add(o, "e2sfca_mean", jnum(g->e2sfca));
-    if (A->has_time) json_object_object_add(o, "time_mean_min", jnum(g->time_mean));
-    return o;
-}
-
-static const char *decay_formula(sg_decay k) {
-    switch (k) {
-    case SG_DECAY_GAUSSIAN: return "w(d) = exp(-d^2 / (2 h^2)) for d <= d0, else 0";
-    case SG_DECAY_LINEAR: return "w(d) = 1 - d / d0 for d <= d0, else 0";
-    case SG_DECAY_STEP: return "w(d) = 1 for d <= d0, else 0 (e2sfca = fca2)";
-    case SG_DECAY_EXP: return "w(d) = exp(-d / h) for d <= d0, else 0";
-    }
-    return "";
-}
-
-void *sg__access_json(const struct sg_access *A) {
-    json_object *root = json_object_new_object();
-    json_object *s = json_object_new_object();
-    json_object_object_add(s, "distance", jstr(A->mode));
-    json_object_object_add(s, "origins", jstr(A->from_points ? "population points (district values: population-"
-                                                               "weighted means over their points)"
-                                                             : "GEOS point on surface of each district"));
-    json_object_object_add(s, "origin_count", json_object_new_int64((int64_t)A->origins));
-    if (A->from_points) {
-        json_object *p = src_json(&A->pop);
-        json_object_object_add(p, "field", jstr(A->pop_field));
-        json_object_object_add(p, "points_outside_districts", json_object_new_int64((int64_t)A->points_outside));
-        json_object_object_add(p, "districts_without_points", json_object_new_int64((int64_t)A->fallback));
-        json_object_object_add(s, "population_points", p);
-    }
-    json_object *ra = json_object_new_array();
-    for (size_t r = 0; r < A->nradius; r++) json_object_array_add(ra, jnum(A->radius[r]));
-    json_object_object_add(s, "radius_m", ra);
-    json_object_object_add(s, "catchment_m", jnum(A->catchment));
-    json_object_object_add(s, "decay", jstr(sg__decay_name(A->decay)));
-    json_object_object_add(s, "decay_formula", jstr(decay_formula(A->decay)));
-    if (A->decay == SG_DECAY_GAUSSIAN || A->decay == SG_DECAY_EXP)
-        json_object_object_add(s, "bandwidth_m", jnum(A->bandwidth));
-    json_object_object_add(s, "gap_weights", jstr("nearest distance weighted by each group's residents "
-                                                  "(x_i for migrants, t_i - x_i for the rest) over the districts "
-                                                  "used in the indices"));
-    json_object_object_add(s, "permutations", json_object_new_int(A->permutations));
-    if (A->has_network) {
-        const sg_net_info *ni = &A->net;
-        json_object *n = src_json(&ni->src);
-        json_object_object_add(n, "speed_field", jstr(ni->speed_field));
-        json_object_object_add(n, "oneway_field", jstr(ni->oneway_field));
-        json_object_object_add(n, "lines", json_object_new_int64(ni->lines));
-        json_object_object_add(n, "edges", json_object_new_int64((int64_t)ni->edges));
-        json_object_object_add(n, "nodes", json_object_new_int64((int64_t)ni->nodes));
-        json_object_object_add(n, "length_km", jnum(ni->length_km));
-        json_object_object_add(n, "components", json_object_new_int64((int64_t)ni->components));
-        json_object_object_add(n, "largest_component_length_share", jnum(ni->largest_share));
-        json_object_object_add(n, "oneway_edges", json_object_new_int64((int64_t)ni->oneway_edges));
-        json_object_object_add(n, "max_snap_m", jnum(A->max_snap));
-        json_object_object_add(n, "origins_beyond_max_snap", json_object_new_int64((int64_t)ni->origins_far));
-        if (A->has_time) json_object_object_add(n, "walk_speed_kmh", jnum(SG_WALK_SPEED_KMH));
-        json_object_object_add(s, "network", n);
-    }
-    json_object_object_add(root, "settings", s);
-    for (size_t t = 0; t < A->nt; t++) {
-        const sg_access_type *T = &A->t[t];
-        json_object *o = json_object_new_object();
-        json_object *in = src_json(&T->src);
-        json_object_object_add(in, "capacity_field", jstr(T->capacity));
-        json_object_object_add(in, "locations", json_object_new_int64((int64_t)T->locations));
-        json_object_object_add(in, "total_capacity", jnum(T->total_capacity));
-        json_object_object_add(in, "polygons", json_object_new_int64((int64_t)T->npoly));
-        json_object_object_add(in, "multipoints_split", json_object_new_int64((int64_t)T->nsplit));
-        json_object_object_add(in, "skipped_without_geometry", json_object_new_int64((int64_t)T->nskipped));
-        json_object_object_add(in, "idle_locations", json_object_new_int64((int64_t)T->idle));
-        if (A->has_network) json_object_object_add(in, "off_network", json_object_new_int64((int64_t)T->off_network));
-        json_object_object_add(o, "input", in);
-        json_object_object_add(o, "migrant", group_json(A, &T->g[0]));
-        json_object_object_add(o, "rest", group_json(A, &T->g[1]));
-        json_object_object_add(o, "gap_ratio", jnum(T->gap_ratio));
-        json_object_object_add(o, "gap_m", jnum(T->gap_m));
-        json_object_object_add(o, "e2sfca_ratio",
-                               jnum(T->g[1].e2sfca > 0 ? T->g[0].e2sfca / T->g[1].e2sfca : NAN));
-        if (isfinite(T->null_mean)) {
-            json_object_object_add(o, "p_value", jnum(T->p_value));
-            json_object_object_add(o, "null_mean", jnum(T->null_mean));
-            json_object_object_add(o, "null_sd", jnum(T->null_sd));
-        }
-        json_object_object_add(o, "correlation_share_distance", jnum(T->corr_dist));
-        json_object_object_add(o, "correlation_share_e2sfca", jnum(T->corr_e2sfca));
-        json_object *dd = json_object_new_object();
-        json_object_object_add(dd, "with_distance", json_object_new_int64((int64_t)T->districts_with_value));
-        json_object_object_add(dd, "unreachable", json_object_new_int64((int64_t)T->unreachable));
-        json_object *ids = json_object_new_array();
-        for (size_t i = 0; i < T->n_unreachable_ids; i++) json_object_array_add(ids, jstr(T->unreachable_ids[i]));
-        json_object_object_add(dd, "unreachable_first_ids", ids);
-        json_object_object_add(o, "districts", dd);
-        json_object_object_add(root, T->type, o);
-    }
-    return root;
-}
-
-char *sg__access_text(const struct sg_access *A) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m) return NULL;
-    fprintf(m, "  access      %s distances from %s; catchment %g m, %s decay\n", A->mode,
-            A->from_points ? "population points" : "each district's point on surface", A->catchment,
-            sg__decay_name(A->decay));
-    int perm = A->permutations > 0;
-    fprintf(m, "    %-20s %8s %11s %11s %9s %8s%s %11s\n", "service", "n", "migrants m", "rest m", "ratio",
-            "gap m", perm ? "        p" : "", "e2sfca m/r");
-    for (size_t t = 0; t < A->nt; t++) {
-        const sg_access_type *T = &A->t[t];
-        fprintf(m, "    %-20s %8zu %11.0f %11.0f %9.3f %+8.0f", T->type, T->locations, T->g[0].mean, T->g[1].mean,
-                T->gap_ratio, T->gap_m);
-        if (perm) fprintf(m, " %8.3f", T->p_value);
-        fprintf(m, " %11.3f", T->g[1].e2sfca > 0 ? T->g[0].e2sfca / T->g[1].e2sfca : NAN);
-        if (T->unreachable) fprintf(m, "   (%zu districts unreachable)", T->unreachable);
-        fputc('\n', m);
-    }
-    fclose(m);
-    return buf;
 }

@@ -1,8 +1,12 @@
 /* geo/access/: service access per district and the migrant-versus-rest gap.
  *
- *   access.c   options, the stage, city-level statistics, summary
+ *   options.c  the access options (--service ..., --radius, --catchment, --decay)
+ *   access.c   the stage: per type, the district columns, the city-level
+ *              statistics, the permutation test of the gap, and every service
+ *              location with its supply (what the services layer shows)
+ *   summary.c  summary.json's access object and the text summary's table
  *   nearest.c  planar/geodesic distances through a GEOS STRtree
- *   fca.c      counts within radii, 2SFCA, E2SFCA
+ *   fca.c      counts within radii, 2SFCA, E2SFCA (step 1 once per type)
  *   network.c  shortest paths on a road network
  * (services and origins are read in read/services.c).
  *
@@ -33,8 +37,8 @@ typedef enum sg_decay { SG_DECAY_GAUSSIAN = 0, SG_DECAY_LINEAR, SG_DECAY_STEP, S
 const char *sg__decay_name(sg_decay k);
 
 
-/* The access options, checked, from sg_options (options.c calls
- * sg__access_options from check()). */
+/* The access options, checked, from sg_options (analyze/options.c calls
+ * sg__access_options, access/options.c, from check()). */
 struct sg_access_opts {
     sg_service_spec *svc;
     size_t nsvc;
@@ -73,9 +77,28 @@ sg_status sg__euclid_pairs(sg_ctx *ctx, sg_euclid *e, double dmax, int threads, 
 /* Weight of a service at distance d: 0 beyond the catchment d0; within it
  * 1 (step), 1 - d/d0 (linear), exp(-d²/2h²) (gaussian), exp(-d/h) (exp). */
 double sg__decay_weight(sg_decay k, double d, double d0, double h);
-/* From the pairs: count[r * n + k] = locations within radius[r] of origin k;
- * fca2[k] (Luo & Wang 2003) and e2sfca[k] with the decay. Locations with no
- * demand within reach supply nobody; their number goes to *idle. */
+/* Step 1 of the floating catchments, per service location of one type: what
+ * the district values (step 2) and the services layer are made of. */
+typedef struct sg_supply {
+    size_t n, nradius;       /* locations; radii */
+    double *fca2, *e2sfca;   /* R_j of 2SFCA and of E2SFCA (with the decay): capacity per resident reached,
+                              * 0 when nobody is within the catchment */
+    double *pop_catchment;   /* residents within the catchment d0 */
+    double *pop_r;           /* n x nradius: residents within each --radius */
+    size_t idle;             /* locations with nobody within d0 */
+} sg_supply;
+/* Step 1 from the pairs of one type (which must reach max(d0, largest
+ * radius): the stage's dmax), demand[k] = residents at origin k. Arrays of
+ * out are allocated here (sg__supply_free, also after an error). */
+sg_status sg__fca_supply(sg_ctx *ctx, const sg_pairs *p, const double *demand, const sg_services *s,
+                         const struct sg_access_opts *ao, sg_supply *out);
+void sg__supply_free(sg_supply *s);
+/* Step 2 from step 1: count[r * n + k] = locations within radius[r] of
+ * origin k; fca2[k] (Luo & Wang 2003) and e2sfca[k] with the decay. */
+void sg__fca_access(const sg_pairs *p, const sg_supply *sup, const struct sg_access_opts *ao, double *count,
+                    double *fca2, double *e2sfca);
+/* Both steps, keeping nothing per location (tools/bench_access.c). Locations
+ * with no demand within reach supply nobody; their number goes to *idle. */
 sg_status sg__access_fca(sg_ctx *ctx, const sg_pairs *p, const double *demand, const sg_services *s,
                          const struct sg_access_opts *ao, double *count, double *fca2, double *e2sfca,
                          size_t *idle);
@@ -137,6 +160,13 @@ typedef struct sg_access_type {
     char **unreachable_ids;
     size_t n_unreachable_ids;
     double *a, *r; /* per used district: Σ w d and Σ w over reachable origins (permutations) */
+    /* Every location, in reading order (locations entries; the services
+     * layer is made of these, sg_sites in gaps/sites.c). */
+    long long *fid;  /* the feature it comes from */
+    char **name;     /* the feature's 'name' field, NULL when the layer has none or it is null */
+    double *cap;     /* capacity (a multipoint's share), 1 without --capacity */
+    double *x, *y;   /* working CRS; point on surface for polygons */
+    sg_supply supply; /* step 1 of the floating catchments (fca.c) */
 } sg_access_type;
 
 struct sg_access {
@@ -157,17 +187,20 @@ struct sg_access {
     size_t nt;
 };
 
-/* ---- the stage (access.c) ---- */
-/* --service, --service-layer, --service-where, --capacity, --radius: kept in order (options.c). */
+/* ---- the options (options.c) ---- */
+/* --service, --service-layer, --service-where, --capacity, --radius: kept in order (analyze/options.c). */
 int sg__access_is_arg(const char *name);
 sg_status sg__access_add_arg(sg_ctx *ctx, sg_options *o, const char *name, const char *val);
 /* Checks the access options and builds o->access (check() calls it). */
 sg_status sg__access_options(sg_ctx *ctx, sg_options *o);
 void sg__access_opts_free(struct sg_access_opts *a);
+
+/* ---- the stage (access.c) ---- */
 /* The access stage (compute() in analyze.c, after the families and inference):
  * per-district columns into res by city index, city-level results into *out. */
 sg_status sg__access(sg_ctx *ctx, const sg_data *d, sg_result *res, struct sg_access **out);
 void sg__access_free(struct sg_access *a);
+/* ---- the summary (summary.c) ---- */
 /* summary.json -> access (a json_object), and the text summary's table (caller frees). */
 void *sg__access_json(const struct sg_access *a);
 char *sg__access_text(const struct sg_access *a);

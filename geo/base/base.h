@@ -46,7 +46,6 @@ void sg__clear_proj_msg(sg_ctx *ctx);
 #define SG_GEOS_MSG_MAX 512
 /* Diagnostics recorded so far (errors and warnings). */
 size_t sg__ndiags(const sg_ctx *ctx);
-void sg__drop_warnings_since(sg_ctx *ctx, size_t n0); /* TEMPORARY */
 /* OGR data sources opened: read/source.c's sg__ogr_open counts each attempt (tests hold runs to one per source). */
 void sg__ogr_open_counted(sg_ctx *ctx);
 size_t sg__ogr_opens(const sg_ctx *ctx);

@@ -349,24 +349,4 @@ void sg__ctx_absorb_move(sg_ctx *ctx, sg_ctx *from, int take_last) {
     }
 }
 
-/* TEMPORARY (until the access stage keeps the sites): drops the warnings since n0. */
-void sg__drop_warnings_since(sg_ctx *ctx, size_t n0) {
-    size_t keep = n0;
-    for (size_t i = n0; i < ctx->ndiags; i++) {
-        sg_diag *d = &ctx->diags[i];
-        if (d->severity == SG_SEV_ERROR) {
-            ctx->diags[keep++] = *d;
-            continue;
-        }
-        free((char *)d->code);
-        free((char *)d->file);
-        free((char *)d->layer);
-        free((char *)d->id);
-        free((char *)d->field);
-        free((char *)d->message);
-        if (ctx->nwarnings) ctx->nwarnings--;
-    }
-    ctx->ndiags = keep;
-}
-
 sg_ctx *sg__ctx_create_bare(void) { return calloc(1, sizeof(sg_ctx)); }

@@ -112,7 +112,7 @@ void sg__gap10_out_free(sg_gap10_out *out);
 void sg__gap10_flags_text(unsigned flags, char *buf, size_t size);
 
 
-/* ---- services.geojson: every service location (gap_services.c) ---- */
+/* ---- services.geojson: every service location (sites.c) ---- */
 typedef struct sg_sites {
     size_t n;
     char **type, **name;     /* name: the source's 'name' field when it has one */
@@ -129,16 +129,17 @@ typedef struct sg_sites {
 } sg_sites;
 struct sg_gaps_in;
 /* With --service: the locations of every type and their supply ratios,
- * measured as the access stage does (its readers and distances). */
+ * copied from the access stage's results (in->access); opens nothing. Out of
+ * memory leaves a partial *out (sg__sites_free it). */
 sg_status sg__sites_build(sg_ctx *ctx, const struct sg_gaps_in *in, sg_sites *out);
 void sg__sites_free(sg_sites *s);
 
 /* ---- everything the objective writers need ---- */
 struct sg_gaps {
     /* objective 5 */
-    char **types;            /* service types found in run->res (dist_TYPE_m) */
+    char **types;            /* service types of the access stage (sg_access.t[].type), in its order */
     size_t ntypes;
-    double *const *dist;     /* ntypes borrowed columns of run->res */
+    double *const *dist;     /* ntypes borrowed columns of run->res: dist_TYPE_m */
     unsigned char *usable;
     sg_gap5_out g5;
     double lq_threshold, alpha;

@@ -4,9 +4,9 @@
  *  - concentrated: lq >= --lq-threshold (default 1.5), or a significant
  *    Getis-Ord Gi* hot spot of the migrant share (gi_star_z > 0 and
  *    gi_star_p <= --alpha, default 0.05).
- *  - access_score: for every service type with a dist_TYPE_m column (the
- *    access stage's nearest distance), the district's mid-rank percentile
- *    rank of that distance among the districts with residents (0 = nearest in
+ *  - access_score: for every service type of the access stage, the
+ *    district's mid-rank percentile rank of its nearest distance (the
+ *    column dist_TYPE_m) among the districts with residents (0 = nearest in
  *    the city, 1 = farthest); access_score is their mean over the types.
  *    Without service data it is null and access is not assessed.
  *  - underserved: access_score above the city's population-weighted median
@@ -22,6 +22,7 @@
  * This file also runs the objective stage (sg__objectives): housing inputs,
  * objective 5, objective 10. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,22 +223,23 @@ void sg__gaps_free(struct sg_gaps *g) {
 }
 
 
-/* Service types: every number column named dist_TYPE_m, in column order. */
-static sg_status find_types(sg_ctx *ctx, const sg_result *res, struct sg_gaps *g) {
-    g->types = calloc(res->ncols + 1, sizeof *g->types);
-    double **dist = calloc(res->ncols + 1, sizeof *dist);
+/* Service types: those of the access stage, in its order, each with its
+ * nearest-distance column dist_TYPE_m (none without --service). */
+static sg_status find_types(sg_ctx *ctx, const sg_gaps_in *in, struct sg_gaps *g) {
+    const struct sg_access *A = in->access;
+    size_t nt = A ? A->nt : 0;
+    g->types = calloc(nt + 1, sizeof *g->types);
+    double **dist = calloc(nt + 1, sizeof *dist);
     g->dist = dist;
     if (!g->types || !dist) return sg__nomem(ctx);
-    for (size_t k = 0; k < res->ncols; k++) {
-        const char *nm = res->cols[k].name;
-        size_t len = strlen(nm);
-        if (!res->cols[k].num || len <= 7 || strncmp(nm, "dist_", 5) != 0 || strcmp(nm + len - 2, "_m") != 0)
-            continue;
-        if (strcmp(nm, "dist_housing_m") == 0) continue;
-        char *t = sg__strndup(nm + 5, len - 7);
-        if (!t) return sg__nomem(ctx);
-        g->types[g->ntypes] = t;
-        dist[g->ntypes] = res->cols[k].num;
+    for (size_t t = 0; t < nt; t++) {
+        char name[96];
+        snprintf(name, sizeof name, "dist_%s_m", A->t[t].type);
+        const sg_column *col = sg__res_col(in->res, name);
+        if (!col || !col->num)
+            return sg__error(ctx, SG_ERR_INTERNAL, "E_INTERNAL", SG_WHERE_NONE, "objective 5: no %s column", name);
+        if (!(g->types[t] = sg__strdup(A->t[t].type))) return sg__nomem(ctx);
+        dist[t] = col->num;
         g->ntypes++;
     }
     return SG_OK;
@@ -256,7 +258,7 @@ sg_status sg__objective5(sg_ctx *ctx, const sg_gaps_in *gin, struct sg_gaps **ou
     if (!g->usable) return sg__nomem(ctx);
     for (size_t i = 0; i < c->n; i++)
         g->usable[i] = (c->status[i] == SG_DS_OK || c->status[i] == SG_DS_REPAIRED) && c->total[i] > 0;
-    sg_status st = find_types(ctx, gin->res, g);
+    sg_status st = find_types(ctx, gin, g);
     if (st != SG_OK) return st;
     const sg_column *lq = sg__res_col(gin->res, "lq");
     const sg_column *gz = sg__res_col(gin->res, "gi_star_z"), *gp = sg__res_col(gin->res, "gi_star_p");
@@ -276,7 +278,7 @@ sg_status sg__objective5(sg_ctx *ctx, const sg_gaps_in *gin, struct sg_gaps **ou
                      g->alpha};
     st = sg__gap5_classify(ctx, &in, &g->g5);
     if (st != SG_OK) return st;
-    if (o->access) {
+    if (gin->access) {
         st = sg__sites_build(ctx, gin, &g->sites);
         g->nsites = g->sites.n;
         if (st != SG_OK) return st;

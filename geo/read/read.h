@@ -270,7 +270,7 @@ typedef struct sg_src_info {
     char sha256[65];  /* of the file, "" when not a regular file */
     long long features; /* features read (after --service-where) */
 } sg_src_info;
-void sg__src_info_free(sg_src_info *s);
+void sg__src_info_free(sg_src_info *s); /* (source.c) */
 
 /* ---- services (services.c) ---- */
 typedef struct sg_services {
@@ -281,6 +281,8 @@ typedef struct sg_services {
     GEOSGeometry **poly;    /* NULL, or n entries: the polygon to measure to, else NULL */
     double *cap;            /* supply of each location (1 without --capacity) */
     long long *fid;         /* feature each location comes from */
+    char **name;            /* the feature's 'name' field when the layer has one and it is set and not null, else
+                             * NULL (for the services layer) */
     size_t npoly;           /* locations measured to a polygon */
     size_t nsplit;          /* multipoint features split into several locations */
     size_t nskipped;        /* features without geometry (skipped, warned) */

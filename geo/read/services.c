@@ -14,7 +14,7 @@
 
 #include "read/read.h"
 
-/* (sg__open_layer is in read_common.c) */
+/* (sg__open_layer is in source.c) */
 
 /* ---- CRS ---- */
 
@@ -138,13 +138,19 @@ static int svc_grow(sg_services *s, size_t *cap) {
     if (f) s->fid = f;
     GEOSGeometry **p = sg__reallocarray(s->poly, nc, sizeof *p);
     if (p) s->poly = p;
-    if (!x || !y || !c || !f || !p) return -1;
+    char **nm = sg__reallocarray(s->name, nc, sizeof *nm);
+    if (nm) s->name = nm;
+    if (!x || !y || !c || !f || !p || !nm) return -1;
     *cap = nc;
     return 0;
 }
 
-static int svc_add(sg_services *s, size_t *cap, double x, double y, double supply, long long fid, GEOSGeometry *poly) {
+/* name is copied (NULL: none). */
+static int svc_add(sg_services *s, size_t *cap, double x, double y, double supply, long long fid, GEOSGeometry *poly,
+                   const char *name) {
     if (svc_grow(s, cap) != 0) return -1;
+    s->name[s->n] = NULL;
+    if (name && !(s->name[s->n] = sg__strdup(name))) return -1;
     s->x[s->n] = x;
     s->y[s->n] = y;
     s->cap[s->n] = supply;
@@ -158,7 +164,9 @@ void sg__services_free(sg_ctx *ctx, sg_services *s) {
     if (!s) return;
     for (size_t i = 0; s->poly && i < s->n; i++)
         if (s->poly[i]) GEOSGeom_destroy_r(sg__geos(ctx), s->poly[i]);
+    for (size_t i = 0; s->name && i < s->n; i++) free(s->name[i]);
     free(s->poly);
+    free(s->name);
     free(s->x);
     free(s->y);
     free(s->cap);
@@ -273,6 +281,8 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
             goto done;
         }
     }
+    /* the services layer shows each location's 'name' when the layer has that field */
+    int name_idx = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lyr), "name");
     size_t before = sg__nerrors(ctx), cap = 0, nrepaired = 0;
     long long *skipped = NULL;
     size_t nskipped_ids = 0;
@@ -317,11 +327,19 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
             OGR_F_Destroy(f);
             continue;
         }
+        char *name = NULL;
+        if (name_idx >= 0 && OGR_F_IsFieldSetAndNotNull(f, name_idx) &&
+            !(name = sg__strdup(OGR_F_GetFieldAsString(f, name_idx)))) {
+            OGR_F_Destroy(f);
+            st = sg__nomem(ctx);
+            break;
+        }
         const char *why = NULL;
         GEOSGeometry *g = sg__ogr_to_work(ctx, og, op, &why);
         OGR_F_Destroy(f);
         if (!g) {
             sg__report(ctx, "E_TRANSFORM", fw, "%s", why ? why : "unusable geometry");
+            free(name);
             continue;
         }
         int bad = 0;
@@ -334,12 +352,13 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
                 if (!GEOSGeomGetX_r(h, p, &x) || !GEOSGeomGetY_r(h, p, &y)) {
                     sg__report(ctx, "E_TRANSFORM", fw, "cannot read the point");
                     bad = 1;
-                } else if (svc_add(out, &cap, x, y, supply / np, fid, NULL) != 0) {
+                } else if (svc_add(out, &cap, x, y, supply / np, fid, NULL, name) != 0) {
                     st = sg__nomem(ctx);
                     bad = 1;
                 }
             }
             GEOSGeom_destroy_r(h, g);
+            free(name);
             continue;
         }
         if (GEOSisValid_r(h, g) != 1) {
@@ -354,10 +373,13 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
         if (!surface_point(h, g, &x, &y)) {
             sg__report(ctx, "E_SERVICE_GEOMETRY", fw, "the polygon has no interior point (degenerate?)");
             GEOSGeom_destroy_r(h, g);
+            free(name);
             continue;
         }
         int keep = !points_only && !o->service_point;
-        if (svc_add(out, &cap, x, y, supply, fid, keep ? g : NULL) != 0) {
+        int added = svc_add(out, &cap, x, y, supply, fid, keep ? g : NULL, name) == 0;
+        free(name);
+        if (!added) {
             GEOSGeom_destroy_r(h, g);
             st = sg__nomem(ctx);
             break;

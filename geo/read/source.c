@@ -11,6 +11,17 @@
 
 #include "read/read.h"
 
+void sg__src_info_free(sg_src_info *s) {
+    if (!s) return;
+    free(s->path);
+    free(s->layer);
+    free(s->driver);
+    free(s->where);
+    free(s->crs_name);
+    free(s->crs_id);
+    memset(s, 0, sizeof *s);
+}
+
 char *sg__layer_names(void *dataset) {
     GDALDatasetH ds = dataset;
     int n = GDALDatasetGetLayerCount(ds);
