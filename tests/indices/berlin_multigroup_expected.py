@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Expected values for tests/test_reference.c (berlin_multigroup): the aspatial
+"""Expected values for tests/indices/test_reference.c (berlin_multigroup): the aspatial
 and multigroup indices of Berlin 2016, computed independently of seggap, with
 the Python standard library only (csv, math.fsum), by the textbook double
 loops (Gini over all ordered pairs, no sorting).
 
-Usage: python3 tests/berlin_multigroup_expected.py [../shared/data/berlin-2016]
+Usage: python3 tests/indices/berlin_multigroup_expected.py [../shared/data/berlin-2016]
 
 Frame: the 7 origin groups that partition MH_E plus rest = E_E - MH_E (8 groups).
 Two-group indices: x = MH_E, t = E_E.

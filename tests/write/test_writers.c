@@ -2,7 +2,8 @@
  * seggap are the same, to the bit, as the GeoJSON driver's own RFC 7946
  * reprojection; the layers written on 2 threads are the same files as on 1;
  * report.html draws a large city on a grid of cells; every writer goes
- * through sg__output_write / sg__output_finish. */
+ * through sg__output_write / sg__output_finish; --out-pg copies the layers
+ * into a data source. */
 #include "test_support.h"
 
 #include <cpl_string.h>
@@ -251,12 +252,64 @@ static void output_write_is_atomic(void **state) {
     free(p);
 }
 
+/* --out-pg writes the run's layers into any writable OGR data source in one
+ * transaction (pg.c): into a GeoPackage here, so that no PostgreSQL is
+ * needed (pg_check does PostGIS itself). Every layer of summary.json's
+ * outputs becomes a table PREFIX<key> of MultiPolygons with every row; a
+ * source that cannot be opened is E_OUTPUT_PG, its password redacted. */
+static void out_pg_into_any_data_source(void **state) {
+    fixture *f = *state;
+    char *src = sg_test_path(f->dir, "city.gpkg"), *out = sg_test_path(f->dir, "out"),
+         *db = sg_test_path(f->dir, "db.gpkg");
+    write_city(src, 4, 3); /* 12 districts */
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GPKG"), db, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(ds);
+    GDALClose(ds);
+    const char *args[] = {"--districts", src, "--id", "id", "--total", "total", "--group", "group", "--out", out,
+                          "--quiet", "--out-pg", db, "--out-pg-prefix", "t_", NULL};
+    sg_run *run = NULL;
+    sg_status st = sg_test_analyze(f->ctx, &run, args);
+    if (st != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    char want[600];
+    snprintf(want, sizeof want, "wrote PG    %s: ", db);
+    const char *text = sg_run_summary_text(run);
+    const char *line = strstr(text, want);
+    if (!line) fail_msg("no \"%s\" in the summary:\n%s", want, text);
+    assert_non_null(strstr(line, "t_districts (12 rows)"));
+    assert_non_null(strstr(line, "t_objective5 (12 rows)"));
+    sg_run_destroy(run);
+    ds = GDALOpenEx(db, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "t_districts");
+    assert_non_null(l);
+    assert_int_equal(OGR_L_GetFeatureCount(l, 1), 12);
+    assert_int_equal(wkbFlatten(OGR_L_GetGeomType(l)), wkbMultiPolygon);
+    assert_string_equal(OGR_L_GetGeometryColumn(l), "geom");
+    assert_true(OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "id") >= 0);
+    assert_non_null(GDALDatasetGetLayerByName(ds, "t_objective5"));
+    assert_null(GDALDatasetGetLayerByName(ds, "t_summary"));
+    GDALClose(ds);
+
+    /* a connection that fails: an output error, no password in it */
+    const char *bad[] = {"--districts", src, "--id", "id", "--total", "total", "--group", "group", "--out", out,
+                         "--quiet", "--out-pg", "PG:dbname=nosuch host=/nonexistent password=hunter2", NULL};
+    assert_int_equal(sg_test_analyze(f->ctx, &run, bad), SG_ERR_OUTPUT);
+    assert_null(run);
+    assert_diag(f->ctx, "E_OUTPUT_PG", "PG:dbname=nosuch host=/nonexistent password=***", "cannot open for writing");
+    for (size_t i = 0; i < sg_ctx_diag_count(f->ctx); i++)
+        assert_null(strstr(sg_ctx_diag(f->ctx, i)->message, "hunter2"));
+    free(src);
+    free(out);
+    free(db);
+}
+
 int main(void) {
     GDALAllRegister();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(same_as_driver_on_any_thread_count, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(report_grid_map_for_a_large_city, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(output_write_is_atomic, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(out_pg_into_any_data_source, sg_test_setup, sg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

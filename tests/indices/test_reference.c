@@ -256,10 +256,10 @@ static void sacramento_local_values_match_reference_json(void **state) {
 
 /* Berlin multigroup: the 7 origin groups that partition MH_E plus
  * rest = E_E - MH_E (8 groups). Expected values computed independently by
- * tests/berlin_multigroup_expected.py (Python standard library: csv and
+ * tests/indices/berlin_multigroup_expected.py (Python standard library: csv and
  * math.fsum, textbook double loops, Gini over all ordered pairs, θ* by
  * bisection, ConProf on the literal 1000-point grid); run as
- *   python3 tests/berlin_multigroup_expected.py ../shared/data/berlin-2016
+ *   python3 tests/indices/berlin_multigroup_expected.py ../shared/data/berlin-2016
  * The first four two-group values are also in SOURCE.md (6 decimals). */
 static void berlin_multigroup_origins(void **state) {
     fixture *f = *state;

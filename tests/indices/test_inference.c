@@ -1,9 +1,55 @@
-/* Inference: the hypergeometric sampler, permutation p-values, bootstrap
- * intervals, and reproducibility for any thread count. */
+/* Inference: the random streams, the hypergeometric sampler, permutation
+ * p-values, bootstrap intervals, and reproducibility for any thread count. */
 #include <json-c/json.h>
 
 #include "test_support.h"
 #include "write/write.h"
+
+/* The random streams (indices/rng.c). xoshiro256** from the state
+ * {1, 2, 3, 4}: rotl(2 * 5, 7) * 9 = 11520 first; the authors' reference
+ * code then gives 0, 1509978240 and 1215971899390074240. */
+static void xoshiro_streams(void **state) {
+    (void)state;
+    sg_rng r = {{1, 2, 3, 4}};
+    assert_true(sg__rng_next(&r) == 11520u);
+    assert_true(sg__rng_next(&r) == 0u);
+    assert_true(sg__rng_next(&r) == 1509978240u);
+    assert_true(sg__rng_next(&r) == 1215971899390074240u);
+    sg_rng u = {{1, 2, 3, 4}};
+    sg_assert_near(sg__rng_uniform(&u), 5 * 0x1p-53, 0); /* 11520 >> 11 = 5 */
+
+    /* seeding: the same (seed, stream), the same draws; another stream, others */
+    sg_rng a, b, c;
+    sg__rng_seed(&a, 42, 0);
+    sg__rng_seed(&b, 42, 0);
+    sg__rng_seed(&c, 42, 1);
+    int same = 1, differ = 0;
+    for (int i = 0; i < 100; i++) {
+        uint64_t x = sg__rng_next(&a), y = sg__rng_next(&b), z = sg__rng_next(&c);
+        same &= x == y;
+        differ += x != z;
+    }
+    assert_true(same);
+    assert_int_equal(differ, 100);
+
+    /* below(7): every value of [0, 7), nothing else; uniform in [0, 1) */
+    int seen[7] = {0};
+    for (int i = 0; i < 7000; i++) {
+        uint64_t k = sg__rng_below(&a, 7);
+        assert_true(k < 7);
+        seen[k]++;
+    }
+    for (int k = 0; k < 7; k++) assert_true(seen[k] > 800 && seen[k] < 1200);
+    for (int i = 0; i < 10000; i++) {
+        double x = sg__rng_uniform(&a);
+        assert_true(x >= 0 && x < 1);
+    }
+    /* N = 10, K = 9, n = 9: 8 or 9 marked (one unmarked at most) */
+    for (int i = 0; i < 200; i++) {
+        double k = sg__rng_hypergeometric(&a, 10, 9, 9);
+        assert_true(k == 8 || k == 9);
+    }
+}
 
 /* Sample mean and variance against the hypergeometric law:
  * mean = n K / N, var = n (K/N)(1 - K/N)(N - n)/(N - 1). */
@@ -380,6 +426,7 @@ static void same_result_for_any_thread_count(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(xoshiro_streams),
         cmocka_unit_test(hypergeometric_moments),
         cmocka_unit_test(psampler_is_multivariate_hypergeometric),
         cmocka_unit_test(psampler_moments_on_a_city),
