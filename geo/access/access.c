@@ -465,61 +465,31 @@ static sg_status permute_gaps(sg_ctx *ctx, const sg_data *d, struct sg_access *A
     job.reps = reps;
     job.seed = (uint64_t)d->opts->seed;
     job.vals = malloc(reps * (A->nt ? A->nt : 1) * sizeof *job.vals);
-    double *sorted = malloc(reps * sizeof *sorted);
-    if (!job.vals || !sorted) {
-        free(job.vals);
-        free(sorted);
-        return sg__nomem(ctx);
-    }
+    if (!job.vals) return sg__nomem(ctx);
     sg_psampler *ps = NULL;
     if (sg__psampler_create(ctx, d->t, d->x, d->n, &ps) == SG_ERR_NOMEM) {
         free(job.vals);
-        free(sorted);
         return SG_ERR_NOMEM;
     }
     job.ps = ps;
     pthread_mutex_init(&job.lock, NULL);
     int nt = sg__thread_count(d->opts->threads);
     if ((size_t)nt > reps) nt = (int)reps;
-    pthread_t th[256];
-    int started = 0;
-    for (int i = 0; i < nt && i < 256; i++)
-        if (pthread_create(&th[i], NULL, perm_worker, &job) == 0) started++;
-        else break;
-    if (started == 0) perm_worker(&job);
-    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    sg__threads_run(nt, perm_worker, &job);
     pthread_mutex_destroy(&job.lock);
     sg__psampler_free(ps);
     if (job.oom) {
         free(job.vals);
-        free(sorted);
         return sg__nomem(ctx);
     }
     for (size_t t = 0; t < A->nt; t++) {
         sg_access_type *T = &A->t[t];
-        size_t k = 0;
-        sg_ksum s = {0, 0};
-        for (size_t r = 0; r < reps; r++) {
-            double v = job.vals[r * A->nt + t];
-            if (isfinite(v)) {
-                sorted[k++] = v;
-                sg__ksum_add(&s, v);
-            }
-        }
-        if (k < 2 || !isfinite(T->gap_m)) continue;
-        double mean = sg__ksum_get(&s) / (double)k, dev = fabs(T->gap_m - mean);
-        sg_ksum ss = {0, 0};
-        size_t extreme = 0;
-        for (size_t r = 0; r < k; r++) {
-            sg__ksum_add(&ss, (sorted[r] - mean) * (sorted[r] - mean));
-            if (fabs(sorted[r] - mean) >= dev * (1 - 1e-12)) extreme++;
-        }
-        T->null_mean = mean;
-        T->null_sd = sqrt(sg__ksum_get(&ss) / (double)(k - 1));
-        T->p_value = T->null_sd > 0 ? (double)(1 + extreme) / (double)(k + 1) : NAN;
+        if (!isfinite(T->gap_m)) continue;
+        double p;
+        if (sg__null_test(T->gap_m, job.vals + t, reps, A->nt, &T->null_mean, &T->null_sd, &p) < 2) continue;
+        T->p_value = T->null_sd > 0 ? p : NAN;
     }
     free(job.vals);
-    free(sorted);
     return SG_OK;
 }
 
