@@ -142,7 +142,7 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     if (st == SG_OK) { /* objectives 5 and 10, after every column is in */
         sg_housing housing;
         memset(&housing, 0, sizeof housing);
-        sg_gaps_in gin = {opts, &run->rd, &run->city, &run->res, run->access, &housing};
+        sg_gaps_in gin = {opts, &run->city, &run->res, run->access, &housing};
         st = sg__objective5(ctx, &gin, &run->gaps);
         if (st == SG_OK) st = sg__housing_read(ctx, opts, &run->rd, &run->city, &housing);
         if (st == SG_OK) st = sg__objective10(ctx, &gin, run->gaps);

@@ -74,13 +74,10 @@ sg_status sg__check_cancel(sg_ctx *ctx);
 
 /* Where a diagnostic applies. Any member may be NULL / -1. */
 typedef struct sg_where {
-    const char *file;
-    const char *layer;
+    const char *file, *layer;
     long long fid;
-    const char *id;
-    const char *field;
+    const char *id, *field;
 } sg_where;
-
 #define SG_WHERE_NONE ((sg_where){NULL, NULL, -1, NULL, NULL})
 
 /* Records an error (sets last error and appends a diagnostic). Returns st. */
@@ -105,7 +102,7 @@ sg_status sg__nomem(sg_ctx *ctx);
 void sg__gdal_push(sg_ctx *ctx);
 void sg__gdal_pop(void);
 
-/* ---- small utilities (util.c) ---- */
+/* ---- small utilities (util.c, redact.c, sha256.c) ---- */
 char *sg__strdup(const char *s);
 char *sg__strndup(const char *s, size_t n);
 char *sg__asprintf(const char *fmt, ...) SG_PRINTF(1, 2);
@@ -131,13 +128,8 @@ static inline void sg__ksum_add(sg_ksum *k, double v) {
 }
 static inline double sg__ksum_get(const sg_ksum *k) { return k->s + k->c; }
 
-
-
 /* A comma-separated list option, e.g. --groups A,B,C. */
-typedef struct sg_strlist {
-    char **items;
-    size_t n;
-} sg_strlist;
+typedef struct sg_strlist { char **items; size_t n; } sg_strlist;
 
 /* ---- string -> index hash map (strmap.c) ---- */
 typedef struct sg_strmap sg_strmap;
@@ -168,17 +160,10 @@ char *sg__arena_strndup(sg_arena *a, const char *s, size_t n); /* NULL when out 
 char *sg__arena_strdup(sg_arena *a, const char *s);            /* NULL for NULL s too */
 void sg__arena_free(sg_arena *a);
 
-
-
 /* Bounding box {x0, y0, x1, y1} of n points (infinite when n = 0). */
 void sg__bbox_xy(const double *x, const double *y, size_t n, double box[4]);
-
-/* ---- SHA-256 of a file (sha256.c) ---- */
-/* Writes 64 hex digits + NUL into hex. Returns 0 on success, -1 on error. */
+/* SHA-256 of a file (sha256.c): 64 hex digits + NUL into hex; 0, or -1 on error. */
 int sg__sha256_file(const char *path, char hex[65]);
-
-
-
 /* Copy of s with the value of every password=... (libpq keyword) and the
  * secret of scheme://user:secret@host replaced by "***". NULL when out of
  * memory (or s NULL). */
@@ -240,7 +225,6 @@ char **sg__result_text_column(sg_result *r, const char *name);
 int sg__result_move_columns(sg_result *r, sg_result *from);
 void sg__result_free(sg_result *r);
 
-
 /* ---- atomic output (output.c) ---- */
 /* Creates dir (and parents) if missing. */
 sg_status sg__ensure_dir(sg_ctx *ctx, const char *dir);
@@ -253,16 +237,12 @@ sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path);
  * file (a GeoJSON layer's end, expect_size when >= 0: disk full), flushes it
  * to disk and renames it into place when st is SG_OK, else removes it, and
  * returns the final status. sg__output_write does all three for a buffer. */
-typedef struct sg_output {
-    char *path, *tmp;
-    long long expect_size; /* -1: unknown */
-} sg_output;
+typedef struct sg_output { char *path, *tmp; long long expect_size; /* -1: unknown */ } sg_output;
 sg_status sg__output_begin(sg_ctx *ctx, const char *path, sg_output *o);
 sg_status sg__output_finish(sg_ctx *ctx, sg_output *o, sg_status st);
 sg_status sg__output_write(sg_ctx *ctx, const char *path, const void *buf, size_t len);
 /* Removes temporary files ".NAME.tmp-PID" in dir left by a run that was
  * killed (PID no longer running). Best effort: errors are ignored. */
 void sg__clean_stale_tmp(const char *dir);
-
 
 #endif

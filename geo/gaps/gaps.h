@@ -156,7 +156,6 @@ struct sg_gaps {
 /* What the objectives read: the results of the stages before them. */
 typedef struct sg_gaps_in {
     const sg_options *opts;
-    const sg_reader *rd;            /* the districts' sources and CRS */
     const sg_city *city;
     const sg_result *res;           /* lq, gi_star_z/p, dist_TYPE_m, ... */
     const struct sg_access *access; /* with --service, else NULL */

@@ -163,7 +163,7 @@ static void objective5_from_access(void **state) {
     sg_options o;
     memset(&o, 0, sizeof o);
     o.lq_threshold = 1.5;
-    sg_gaps_in in = {&o, NULL, &c, &res, &A, NULL};
+    sg_gaps_in in = {&o, &c, &res, &A, NULL};
     struct sg_gaps *g = NULL;
     assert_int_equal(sg__objective5(ctx, &in, &g), SG_OK);
     assert_int_equal(g->ntypes, 2);
