@@ -8,7 +8,9 @@
  *   nearest.c  planar/geodesic distances through a GEOS STRtree
  *   fca.c      counts within radii, 2SFCA, E2SFCA (step 1 once per type)
  *   network.c  shortest paths on a road network
- * (services and origins are read in read/services.c).
+ *   network_build.c  the network: lines read, noded, made a graph
+ * (services and origins are read in read/services.c; access_internal.h: the
+ * network's graph, shared only by files of access/).
  *
  * Vocabulary:
  * - an *origin* is a place where people live: by default one per district, the

@@ -4,7 +4,7 @@
 
 #include <ogr_api.h>
 
-#include "read/read.h"
+#include "read/read_internal.h"
 
 sg_cell_kind sg__feature_field(void *feature, int idx, double *num, const char **text) {
     OGRFeatureH f = feature;

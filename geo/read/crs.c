@@ -9,7 +9,7 @@
 #include <cpl_conv.h>
 #include <ogr_srs_api.h>
 
-#include "read/read.h"
+#include "read/read_internal.h"
 
 void sg__crs_info_free(sg_crs_info *c) {
     if (!c) return;

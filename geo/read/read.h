@@ -1,22 +1,22 @@
 /* geo/read/: everything that comes from an OGR source, validated and in the
  * working CRS. Later folders never open a data source.
- *
  *   source.c        opening sources and choosing layers (one place for both)
  *   parse_number.c  strict numbers from text; cell.c: attribute cells
  *   table.c         census tables and their key index
- *   districts.c     districts + joined tables -> sg_city (sg__read_city)
+ *   districts.c     districts -> sg_city (sg__read_city), read in batches
+ *   join.c          the tables joined to them; each district's values checked
+ *   input_info.c    the input files and their SHA-256; first_ids.c: id lists
  *   validate.c      OGR geometry -> valid GEOS (Multi)Polygons
  *   crs.c           input and working CRS, reprojection
  *   services.c      service locations and origins (where people live)
  *   housing.c       social housing sites and district housing fields
- *   first_ids.c     "a, b, c, ... (N in all)" for messages */
+ * read_internal.h: what only files of read/ share (no other folder includes it). */
 #ifndef SEGGAP_GEO_READ_H
 #define SEGGAP_GEO_READ_H
 
 #include "internal.h"
 
-/* ids quoted in a message or a summary list */
-#define SG_FIRST_IDS 10
+#define SG_FIRST_IDS 10 /* ids quoted in a message or a summary list */
 
 /* ---- strict number parsing (parse_number.c) ---- */
 typedef enum sg_numparse {
@@ -29,25 +29,13 @@ typedef enum sg_numparse {
  * decimal point only, no thousands separators. *why gets a hint on failure. */
 sg_numparse sg__parse_number(const char *text, double *out, const char **why);
 
-
 /* ---- attribute cells (cell.c) ---- */
 typedef enum sg_cell_kind { SG_CELL_NULL = 0, SG_CELL_NUM, SG_CELL_TEXT } sg_cell_kind;
-typedef struct sg_cell {
-    sg_cell_kind kind;
-    double num;
-    char *text; /* owned, SG_CELL_TEXT only */
-} sg_cell;
-
+typedef struct sg_cell { sg_cell_kind kind; double num; char *text; /* owned, SG_CELL_TEXT only */ } sg_cell;
 /* Reads field idx of an OGR feature: numbers stay numbers, text stays text,
  * unset/null fields are SG_CELL_NULL. Returns -1 when out of memory. */
 int sg__cell_from_feature(void *ogr_feature, int idx, sg_cell *c);
-/* The same without a copy: the kind, *num, and *text borrowed from the
- * feature (valid until it changes or is destroyed). */
-sg_cell_kind sg__feature_field(void *ogr_feature, int idx, double *num, const char **text);
-/* sg__cell_text of field idx (caller frees), without the intermediate copy. */
-char *sg__feature_text(void *ogr_feature, int idx);
 void sg__cell_clear(sg_cell *c);
-/* Converts a cell to a number. Missing values give SG_NUM_MISSING. */
 sg_numparse sg__cell_number(const sg_cell *c, double *out, const char **why);
 /* Text of a cell (for ids and keys), trimmed; NULL for a null cell. Caller frees. */
 char *sg__cell_text(const sg_cell *c);
@@ -55,13 +43,10 @@ char *sg__cell_text(const sg_cell *c);
 /* ---- census tables (table.c) ---- */
 typedef struct sg_table {
     const sg_table_spec *spec;
-    char *key;           /* key field actually used */
-    char *layer_name;
+    char *key, *layer_name; /* key: the key field actually used */
     char **fields;       /* every field name of the table */
-    int nfields;
-    int key_idx;
-    int *cols;           /* requested field indices, ncols of them */
-    int ncols;
+    int nfields, key_idx;
+    int *cols, ncols;    /* requested field indices, ncols of them */
     size_t nrows;
     char **keys;         /* trimmed key per row */
     long long *fids;
@@ -70,23 +55,16 @@ typedef struct sg_table {
     sg_keyindex index;   /* key -> row (keys borrowed from `keys`) */
     sg_arena text;       /* keys and cell texts */
     void *ds, *lyr;      /* GDALDatasetH, OGRLayerH while open */
-    char sha256[65];
-    char driver[32];
+    char sha256[65], driver[32];
 } sg_table;
-
 /* Opens a table and reads its field names. */
 sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *default_key,
                          sg_table *t);
-/* Index of a field by name (exact, then case-insensitive), or -1. */
-int sg__table_field(const sg_table *t, const char *name);
 /* Asks for a column to be kept when the rows are loaded; returns its slot. */
 int sg__table_want(sg_table *t, int field_idx);
 /* Reads every row: key and the requested columns. Duplicate or empty keys
  * are reported as errors. */
 sg_status sg__table_load(sg_ctx *ctx, sg_table *t);
-/* After the join: frees the rows (keys, cells, index) and closes the source;
- * nrows, the names and sha256 stay. */
-void sg__table_drop_rows(sg_table *t);
 void sg__table_free(sg_table *t);
 /* Joined field list "a, b, c" (caller frees). */
 char *sg__join_names(char *const *names, int n);
@@ -111,13 +89,8 @@ void *sg__choose_layer(sg_ctx *ctx, void *ds, sg_where w, const char *layer, con
 char *sg__layer_names(void *ds);
 char *sg__layer_field_list(void *feature_defn);
 
-/* ---- districts (districts.c, validate.c) ---- */
-typedef enum sg_dstatus {
-    SG_DS_OK = 0,
-    SG_DS_NO_DATA,
-    SG_DS_ZERO_TOTAL,
-    SG_DS_REPAIRED
-} sg_dstatus;
+/* ---- districts (districts.c, join.c, validate.c) ---- */
+typedef enum sg_dstatus { SG_DS_OK = 0, SG_DS_NO_DATA, SG_DS_ZERO_TOTAL, SG_DS_REPAIRED } sg_dstatus;
 const char *sg__dstatus_name(sg_dstatus s);
 
 typedef struct sg_city {
@@ -129,14 +102,12 @@ typedef struct sg_city {
     char **note;             /* why excluded or repaired, or NULL */
     GEOSGeometry **geom_src; /* valid geometry in the input CRS */
     GEOSGeometry **geom;     /* the same in the working CRS (the same pointer when not reprojected) */
-    char **name;             /* --name label, or NULL */
-    char **region;           /* --by value, or NULL */
+    char **name, **region;   /* --name label, --by value, or NULL */
     size_t ngroups;          /* --groups fields */
     double *groups;          /* n x ngroups counts, NaN when missing */
     double *social_units;    /* --social-housing-field, NaN when missing or not given */
     double *overcrowding;    /* --overcrowding-field as read, NaN when missing or not given */
 } sg_city;
-
 void sg__city_free(sg_ctx *ctx, sg_city *c);
 
 /* What the reader learned about its inputs, for the summary. */
@@ -147,7 +118,6 @@ typedef struct sg_input_info {
     char (*sha256)[65];
     int nfiles;
 } sg_input_info;
-void sg__input_info_free(sg_input_info *in);
 
 typedef struct sg_join_info {
     size_t rows, matched_rows;
@@ -161,29 +131,20 @@ typedef struct sg_join_info {
 
 /* ---- CRS (crs.c) ---- */
 typedef struct sg_crs_info {
-    PJ *src;               /* input CRS */
-    PJ *work;              /* working CRS */
+    PJ *src, *work;        /* input and working CRS */
     char *src_name, *src_id;   /* e.g. "WGS 84", "EPSG:4326" */
     char *work_name, *work_id;
     char *work_how;        /* how the working CRS was chosen */
     char *src_wkt;         /* WKT of the input CRS, for the output layer */
     int reprojected;       /* 0 when work == src */
 } sg_crs_info;
-void sg__crs_info_free(sg_crs_info *c);
-/* Input CRS from the layer's SRS (an OGRSpatialReferenceH, may be NULL) or
- * from --input-crs. */
-sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_where w,
-                        sg_crs_info *info);
+/* GEOSGeom_transformXY_r callback through the PROJ operation op: stops at
+ * the first point PROJ cannot transform, kept in bad_x, bad_y. */
+typedef struct sg_xform { PJ *op; double bad_x, bad_y; } sg_xform;
+int sg__xform_xy(double *x, double *y, void *userdata);
 /* Chooses the working CRS (user's, the source's when projected in metres, or
  * the UTM zone / a local equal-area projection of the extent's centre) and
  * transforms every geometry of the city into it. */
-/* GEOSGeom_transformXY_r callback through the PROJ operation op: stops at
- * the first point PROJ cannot transform, kept in bad_x, bad_y (crs.c). */
-typedef struct sg_xform {
-    PJ *op;
-    double bad_x, bad_y;
-} sg_xform;
-int sg__xform_xy(double *x, double *y, void *userdata);
 sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_crs_info *info);
 
 /* ---- geometry validation (validate.c) ---- */
@@ -192,33 +153,9 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
  * without strict). Errors are reported with w; returns SG_OK or an error. */
 sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
                             GEOSGeometry **out, int *repaired, char **note);
-/* The same in three steps, so that the GEOS work can run on another thread:
- * sg__geom_prepare (OGR; the reading thread) exports the WKB into buf or
- * records an error; sg__geom_build (GEOS; any thread, with its own handle h
- * whose last error message is geos_msg) makes the valid geometry or records
- * an error; sg__geom_emit (the context's thread, in feature order) reports
- * it exactly as sg__geom_from_ogr would and hands the results over. */
-typedef struct sg_bytes { unsigned char *p; size_t len, cap; } sg_bytes;
-typedef struct sg_geom_job {
-    size_t wkb_off, wkb_size; /* the WKB in buf */
-    int state;                /* 0: to build, 1: done */
-    int scanned;              /* WKB structure checked: build scans the coordinates */
-    sg_status st;             /* SG_OK, SG_ERR_GEOMETRY or SG_ERR_NOMEM */
-    const char *code;         /* E_... of an SG_ERR_GEOMETRY */
-    char *msg;                /* its message (NULL when out of memory) */
-    GEOSGeometry *geom;
-    int repaired;
-    char *note;
-} sg_geom_job;
-void sg__geom_prepare(void *ogr_geom, sg_geom_job *j, sg_bytes *buf);
-void sg__geom_build(GEOSContextHandle_t h, const char *geos_msg, int strict, sg_geom_job *j,
-                    const unsigned char *buf);
-sg_status sg__geom_emit(sg_ctx *ctx, sg_geom_job *j, sg_where w, GEOSGeometry **out, int *repaired, char **note);
-/* Frees what a job holds (when it will not be emitted). */
-void sg__geom_job_clear(GEOSContextHandle_t h, sg_geom_job *j);
 
-/* ---- reading the districts with their joined tables (districts.c) ---- */
-/* Fields read per district. Roles from SG_ROLE_COUNT on are the --groups
+/* ---- reading the districts with their joined tables (districts.c, join.c) ----
+ * Fields read per district. Roles from SG_ROLE_COUNT on are the --groups
  * fields, in order. SG_ROLE_NAME and SG_ROLE_BY are text; the others numbers. */
 typedef enum sg_role {
     SG_ROLE_TOTAL = 0, SG_ROLE_GROUP, SG_ROLE_SHARE, SG_ROLE_NAME, SG_ROLE_BY,
@@ -247,7 +184,6 @@ typedef struct sg_reader {
  * diagnostics name every bad feature; the city holds what was read. */
 sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city *city);
 void sg__reader_free(sg_reader *rd);
-
 
 /* The first SG_FIRST_IDS ids of city districts idx[0..n), "a, b, c, ... (N in
  * all)" (caller frees; NULL when out of memory). */
@@ -333,8 +269,7 @@ typedef struct sg_housing {
     int have_units;          /* units per district known (layer or --social-housing-field) */
     int have_overcrowding;   /* --overcrowding-field */
     char *units_from;        /* how the units were obtained, for the summary */
-    /* the housing layer */
-    char *path, *layer, *driver, *units_field, *crs_name;
+    char *path, *layer, *driver, *units_field, *crs_name; /* the housing layer */
     char sha256[65];
     long long sites_read, sites_assigned, sites_outside, sites_no_units, sites_no_geom;
     double units_read;

@@ -10,7 +10,7 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
-#include "read/read.h"
+#include "read/read_internal.h"
 
 char *sg__join_names(char *const *names, int n) {
     size_t len = 1;

@@ -10,7 +10,7 @@
 
 #include <ogr_api.h>
 
-#include "read/read.h"
+#include "read/read_internal.h"
 
 /* 1 when every coordinate of g is finite. */
 static int coords_finite(GEOSContextHandle_t h, const GEOSGeometry *g) {

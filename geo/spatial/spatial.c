@@ -1,7 +1,7 @@
 /* The spatial data of a run, built once from the used districts: areas,
  * perimeters, centroids, STRtrees, contiguity and boundary-length weights,
  * the centre for centralization and the clustering kernel. The index families
- * only read it (see index_spatial.h). Only what the selected families need is
+ * only read it (see spatial.h). Only what the selected families need is
  * built; each part adds its time to a stage (spatial.areas, .adjacency,
  * .centre, .kernel: --timings).
  *
@@ -11,14 +11,15 @@
  *   of the two polygons, as PySAL's _return_length_weighted_w; rook = b_ij >
  *   0. Candidates from the STRtree; pairs that share vertices and edges
  *   exactly are settled from the coordinates, the rest by GEOS
- *   (spatial_contig.c), on several threads.
+ *   (contiguity.c, contiguity_fast.c), on several threads.
  * - The default kernel exp(-d/h) is sparse: pairs with c_ij < 1e-6
  *   (d > h ln 1e6) are left out. They are found with a grid over the
- *   centroids and visited by each run, not stored (spatial_kernel.c).
+ *   centroids and visited by each run, not stored (kernel.c).
  * - The PySAL kernel is dense by definition (S_j sums the distances to every
  *   unit); it is allowed up to SG_PYSAL_KERNEL_MAX_N districts.
  * - Areas, perimeters and centroids are computed on several threads; sorts
- *   by area and by distance to the centre are radix sorts (O(N)). */
+ *   by area and by distance to the centre are radix sorts (O(N)).
+ * The centre and the kernel's setup are in centre_kernel.c. */
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
@@ -26,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spatial/spatial.h"
+#include "spatial/spatial_internal.h"
 
 /* Refuse to store distance weights with more entries than this (12 bytes
  * each, 2.4 GB): the clustering family is then skipped with a warning. */
@@ -140,11 +141,7 @@ static int cmp_keyed(const void *a, const void *b) {
     return (x->i > y->i) - (x->i < y->i);
 }
 
-/* order[0..n-1] = indices sorted by key ascending (descending: by -key),
- * ties by index: a stable LSD radix sort on the keys' bits mapped to
- * unsigned integers in the order of the values (-0 taken as +0), as qsort
- * with cmp_keyed gives, in O(n) (qsort of a million keys took 0.3 s). */
-static int sort_by_key(const double *key, size_t n, int descending, size_t *order) {
+int sg__sort_by_key(const double *key, size_t n, int descending, size_t *order) {
     uint64_t *k = malloc((n ? n : 1) * 2 * sizeof *k);
     size_t *tmp = malloc((n ? n : 1) * sizeof *tmp), *cnt = malloc((65536 + 1) * sizeof *cnt);
     if (!k || !tmp || !cnt) {
@@ -208,7 +205,7 @@ static int query_rect(GEOSContextHandle_t h, GEOSSTRtree *tree, double x0, doubl
 
 static const char *id_of(const sg_data *d, size_t i) { return d->city->id[d->index[i]]; }
 
-/* ---- contiguity (spatial_contig.c) ---- */
+/* ---- contiguity (contiguity.c) ---- */
 static sg_status build_contiguity(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
     return sg__contiguity(ctx, d, sp, 0, &sp->queen, &sp->rook, &sp->blen, NULL, NULL);
 }
@@ -263,89 +260,6 @@ static sg_status find_islands(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
     }
     free(rk);
     return SG_OK;
-}
-
-/* ---- centre for centralization ---- */
-static sg_status build_centre(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
-    const sg_options *o = d->opts;
-    const sg_crs_info *crs = d->crs;
-    const char *wcrs = crs && crs->work_id ? crs->work_id : crs && crs->work_name ? crs->work_name : "the working CRS";
-    GEOSContextHandle_t h = sg__geos(ctx);
-    if (o && o->centre_district) {
-        const sg_city *c = d->city;
-        size_t k = c->n;
-        for (size_t i = 0; i < c->n; i++)
-            if (c->id[i] && strcmp(c->id[i], o->centre_district) == 0) {
-                k = i;
-                break;
-            }
-        if (k == c->n || !c->geom[k])
-            return sg__error(ctx, SG_ERR_USAGE, "E_CENTRE_DISTRICT", SG_WHERE_NONE,
-                             "--centre-district '%s' is not the id of a district with a geometry",
-                             o->centre_district);
-        GEOSGeometry *pt = GEOSGetCentroid_r(h, c->geom[k]);
-        int ok = pt && GEOSGeomGetX_r(h, pt, &sp->centre_x) && GEOSGeomGetY_r(h, pt, &sp->centre_y);
-        if (pt) GEOSGeom_destroy_r(h, pt);
-        if (!ok)
-            return sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE,
-                             "district '%s': GEOS could not compute the centroid: %s", o->centre_district,
-                             sg__geos_msg(ctx));
-        sp->centre_detail = sg__asprintf("centre (%.3f, %.3f) in %s: the centroid of district '%s' "
-                                         "(--centre-district)",
-                                         sp->centre_x, sp->centre_y, wcrs, o->centre_district);
-    } else if (o && o->has_centre) {
-        double x = o->centre_x, y = o->centre_y;
-        if (crs && crs->src && crs->work) {
-            PJ *op0 = proj_create_crs_to_crs_from_pj(sg__proj(ctx), crs->src, crs->work, NULL, NULL);
-            PJ *op = op0 ? proj_normalize_for_visualization(sg__proj(ctx), op0) : NULL;
-            proj_destroy(op0);
-            if (!op)
-                return sg__error(ctx, SG_ERR_CRS, "E_CRS", SG_WHERE_NONE,
-                                 "--centre: no transformation from %s to %s: %s",
-                                 crs->src_name ? crs->src_name : "the input CRS", wcrs, sg__proj_msg(ctx));
-            PJ_COORD r = proj_trans(op, PJ_FWD, proj_coord(x, y, 0, 0));
-            proj_destroy(op);
-            if (!isfinite(r.xy.x) || !isfinite(r.xy.y) || r.xy.x == HUGE_VAL)
-                return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
-                                 "--centre %.17g,%.17g is not a valid position in the input CRS %s "
-                                 "(x = easting or longitude first)",
-                                 x, y, crs->src_name ? crs->src_name : "");
-            x = r.xy.x;
-            y = r.xy.y;
-        }
-        sp->centre_x = x;
-        sp->centre_y = y;
-        sp->centre_detail = sg__asprintf("centre (%.3f, %.3f) in %s: --centre %.10g,%.10g given in the input "
-                                         "CRS %s",
-                                         x, y, wcrs, o->centre_x, o->centre_y,
-                                         crs && crs->src_id ? crs->src_id : crs && crs->src_name ? crs->src_name : "");
-    } else {
-        sg_ksum sx = {0, 0}, sy = {0, 0};
-        for (size_t i = 0; i < sp->n; i++) {
-            sg__ksum_add(&sx, sp->cx[i]);
-            sg__ksum_add(&sy, sp->cy[i]);
-        }
-        sp->centre_x = sp->n ? sg__ksum_get(&sx) / (double)sp->n : 0;
-        sp->centre_y = sp->n ? sg__ksum_get(&sy) / (double)sp->n : 0;
-        sp->centre_detail = sg__asprintf("centre (%.3f, %.3f) in %s: the unweighted mean of the %zu district "
-                                         "centroids (default, as PySAL center='mean'); units ordered by the "
-                                         "distance of their centroid to it",
-                                         sp->centre_x, sp->centre_y, wcrs, sp->n);
-    }
-    if (!sp->centre_detail) return sg__nomem(ctx);
-    double *dist = malloc((sp->n ? sp->n : 1) * sizeof *dist);
-    sp->centre_order = malloc((sp->n ? sp->n : 1) * sizeof *sp->centre_order);
-    if (!dist || !sp->centre_order) {
-        free(dist);
-        return sg__nomem(ctx);
-    }
-    for (size_t i = 0; i < sp->n; i++) {
-        double dx = sp->cx[i] - sp->centre_x, dy = sp->cy[i] - sp->centre_y;
-        dist[i] = sqrt(dx * dx + dy * dy);
-    }
-    int ok = sort_by_key(dist, sp->n, 0, sp->centre_order);
-    free(dist);
-    return ok ? SG_OK : sg__nomem(ctx);
 }
 
 /* Sorts a[0..n-1] ascending: LSD radix sort on 11-bit digits (the kernel
@@ -550,100 +464,6 @@ sg_status sg__weights_knn(sg_ctx *ctx, const sg_spatial *sp, size_t k, sg_weight
     return SG_OK;
 }
 
-/* ---- clustering kernels ---- */
-const double *sg__pysal_kernel_row(const sg_spatial *sp, size_t i, double *row) {
-    size_t n = sp->n;
-    if (sp->dense) return sp->dense + i * n;
-    for (size_t j = 0; j < n; j++) {
-        double s = sp->colsum[j];
-        row[j] = s > 0 ? 1.0 - exp(-sg__centroid_dist(sp, i, j) / s) : 0.0;
-    }
-    row[i] = sp->kdiag[i];
-    return row;
-}
-
-static sg_status build_kernel(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
-    const sg_options *o = d->opts;
-    size_t n = sp->n;
-    sp->kernel = o && o->distance_kernel_pysal ? SG_KERNEL_PYSAL : SG_KERNEL_EXP;
-    sp->kdiag = malloc((n ? n : 1) * sizeof *sp->kdiag);
-    if (!sp->kdiag) return sg__nomem(ctx);
-    sg_ksum total = {0, 0};
-    if (sp->kernel == SG_KERNEL_EXP) {
-        sp->h = o && o->decay_bandwidth > 0 ? o->decay_bandwidth : 1000.0;
-        int exact = o && o->distance_kernel_exact;
-        double cut = sp->h * log(1.0 / SG_KERNEL_CUTOFF);
-        if (exact) { /* every pair: a cut-off beyond the largest distance between two centroids */
-            double b[4];
-            sg__bbox_xy(sp->cx, sp->cy, n, b);
-            cut = n ? hypot(b[2] - b[0], b[3] - b[1]) * (1 + 1e-6) + 1 : 1;
-        }
-        sp->kcut = cut;
-        for (size_t i = 0; i < n; i++) sp->kdiag[i] = exp(-sqrt(0.6 * sp->area[i]) / sp->h);
-        /* The pairs are visited by each run (spatial_kernel.c); the build
-         * makes the centroid grid, and keeps the pairs of a small city. */
-        sg_status st = sg__kgrid_build(ctx, sp, sp->h, cut, o ? o->threads : 0, SG_KERNEL_STORE_BYTES, &sp->kgrid);
-        if (st != SG_OK) return st;
-        double est = sg__kgrid_est_pairs(sp->kgrid);
-        if (est > SG_KERNEL_MAX_PAIRS) {
-            sp->kernel_skipped = 1;
-            sg__warn(ctx, "W_SKIPPED", SG_WHERE_NONE,
-                     "the clustering indices (absolute/relative clustering, spatial proximity, distance decay) "
-                     "are skipped: about %.3g pairs of districts lie within %.0f m (%s) of each other, more "
-                     "than %.3g that one run may visit; %s",
-                     est, cut, exact ? "every pair: --distance-kernel exp-exact" : "13.8 x --decay-bandwidth",
-                     SG_KERNEL_MAX_PAIRS,
-                     exact ? "use the default kernel (exp, pairs with c_ij < 1e-6 ignored)"
-                           : "use a smaller --decay-bandwidth");
-            sp->kernel_detail = sg__strdup("skipped");
-            return sp->kernel_detail ? SG_OK : sg__nomem(ctx);
-        }
-        if (exact)
-            sp->kernel_detail = sg__asprintf("negative exponential kernel c_ij = exp(-d_ij/h), h = %g m, between "
-                                             "district centroids; c_ii = exp(-sqrt(0.6 a_i)/h); every pair "
-                                             "(--distance-kernel exp-exact, no cut-off)",
-                                             sp->h);
-        else
-            sp->kernel_detail = sg__asprintf("negative exponential kernel c_ij = exp(-d_ij/h), h = %g m, between "
-                                             "district centroids; c_ii = exp(-sqrt(0.6 a_i)/h); pairs with c_ij < "
-                                             "%g (d_ij > %.0f m) ignored",
-                                             sp->h, SG_KERNEL_CUTOFF, cut);
-    } else {
-        sp->colsum = malloc((n ? n : 1) * sizeof *sp->colsum);
-        if (!sp->colsum) return sg__nomem(ctx);
-        for (size_t j = 0; j < n; j++) {
-            sg_ksum s = {0, 0};
-            for (size_t k = 0; k < n; k++) sg__ksum_add(&s, sg__centroid_dist(sp, j, k));
-            sp->colsum[j] = sg__ksum_get(&s);
-        }
-        for (size_t i = 0; i < n; i++) sp->kdiag[i] = 1.0 - exp(-sqrt(0.6 * sp->area[i]));
-        if (n <= SG_PYSAL_DENSE_MAX_N) {
-            sp->dense = malloc((n ? n * n : 1) * sizeof *sp->dense);
-            if (!sp->dense) return sg__nomem(ctx);
-            for (size_t i = 0; i < n; i++) {
-                double *row = sp->dense + i * n;
-                for (size_t j = 0; j < n; j++) {
-                    double s = sp->colsum[j];
-                    row[j] = s > 0 ? 1.0 - exp(-sg__centroid_dist(sp, i, j) / s) : 0.0;
-                }
-                row[i] = sp->kdiag[i];
-            }
-        }
-        double *row = sp->dense ? NULL : malloc((n ? n : 1) * sizeof *row);
-        if (!sp->dense && !row) return sg__nomem(ctx);
-        for (size_t i = 0; i < n; i++) {
-            const double *r = sg__pysal_kernel_row(sp, i, row);
-            for (size_t j = 0; j < n; j++) sg__ksum_add(&total, r[j]);
-        }
-        free(row);
-        sp->ksum = sg__ksum_get(&total);
-        sp->kernel_detail = sg__strdup("PySAL's kernel (--distance-kernel pysal): c_ij = 1 - exp(-d_ij/S_j), "
-                                       "S_j = sum_k d_jk, d between district centroids in metres; c_ii = 1 - "
-                                       "exp(-sqrt(0.6 a_i)); dense, every pair");
-    }
-    return sp->kernel_detail ? SG_OK : sg__nomem(ctx);
-}
-
 /* ---- the whole build ---- */
 void sg__spatial_free(sg_ctx *ctx, sg_spatial *sp) {
     if (!sp) return;
@@ -775,7 +595,7 @@ sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out) {
             st = sg__nomem(ctx);
         free(probe.v);
     }
-    if (st == SG_OK && (!sort_by_key(sp->area, n, 0, sp->area_asc) || !sort_by_key(sp->area, n, 1, sp->area_desc)))
+    if (st == SG_OK && (!sg__sort_by_key(sp->area, n, 0, sp->area_asc) || !sg__sort_by_key(sp->area, n, 1, sp->area_desc)))
         st = sg__nomem(ctx);
     sg__stage_add(ctx, "spatial.areas", sg__now() - t0);
     t0 = sg__now();
@@ -784,12 +604,12 @@ sg_status sg__spatial_build(sg_ctx *ctx, const sg_data *d, sg_spatial **out) {
     if (contig) sg__stage_add(ctx, "spatial.adjacency", sg__now() - t0);
     t0 = sg__now();
     if (st == SG_OK && !(d->spatial_skip & SG_SP_SKIP_CENTRE)) {
-        st = build_centre(ctx, d, sp);
+        st = sg__spatial_centre(ctx, d, sp);
         sg__stage_add(ctx, "spatial.centre", sg__now() - t0);
     }
     t0 = sg__now();
     if (st == SG_OK && !(d->spatial_skip & SG_SP_SKIP_KERNEL)) {
-        st = build_kernel(ctx, d, sp);
+        st = sg__spatial_kernel(ctx, d, sp);
         sg__stage_add(ctx, "spatial.kernel", sg__now() - t0);
     }
     if (st != SG_OK) {

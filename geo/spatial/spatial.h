@@ -1,11 +1,14 @@
 /* geo/spatial/: geometry-derived data of the spatial index families, built
  * once per run from sg_data and stored in sg_data.sp.
  *
- *   spatial.c     areas, perimeters, centroids, STRtree, centre, the build
- *   contiguity.c  queen, rook and boundary-length weights (CSR)
- *   kernel.c      the exp kernel over a uniform grid of centroids, kNN and
- *                 distance-band weights
- *
+ *   spatial.c          areas, perimeters, centroids, STRtrees, kNN and
+ *                      distance-band weights, islands, the build
+ *   centre_kernel.c    the centre for centralization, the clustering kernel's setup
+ *   contiguity.c       queen, rook and boundary-length weights (CSR), GEOS pairs
+ *   contiguity_fast.c  the exact shared-vertex/edge test of contiguity
+ *   kernel.c           the exp kernel over a uniform grid of centroids
+ * spatial_internal.h: what only files of spatial/ share (no other folder
+ * includes it).
  *
  * Everything here depends only on the geometry of the used districts and the
  * options, never on the counts: the families read it and do count arithmetic
@@ -139,7 +142,7 @@ void sg__spatial_free(sg_ctx *ctx, struct sg_spatial *sp);
 sg_status sg__kernel_exp_products(sg_ctx *ctx, const sg_spatial *sp, const double *x, const double *t,
                                   int threads, double *cx, double *cy, double *ct, double *ksum, size_t *npairs);
 
-/* The centroid grid of the exp kernel (spatial_kernel.c): built from sp's
+/* The centroid grid of the exp kernel (kernel.c): built from sp's
  * centroids for bandwidth h and cut-off dmax; keeps the pairs when they take
  * at most store_bytes (the build passes SG_KERNEL_STORE_BYTES). */
 struct sg_kgrid;
@@ -148,7 +151,7 @@ sg_status sg__kgrid_build(sg_ctx *ctx, const sg_spatial *sp, double h, double dm
 void sg__kgrid_free(struct sg_kgrid *K);
 double sg__kgrid_est_pairs(const struct sg_kgrid *K); /* an upper bound of the pairs within dmax */
 int sg__kgrid_stored(const struct sg_kgrid *K);
-/* w[k] = exp(-sqrt(d2[k]) / h) as the kernel computes it (spatial_kernel.c):
+/* w[k] = exp(-sqrt(d2[k]) / h) as the kernel computes it (kernel.c):
  * path 0 = the one the CPU allows (AVX when present), 1 = SSE2, 2 = AVX.
  * Returns the path used (0 when AVX was asked for and is not available). */
 int sg__kernel_weights(const double *d2, double *w, size_t m, double h, int path);

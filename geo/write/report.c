@@ -4,14 +4,7 @@
  * type, the objective 5 and 10 maps as inline SVG choropleths drawn here
  * from the working-CRS geometry (metres: legend, north arrow pointing to true
  * north, scale bar), and the districts in the worst gap classes.
- *
- * Above SG_REPORT_MAP_MAX districts a map of one path per district is too
- * big for a browser (10^6 districts: about 90 MB of SVG per map, and it
- * cannot be drawn smaller than a pixel anyway): the map is drawn on a grid of
- * square cells of a round size in metres, each coloured by the class most of
- * its districts (by their bounding-box centre) have, ties going to the class
- * listed first in the legend (the more urgent). The caption says so; the
- * layers keep every district. */
+ * The maps are drawn in report_map.c. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,14 +12,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "write/write.h"
+#include "write/write_internal.h"
 
 #define LIST_MAX 30 /* districts listed per class; the layer has them all */
-#define SG_REPORT_MAP_MAX 20000 /* above: maps on a grid of cells (README, report.html) */
 
 /* ---- HTML text ---- */
 
-static void esc(FILE *m, const char *s) {
+void sg__html_esc(FILE *m, const char *s) {
     for (; s && *s; s++) {
         switch (*s) {
         case '&': fputs("&amp;", m); break;
@@ -74,271 +66,13 @@ static void fmt_dist(double m, char *buf, size_t size) {
 
 static const char *district_label(const sg_city *c, size_t i) { return c->name && c->name[i] ? c->name[i] : c->id[i]; }
 
-/* ---- SVG map ---- */
-
-typedef struct map_in {
-    const char *title;
-    const unsigned *fill;      /* n colours */
-    const char *const *tip;    /* n tooltip texts */
-    size_t nleg;
-    const char *const *leg_label;
-    const unsigned *leg_rgb;
-    const size_t *leg_count;
-} map_in;
-
-typedef struct frame {
-    double x0, y0, x1, y1; /* working CRS extent */
-    double s, ox, oy;      /* px = ox + s (x - x0), py = oy + s (y1 - y) */
-    double w, h;           /* map area in px */
-} frame;
-
-static void ring_path(sg_ctx *ctx, FILE *m, const GEOSGeometry *ring, const frame *f) {
-    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(sg__geos(ctx), ring);
-    unsigned int n = 0;
-    if (!cs || !GEOSCoordSeq_getSize_r(sg__geos(ctx), cs, &n) || n < 3) return;
-    long px = 0, py = 0;
-    unsigned kept = 0;
-    for (unsigned k = 0; k < n; k++) {
-        double x, y;
-        if (!GEOSCoordSeq_getXY_r(sg__geos(ctx), cs, k, &x, &y)) continue;
-        long qx = lround(10 * (f->ox + f->s * (x - f->x0))), qy = lround(10 * (f->oy + f->s * (f->y1 - y)));
-        if (kept && qx == px && qy == py) continue;
-        fprintf(m, "%c%ld.%ld %ld.%ld", kept ? 'L' : 'M', qx / 10, labs(qx % 10), qy / 10, labs(qy % 10));
-        px = qx;
-        py = qy;
-        kept++;
-    }
-    if (kept) fputc('Z', m);
-}
-
-static void geom_path(sg_ctx *ctx, FILE *m, const GEOSGeometry *g, const frame *f) {
-    int t = GEOSGeomTypeId_r(sg__geos(ctx), g);
-    if (t == GEOS_POLYGON) {
-        const GEOSGeometry *ext = GEOSGetExteriorRing_r(sg__geos(ctx), g);
-        if (ext) ring_path(ctx, m, ext, f);
-        int nh = GEOSGetNumInteriorRings_r(sg__geos(ctx), g);
-        for (int k = 0; k < nh; k++) ring_path(ctx, m, GEOSGetInteriorRingN_r(sg__geos(ctx), g, k), f);
-    } else if (t == GEOS_MULTIPOLYGON || t == GEOS_GEOMETRYCOLLECTION) {
-        int ng = GEOSGetNumGeometries_r(sg__geos(ctx), g);
-        for (int k = 0; k < ng; k++) geom_path(ctx, m, GEOSGetGeometryN_r(sg__geos(ctx), g, k), f);
-    }
-}
-
-/* Angle of true north at the map centre, clockwise from grid up (radians). */
-static double north_angle(sg_ctx *ctx, const struct sg_run *run, double cx, double cy) {
-    PJ *wgs = proj_create(sg__proj(ctx), "EPSG:4326");
-    PJ *op = wgs ? proj_create_crs_to_crs_from_pj(sg__proj(ctx), run->rd.crs.work, wgs, NULL, NULL) : NULL;
-    PJ *norm = op ? proj_normalize_for_visualization(sg__proj(ctx), op) : NULL;
-    double a = 0;
-    if (norm) {
-        PJ_COORD ll = proj_trans(norm, PJ_FWD, proj_coord(cx, cy, 0, 0));
-        PJ_COORD up = proj_trans(norm, PJ_INV, proj_coord(ll.xy.x, ll.xy.y + 0.01, 0, 0));
-        if (isfinite(up.xy.x) && isfinite(up.xy.y) && up.xy.x != HUGE_VAL) a = atan2(up.xy.x - cx, up.xy.y - cy);
-    }
-    proj_destroy(norm);
-    proj_destroy(op);
-    proj_destroy(wgs);
-    return isfinite(a) ? a : 0;
-}
-
-/* "1 km", "250 m" */
-static void fmt_len(double m, char *buf, size_t size) {
-    if (m >= 1000) snprintf(buf, size, "%g km", m / 1000);
-    else snprintf(buf, size, "%g m", m);
-}
-
-/* The grid map (above SG_REPORT_MAP_MAX districts): cells of a round size
- * of at least 4 px; bx, by: bounding-box centres (NaN: no geometry). */
-static void grid_cells(FILE *m, const struct sg_run *run, const map_in *mi, const frame *f, const double *bx,
-                       const double *by, double *cell_out) {
-    const sg_city *c = &run->city;
-    *cell_out = NAN;
-    double want = 4 / f->s, p10 = pow(10, floor(log10(want))), cell = p10;
-    static const double steps[] = {1, 2, 2.5, 5, 10};
-    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
-        if (steps[k] * p10 >= want) {
-            cell = steps[k] * p10;
-            break;
-        }
-    size_t nx = (size_t)ceil((f->x1 - f->x0) / cell), ny = (size_t)ceil((f->y1 - f->y0) / cell);
-    if (!nx) nx = 1;
-    if (!ny) ny = 1;
-    size_t K = mi->nleg;
-    uint32_t *cnt = calloc(nx * ny * (K ? K : 1), sizeof *cnt);
-    if (!cnt || !K) {
-        free(cnt);
-        return;
-    }
-    for (size_t i = 0; i < c->n; i++) {
-        if (!isfinite(bx[i])) continue;
-        size_t k = 0;
-        while (k < K && (mi->leg_rgb[k] & 0xFFFFFFu) != (mi->fill[i] & 0xFFFFFFu)) k++;
-        if (k == K) continue;
-        double gx = floor((bx[i] - f->x0) / cell), gy = floor((f->y1 - by[i]) / cell);
-        size_t ix = gx < 0 ? 0 : gx >= (double)nx ? nx - 1 : (size_t)gx;
-        size_t iy = gy < 0 ? 0 : gy >= (double)ny ? ny - 1 : (size_t)gy;
-        cnt[(iy * nx + ix) * K + k]++;
-    }
-    double cp = cell * f->s; /* rects overlap the next by 0.4 px: no seams where a viewer anti-aliases */
-    fputs("<g shape-rendering=\"crispEdges\">\n", m);
-    for (size_t iy = 0; iy < ny; iy++) {
-        int run_k = -1;
-        size_t run_x = 0;
-        for (size_t ix = 0; ix <= nx; ix++) {
-            int best = -1;
-            if (ix < nx) {
-                const uint32_t *q = cnt + (iy * nx + ix) * K;
-                uint32_t bc = 0;
-                for (size_t k = 0; k < K; k++)
-                    if (q[k] > bc) {
-                        bc = q[k];
-                        best = (int)k;
-                    }
-            }
-            if (best == run_k) continue;
-            if (run_k >= 0)
-                fprintf(m, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#%06X\"/>\n",
-                        f->ox + cp * (double)run_x, f->oy + cp * (double)iy, cp * (double)(ix - run_x) + 0.4, cp + 0.4,
-                        mi->leg_rgb[run_k] & 0xFFFFFFu);
-            run_k = best;
-            run_x = ix;
-        }
-    }
-    fputs("</g>\n", m);
-    free(cnt);
-    *cell_out = cell;
-}
-
-static void svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const map_in *mi) {
-    const sg_city *c = &run->city;
-    frame f = {INFINITY, INFINITY, -INFINITY, -INFINITY, 0, 0, 0, 0, 0};
-    int grid = c->n > SG_REPORT_MAP_MAX;
-    double *cx = grid ? malloc((c->n ? c->n : 1) * sizeof *cx) : NULL;
-    double *cy = grid ? malloc((c->n ? c->n : 1) * sizeof *cy) : NULL;
-    if (grid && (!cx || !cy)) {
-        free(cx);
-        free(cy);
-        return;
-    }
-    for (size_t i = 0; i < c->n; i++) {
-        double a, b, cc, d;
-        if (grid) cx[i] = cy[i] = NAN;
-        if (!c->geom[i]) continue;
-        if (GEOSGeom_getXMin_r(sg__geos(ctx), c->geom[i], &a) && GEOSGeom_getYMin_r(sg__geos(ctx), c->geom[i], &b) &&
-            GEOSGeom_getXMax_r(sg__geos(ctx), c->geom[i], &cc) && GEOSGeom_getYMax_r(sg__geos(ctx), c->geom[i], &d)) {
-            f.x0 = fmin(f.x0, a);
-            f.y0 = fmin(f.y0, b);
-            f.x1 = fmax(f.x1, cc);
-            f.y1 = fmax(f.y1, d);
-            if (grid) {
-                cx[i] = 0.5 * (a + cc);
-                cy[i] = 0.5 * (b + d);
-            }
-        }
-    }
-    if (!(f.x0 < f.x1 && f.y0 < f.y1)) {
-        free(cx);
-        free(cy);
-        return;
-    }
-    const double W = 760, maxH = 600, pad = 20;
-    double dx = f.x1 - f.x0, dy = f.y1 - f.y0;
-    f.s = fmin((W - 2 * pad) / dx, (maxH - 2 * pad) / dy);
-    f.w = W;
-    f.h = dy * f.s + 2 * pad;
-    f.ox = (W - dx * f.s) / 2;
-    f.oy = pad;
-    double legend_h = 16 + 22.0 * (double)mi->nleg, H = f.h + 54 + legend_h;
-    fprintf(m, "<figure class=\"map\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-               "role=\"img\" aria-label=\"",
-            W, H);
-    esc(m, mi->title);
-    fputs("\" font-family=\"sans-serif\">\n", m);
-    fprintf(m, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
-    double cell = NAN;
-    if (grid) grid_cells(m, run, mi, &f, cx, cy, &cell);
-    free(cx);
-    free(cy);
-    /* districts, simplified to half a pixel */
-    if (!grid)
-        fputs("<g stroke=\"#6e6e6e\" stroke-width=\"0.4\" stroke-linejoin=\"round\" fill-rule=\"evenodd\">\n", m);
-    double tol = 0.5 / f.s;
-    for (size_t i = 0; !grid && i < c->n; i++) {
-        if (!c->geom[i]) continue;
-        GEOSGeometry *sg = GEOSTopologyPreserveSimplify_r(sg__geos(ctx), c->geom[i], tol);
-        fprintf(m, "<path fill=\"#%06X\" d=\"", mi->fill[i] & 0xFFFFFFu);
-        geom_path(ctx, m, sg ? sg : c->geom[i], &f);
-        fputs("\"><title>", m);
-        esc(m, mi->tip[i]);
-        fputs("</title></path>\n", m);
-        if (sg) GEOSGeom_destroy_r(sg__geos(ctx), sg);
-    }
-    if (!grid) fputs("</g>\n", m);
-    /* north arrow, top right */
-    double ax = W - 40, ay = 50, ang = north_angle(ctx, run, 0.5 * (f.x0 + f.x1), 0.5 * (f.y0 + f.y1));
-    fprintf(m, "<g transform=\"translate(%.1f %.1f) rotate(%.2f)\" aria-label=\"north arrow\">"
-               "<circle r=\"19\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#333\" stroke-width=\"0.8\"/>"
-               "<path d=\"M0 -15 L7 9 L0 4 L-7 9 Z\" fill=\"#222\"/>"
-               "<text y=\"-22\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">N</text>"
-               "</g>\n",
-            ax, ay + 8, ang * 180 / 3.14159265358979323846);
-    /* scale bar: a round length near a fifth of the map width */
-    double target = dx / 5, p10 = pow(10, floor(log10(target))), len = p10;
-    if (target >= 5 * p10) len = 5 * p10;
-    else if (target >= 2 * p10) len = 2 * p10;
-    double bl = len * f.s, bx = 20, by = f.h + 12;
-    char lab[32];
-    if (len >= 1000) snprintf(lab, sizeof lab, "%g km", len / 1000);
-    else snprintf(lab, sizeof lab, "%g m", len);
-    fprintf(m, "<g aria-label=\"scale bar\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"6\" fill=\"#222\"/>"
-               "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"6\" fill=\"#fff\" stroke=\"#222\" "
-               "stroke-width=\"0.8\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">0</text>"
-               "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">%s</text></g>\n",
-            bx, by, bl / 2, bx + bl / 2, by, bl / 2, bx, by + 20, bx + bl, by + 20, lab);
-    fprintf(m, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#555\" text-anchor=\"end\">",
-            W - 10, by + 20);
-    esc(m, run->rd.crs.work_name);
-    fputs("</text>\n", m);
-    /* legend */
-    double ly = f.h + 48;
-    fprintf(m, "<g font-size=\"13\" aria-label=\"legend\"><text x=\"20\" y=\"%.1f\" font-weight=\"bold\">", ly + 4);
-    esc(m, mi->title);
-    fputs("</text>\n", m);
-    for (size_t k = 0; k < mi->nleg; k++) {
-        double y = ly + 14 + 22.0 * (double)k;
-        fprintf(m, "<rect x=\"20\" y=\"%.1f\" width=\"26\" height=\"16\" fill=\"#%06X\" stroke=\"#6e6e6e\" "
-                   "stroke-width=\"0.6\"/><text x=\"54\" y=\"%.1f\">",
-                y, mi->leg_rgb[k] & 0xFFFFFFu, y + 13);
-        esc(m, mi->leg_label[k]);
-        if (mi->leg_count) fprintf(m, " (%zu)", mi->leg_count[k]);
-        fputs("</text>\n", m);
-    }
-    fputs("</g>\n</svg>\n", m);
-    fputs("<figcaption>", m);
-    esc(m, mi->title);
-    if (grid) {
-        char cl[32];
-        fmt_len(cell, cl, sizeof cl);
-        fprintf(m, ". The city has %zu districts, too many to draw one by one (seggap draws them one by one up to "
-                   "%d): each square of %s shows the class most of the districts whose centre lies in it have (a tie "
-                   "goes to the class listed first); blank squares have no district. Every district, with its class, "
-                   "is in the layer. Drawn by seggap in the working CRS; the arrow points to true north.</figcaption>"
-                   "\n</figure>\n",
-                c->n, SG_REPORT_MAP_MAX, cl);
-    } else {
-        fputs(". Hover over a district for its name and class. Drawn by seggap from the district polygons in the "
-              "working CRS; the arrow points to true north.</figcaption>\n</figure>\n", m);
-    }
-}
-
 /* ---- sections ---- */
 
 static void head(FILE *m, const struct sg_run *run) {
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>seggap report: ",
           m);
-    esc(m, run->rd.districts.path);
+    sg__html_esc(m, run->rd.districts.path);
     fputs("</title>\n<style>\n"
           "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;max-width:1000px;"
           "margin:0 auto;padding:1.5em;color:#1a1a1a;line-height:1.45}\n"
@@ -407,62 +141,62 @@ static void inputs(FILE *m, const struct sg_run *run) {
     char a[48];
     fputs("<section id=\"inputs\">\n<h2>Inputs</h2>\n<table>\n", m);
     fputs("<tr><th>Districts</th><td>", m);
-    esc(m, rd->districts.path);
+    sg__html_esc(m, rd->districts.path);
     fputs(" (layer ", m);
-    esc(m, rd->districts.layer);
+    sg__html_esc(m, rd->districts.layer);
     fprintf(m, ", %s): %zu read, %zu used, %zu excluded (no residents or counts missing)</td></tr>\n",
             rd->districts.driver ? rd->districts.driver : "?", run->city.n, run->used, run->excluded);
     for (size_t t = 0; t < rd->ntables; t++) {
         fputs("<tr><th>Census table</th><td>", m);
-        esc(m, rd->tables[t].spec->path);
+        sg__html_esc(m, rd->tables[t].spec->path);
         fprintf(m, ": %zu rows, %zu joined on ", rd->joins[t].rows, rd->joins[t].matched_rows);
-        esc(m, rd->tables[t].key);
+        sg__html_esc(m, rd->tables[t].key);
         fputs("</td></tr>\n", m);
     }
     fputs("<tr><th>Counts</th><td>total: ", m);
-    esc(m, rd->fields[SG_ROLE_TOTAL].name);
+    sg__html_esc(m, rd->fields[SG_ROLE_TOTAL].name);
     fputs("; migrants: ", m);
-    esc(m, rd->fields[SG_ROLE_GROUP].name ? rd->fields[SG_ROLE_GROUP].name : rd->fields[SG_ROLE_SHARE].name);
+    sg__html_esc(m, rd->fields[SG_ROLE_GROUP].name ? rd->fields[SG_ROLE_GROUP].name : rd->fields[SG_ROLE_SHARE].name);
     fmt_int(run->idx.total, a, sizeof a);
     fprintf(m, " (population used %s)</td></tr>\n", a);
     fputs("<tr><th>Services</th><td>", m);
     if (g->ntypes) {
         for (size_t t = 0; t < g->ntypes; t++) {
             if (t) fputs(", ", m);
-            esc(m, g->types[t]);
+            sg__html_esc(m, g->types[t]);
         }
     } else {
         fputs("none given: access (objective 5) is not assessed", m);
     }
     fputs("</td></tr>\n<tr><th>Housing</th><td>", m);
     if (g->h.have_sites) {
-        esc(m, g->h.path);
+        sg__html_esc(m, g->h.path);
         fprintf(m, " (layer ");
-        esc(m, g->h.layer);
+        sg__html_esc(m, g->h.layer);
         fprintf(m, ", units in ");
-        esc(m, g->h.units_field);
+        sg__html_esc(m, g->h.units_field);
         fprintf(m, "): %lld sites, %lld in a district, %.0f units; ", g->h.sites_read, g->h.sites_assigned,
                 g->h.units_read);
     }
     if (g->h.units_from) {
         fputs("units per district from ", m);
-        esc(m, g->h.units_from);
+        sg__html_esc(m, g->h.units_from);
         fputs("; ", m);
     }
     if (g->h.have_overcrowding) {
         fputs("overcrowding from ", m);
-        esc(m, run->rd.fields[SG_ROLE_OVERCROWD].name);
+        sg__html_esc(m, run->rd.fields[SG_ROLE_OVERCROWD].name);
         fputs(" (", m);
-        esc(m, run->opts->overcrowding_scale_text);
+        sg__html_esc(m, run->opts->overcrowding_scale_text);
         fputs(")", m);
     }
     if (!g->assessed10) fputs("none given: objective 10 is not assessed", m);
     fputs("</td></tr>\n<tr><th>CRS</th><td>input ", m);
-    esc(m, rd->crs.src_name);
+    sg__html_esc(m, rd->crs.src_name);
     fputs("; distances and areas in ", m);
-    esc(m, rd->crs.work_name);
+    sg__html_esc(m, rd->crs.work_name);
     fputs(" (", m);
-    esc(m, rd->crs.work_how);
+    sg__html_esc(m, rd->crs.work_how);
     fputs(")</td></tr>\n</table>\n</section>\n", m);
 }
 
@@ -520,9 +254,9 @@ static void index_table(FILE *m, const struct sg_run *run, int want_key) {
         fmt_num(g->value, 4, v, sizeof v);
         fmt_num(g->p_value, 3, p, sizeof p);
         fputs("<tr><td>", m);
-        esc(m, g->name);
+        sg__html_esc(m, g->name);
         fprintf(m, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>", v, p);
-        esc(m, g->description ? g->description : "");
+        sg__html_esc(m, g->description ? g->description : "");
         fputs("</td></tr>\n", m);
     }
     fputs("</table>\n", m);
@@ -608,9 +342,9 @@ static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
         rgb[k] = sg__gap5_colour(list[k]);
         counts[k] = g->g5.count[list[k]];
     }
-    map_in mi = {"Objective 5: migrant concentration and access", fill, (const char *const *)tips, nl, labels, rgb,
+    sg_map_in mi = {"Objective 5: migrant concentration and access", fill, (const char *const *)tips, nl, labels, rgb,
                  counts};
-    svg_map(ctx, m, run, &mi);
+    sg__svg_map(ctx, m, run, &mi);
     /* access gap per type */
     if (g->ntypes) {
         fputs("<h3>Access gap per service type</h3>\n<p>Mean distance to the nearest service for the average migrant "
@@ -627,7 +361,7 @@ static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
             fmt_dist(my, b, sizeof b);
             fmt_num(my > 0 ? mx / my : NAN, 2, r, sizeof r);
             fputs("<tr><td>", m);
-            esc(m, g->types[t]);
+            sg__html_esc(m, g->types[t]);
             size_t far = 0;
             double med = NAN;
             {
@@ -676,7 +410,7 @@ static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
         if (g->ntypes) fputs("<th>Access score</th>", m);
         for (size_t t = 0; t < g->ntypes && t < 2; t++) {
             fputs("<th>Nearest ", m);
-            esc(m, g->types[t]);
+            sg__html_esc(m, g->types[t]);
             fputs("</th>", m);
         }
         fputs("</tr>\n", m);
@@ -689,9 +423,9 @@ static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
             fmt_num(lq ? lq->num[i] : NAN, 2, l, sizeof l);
             fmt_num(g->g5.access_score[i], 2, s, sizeof s);
             fprintf(m, "<tr><td class=\"n\">%.0f</td><td>", g->g5.rank[i]);
-            esc(m, district_label(c, i));
+            sg__html_esc(m, district_label(c, i));
             fputs("</td><td>", m);
-            esc(m, c->id[i]);
+            sg__html_esc(m, c->id[i]);
             fprintf(m, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td>", a, b, l,
                     g->g5.hotspot[i] ? "yes" : "no");
             if (g->ntypes) fprintf(m, "<td class=\"n\">%s</td>", s);
@@ -796,9 +530,9 @@ static void objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
         rgb[k] = sg__gap10_colour((sg_gap10)k);
         counts[k] = o->count[k];
     }
-    map_in mi = {"Objective 10: migrant concentration and housing", fill, (const char *const *)tips, SG_GAP10_COUNT,
+    sg_map_in mi = {"Objective 10: migrant concentration and housing", fill, (const char *const *)tips, SG_GAP10_COUNT,
                  labels, rgb, counts};
-    svg_map(ctx, m, run, &mi);
+    sg__svg_map(ctx, m, run, &mi);
     static const sg_gap10 worst[] = {SG_GAP10_SUPPLY_DEEPENS, SG_GAP10_CONC_OVERCROWDED, SG_GAP10_CONC_LOW_SUPPLY};
     static const char *const heads[] = {
         ("High social housing supply where migrants are already concentrated: improve the distribution of social "
@@ -808,7 +542,7 @@ static void objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     for (int w = 0; w < 3; w++) {
         size_t k = select_class(o->cls, worst[w], key, n, ord);
         fprintf(m, "<h3><span class=\"sw\" style=\"background:#%06X\"></span>", sg__gap10_colour(worst[w]));
-        esc(m, heads[w]);
+        sg__html_esc(m, heads[w]);
         fprintf(m, " (%zu)</h3>\n", k);
         if (!k) {
             fputs("<p>None.</p>\n", m);
@@ -829,9 +563,9 @@ static void objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
             else fmt_num(ovv, 2, ov, sizeof ov);
             fmt_dist(g->h.dist_m ? g->h.dist_m[i] : NAN, d, sizeof d);
             fputs("<tr><td>", m);
-            esc(m, district_label(c, i));
+            sg__html_esc(m, district_label(c, i));
             fputs("</td><td>", m);
-            esc(m, c->id[i]);
+            sg__html_esc(m, c->id[i]);
             fprintf(m, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s"
                        "</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
                     t, s, l, u, ov, d);
@@ -876,7 +610,7 @@ static void method(FILE *m, const struct sg_run *run) {
     for (size_t f = 0; f < run->written.nfiles; f++) {
         const char *p = run->written.files[f], *b = strrchr(p, '/');
         fputs("<li>", m);
-        esc(m, b ? b + 1 : p);
+        sg__html_esc(m, b ? b + 1 : p);
         fputs("</li>\n", m);
     }
     fprintf(m, "<li>report.html (this file), %ssummary.json</li>\n", run->districts_path ? "districts.geojson, " : "");
@@ -899,9 +633,9 @@ sg_status sg__write_report(sg_ctx *ctx, const struct sg_run *run, const char *pa
     fputs("<header>\n<h1>Migrant segregation and access gaps</h1>\n<p class=\"muted\">OECD checklist objectives 5 "
           "(the spatial gap) and 10 (housing). Made by seggap " SG_VERSION_STRING " on ",
           m);
-    esc(m, when);
+    sg__html_esc(m, when);
     fputs(" from ", m);
-    esc(m, run->rd.districts.path);
+    sg__html_esc(m, run->rd.districts.path);
     fputs(".</p>\n</header>\n", m);
     brief(m, run);
     inputs(m, run);

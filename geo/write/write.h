@@ -3,11 +3,13 @@
  *
  *   write.c         the write stage: every output in order (sg__write_run)
  *   geojson.c       RFC 7946 layers through OGR, lon/lat shared by all layers
- *   layers.c        districts/objective/services layers, --format gpkg|shp
+ *   layers.c        districts/objective/services layers
+ *   format.c        --format gpkg|shp: the objective layers in the working CRS
  *   qgis.c          .qml styles and seggap.qgs
- *   report.c        report.html
+ *   report.c        report.html; report_map.c: its SVG maps
  *   summary.c, summary_gaps.c   summary.json and the text summary
  *   pg.c            --out-pg: the layers as PostGIS tables
+ * write_internal.h: what only files of write/ share (no other folder includes it).
  *
  * A new layer: its fields in layers.c (a sg_geojson_layer), its style in
  * qgis.c, its key in summary_gaps.c's outputs. */

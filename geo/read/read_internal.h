@@ -1,0 +1,116 @@
+/* geo/read/ internals: what files of read/ share with each other and no later
+ * folder needs. Included only by files of read/ (read.h says it exists). */
+#ifndef SEGGAP_GEO_READ_INTERNAL_H
+#define SEGGAP_GEO_READ_INTERNAL_H
+
+#include <pthread.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+
+#include "read/read.h"
+
+/* ---- attribute cells without a copy (cell.c) ---- */
+/* The kind, *num, and *text borrowed from the feature (valid until it
+ * changes or is destroyed). */
+sg_cell_kind sg__feature_field(void *ogr_feature, int idx, double *num, const char **text);
+/* sg__cell_text of field idx (caller frees), without the intermediate copy. */
+char *sg__feature_text(void *ogr_feature, int idx);
+
+/* ---- census tables, for the join (table.c) ---- */
+/* Index of a field by name (exact, then case-insensitive), or -1. */
+int sg__table_field(const sg_table *t, const char *name);
+/* After the join: frees the rows (keys, cells, index) and closes the source;
+ * nrows, the names and sha256 stay. */
+void sg__table_drop_rows(sg_table *t);
+
+/* ---- CRS (crs.c) ---- */
+/* The input CRS, from the layer's SRS (an OGRSpatialReferenceH, may be NULL) or from
+ * --input-crs. */
+sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_where w,
+                        sg_crs_info *info);
+void sg__crs_info_free(sg_crs_info *c);
+
+/* ---- geometry validation in three steps (validate.c) ----
+ * sg__geom_from_ogr in three steps, so that the GEOS work can run on another
+ * thread: sg__geom_prepare (OGR; the reading thread) exports the WKB into buf
+ * or records an error; sg__geom_build (GEOS; any thread, with its own handle h
+ * whose last error message is geos_msg) makes the valid geometry or records
+ * an error; sg__geom_emit (the context's thread, in feature order) reports it
+ * exactly as sg__geom_from_ogr would and hands the results over. */
+typedef struct sg_bytes { unsigned char *p; size_t len, cap; } sg_bytes;
+typedef struct sg_geom_job {
+    size_t wkb_off, wkb_size; /* the WKB in buf */
+    int state;                /* 0: to build, 1: done */
+    int scanned;              /* WKB structure checked: build scans the coordinates */
+    sg_status st;             /* SG_OK, SG_ERR_GEOMETRY or SG_ERR_NOMEM */
+    const char *code;         /* E_... of an SG_ERR_GEOMETRY */
+    char *msg;                /* its message (NULL when out of memory) */
+    GEOSGeometry *geom;
+    int repaired;
+    char *note;
+} sg_geom_job;
+void sg__geom_prepare(void *ogr_geom, sg_geom_job *j, sg_bytes *buf);
+void sg__geom_build(GEOSContextHandle_t h, const char *geos_msg, int strict, sg_geom_job *j,
+                    const unsigned char *buf);
+sg_status sg__geom_emit(sg_ctx *ctx, sg_geom_job *j, sg_where w, GEOSGeometry **out, int *repaired, char **note);
+/* Frees what a job holds (when it will not be emitted). */
+void sg__geom_job_clear(GEOSContextHandle_t h, sg_geom_job *j);
+
+/* ---- the district source's files and hashes (input_info.c) ---- */
+/* SHA-256 of the input files, computed on a second thread while the
+ * features are read: the files behind the district source (regular files
+ * only, GDALGetFileList order) and each table. */
+typedef struct sg_hash_job {
+    char **list;          /* files of the district source (CSL) */
+    int nlist;
+    const char **tables;  /* table paths */
+    size_t ntables;
+    char (*hex)[65];      /* nlist + ntables results */
+    int *ok;
+    pthread_t th;
+    int started;          /* 1: th runs; 0: run synchronously at the join */
+} sg_hash_job;
+sg_status sg__hash_start(sg_ctx *ctx, GDALDatasetH ds, const sg_options *o, sg_hash_job *j);
+/* Waits for the hashes; fills in->files / in->sha256. */
+sg_status sg__hash_finish(sg_ctx *ctx, sg_hash_job *j, sg_input_info *in);
+void sg__hash_free(sg_hash_job *j);
+void sg__input_info_free(sg_input_info *in);
+
+/* ---- the districts and the join (districts.c, join.c) ---- */
+/* Room for one more district (want = 0), or for `want` districts. */
+int sg__city_grow(sg_city *c, size_t want);
+
+/* The reading loop's state (sg__read_city). */
+typedef struct sg_dloop {
+    sg_ctx *ctx;
+    const sg_options *o;
+    sg_reader *rd;
+    sg_city *city;
+    sg_input_info *din;
+    int id_idx;
+    sg_keyindex seen;       /* ids so far */
+    size_t *rows;           /* per table: the row of the current district */
+    int *has;               /* per table: it has one */
+    unsigned char **hasrow; /* per table and district */
+    size_t hcap;
+    sg_role grole;
+} sg_dloop;
+
+/* Finds the source of each value field: the district layer first, then the
+ * tables in the order given. */
+sg_status sg__resolve_field(sg_ctx *ctx, sg_reader *rd, OGRFeatureDefnH defn, size_t role,
+                            const char *option, const char *name);
+/* Only the fields read are converted (OGR_L_SetIgnoredFields): the id and the
+ * value fields found in the district layer. */
+void sg__ignore_other_fields(sg_ctx *ctx, const sg_reader *rd, OGRLayerH lyr, int id_idx);
+/* One district from feature f, whose geometry was prepared and built into
+ * job: id, geometry, join, values, each checked, in this order (the order of
+ * the diagnostics). The caller destroys f. */
+sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job);
+/* After the join: report rows without a district, districts without a row,
+ * and the likely cause when keys match once leading zeros are ignored. */
+void sg__report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned char **hasrow);
+void sg__join_info_free(sg_join_info *j);
+
+#endif
