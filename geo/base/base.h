@@ -160,6 +160,11 @@ char *sg__arena_strndup(sg_arena *a, const char *s, size_t n); /* NULL when out 
 char *sg__arena_strdup(sg_arena *a, const char *s);            /* NULL for NULL s too */
 void sg__arena_free(sg_arena *a);
 
+/* The one id list of messages: the first min(n, show) of ids joined by ", "
+ * ('a' with SG_IDS_QUOTE; NULL as ""), then ", ..." when total is more, and
+ * " (total in all)" with SG_IDS_IN_ALL. Caller frees; NULL when out of memory. */
+enum { SG_IDS_QUOTE = 1u, SG_IDS_IN_ALL = 2u };
+char *sg__format_ids(const char *const *ids, size_t n, size_t show, size_t total, unsigned flags);
 /* Bounding box {x0, y0, x1, y1} of n points (infinite when n = 0). */
 void sg__bbox_xy(const double *x, const double *y, size_t n, double box[4]);
 /* SHA-256 of a file (sha256.c): 64 hex digits + NUL into hex; 0, or -1 on error. */

@@ -109,3 +109,20 @@ void sg__bbox_xy(const double *x, const double *y, size_t n, double box[4]) {
     box[2] = x1;
     box[3] = y1;
 }
+
+char *sg__format_ids(const char *const *ids, size_t n, size_t show, size_t total, unsigned flags) {
+    size_t k = n < show ? n : show, q = (flags & SG_IDS_QUOTE) ? 2 : 0, len = 64;
+    for (size_t i = 0; i < k; i++) len += (ids[i] ? strlen(ids[i]) : 0) + q + 2;
+    char *s = malloc(len), *p = s;
+    if (!s) return NULL;
+    *p = '\0';
+    for (size_t i = 0; i < k; i++) {
+        const char *id = ids[i] ? ids[i] : "";
+        p += sprintf(p, "%s%s%s%s", i ? ", " : "", q ? "'" : "", id, q ? "'" : "");
+    }
+    if (total > k) {
+        p += sprintf(p, ", ...");
+        if (flags & SG_IDS_IN_ALL) sprintf(p, " (%zu in all)", total);
+    }
+    return s;
+}

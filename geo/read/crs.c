@@ -46,11 +46,11 @@ static char *crs_id(PJ_CONTEXT *pc, const PJ *crs) {
 }
 
 /* The horizontal CRS of a bound or compound CRS; a new reference. */
-static PJ *horizontal(PJ_CONTEXT *pc, const PJ *crs) {
+PJ *sg__horizontal_crs(PJ_CONTEXT *pc, const PJ *crs) {
     PJ_TYPE t = proj_get_type(crs);
     if (t == PJ_TYPE_BOUND_CRS) {
         PJ *base = proj_get_source_crs(pc, crs);
-        PJ *h = base ? horizontal(pc, base) : NULL;
+        PJ *h = base ? sg__horizontal_crs(pc, base) : NULL;
         proj_destroy(base);
         return h;
     }
@@ -129,7 +129,7 @@ sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_whe
         return sg__error(ctx, SG_ERR_CRS, "E_NO_CRS", w,
                          "the layer has no CRS (no .prj?); give it with --input-crs EPSG:n");
     }
-    PJ *h = horizontal(pc, info->src);
+    PJ *h = sg__horizontal_crs(pc, info->src);
     if (h) {
         proj_destroy(info->src);
         info->src = h;
@@ -270,7 +270,7 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
         if (!info->work || !proj_is_crs(info->work))
             return sg__error(ctx, SG_ERR_USAGE, "E_CRS", SG_WHERE_NONE,
                              "--work-crs '%s' is not a CRS PROJ knows", user_work);
-        PJ *hw = horizontal(pc, info->work);
+        PJ *hw = sg__horizontal_crs(pc, info->work);
         if (hw) {
             proj_destroy(info->work);
             info->work = hw;

@@ -9,12 +9,7 @@ char *sg__first_ids(const sg_city *c, const size_t *idx, size_t n) {
     char **ids = calloc(k + 1, sizeof *ids);
     if (!ids) return NULL;
     for (size_t i = 0; i < k; i++) ids[i] = c->id[idx[i]] ? c->id[idx[i]] : (char *)"";
-    char *s = sg__join_names(ids, (int)k);
+    char *s = sg__format_ids((const char *const *)ids, k, k, n, SG_IDS_IN_ALL);
     free(ids);
-    if (s && n > k) {
-        char *s2 = sg__asprintf("%s, ... (%zu in all)", s, n);
-        free(s);
-        s = s2;
-    }
     return s;
 }

@@ -27,7 +27,7 @@
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
-#include "read/read.h"
+#include "read/read_internal.h"
 
 /* What the housing readers take from the run. */
 typedef struct housing_in {
@@ -52,24 +52,6 @@ void sg__housing_free(sg_housing *h) {
 }
 
 
-/* OGR geometry -> GEOS through ISO WKB (curves linearised). Caller destroys. */
-static GEOSGeometry *ogr_to_geos(sg_ctx *ctx, OGRGeometryH og) {
-    OGRGeometryH lin = OGR_G_GetLinearGeometry(og, 0, NULL);
-    if (!lin) return NULL;
-    int size = OGR_G_WkbSize(lin);
-    unsigned char *wkb = size > 0 ? malloc((size_t)size) : NULL;
-    GEOSGeometry *g = NULL;
-    if (wkb && OGR_G_ExportToIsoWkb(lin, wkbNDR, wkb) == OGRERR_NONE) {
-        GEOSWKBReader *rd = GEOSWKBReader_create_r(sg__geos(ctx));
-        if (rd) {
-            g = GEOSWKBReader_read_r(sg__geos(ctx), rd, wkb, (size_t)size);
-            GEOSWKBReader_destroy_r(sg__geos(ctx), rd);
-        }
-    }
-    free(wkb);
-    OGR_G_DestroyGeometry(lin);
-    return g;
-}
 
 typedef struct hit_list {
     size_t *i;
@@ -288,12 +270,14 @@ static sg_status read_layer(sg_ctx *ctx, const housing_in *in, sg_housing *h) {
         fw.field = NULL;
         /* geometry */
         OGRGeometryH og = OGR_F_GetGeometryRef(f);
-        GEOSGeometry *g = og && !OGR_G_IsEmpty(og) ? ogr_to_geos(ctx, og) : NULL;
+        const char *gwhy = NULL;
+        GEOSGeometry *g = og && !OGR_G_IsEmpty(og) ? sg__ogr_to_work(ctx, og, NULL, &gwhy) : NULL;
         OGR_F_Destroy(f);
         if (!g) {
             h->sites_no_geom++;
             if (og && !OGR_G_IsEmpty(og))
-                sg__report(ctx, "E_GEOMETRY", fw, "the geometry cannot be read: %s", sg__geos_msg(ctx));
+                sg__report(ctx, "E_GEOMETRY", fw, "the geometry cannot be read: %s",
+                           gwhy && strcmp(gwhy, "GEOS cannot read the geometry") != 0 ? gwhy : sg__geos_msg(ctx));
             else if (o->strict)
                 sg__report(ctx, "E_NO_GEOMETRY", fw, "no geometry (--strict)");
             continue;

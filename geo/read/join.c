@@ -122,15 +122,6 @@ static void add_first(char ***list, size_t *n, const char *id) {
     if (nl[*n]) (*n)++;
 }
 
-static char *first_ids(char **ids, size_t n, size_t total) {
-    char *s = sg__join_names(ids, (int)n);
-    if (s && total > n) {
-        char *s2 = sg__asprintf("%s, ...", s);
-        free(s);
-        s = s2;
-    }
-    return s;
-}
 
 static const char *skip_zeros(const char *s) {
     while (*s == '0' && s[1]) s++;
@@ -169,14 +160,14 @@ void sg__report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned 
         }
         sg_where w = {tb->spec->path, tb->layer_name, -1, NULL, tb->key};
         if (j->unmatched_rows) {
-            char *ids = first_ids(j->unmatched_ids, j->n_unmatched_ids, j->unmatched_rows);
+            char *ids = sg__format_ids((const char *const *)j->unmatched_ids, j->n_unmatched_ids, j->n_unmatched_ids, j->unmatched_rows, 0);
             sg__warn(ctx, "W_ROW_WITHOUT_DISTRICT", w,
                      "%zu of %zu rows match no district and are not used: %s", j->unmatched_rows,
                      tb->nrows, ids ? ids : "");
             free(ids);
         }
         if (j->districts_without_row) {
-            char *ids = first_ids(j->missing_ids, j->n_missing_ids, j->districts_without_row);
+            char *ids = sg__format_ids((const char *const *)j->missing_ids, j->n_missing_ids, j->n_missing_ids, j->districts_without_row, 0);
             sg__warn(ctx, "W_DISTRICT_WITHOUT_ROW", w,
                      "%zu of %zu districts have no row in this table (kept with status no_data): %s",
                      j->districts_without_row, city->n, ids ? ids : "");

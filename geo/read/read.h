@@ -6,7 +6,8 @@
  *   districts.c     districts -> sg_city (sg__read_city), read in batches
  *   join.c          the tables joined to them; each district's values checked
  *   input_info.c    the input files and their SHA-256; first_ids.c: id lists
- *   validate.c      OGR geometry -> valid GEOS (Multi)Polygons
+ *   validate.c      OGR geometry -> valid GEOS (Multi)Polygons (districts)
+ *   geometry.c      the one OGR -> GEOS conversion (sg__ogr_to_work)
  *   crs.c           input and working CRS, reprojection
  *   services.c      service locations and origins (where people live)
  *   housing.c       social housing sites and district housing fields
@@ -57,37 +58,7 @@ typedef struct sg_table {
     void *ds, *lyr;      /* GDALDatasetH, OGRLayerH while open */
     char sha256[65], driver[32];
 } sg_table;
-/* Opens a table and reads its field names. */
-sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *default_key,
-                         sg_table *t);
-/* Asks for a column to be kept when the rows are loaded; returns its slot. */
-int sg__table_want(sg_table *t, int field_idx);
-/* Reads every row: key and the requested columns. Duplicate or empty keys
- * are reported as errors. */
-sg_status sg__table_load(sg_ctx *ctx, sg_table *t);
-void sg__table_free(sg_table *t);
-/* Joined field list "a, b, c" (caller frees). */
-char *sg__join_names(char *const *names, int n);
 
-/* ---- opening OGR sources (source.c) ---- */
-#define SG_OPEN_HINT 1    /* say why an unreadable file is unusable (sg__file_hint) */
-#define SG_OPEN_STAT_PG 2 /* "no such file" for PG: connection strings too */
-/* The one GDALOpenEx of a vector input (read-only, GDAL's messages into ctx),
- * counted in the context (sg__ogr_opens); NULL when GDAL cannot open it, with
- * no diagnostic: the caller says why. */
-void *sg__ogr_open(sg_ctx *ctx, const char *path);
-/* sg__ogr_open of a vector source, or NULL with an E_OPEN error at w: "PREFIXno
- * such file" or "PREFIXcannot open as a vector data source: REASON". */
-void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *prefix, int flags, sg_status *st);
-/* The layer `layer` (by name), else the one named `prefer` when there are
- * several, else the only one; NULL with E_NO_LAYER / E_CHOOSE_LAYER (naming
- * the option layer_opt) at w. */
-void *sg__choose_layer(sg_ctx *ctx, void *ds, sg_where w, const char *layer, const char *prefer,
-                       const char *layer_opt, sg_status *st);
-/* "a, b, c": the layers of a GDALDatasetH, the fields of an OGRFeatureDefnH
- * (caller frees; NULL when out of memory). */
-char *sg__layer_names(void *ds);
-char *sg__layer_field_list(void *feature_defn);
 
 /* ---- districts (districts.c, join.c, validate.c) ---- */
 typedef enum sg_dstatus { SG_DS_OK = 0, SG_DS_NO_DATA, SG_DS_ZERO_TOTAL, SG_DS_REPAIRED } sg_dstatus;
@@ -138,21 +109,11 @@ typedef struct sg_crs_info {
     char *src_wkt;         /* WKT of the input CRS, for the output layer */
     int reprojected;       /* 0 when work == src */
 } sg_crs_info;
-/* GEOSGeom_transformXY_r callback through the PROJ operation op: stops at
- * the first point PROJ cannot transform, kept in bad_x, bad_y. */
-typedef struct sg_xform { PJ *op; double bad_x, bad_y; } sg_xform;
-int sg__xform_xy(double *x, double *y, void *userdata);
 /* Chooses the working CRS (user's, the source's when projected in metres, or
  * the UTM zone / a local equal-area projection of the extent's centre) and
  * transforms every geometry of the city into it. */
 sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_crs_info *info);
 
-/* ---- geometry validation (validate.c) ---- */
-/* Takes an OGR geometry (OGRGeometryH), checks it and returns a valid GEOS
- * (Multi)Polygon in *out. *repaired is set when MakeValid changed it (only
- * without strict). Errors are reported with w; returns SG_OK or an error. */
-sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
-                            GEOSGeometry **out, int *repaired, char **note);
 
 /* ---- reading the districts with their joined tables (districts.c, join.c) ----
  * Fields read per district. Roles from SG_ROLE_COUNT on are the --groups

@@ -10,6 +10,52 @@
 
 #include "read/read.h"
 
+/* ---- census tables (table.c) ---- */
+/* Opens a table and reads its field names. */
+sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *default_key,
+                         sg_table *t);
+/* Asks for a column to be kept when the rows are loaded; returns its slot. */
+int sg__table_want(sg_table *t, int field_idx);
+/* Reads every row: key and the requested columns. Duplicate or empty keys
+ * are reported as errors. */
+sg_status sg__table_load(sg_ctx *ctx, sg_table *t);
+void sg__table_free(sg_table *t);
+/* Joined field list "a, b, c" (caller frees). */
+char *sg__join_names(char *const *names, int n);
+
+/* ---- opening OGR sources (source.c) ---- */
+#define SG_OPEN_HINT 1    /* say why an unreadable file is unusable (sg__file_hint) */
+#define SG_OPEN_STAT_PG 2 /* "no such file" for PG: connection strings too */
+/* The one GDALOpenEx of a vector input (read-only, GDAL's messages into ctx),
+ * counted in the context (sg__ogr_opens); NULL when GDAL cannot open it, with
+ * no diagnostic: the caller says why. */
+void *sg__ogr_open(sg_ctx *ctx, const char *path);
+/* sg__ogr_open of a vector source, or NULL with an E_OPEN error at w: "PREFIXno
+ * such file" or "PREFIXcannot open as a vector data source: REASON". */
+void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *prefix, int flags, sg_status *st);
+/* The layer `layer` (by name), else the one named `prefer` when there are
+ * several, else the only one; NULL with E_NO_LAYER / E_CHOOSE_LAYER (naming
+ * the option layer_opt) at w. */
+void *sg__choose_layer(sg_ctx *ctx, void *ds, sg_where w, const char *layer, const char *prefer,
+                       const char *layer_opt, sg_status *st);
+/* "a, b, c": the layers of a GDALDatasetH, the fields of an OGRFeatureDefnH
+ * (caller frees; NULL when out of memory). */
+char *sg__layer_names(void *ds);
+char *sg__layer_field_list(void *feature_defn);
+
+/* ---- reprojection (crs.c) ---- */
+/* GEOSGeom_transformXY_r callback through the PROJ operation op: stops at
+ * the first point PROJ cannot transform, kept in bad_x, bad_y. */
+typedef struct sg_xform { PJ *op; double bad_x, bad_y; } sg_xform;
+int sg__xform_xy(double *x, double *y, void *userdata);
+
+/* ---- geometry validation (validate.c) ---- */
+/* Takes an OGR geometry (OGRGeometryH), checks it and returns a valid GEOS
+ * (Multi)Polygon in *out. *repaired is set when MakeValid changed it (only
+ * without strict). Errors are reported with w; returns SG_OK or an error. */
+sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
+                            GEOSGeometry **out, int *repaired, char **note);
+
 /* ---- attribute cells without a copy (cell.c) ---- */
 /* The kind, *num, and *text borrowed from the feature (valid until it
  * changes or is destroyed). */
@@ -24,7 +70,15 @@ int sg__table_field(const sg_table *t, const char *name);
  * nrows, the names and sha256 stay. */
 void sg__table_drop_rows(sg_table *t);
 
+/* ---- OGR -> GEOS (geometry.c; sg__ogr_to_work in read.h) ---- */
+/* 1 when every coordinate of an OGR geometry is finite. */
+int sg__ogr_coords_finite(void *ogr_geom);
+/* GEOS from WKB bytes, or NULL (the handle's message says why). */
+GEOSGeometry *sg__wkb_to_geos(GEOSContextHandle_t h, const unsigned char *wkb, size_t size);
+
 /* ---- CRS (crs.c) ---- */
+/* The horizontal CRS of a bound or compound CRS (a new reference). */
+PJ *sg__horizontal_crs(PJ_CONTEXT *pc, const PJ *crs);
 /* The input CRS, from the layer's SRS (an OGRSpatialReferenceH, may be NULL) or from
  * --input-crs. */
 sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_where w,

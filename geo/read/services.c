@@ -12,23 +12,12 @@
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
-#include "read/read.h"
+#include "read/read_internal.h"
 
 /* (sg__open_layer is in source.c) */
 
 /* ---- CRS ---- */
 
-static PJ *horizontal(PJ_CONTEXT *pc, const PJ *crs) {
-    PJ_TYPE t = proj_get_type(crs);
-    if (t == PJ_TYPE_BOUND_CRS) {
-        PJ *base = proj_get_source_crs(pc, crs);
-        PJ *h = base ? horizontal(pc, base) : NULL;
-        proj_destroy(base);
-        return h;
-    }
-    if (t == PJ_TYPE_COMPOUND_CRS) return proj_crs_get_sub_crs(pc, crs, 0);
-    return proj_clone(pc, crs);
-}
 
 sg_status sg__layer_transform(sg_ctx *ctx, void *ogr_srs, const sg_crs_info *crs, sg_where w, sg_src_info *info,
                               PJ **op) {
@@ -48,7 +37,7 @@ sg_status sg__layer_transform(sg_ctx *ctx, void *ogr_srs, const sg_crs_info *crs
     if (OSRExportToWktEx(ogr_srs, &wkt, wo) == OGRERR_NONE && wkt) src = proj_create(pc, wkt);
     CPLFree(wkt);
     if (!src) return sg__error(ctx, SG_ERR_CRS, "E_CRS", w, "the layer's CRS cannot be read by PROJ (%s)", sg__proj_msg(ctx));
-    PJ *h = horizontal(pc, src);
+    PJ *h = sg__horizontal_crs(pc, src);
     if (h) {
         proj_destroy(src);
         src = h;
@@ -72,56 +61,6 @@ sg_status sg__layer_transform(sg_ctx *ctx, void *ogr_srs, const sg_crs_info *crs
 }
 
 
-static int ogr_finite(OGRGeometryH g) {
-    int ng = OGR_G_GetGeometryCount(g);
-    for (int i = 0; i < ng; i++)
-        if (!ogr_finite(OGR_G_GetGeometryRef(g, i))) return 0;
-    int np = OGR_G_GetPointCount(g);
-    for (int i = 0; i < np; i++)
-        if (!isfinite(OGR_G_GetX(g, i)) || !isfinite(OGR_G_GetY(g, i))) return 0;
-    return 1;
-}
-
-GEOSGeometry *sg__ogr_to_work(sg_ctx *ctx, void *ogr_geom, PJ *op, const char **why) {
-    GEOSContextHandle_t h = sg__geos(ctx);
-    OGRGeometryH og = ogr_geom;
-    *why = NULL;
-    OGRGeometryH lin = OGR_G_HasCurveGeometry(og, 0) ? OGR_G_GetLinearGeometry(og, 0, NULL) : OGR_G_Clone(og);
-    if (!lin) {
-        *why = "out of memory";
-        return NULL;
-    }
-    OGR_G_FlattenTo2D(lin);
-    if (!ogr_finite(lin)) {
-        OGR_G_DestroyGeometry(lin);
-        *why = "a coordinate is NaN or infinite";
-        return NULL;
-    }
-    int size = OGR_G_WkbSize(lin);
-    unsigned char *wkb = malloc((size_t)(size > 0 ? size : 1));
-    if (!wkb) {
-        OGR_G_DestroyGeometry(lin);
-        *why = "out of memory";
-        return NULL;
-    }
-    OGR_G_ExportToWkb(lin, wkbNDR, wkb);
-    OGR_G_DestroyGeometry(lin);
-    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
-    GEOSGeometry *g = rd ? GEOSWKBReader_read_r(h, rd, wkb, (size_t)size) : NULL;
-    if (rd) GEOSWKBReader_destroy_r(h, rd);
-    free(wkb);
-    if (!g) {
-        *why = "GEOS cannot read the geometry";
-        return NULL;
-    }
-    if (!op) return g;
-    sg_xform t = {op, 0, 0};
-    GEOSGeometry *tg = GEOSGeom_transformXY_r(h, g, sg__xform_xy, &t);
-    GEOSGeom_destroy_r(h, g);
-    if (!tg) *why = "a coordinate cannot be transformed into the working CRS (outside the CRS's area of use, or "
-                    "the wrong CRS?)";
-    return tg;
-}
 
 /* ---- services ---- */
 

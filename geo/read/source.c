@@ -9,7 +9,7 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
-#include "read/read.h"
+#include "read/read_internal.h"
 
 void sg__src_info_free(sg_src_info *s) {
     if (!s) return;

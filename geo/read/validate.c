@@ -39,17 +39,6 @@ static int coords_finite(GEOSContextHandle_t h, const GEOSGeometry *g) {
     return 1;
 }
 
-/* 1 when every coordinate of an OGR geometry is finite. Checked before GEOS
- * sees it: a NaN vertex would otherwise be reported as an unclosed ring. */
-static int ogr_coords_finite(OGRGeometryH g) {
-    int ng = OGR_G_GetGeometryCount(g);
-    for (int i = 0; i < ng; i++)
-        if (!ogr_coords_finite(OGR_G_GetGeometryRef(g, i))) return 0;
-    int np = OGR_G_GetPointCount(g);
-    for (int i = 0; i < np; i++)
-        if (!isfinite(OGR_G_GetX(g, i)) || !isfinite(OGR_G_GetY(g, i))) return 0;
-    return 1;
-}
 
 /* ---- the WKB of a 2D (Multi)Polygon, read directly ---- */
 
@@ -257,7 +246,7 @@ void sg__geom_prepare(void *ogr_geom, sg_geom_job *j, sg_bytes *buf) {
      * scans the WKB when its structure is as expected, else OGR checks here. */
     int convex;
     j->scanned = wkb_scan(wkb, need, 0, &convex) >= 0;
-    int finite = j->scanned || ogr_coords_finite(og);
+    int finite = j->scanned || sg__ogr_coords_finite(og);
     OGR_G_DestroyGeometry(own);
     if (!finite) return job_fail(j, "E_BAD_COORDINATE", "geometry has a NaN or infinite coordinate");
     j->wkb_off = buf->len;
@@ -273,9 +262,7 @@ void sg__geom_build(GEOSContextHandle_t h, const char *geos_msg, int strict, sg_
     int convex = 0;
     if (j->scanned && !wkb_scan(wkb, j->wkb_size, 1, &convex))
         return job_fail(j, "E_BAD_COORDINATE", "geometry has a NaN or infinite coordinate");
-    GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
-    GEOSGeometry *g = rd ? GEOSWKBReader_read_r(h, rd, wkb, j->wkb_size) : NULL;
-    if (rd) GEOSWKBReader_destroy_r(h, rd);
+    GEOSGeometry *g = sg__wkb_to_geos(h, wkb, j->wkb_size);
     if (!g) return job_fail(j, "E_BAD_GEOMETRY", "geometry cannot be read: %s", geos_msg);
     /* (GEOS holds the coordinates the scan saw; else they are checked again) */
     if (!j->scanned && !coords_finite(h, g)) {

@@ -212,18 +212,15 @@ static sg_status build_contiguity(sg_ctx *ctx, const sg_data *d, sg_spatial *sp)
 
 /* Lists the districts of `which` (n of them) in a warning: the first 20 ids. */
 static void warn_ids(sg_ctx *ctx, const sg_data *d, const size_t *which, size_t n, const char *what) {
-    size_t show = n < 20 ? n : 20, len = 0;
-    for (size_t k = 0; k < show; k++) len += strlen(id_of(d, which[k])) + 4;
-    char *ids = malloc(len + 1);
+    size_t show = n < 20 ? n : 20;
+    const char **idv = calloc(show ? show : 1, sizeof *idv);
+    if (!idv) return;
+    for (size_t k = 0; k < show; k++) idv[k] = d->city->id ? id_of(d, which[k]) : NULL;
+    char *ids = sg__format_ids(idv, show, show, n, SG_IDS_QUOTE);
+    free(idv);
     if (!ids) return;
-    ids[0] = '\0';
-    for (size_t k = 0; k < show; k++) {
-        strcat(ids, k ? ", '" : "'");
-        strcat(ids, id_of(d, which[k]));
-        strcat(ids, "'");
-    }
     sg__warn(ctx, "W_ISLAND", (sg_where){d->opts ? d->opts->districts : NULL, NULL, -1, NULL, NULL},
-             "%zu district%s %s: %s%s", n, n == 1 ? "" : "s", what, ids, n > show ? ", ..." : "");
+             "%zu district%s %s: %s", n, n == 1 ? "" : "s", what, ids);
     free(ids);
 }
 

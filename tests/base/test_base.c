@@ -386,6 +386,24 @@ static void bounding_boxes(void **state) {
 
 /* ---- strmap.c ---- */
 
+/* The one id list of messages, in its three shapes. */
+static void id_lists(void **state) {
+    (void)state;
+    const char *ids[] = {"001", NULL, "003", "004"};
+    char *s = sg__format_ids(ids, 4, 2, 4, 0);
+    assert_string_equal(s, "001, , ...");
+    free(s);
+    s = sg__format_ids(ids, 4, 10, 4, SG_IDS_QUOTE);
+    assert_string_equal(s, "'001', '', '003', '004'");
+    free(s);
+    s = sg__format_ids(ids, 3, 3, 42, SG_IDS_IN_ALL);
+    assert_string_equal(s, "001, , 003, ... (42 in all)");
+    free(s);
+    s = sg__format_ids(ids, 0, 0, 0, SG_IDS_IN_ALL);
+    assert_string_equal(s, "");
+    free(s);
+}
+
 static void string_map_key_index_and_arena(void **state) {
     (void)state;
     sg_strmap *m = sg__strmap_create(0);
@@ -813,6 +831,7 @@ static void passwords_are_redacted(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(status_table),
+        cmocka_unit_test(id_lists),
         cmocka_unit_test(diagnostics_name_where_they_apply),
         cmocka_unit_test(a_stage_reports_its_first_error_and_the_count),
         cmocka_unit_test(stages_add_up_in_first_run_order),

@@ -12,7 +12,7 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
-#include "read/read.h"
+#include "read/read_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

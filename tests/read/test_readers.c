@@ -4,7 +4,7 @@
  * validity check, and the two-thread reading loop against --threads 1
  * (same districts, same geometries, same diagnostics in the same order). */
 #include "test_support.h"
-#include "read/read.h"
+#include "read/read_internal.h"
 
 static uint64_t rng_state = 88172645463325252ULL;
 static uint64_t next_rand(void) {
