@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The house stays a DAG: a file of geo/FOLDER/ may include the headers of its
 # own folder and of folders before it in the flow order, never of a folder
-# after it. geo/internal.h sits between base/ and read/. Fails (exit 1) and
+# after it. geo/internal.h sits between base/ and read/. FOLDER/*_internal.h
+# headers are for the files of FOLDER/ alone. Fails (exit 1) and
 # names every back-include; prints the folder-level include graph otherwise.
 #   bash tools/check_layers.sh [GEO_DIR]
 set -euo pipefail
@@ -37,6 +38,12 @@ while IFS= read -r f; do
       echo "check_layers: $rel:$n: #include \"$inc\": no folder '$to' in geo/"; bad=1; continue
     fi
     [ "$to" = "$from" ] || edges["$from -> $to"]=1
+    case "$inc" in
+      */*_internal.h) if [ "$to" != "$from" ]; then
+          echo "check_layers: $rel:$n: #include \"$inc\": a folder-internal header of '$to' (only files of $to/ include it)"
+          bad=1
+        fi ;;
+    esac
     if [ "${rank[$to]}" -gt "${rank[$from]}" ]; then
       echo "check_layers: $rel:$n: #include \"$inc\": '$from' comes before '$to' in the flow ($flow): a back-include"
       bad=1
