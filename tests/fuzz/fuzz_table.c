@@ -1,4 +1,4 @@
-/* libFuzzer target: census tables (geo/read_table.c, cell.c, parse_number.c).
+/* libFuzzer target: census tables (geo/read/table.c, cell.c, parse_number.c).
  * The blob is a CSV file in GDAL's /vsimem/; the table is opened on key "id"
  * (or its first field), every column is loaded, and every cell is converted
  * to a number and to text, as the join does. */

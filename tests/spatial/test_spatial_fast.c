@@ -1,11 +1,11 @@
 /* The fast paths of the spatial build against their references:
  *
- *  - contiguity: the shared-vertex/edge path (spatial_contig.c) gives the
+ *  - contiguity: the shared-vertex/edge path (spatial/contiguity_fast.c) gives the
  *    same queen and rook pairs and the same boundary lengths (to 1e-9) as
  *    GEOS on every pair, on coverages with shared vertices (jittered grid,
  *    hexagons, GEOS Voronoi cells) and without (T-junctions, gaps, overlaps,
  *    nesting, holes, point contacts, duplicates), for 1 and 2 threads;
- *  - the exp kernel (spatial_kernel.c): its vectorised exp is within 2 ulp
+ *  - the exp kernel (spatial/kernel.c): its vectorised exp is within 2 ulp
  *    of libm and the same on the SSE2 and AVX paths; the grid pass finds
  *    exactly the pairs of a brute-force search and gives the same products;
  *    stored and streamed pairs, and 1, 2 or 3 threads, give the same bits. */
