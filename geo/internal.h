@@ -71,6 +71,9 @@ struct sg_options {
     char *network, *network_layer, *network_speed, *network_oneway;
     struct sg_access_opts *access; /* checked access options (check()), NULL without --service */
     int strict, quiet, json, timings;
+    int progress;                  /* --progress: the caller wants progress reports */
+    sg_progress_fn progress_fn;    /* sg_options_set_progress: called by sg_analyze (NULL: none) */
+    void *progress_user;
 };
 
 /* The map layers of a run (--layers). */

@@ -1,5 +1,6 @@
-/* seggap: the command-line front end. A thin layer over libseggap: it parses
- * the subcommand, calls one library entry and maps the status to an exit code.
+/* seggap: the command-line front end. A thin layer over libseggap: it picks
+ * the subcommand, and for each runs the library's trio (options from argv,
+ * run, free), prints what it returns and maps the status to an exit code.
  * Exit codes: 0 success, 1 bad input data, 2 usage, 4 output not written,
  * 5 internal error, 128 + N when stopped by signal N (SIGINT: 130). */
 #include <signal.h>
@@ -71,6 +72,14 @@ static void print_diags(const sg_ctx *ctx, int quiet) {
                 nw - MAX_WARNINGS_SHOWN);
 }
 
+/* --progress: one line per call, on stderr (format in the usage texts and
+ * README; the QGIS plugin reads it). Never cancels: SIGINT does that. */
+static int print_progress(double fraction, const char *message, void *user) {
+    (void)user;
+    fprintf(stderr, "seggap: progress %.2f %s\n", fraction, message);
+    return 1;
+}
+
 static int cmd_analyze(sg_ctx *ctx, int argc, char **argv) {
     sg_options *opts = NULL;
     int help = 0;
@@ -83,6 +92,7 @@ static int cmd_analyze(sg_ctx *ctx, int argc, char **argv) {
         fprintf(stderr, "seggap: %s\n\n%s", sg_ctx_last_error(ctx), sg_options_usage());
         return sg_status_exit_code(st);
     }
+    if (sg_options_progress(opts)) sg_options_set_progress(opts, print_progress, NULL);
     sg_run *run = NULL;
     struct timespec w0, w1;
     clock_gettime(CLOCK_MONOTONIC, &w0);
@@ -115,129 +125,66 @@ static int cmd_analyze(sg_ctx *ctx, int argc, char **argv) {
     return 0;
 }
 
-static const char compare_usage[] =
-    "usage: seggap compare BASELINE CURRENT [--out DIR] [--permutations N] [--seed S] [--json] [--quiet]\n"
-    "\n"
-    "BASELINE and CURRENT are output directories of `seggap analyze` (or their summary.json).\n"
-    "Writes compare.json (to --out, default CURRENT's directory): every index's baseline, current\n"
-    "value and change; with the district layers present, a two-value permutation p-value for\n"
-    "each aspatial index's change, the districts that appeared or vanished, and the Shapley\n"
-    "decomposition of the change in dissimilarity and entropy into group sizes, district sizes\n"
-    "and redistribution.\n";
-
-static int cmd_compare(sg_ctx *ctx, int argc, char **argv) {
-    sg_compare_options co = {NULL, NULL, NULL, 0, 12345};
-    int json = 0, quiet = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0) {
-            fputs(compare_usage, stdout);
-            return 0;
-        } else if (strcmp(a, "--json") == 0) json = 1;
-        else if (strcmp(a, "--quiet") == 0) quiet = 1;
-        else if ((strcmp(a, "--out") == 0 || strcmp(a, "--permutations") == 0 || strcmp(a, "--seed") == 0) &&
-                 i + 1 < argc) {
-            const char *v = argv[++i];
-            char *end = NULL;
-            if (strcmp(a, "--out") == 0) co.out_dir = v;
-            else {
-                long long n = strtoll(v, &end, 10);
-                if (!*v || *end || n < 0 || n > 1000000000LL) {
-                    fprintf(stderr, "seggap: %s: '%s' is not a non-negative integer\n", a, v);
-                    return 2;
-                }
-                if (strcmp(a, "--seed") == 0) co.seed = (unsigned long long)n;
-                else co.permutations = (int)n;
-            }
-        } else if (strncmp(a, "--", 2) == 0) {
-            fprintf(stderr, "seggap: unknown or incomplete option '%s'\n\n%s", a, compare_usage);
-            return 2;
-        } else if (!co.baseline) co.baseline = a;
-        else if (!co.current) co.current = a;
-        else {
-            fprintf(stderr, "seggap: unexpected argument '%s'\n\n%s", a, compare_usage);
-            return 2;
-        }
-    }
-    if (!co.baseline || !co.current) {
-        fprintf(stderr, "seggap: compare needs BASELINE and CURRENT\n\n%s", compare_usage);
-        return 2;
-    }
-    sg_compare *c = NULL;
-    sg_status st = sg_compare_run(ctx, &co, &c);
-    print_diags(ctx, quiet);
-    if (st != SG_OK) {
-        if (sg_ctx_count(ctx, SG_SEV_ERROR) == 0) fprintf(stderr, "seggap: error: %s\n", sg_ctx_last_error(ctx));
-        return sg_status_exit_code(st);
-    }
-    if (json) fputs(sg_compare_json(c), stdout);
-    else if (!quiet) fputs(sg_compare_text(c), stdout);
-    sg_compare_destroy(c);
-    return 0;
+/* A usage error of compare or check: the message, then the usage text
+ * unless the message says all (a value that is no number). */
+static int usage_error(const sg_ctx *ctx, sg_status st, const char *usage_text) {
+    size_t n = sg_ctx_diag_count(ctx);
+    const sg_diag *d = n ? sg_ctx_diag(ctx, n - 1) : NULL;
+    if (d && strcmp(d->code, "E_USAGE") == 0) fprintf(stderr, "seggap: %s\n\n%s", sg_ctx_last_error(ctx), usage_text);
+    else fprintf(stderr, "seggap: %s\n", sg_ctx_last_error(ctx));
+    return sg_status_exit_code(st);
 }
 
-static const char check_usage[] =
-    "usage: seggap check --config FILE [--baseline DIR] [--update-baseline] [--quiet] [--json]\n"
-    "                    [analyze options that override the config's]\n"
-    "\n"
-    "Validates a new release (fields, numbers, ids, group <= total, geometry, CRS and districts\n"
-    "against the baseline, per-district total changes), then recomputes the indices, compares\n"
-    "them with the baseline run and judges the thresholds of the config's check: section.\n"
-    "Writes check.json and check.xml (JUnit) to the output directory, and a summary on stdout.\n"
-    "  --config FILE       YAML config: the options of analyze as keys, plus check: (see README)\n"
-    "  --baseline DIR      the baseline run (default: the config's check: baseline)\n"
-    "  --update-baseline   copy this run into the baseline when the check passed\n"
-    "  --quiet             nothing on stdout;  --json: check.json on stdout\n"
-    "\n"
-    "Exit codes: 0 pass, 1 a threshold breached, 3 data validation failed, 2 usage or config\n"
-    "error, 4 output not written, 5 internal error.\n";
+static int cmd_compare(sg_ctx *ctx, int argc, char **argv) {
+    sg_compare_options *co = NULL;
+    int help = 0;
+    sg_status st = sg_compare_options_parse(ctx, argc, argv, &co, &help);
+    if (help) {
+        fputs(sg_compare_usage(), stdout);
+        return 0;
+    }
+    if (st != SG_OK) return usage_error(ctx, st, sg_compare_usage());
+    sg_compare *c = NULL;
+    st = sg_compare_run(ctx, co, &c);
+    print_diags(ctx, co->quiet);
+    int rc = 0;
+    if (st != SG_OK) {
+        if (sg_ctx_count(ctx, SG_SEV_ERROR) == 0) fprintf(stderr, "seggap: error: %s\n", sg_ctx_last_error(ctx));
+        rc = sg_status_exit_code(st);
+    } else if (co->json) fputs(sg_compare_json(c), stdout);
+    else if (!co->quiet) fputs(sg_compare_text(c), stdout);
+    sg_compare_destroy(c);
+    sg_compare_options_free(co);
+    return rc;
+}
 
 static int cmd_check(sg_ctx *ctx, int argc, char **argv) {
-    sg_check_options co = {NULL, NULL, 0, 0, NULL};
-    int json = 0, quiet = 0;
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    if (!rest) return 5;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(check_usage, stdout);
-            free(rest);
-            return 0;
-        } else if (strcmp(a, "--json") == 0) json = 1;
-        else if (strcmp(a, "--quiet") == 0) quiet = 1;
-        else if (strcmp(a, "--update-baseline") == 0) co.update_baseline = 1;
-        else if (strcmp(a, "--config") == 0 || strcmp(a, "--baseline") == 0) {
-            const char **dst = strcmp(a, "--config") == 0 ? &co.config : &co.baseline;
-            if (i + 1 >= argc || *dst) {
-                fprintf(stderr, "seggap: option %s %s\n\n%s", a, *dst ? "given twice" : "needs a value", check_usage);
-                free(rest);
-                return 2;
-            }
-            *dst = argv[++i];
-        } else rest[co.argc++] = argv[i];
+    sg_check_options *co = NULL;
+    int help = 0;
+    sg_status st = sg_check_options_parse(ctx, argc, argv, &co, &help);
+    if (help) {
+        fputs(sg_check_usage(), stdout);
+        return 0;
     }
-    if (!co.config) {
-        fprintf(stderr, "seggap: check needs --config FILE\n\n%s", check_usage);
-        free(rest);
-        return 2;
-    }
-    co.argv = rest;
+    if (st != SG_OK) return usage_error(ctx, st, sg_check_usage());
+    if (co->progress) co->progress_fn = print_progress;
     sg_check *c = NULL;
-    sg_status st = sg_check_run(ctx, &co, &c);
-    free(rest);
+    st = sg_check_run(ctx, co, &c);
     int rc = sg_check_exit_code(c, st);
     if (st != SG_OK) {
         print_diags(ctx, 1);
         if (sg_ctx_count(ctx, SG_SEV_ERROR) == 0) fprintf(stderr, "seggap: error: %s\n", sg_ctx_last_error(ctx));
-        return rc;
+    } else {
+        if (co->json) fputs(sg_check_json(c), stdout);
+        else if (!co->quiet) fputs(sg_check_text(c), stdout);
+        if (rc == SG_CHECK_INVALID)
+            fprintf(stderr, "seggap: check failed: the data validation found errors (see %s)\n",
+                    sg_check_json_path(c));
+        else if (rc == SG_CHECK_BREACH)
+            fprintf(stderr, "seggap: check failed: a threshold was breached (see %s)\n", sg_check_json_path(c));
     }
-    if (json) fputs(sg_check_json(c), stdout);
-    else if (!quiet) fputs(sg_check_text(c), stdout);
-    if (rc == SG_CHECK_INVALID)
-        fprintf(stderr, "seggap: check failed: the data validation found errors (see %s)\n", sg_check_json_path(c));
-    else if (rc == SG_CHECK_BREACH)
-        fprintf(stderr, "seggap: check failed: a threshold was breached (see %s)\n", sg_check_json_path(c));
     sg_check_destroy(c);
+    sg_check_options_free(co);
     return rc;
 }
 

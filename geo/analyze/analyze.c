@@ -30,13 +30,39 @@ static void release_inputs(sg_ctx *ctx, sg_run *run) {
     sg__reader_free(&run->rd);
 }
 
+/* Progress (sg_options_set_progress): each stage's share of the run, by a
+ * rough cost; a stage that does not run has none. The shares of the stages
+ * that run are added up in flow order. */
+enum { W_READ = 10, W_PROJECT = 3, W_INDICES = 15, W_PERMUTATIONS = 40, W_ACCESS = 20, W_REGIONS = 2,
+       W_OBJECTIVES = 5, W_WRITE = 15, W_COMPARE = 3 };
+typedef struct plan {
+    double at, total;
+} plan;
+
+static plan plan_make(const sg_options *o) {
+    plan p = {0, W_READ + W_PROJECT + W_INDICES + W_OBJECTIVES + W_WRITE};
+    if (o->permutations > 0 || o->bootstrap > 0) p.total += W_PERMUTATIONS;
+    if (o->access) p.total += W_ACCESS;
+    if (o->by_field) p.total += W_REGIONS;
+    if (o->baseline) p.total += W_COMPARE;
+    return p;
+}
+
+/* Enters the next stage (its share w of the run) and reports it; name NULL:
+ * its parts report themselves (the write stage). */
+static sg_status stage(sg_ctx *ctx, plan *p, const char *name, double w) {
+    double lo = p->at / p->total;
+    p->at += w;
+    return sg__progress_stage(ctx, name, lo, p->at / p->total);
+}
+
 static int usable(const sg_city *c, size_t i) {
     return c->status[i] == SG_DS_OK || c->status[i] == SG_DS_REPAIRED;
 }
 
 /* Builds what the families compute on (the districts with data and total > 0)
  * and runs every family. */
-static sg_status compute(sg_ctx *ctx, sg_run *run) {
+static sg_status compute(sg_ctx *ctx, sg_run *run, plan *pl) {
     const sg_city *c = &run->city;
     const sg_options *o = run->opts;
     size_t n = 0;
@@ -86,6 +112,7 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
         if (!mnames[g]) st = sg__nomem(ctx);
     }
     sg_data d = {n, index, x, t, k, m, mnames, geom, c, o, &run->rd.crs, NULL, 0, NULL, sg__spatial_skip(o)};
+    if (st == SG_OK) st = stage(ctx, pl, "indices", W_INDICES);
     if (st == SG_OK) st = sg_basic_indices_compute(ctx, x, t, n, &run->idx);
     double t0;
     int any_spatial = 0; /* geometry work, once per run, only for selected spatial families */
@@ -94,15 +121,19 @@ static sg_status compute(sg_ctx *ctx, sg_run *run) {
     if (st == SG_OK && any_spatial) st = sg__spatial_build(ctx, &d, &d.sp); /* times its own parts */
     if (st == SG_OK) st = sg__run_families(ctx, &d, &run->res); /* times indices.aspatial/.spatial */
     if (st == SG_OK) st = sg__check_cancel(ctx);
+    if (st == SG_OK && (o->permutations > 0 || o->bootstrap > 0))
+        st = stage(ctx, pl, "permutations", W_PERMUTATIONS); /* sg__infer reports its replicates too */
     t0 = sg__now();
     if (st == SG_OK) st = sg__infer(ctx, &d, &run->res);
     if (o->permutations > 0 || o->bootstrap > 0) sg__stage_add(ctx, "permutations", sg__now() - t0);
     sg__spatial_free(ctx, d.sp);
     d.sp = NULL;
     /* ACCESS STAGE: distances and catchments to --service types, the migrants' gap (access.c) */
+    if (st == SG_OK && o->access) st = stage(ctx, pl, "access", W_ACCESS);
     t0 = sg__now();
     if (st == SG_OK && o->access) st = sg__access(ctx, &d, &run->res, &run->access);
     if (o->access) sg__stage_add(ctx, "access", sg__now() - t0);
+    if (st == SG_OK && o->by_field) st = stage(ctx, pl, "regions", W_REGIONS);
     t0 = sg__now();
     if (st == SG_OK && o->by_field) st = sg__regions(ctx, &d, &run->regions);
     if (o->by_field) sg__stage_add(ctx, "regions", sg__now() - t0);
@@ -128,16 +159,21 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     run->summary_path = sg__asprintf("%s/summary.json", opts->out_dir);
     sg_status st =
         (!run->out_dir || (with_districts && !run->districts_path) || !run->summary_path) ? sg__nomem(ctx) : SG_OK;
+    plan pl = plan_make(opts);
+    sg__progress_set(ctx, opts->progress_fn, opts->progress_user);
+    if (st == SG_OK) st = stage(ctx, &pl, "read", W_READ);
     double t0 = sg__now();
     if (st == SG_OK) st = sg__read_city(ctx, opts, &run->rd, &run->city);
     sg__stage_add(ctx, "read", sg__now() - t0);
+    if (st == SG_OK) st = stage(ctx, &pl, "project", W_PROJECT);
     t0 = sg__now();
     if (st == SG_OK) st = sg__crs_project(ctx, opts->work_crs, &run->city, &run->rd.crs);
     sg__stage_add(ctx, "project", sg__now() - t0);
-    if (st == SG_OK) st = compute(ctx, run);
+    if (st == SG_OK) st = compute(ctx, run, &pl);
     if (st == SG_OK) st = sg__check_cancel(ctx);
     if (st == SG_OK) st = sg__ensure_dir(ctx, opts->out_dir);
     if (st == SG_OK) sg__clean_stale_tmp(opts->out_dir); /* left by a run that was killed */
+    if (st == SG_OK) st = stage(ctx, &pl, "objectives", W_OBJECTIVES);
     t0 = sg__now();
     if (st == SG_OK) { /* objectives 5 and 10, after every column is in */
         sg_housing housing;
@@ -149,10 +185,20 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
         sg__housing_free(&housing); /* empty once objective 10 took it */
     }
     sg__stage_add(ctx, "objectives", sg__now() - t0);
+    if (st == SG_OK) st = stage(ctx, &pl, NULL, W_WRITE); /* write.c reports write.layers, ... */
     if (st == SG_OK) st = sg__write_run(ctx, run);
     if (st == SG_OK && opts->baseline) {
-        sg_compare_options co = {opts->baseline, opts->out_dir, opts->out_dir, opts->permutations,
-                                 (unsigned long long)opts->seed};
+        st = stage(ctx, &pl, "compare", W_COMPARE);
+        if (st == SG_ERR_CANCELLED) sg__write_remove(run, 1); /* nothing of a cancelled run stays */
+    }
+    if (st == SG_OK && opts->baseline) {
+        sg_compare_options co;
+        memset(&co, 0, sizeof co);
+        co.baseline = opts->baseline;
+        co.current = opts->out_dir;
+        co.out_dir = opts->out_dir;
+        co.permutations = opts->permutations;
+        co.seed = (unsigned long long)opts->seed;
         sg_compare *cmp = NULL;
         st = sg_compare_run(ctx, &co, &cmp);
         if (st == SG_OK) run->compare_text = sg__strdup(sg_compare_text(cmp));
@@ -160,6 +206,9 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     }
     release_inputs(ctx, run);
     run->opts = NULL;
+    sg__progress_set(ctx, NULL, NULL);
+    if (st == SG_OK && opts->progress_fn) /* complete: the answer cancels nothing now */
+        (void)opts->progress_fn(1, "done", opts->progress_user);
     if (st != SG_OK) {
         sg_run_destroy(run);
         return st;

@@ -129,6 +129,10 @@ static const char usage_text[] =
     "  --quiet                no summary on stdout, no warnings on stderr\n"
     "  --json                 print summary.json on stdout instead of the text summary\n"
     "  --timings              print the wall time of each stage on stderr ('seggap: timing STAGE SECONDS')\n"
+    "  --progress             print progress on stderr: 'seggap: progress FRACTION STAGE', one line\n"
+    "                         as each stage starts (and every 2 % of the permutations); FRACTION goes\n"
+    "                         from 0.00 to 1.00 and never back; the last line is\n"
+    "                         'seggap: progress 1.00 done'\n"
     "  --help                 this text\n"
     "\n"
     "Exit codes: 0 success, 1 bad input data, 2 usage error, 4 output not written,\n"
@@ -198,6 +202,7 @@ static const opt_def opt_table[] = {
     O("--quiet", SG_OPT_FLAG, quiet),
     O("--json", SG_OPT_FLAG, json),
     O("--timings", SG_OPT_FLAG, timings),
+    O("--progress", SG_OPT_FLAG, progress),
 };
 #undef O
 #define N_OPTS (sizeof opt_table / sizeof opt_table[0])
@@ -206,6 +211,13 @@ const char *sg_options_usage(void) { return usage_text; }
 int sg_options_quiet(const sg_options *o) { return o ? o->quiet : 0; }
 int sg_options_json(const sg_options *o) { return o ? o->json : 0; }
 int sg_options_timings(const sg_options *o) { return o ? o->timings : 0; }
+int sg_options_progress(const sg_options *o) { return o ? o->progress : 0; }
+
+void sg_options_set_progress(sg_options *o, sg_progress_fn fn, void *user) {
+    if (!o) return;
+    o->progress_fn = fn;
+    o->progress_user = fn ? user : NULL;
+}
 
 static void list_free(sg_strlist *l) {
     for (size_t i = 0; i < l->n; i++) free(l->items[i]);

@@ -2,7 +2,7 @@
  * a district, an index or a file format.
  *
  *   context.c   the context handle (GEOS and PROJ handles, diagnostics, stage
- *               timings, cancellation) and the status table
+ *               timings, cancellation, progress) and the status table
  *   util.c      strings, UTF-8, file hints, bounding boxes
  *   strmap.c    string -> index maps, sorted key indices, string arenas
  *   parallel.c  the only place threads start (sg__parallel, sg__threads_run,
@@ -71,6 +71,10 @@ void sg__stage_add(sg_ctx *ctx, const char *name, double seconds);
  * called, else SG_OK. */
 int sg__cancelled(const sg_ctx *ctx);
 sg_status sg__check_cancel(sg_ctx *ctx);
+/* Progress (sg_options_set_progress; context.c says how): enter a stage's span of the run, report parts of it. */
+void sg__progress_set(sg_ctx *ctx, sg_progress_fn fn, void *user);
+sg_status sg__progress_stage(sg_ctx *ctx, const char *name, double lo, double hi);
+int sg__progress_part(sg_ctx *ctx, const char *name, double part);
 
 /* Where a diagnostic applies. Any member may be NULL / -1. */
 typedef struct sg_where {

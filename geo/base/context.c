@@ -24,6 +24,13 @@ struct sg_ctx {
     struct sg_stage { char name[48]; double seconds; } stages[48]; /* sg_ctx_stage */
     size_t nstages;
     size_t ogr_opens; /* sg__ogr_open_counted */
+    /* progress of the run (sg__progress_*): the caller's callback, the span
+     * of the overall fraction the current stage covers, the last fraction
+     * reported (calls never go back) and the stage's name */
+    sg_progress_fn progress;
+    void *progress_user;
+    double progress_lo, progress_hi, progress_last;
+    char progress_stage[48];
 };
 
 
@@ -294,6 +301,45 @@ sg_status sg__check_cancel(sg_ctx *ctx) {
     if (!sg__cancelled(ctx)) return SG_OK;
     if (ctx->last_status == SG_ERR_CANCELLED) return SG_ERR_CANCELLED; /* reported once */
     return sg__error(ctx, SG_ERR_CANCELLED, "E_CANCELLED", SG_WHERE_NONE, "interrupted: stopped before finishing");
+}
+
+/* Progress of a run (sg_options_set_progress). sg_analyze installs the
+ * caller's callback with sg__progress_set (NULL: every call below is a no-op
+ * that says "go on"). A stage covers the span [lo, hi] of the run's
+ * fraction: sg__progress_stage enters it and reports (lo, name) (name NULL:
+ * the span only, for a stage whose parts report themselves);
+ * sg__progress_part reports part (0..1) of the current stage, with its own
+ * message or the stage's name. Fractions never go back and stay in [0, 1].
+ * When the callback returns 0 the context is cancelled as by sg_ctx_cancel,
+ * so every worker stops at its next check: sg__progress_part returns 0 (else
+ * 1), sg__progress_stage SG_ERR_CANCELLED, reported once. The run's last
+ * call, (1, "done"), is sg_analyze's own. Not thread-safe: the permutation
+ * workers call sg__progress_part under their job's lock. */
+void sg__progress_set(sg_ctx *ctx, sg_progress_fn fn, void *user) {
+    ctx->progress = fn;
+    ctx->progress_user = user;
+    ctx->progress_lo = ctx->progress_hi = ctx->progress_last = 0;
+    ctx->progress_stage[0] = '\0';
+}
+
+int sg__progress_part(sg_ctx *ctx, const char *name, double part) {
+    if (!ctx || !ctx->progress) return 1;
+    double f = ctx->progress_lo + (part > 0 ? (part < 1 ? part : 1) : 0) * (ctx->progress_hi - ctx->progress_lo);
+    if (!(f >= ctx->progress_last)) f = ctx->progress_last; /* monotonic; NaN too */
+    if (f > 1) f = 1;
+    ctx->progress_last = f;
+    if (ctx->progress(f, name ? name : ctx->progress_stage, ctx->progress_user)) return 1;
+    sg_ctx_cancel(ctx); /* as a signal would: every worker stops at its next check */
+    return 0;
+}
+
+sg_status sg__progress_stage(sg_ctx *ctx, const char *name, double lo, double hi) {
+    if (!ctx || !ctx->progress) return SG_OK;
+    ctx->progress_lo = lo;
+    ctx->progress_hi = hi > lo ? hi : lo;
+    snprintf(ctx->progress_stage, sizeof ctx->progress_stage, "%s", name ? name : "");
+    if (!name || sg__progress_part(ctx, NULL, 0)) return SG_OK;
+    return sg__check_cancel(ctx);
 }
 
 sg_status sg__nomem(sg_ctx *ctx) {

@@ -46,6 +46,7 @@ typedef struct infer_job {
     const double *ps_t;             /* when not NULL: totals in the sampler's order ... */
     const size_t *ps_index;         /* ... and city indices: replicates keep that order */
     int basic_only;                 /* 1: only the basic family is re-run: drawn and reduced in one pass */
+    size_t step, before, total;     /* progress: every step (2 %) of the total replicates; before: done */
 } infer_job;
 
 static void permute_counts(sg_rng *rng, const sg_data *d, double *x, double *m) {
@@ -170,6 +171,11 @@ static void *worker(void *arg) {
         size_t r = job->next++;
         if (oom) job->status = SG_ERR_NOMEM;
         int stop = r >= job->reps || job->status != SG_OK || sg__cancelled(job->parent);
+        /* Progress every few percent, under the lock: one call at a time, in
+         * order; a callback that asks to stop cancels the parent context. */
+        if (!stop && r > 0 && r % job->step == 0 &&
+            !sg__progress_part(job->parent, NULL, (double)(job->before + r) / (double)job->total))
+            stop = 1;
         pthread_mutex_unlock(&job->lock);
         if (stop) break;
         if (replicate(ctx, job, r, x, t, m, index, &scratch, &psc) != 0) oom = 1;
@@ -219,7 +225,8 @@ sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         size_t reps = (size_t)(boot ? o->bootstrap : o->permutations);
         if (!reps) continue;
         infer_job job = {d, res, boot, reps, (uint64_t)o->seed, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER, SG_OK, ctx,
-                         NULL, NULL, NULL, 0};
+                         NULL, NULL, NULL, 0, ((size_t)o->permutations + (size_t)o->bootstrap + 49) / 50,
+                         boot ? (size_t)o->permutations : 0, (size_t)o->permutations + (size_t)o->bootstrap};
         sg_psampler *ps = NULL;
         double *ps_t = NULL;
         size_t *ps_index = NULL;

@@ -1,5 +1,6 @@
 /* The write stage: every output of a run, in one order, recording what was
  * written in run->written (summary.json and the report list it). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,18 @@ void sg__written_free(sg_written *w) {
     memset(w, 0, sizeof *w);
 }
 
+void sg__write_remove(const struct sg_run *run, int with_summary) {
+    if (run->districts_path) remove(run->districts_path);
+    for (size_t f = 0; f < run->written.nfiles; f++) remove(run->written.files[f]);
+    if (with_summary && run->summary_path) remove(run->summary_path);
+}
+
+/* The progress of a part of the write stage (sg_options_set_progress):
+ * SG_ERR_CANCELLED when the caller's callback asks to stop. */
+static sg_status note(sg_ctx *ctx, const char *name, double part) {
+    return sg__progress_part(ctx, name, part) ? SG_OK : sg__check_cancel(ctx);
+}
+
 sg_status sg__write_run(sg_ctx *ctx, struct sg_run *run) {
     const sg_options *opts = run->opts;
     run->written.format = sg__strdup(opts->format ? opts->format : "geojson");
@@ -28,13 +41,21 @@ sg_status sg__write_run(sg_ctx *ctx, struct sg_run *run) {
     /* districts.geojson and the objective layers together, on up to 2 threads
      * (times write.lonlat and write.layers); then styles, project, report,
      * --format copies (write.format, write.qgis, write.report) */
-    sg_status st = sg__write_geojson_all(ctx, run, &run->written);
+    sg_status st = note(ctx, "write.layers", 0);
+    if (st == SG_OK) st = sg__write_geojson_all(ctx, run, &run->written);
+    /* The layers are in place: a cancel from the progress callback from here
+     * on removes what this run wrote (a signal lets the run finish the set). */
+    int placed = st == SG_OK, summary = 0;
+    if (st == SG_OK) st = note(ctx, "write.qgis", 0.6);
     if (st == SG_OK) st = sg__write_objectives(ctx, run, &run->written);
+    if (st == SG_OK) st = note(ctx, "write.summary", 0.85);
     double t0 = sg__now();
-    if (st == SG_OK) st = sg__write_summary(ctx, run, run->summary_path);
+    if (st == SG_OK) summary = (st = sg__write_summary(ctx, run, run->summary_path)) == SG_OK;
     sg__stage_add(ctx, "write.summary", sg__now() - t0);
+    if (st == SG_OK && opts->out_pg) st = note(ctx, "write.postgis", 0.9);
     t0 = sg__now();
     if (st == SG_OK && opts->out_pg) st = sg__write_pg(ctx, run, opts->out_pg, opts->out_pg_prefix);
     if (opts->out_pg) sg__stage_add(ctx, "write.postgis", sg__now() - t0);
+    if (st == SG_ERR_CANCELLED && placed) sg__write_remove(run, summary);
     return st;
 }

@@ -99,8 +99,14 @@ sg_status sg__districts_layer(sg_ctx *ctx, const struct sg_run *run, const char 
 /* Every output of a run, in order: the GeoJSON layers (districts and the
  * objective/services layers together, on up to 2 threads), --format copies,
  * styles, project, report, summary.json, and --out-pg tables. What was
- * written is recorded in run->written, which summary.json lists. */
+ * written is recorded in run->written, which summary.json lists. Reports
+ * its parts to the progress callback (write.layers, write.qgis,
+ * write.summary, write.postgis); when the callback cancels after the layers
+ * went into place, removes what it wrote (sg__write_remove). */
 sg_status sg__write_run(sg_ctx *ctx, struct sg_run *run);
+/* Removes the files a run put in place: districts.geojson, every file in
+ * run->written and, when with_summary, summary.json (PostGIS tables stay). */
+void sg__write_remove(const struct sg_run *run, int with_summary);
 /* districts.geojson and, with the objectives, objective5/10.geojson and
  * services.geojson: reprojected once, written on up to 2 threads
  * (layers.c; stages write.lonlat and write.layers). */

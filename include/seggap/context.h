@@ -29,7 +29,14 @@ typedef struct sg_diag {
 
 /* Creates a context: the GEOS handle, the PROJ context, the error state and
  * the list of diagnostics. Returns NULL only when out of memory.
- * Not thread-safe: use one context per thread. Free with sg_ctx_destroy(). */
+ * Not thread-safe: use one context per thread. Free with sg_ctx_destroy().
+ *
+ * Threads: the library starts worker threads only inside sg_analyze() and
+ * sg_check_run() (which reads the release and runs sg_analyze), as many as
+ * --threads allows (see sg_analyze in analyze.h), and joins them all before
+ * the call returns: no thread outlives a call. Every other call (the option
+ * parsers, sg_compare_run, the accessors) runs on the caller's thread only.
+ * Every destroy/free function of the library accepts NULL. */
 sg_ctx *sg_ctx_create(void);
 /* Frees the context and everything it owns. Accepts NULL. */
 void sg_ctx_destroy(sg_ctx *ctx);
@@ -50,11 +57,21 @@ void sg_ctx_clear(sg_ctx *ctx);
 
 /* Asks the call running on ctx (sg_analyze) to stop at its next safe point:
  * it then returns SG_ERR_CANCELLED, having removed its temporary files and
- * written nothing under a final name. Only stores a flag, so it may be called
- * from a signal handler or another thread. The flag stays set until
- * sg_ctx_uncancel(). */
+ * written nothing under a final name. Once the map layers are in place the
+ * run finishes its set of files instead and returns SG_OK. Only stores a
+ * flag, so it may be called from a signal handler or another thread. The
+ * flag stays set until sg_ctx_uncancel(). Accepts NULL. */
 void sg_ctx_cancel(sg_ctx *ctx);
 void sg_ctx_uncancel(sg_ctx *ctx);
+
+/* Progress callback, in the shape of GDAL's GDALProgressFunc: fraction is
+ * the part of the run done, in [0, 1] and never smaller than the previous
+ * call's; message names the stage that starts or runs ("read", "indices",
+ * "permutations", "write.layers", ... "done"; see sg_options_set_progress),
+ * borrowed for the call only. Return 1 to go on, 0 to cancel the run: it
+ * then stops as after sg_ctx_cancel() (whose flag it sets) and returns
+ * SG_ERR_CANCELLED. */
+typedef int (*sg_progress_fn)(double fraction, const char *message, void *user);
 
 /* Wall time spent in each pipeline stage of the calls made on ctx, in the
  * order the stages first ran (a stage that runs twice adds up). Names are

@@ -242,11 +242,202 @@ static void exit_codes(void **state) {
     free(blocker);
 }
 
+/* ---- progress (sg_options_set_progress, --progress) ---- */
+
+/* Every call of the callback; call stop_at (-1: none) returns 0. Calls never
+ * overlap (the library serialises them), so no lock is needed. */
+typedef struct progress_log {
+    double f[256];
+    char msg[256][32];
+    size_t n;
+    long stop_at;
+} progress_log;
+
+static int record_progress(double fraction, const char *message, void *user) {
+    progress_log *p = user;
+    size_t i = p->n;
+    if (i < 256) {
+        p->f[i] = fraction;
+        snprintf(p->msg[i], sizeof p->msg[i], "%s", message);
+        p->n++;
+    }
+    return (long)i == p->stop_at ? 0 : 1;
+}
+
+/* sg_analyze on the sample with --permutations perms, one service type,
+ * --format gpkg and, when baseline is not NULL, --baseline; progress into
+ * log (NULL: no callback). */
+static sg_status analyze_sample(sg_ctx *ctx, const char *out, const char *baseline, const char *perms,
+                                progress_log *log, sg_run **run) {
+    const char *args[32] = {"--districts", SAMPLE "/districts.shp", "--id", "code", "--table", SAMPLE "/census.csv",
+                            "--table-key", "code", "--total", "total", "--group", "migrants", "--permutations",
+                            perms, "--service", "school=" SAMPLE "/services.gpkg", "--format", "gpkg", "--quiet",
+                            "--out", out};
+    int argc = 21;
+    if (baseline) {
+        args[argc++] = "--baseline";
+        args[argc++] = baseline;
+    }
+    sg_options *o = NULL;
+    int help = 1;
+    sg_status st = sg_options_parse(ctx, argc, (char *const *)args, &o, &help);
+    assert_int_equal(st, SG_OK);
+    assert_int_equal(help, 0);
+    assert_int_equal(sg_options_progress(o), 0); /* no --progress: the callback is the library caller's own */
+    if (log) sg_options_set_progress(o, record_progress, log);
+    st = sg_analyze(ctx, o, run);
+    sg_options_free(o);
+    return st;
+}
+
+/* Entries of dir other than . and .. (0 when dir does not exist). */
+static int entries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) n++;
+    closedir(d);
+    return n;
+}
+
+static void progress_reports_every_stage(void **state) {
+    fixture *f = *state;
+    sg_ctx *ctx = sg_ctx_create();
+    char *base = sg_test_path(f->dir, "base");
+    sg_run *run = NULL;
+    assert_int_equal(analyze_sample(ctx, base, NULL, "0", NULL, &run), SG_OK);
+    sg_run_destroy(run);
+    progress_log log = {.stop_at = -1};
+    assert_int_equal(analyze_sample(ctx, f->out, base, "19", &log, &run), SG_OK);
+    assert_non_null(run);
+    sg_run_destroy(run);
+    /* In [0, 1], never going back, from (0, read) to (1, done). */
+    assert_true(log.n >= 12);
+    for (size_t i = 0; i < log.n; i++) {
+        if (!(log.f[i] >= 0 && log.f[i] <= 1)) fail_msg("call %zu: fraction %g", i, log.f[i]);
+        if (i && log.f[i] < log.f[i - 1]) fail_msg("call %zu (%s): %g after %g", i, log.msg[i], log.f[i], log.f[i - 1]);
+    }
+    assert_true(log.f[0] == 0);
+    assert_string_equal(log.msg[0], "read");
+    assert_true(log.f[log.n - 1] == 1);
+    assert_string_equal(log.msg[log.n - 1], "done");
+    /* Every stage named, in flow order; the permutations also while they run. */
+    static const char *const stages[] = {"read",         "project",    "indices",       "permutations",
+                                         "access",       "objectives", "write.layers",  "write.qgis",
+                                         "write.summary", "compare",   "done"};
+    size_t ns = sizeof stages / sizeof stages[0], next = 0, perms = 0;
+    for (size_t i = 0; i < log.n; i++) {
+        perms += strcmp(log.msg[i], "permutations") == 0;
+        size_t k = 0;
+        while (k < ns && strcmp(stages[k], log.msg[i]) != 0) k++;
+        if (k == ns) fail_msg("call %zu names no stage: '%s'", i, log.msg[i]);
+        if (k < next - (next > 0)) fail_msg("stage %s after %s", log.msg[i], stages[next - 1]);
+        if (k >= next) {
+            if (k != next) fail_msg("stage %s missing before %s", stages[next], log.msg[i]);
+            next = k + 1;
+        }
+    }
+    assert_int_equal(next, ns);
+    assert_true(perms > 5); /* 19 replicates: a call every 2 %, at most one per replicate */
+    assert_true(perms <= 19);
+    free(base);
+    sg_ctx_destroy(ctx);
+}
+
+/* A callback that returns 0 at any call but the last cancels the run with
+ * SG_ERR_CANCELLED and leaves no file, whether the layers were in place yet
+ * or not; the last call (done) cancels nothing. */
+static void progress_zero_cancels(void **state) {
+    fixture *f = *state;
+    sg_ctx *ctx = sg_ctx_create();
+    char *base = sg_test_path(f->dir, "base");
+    sg_run *run = NULL;
+    assert_int_equal(analyze_sample(ctx, base, NULL, "0", NULL, &run), SG_OK);
+    sg_run_destroy(run);
+    progress_log all = {.stop_at = -1};
+    char *full = sg_test_path(f->dir, "full");
+    assert_int_equal(analyze_sample(ctx, full, base, "5", &all, &run), SG_OK);
+    sg_run_destroy(run);
+    assert_true(all.n >= 12);
+    for (size_t k = 0; k < all.n; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "cancel%02zu", k);
+        char *out = sg_test_path(f->dir, name);
+        progress_log log = {.stop_at = (long)k};
+        sg_status st = analyze_sample(ctx, out, base, "5", &log, &run);
+        if (k + 1 < all.n) {
+            if (st != SG_ERR_CANCELLED)
+                fail_msg("stop at call %zu (%s): status %s, not cancelled", k, all.msg[k], sg_status_name(st));
+            assert_null(run);
+            assert_int_equal(log.n, k + 1); /* no call after the one that said stop */
+            assert_int_equal(sg_ctx_last_status(ctx), SG_ERR_CANCELLED);
+            assert_non_null(strstr(sg_ctx_last_error(ctx), "interrupted"));
+            if (entries(out) != 0) fail_msg("stop at call %zu (%s): %d files left in %s", k, all.msg[k], entries(out), out);
+        } else {
+            assert_int_equal(st, SG_OK); /* (1, done): the run is complete */
+            assert_true(entries(out) >= 10);
+            sg_run_destroy(run);
+        }
+        sg_ctx_uncancel(ctx); /* a 0 cancels the context, as sg_ctx_cancel does */
+        sg_ctx_clear(ctx);
+        free(out);
+    }
+    free(full);
+    free(base);
+    sg_ctx_destroy(ctx);
+}
+
+/* --progress: one line per call on stderr, 'seggap: progress F STAGE'; the
+ * summary on stdout as without it. */
+static void progress_flag_prints_lines(void **state) {
+    fixture *f = *state;
+    char args[2048];
+    snprintf(args, sizeof args, "%s --out '%s' --progress --permutations 9", sample_args, f->out);
+    assert_int_equal(run_cli(f, args), 0);
+    char *e = sg_test_path(f->dir, "stderr"), *o = sg_test_path(f->dir, "stdout");
+    char *err = slurp(e), *with = slurp(o);
+    double last = -1;
+    int lines = 0;
+    for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n")) {
+        double fr;
+        char stage[64];
+        if (strncmp(line, "seggap: warning:", 16) == 0) continue;
+        if (sscanf(line, "seggap: progress %lf %63s", &fr, stage) != 2) fail_msg("not a progress line: '%s'", line);
+        assert_true(fr >= last && fr <= 1);
+        last = fr;
+        lines++;
+    }
+    assert_true(lines >= 10);
+    assert_true(last == 1);
+    free(err);
+    err = slurp(e);
+    assert_non_null(strstr(err, "seggap: progress 0.00 read\n"));
+    assert_non_null(strstr(err, "seggap: progress 1.00 done\n"));
+    /* Without --progress: no progress line, the same summary. */
+    snprintf(args, sizeof args, "%s --out '%s' --permutations 9", sample_args, f->out);
+    assert_int_equal(run_cli(f, args), 0);
+    free(err);
+    err = slurp(e);
+    char *without = slurp(o);
+    assert_null(strstr(err, "progress"));
+    assert_string_equal(with, without);
+    free(err);
+    free(with);
+    free(without);
+    free(e);
+    free(o);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sample_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(json_flag_prints_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(exit_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(progress_reports_every_stage, setup, teardown),
+        cmocka_unit_test_setup_teardown(progress_zero_cancels, setup, teardown),
+        cmocka_unit_test_setup_teardown(progress_flag_prints_lines, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

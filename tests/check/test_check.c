@@ -3,6 +3,7 @@
  * time, one defect each, checked through the CLI against the committed
  * baseline samples/check/baseline: each gives its exact finding code and exit
  * code. The JUnit file is parsed back with libxml2 and its counts checked. */
+#include <dirent.h>
 #include <sys/wait.h>
 
 #include <json-c/json.h>
@@ -630,7 +631,7 @@ static void expect_config_error(fixture *f, const char *yaml, const char *const 
     char *cfg = sg_test_path(f->dir, "bad.yaml");
     sg_test_write_file(cfg, yaml);
     sg_ctx *ctx = sg_ctx_create();
-    sg_check_options co = {cfg, NULL, 0, 0, NULL};
+    sg_check_options co = {.config = cfg};
     sg_check *c = NULL;
     sg_status st = sg_check_run(ctx, &co, &c);
     assert_int_equal(st, SG_ERR_USAGE);
@@ -800,8 +801,189 @@ static void sample_config_passes(void **state) {
     assert_int_equal(rc, 0);
 }
 
+/* ---- the library trio: sg_check_options_parse / sg_check_run / sg_check_options_free ---- */
+
+static sg_status parse_check(sg_ctx *ctx, const char *const *args, sg_check_options **out, int *help) {
+    int argc = 0;
+    while (args[argc]) argc++;
+    static sg_check_options stale;
+    *out = &stale; /* the parser sets *out in every case */
+    return sg_check_options_parse(ctx, argc, (char *const *)args, out, help);
+}
+
+static void expect_check_usage(const char *const *args, const char *message) {
+    sg_ctx *ctx = sg_ctx_create();
+    sg_check_options *co = NULL;
+    int help = -1;
+    assert_int_equal(parse_check(ctx, args, &co, &help), SG_ERR_USAGE);
+    assert_null(co);
+    assert_int_equal(help, 0);
+    assert_string_equal(sg_ctx_last_error(ctx), message);
+    assert_diag(ctx, "E_USAGE", message);
+    sg_ctx_destroy(ctx);
+}
+
+static void check_options_from_argv(void **state) {
+    (void)state;
+    sg_ctx *ctx = sg_ctx_create();
+    char cfg[] = "c.yaml", perms[] = "9";
+    const char *good[] = {"--json", "--config", cfg, "--permutations", perms, "--baseline", "b",
+                          "--update-baseline", "--quiet", "--progress", "--out", "o", NULL};
+    sg_check_options *co = NULL;
+    int help = -1;
+    assert_int_equal(parse_check(ctx, good, &co, &help), SG_OK);
+    assert_int_equal(help, 0);
+    assert_non_null(co);
+    cfg[0] = perms[0] = 'X'; /* the options hold copies: argv may go */
+    assert_string_equal(co->config, "c.yaml");
+    assert_string_equal(co->baseline, "b");
+    assert_int_equal(co->update_baseline, 1);
+    assert_int_equal(co->json, 1);
+    assert_int_equal(co->quiet, 1);
+    assert_int_equal(co->progress, 1);
+    assert_null(co->progress_fn); /* the caller's to set */
+    /* Everything else is kept, in order, for analyze. */
+    assert_int_equal(co->argc, 4);
+    assert_string_equal(co->argv[0], "--permutations");
+    assert_string_equal(co->argv[1], "9");
+    assert_string_equal(co->argv[2], "--out");
+    assert_string_equal(co->argv[3], "o");
+    assert_null(co->argv[4]);
+    sg_check_options_free(co);
+    /* --help or -h: SG_OK and no options. */
+    assert_int_equal(parse_check(ctx, (const char *const[]){"--config", "c", "-h", NULL}, &co, &help), SG_OK);
+    assert_int_equal(help, 1);
+    assert_null(co);
+    assert_int_equal(parse_check(ctx, (const char *const[]){"--help", NULL}, &co, NULL), SG_OK);
+    assert_null(co);
+    assert_int_equal(sg_ctx_diag_count(ctx), 0);
+    sg_check_options_free(NULL);
+    sg_ctx_destroy(ctx);
+    assert_non_null(strstr(sg_check_usage(), "usage: seggap check --config FILE"));
+    assert_non_null(strstr(sg_check_usage(), "--progress"));
+
+    expect_check_usage((const char *const[]){"--json", "--config", NULL}, "option --config needs a value");
+    expect_check_usage((const char *const[]){"--config", "a", "--baseline", NULL}, "option --baseline needs a value");
+    expect_check_usage((const char *const[]){"--config", "a", "--config", "b", NULL}, "option --config given twice");
+    expect_check_usage((const char *const[]){"--json", "--out", "o", NULL}, "check needs --config FILE");
+}
+
+/* Parse, run, free: an unknown option reaches sg_check_run, which reports it
+ * as analyze would; good arguments run the check. */
+static void check_options_run(void **state) {
+    fixture *f = *state;
+    char *out = sg_test_path(f->dir, "out");
+    sg_ctx *ctx = sg_ctx_create();
+    sg_check_options *co = NULL;
+    const char *bad[] = {"--config", SG_SAMPLES_DIR "/check/check.yaml", "--bogus", NULL};
+    assert_int_equal(parse_check(ctx, bad, &co, NULL), SG_OK);
+    sg_check *c = NULL;
+    assert_int_equal(sg_check_run(ctx, co, &c), SG_ERR_USAGE);
+    assert_null(c);
+    assert_non_null(strstr(sg_ctx_last_error(ctx), "unknown option '--bogus'"));
+    sg_check_options_free(co);
+    sg_ctx_clear(ctx);
+    const char *good[] = {"--config", SG_SAMPLES_DIR "/check/check.yaml", "--out", out, "--quiet", NULL};
+    assert_int_equal(parse_check(ctx, good, &co, NULL), SG_OK);
+    assert_int_equal(co->quiet, 1);
+    sg_status st = sg_check_run(ctx, co, &c);
+    if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(ctx));
+    assert_int_equal(st, SG_OK);
+    assert_int_equal(sg_check_verdict(c), SG_CHECK_PASS);
+    sg_check_destroy(c);
+    sg_check_options_free(co);
+    sg_ctx_destroy(ctx);
+    free(out);
+}
+
+/* ---- progress (sg_check_options.progress_fn, --progress) ---- */
+typedef struct progress_log {
+    double f[256];
+    char msg[256][32];
+    size_t n;
+    const char *stop_on; /* the first call with this message returns 0 */
+} progress_log;
+
+static int record_progress(double fraction, const char *message, void *user) {
+    progress_log *p = user;
+    if (p->n < 256) {
+        p->f[p->n] = fraction;
+        snprintf(p->msg[p->n], sizeof p->msg[p->n], "%s", message);
+        p->n++;
+    }
+    return !(p->stop_on && strcmp(message, p->stop_on) == 0);
+}
+
+/* Entries of dir other than . and .. (0 when dir does not exist). */
+static int entries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) n++;
+    closedir(d);
+    return n;
+}
+
+static void check_progress_and_cancel(void **state) {
+    fixture *f = *state;
+    release r = {.grow = 0.03};
+    char *cfg = make_release(f, &r, NULL), *out = sg_test_path(f->dir, "out");
+    sg_ctx *ctx = sg_ctx_create();
+    sg_check_options co = {.config = cfg};
+    progress_log log = {.n = 0};
+    co.progress_fn = record_progress;
+    co.progress_user = &log;
+    sg_check *c = NULL;
+    assert_int_equal(sg_check_run(ctx, &co, &c), SG_OK);
+    assert_int_equal(sg_check_verdict(c), SG_CHECK_PASS);
+    sg_check_destroy(c);
+    /* validate, the stages of analyze, compare, write, done; never back. */
+    assert_true(log.n >= 10);
+    assert_string_equal(log.msg[0], "validate");
+    assert_true(log.f[0] == 0);
+    assert_string_equal(log.msg[log.n - 1], "done");
+    assert_true(log.f[log.n - 1] == 1);
+    const char *want[] = {"validate", "read", "indices", "objectives", "write.layers", "write.summary", "compare", "write"};
+    size_t at = 0;
+    for (size_t i = 0; i < log.n; i++) {
+        assert_true(log.f[i] >= 0 && log.f[i] <= 1);
+        if (i) assert_true(log.f[i] >= log.f[i - 1]);
+        if (i + 1 < log.n) assert_string_not_equal(log.msg[i], "done"); /* analyze's own done is not the check's */
+        if (at < 8 && strcmp(log.msg[i], want[at]) == 0) at++;
+    }
+    assert_int_equal(at, 8);
+    /* A 0 during the analysis, or after it: cancelled, and no file stays. */
+    const char *stops[] = {"read", "write.summary", "compare", "write"};
+    for (int k = 0; k < 4; k++) {
+        sg_test_rmdir(strdup(out)); /* an earlier run's files would hide what this one left */
+        progress_log stop = {.stop_on = stops[k]};
+        co.progress_user = &stop;
+        assert_int_equal(sg_check_run(ctx, &co, &c), SG_ERR_CANCELLED);
+        assert_null(c);
+        assert_int_equal(sg_check_exit_code(NULL, SG_ERR_CANCELLED), 130);
+        if (entries(out)) fail_msg("cancelled at %s: files left in %s", stops[k], out);
+        sg_ctx_uncancel(ctx);
+        sg_ctx_clear(ctx);
+    }
+    sg_ctx_destroy(ctx);
+    /* The CLI: --progress lines on stderr, the summary on stdout as before. */
+    assert_int_equal(check_cli(f, cfg, "--progress --quiet"), 0);
+    char *e = sg_test_path(f->dir, "stderr"), *err = slurp(e);
+    assert_non_null(strstr(err, "seggap: progress 0.00 validate\n"));
+    assert_non_null(strstr(err, "seggap: progress 1.00 done\n"));
+    free(err);
+    free(e);
+    free(out);
+    free(cfg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(check_options_from_argv),
+        cmocka_unit_test_setup_teardown(check_options_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_progress_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(sample_config_passes, setup, teardown),
         cmocka_unit_test_setup_teardown(clean_release_passes, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_district, setup, teardown),

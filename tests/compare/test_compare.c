@@ -38,7 +38,7 @@ static char *run_period(fixture *f, const char *name, const double *x, const dou
 }
 
 static sg_compare *compare(fixture *f, const char *a, const char *b, int perms) {
-    sg_compare_options co = {a, b, NULL, perms, 99};
+    sg_compare_options co = {.baseline = a, .current = b, .permutations = perms, .seed = 99};
     sg_compare *c = NULL;
     sg_status st = sg_compare_run(f->ctx, &co, &c);
     if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(f->ctx));
@@ -204,8 +204,105 @@ static void berlin_one_district_changed(void **state) {
     free(o1);
 }
 
+/* ---- the library trio: sg_compare_options_parse / sg_compare_run / sg_compare_options_free ---- */
+
+/* Parses args (NULL-terminated); returns the status, *out the options. */
+static sg_status parse(sg_ctx *ctx, const char *const *args, sg_compare_options **out, int *help) {
+    int argc = 0;
+    while (args[argc]) argc++;
+    static sg_compare_options stale;
+    *out = &stale; /* the parser sets *out in every case */
+    return sg_compare_options_parse(ctx, argc, (char *const *)args, out, help);
+}
+
+/* A usage error: SG_ERR_USAGE, no options, the message and its code. */
+static void expect_usage(const char *const *args, const char *code, const char *message) {
+    sg_ctx *ctx = sg_ctx_create();
+    sg_compare_options *co = NULL;
+    int help = -1;
+    assert_int_equal(parse(ctx, args, &co, &help), SG_ERR_USAGE);
+    assert_null(co);
+    assert_int_equal(help, 0);
+    assert_string_equal(sg_ctx_last_error(ctx), message);
+    assert_diag(ctx, code, message);
+    sg_ctx_destroy(ctx);
+}
+
+static void options_from_argv(void **state) {
+    (void)state;
+    sg_ctx *ctx = sg_ctx_create();
+    char base[] = "runs/2016", cur[] = "runs/2017";
+    const char *good[] = {"--json", base, "--permutations", "19", cur, "--out", "cmp", "--seed", "7", "--quiet", NULL};
+    sg_compare_options *co = NULL;
+    int help = -1;
+    assert_int_equal(parse(ctx, good, &co, &help), SG_OK);
+    assert_int_equal(help, 0);
+    assert_non_null(co);
+    base[0] = cur[0] = 'X'; /* the options hold copies: argv may go */
+    assert_string_equal(co->baseline, "runs/2016");
+    assert_string_equal(co->current, "runs/2017");
+    assert_string_equal(co->out_dir, "cmp");
+    assert_int_equal(co->permutations, 19);
+    assert_true(co->seed == 7);
+    assert_int_equal(co->json, 1);
+    assert_int_equal(co->quiet, 1);
+    sg_compare_options_free(co);
+    /* Defaults: no --out (the current run's directory), no test, seed 12345. */
+    const char *two[] = {"a", "b", NULL};
+    assert_int_equal(parse(ctx, two, &co, NULL), SG_OK);
+    assert_null(co->out_dir);
+    assert_int_equal(co->permutations, 0);
+    assert_true(co->seed == 12345);
+    assert_int_equal(co->json + co->quiet, 0);
+    sg_compare_options_free(co);
+    /* --help, wherever it is: SG_OK and no options. */
+    const char *h[] = {"a", "--help", "--bogus", NULL};
+    assert_int_equal(parse(ctx, h, &co, &help), SG_OK);
+    assert_int_equal(help, 1);
+    assert_null(co);
+    assert_int_equal(sg_ctx_diag_count(ctx), 0);
+    sg_compare_options_free(NULL);
+    sg_ctx_destroy(ctx);
+    assert_non_null(strstr(sg_compare_usage(), "usage: seggap compare BASELINE CURRENT"));
+
+    expect_usage((const char *const[]){"a", "b", "--bogus", NULL}, "E_USAGE", "unknown or incomplete option '--bogus'");
+    expect_usage((const char *const[]){"a", "b", "--out", NULL}, "E_USAGE", "unknown or incomplete option '--out'");
+    expect_usage((const char *const[]){"a", NULL}, "E_USAGE", "compare needs BASELINE and CURRENT");
+    expect_usage((const char *const[]){"a", "b", "c", NULL}, "E_USAGE", "unexpected argument 'c'");
+    expect_usage((const char *const[]){"a", "b", "--seed", "x", NULL}, "E_OPTION_VALUE",
+                 "--seed: 'x' is not a non-negative integer");
+    expect_usage((const char *const[]){"a", "b", "--permutations", "-1", NULL}, "E_OPTION_VALUE",
+                 "--permutations: '-1' is not a non-negative integer");
+}
+
+/* Parse, run, free: what `seggap compare` does. */
+static void options_run(void **state) {
+    fixture *f = *state;
+    char *da = run_period(f, "a", xA, tA, 8, 99), *db = run_period(f, "b", xA, tA, 8, 5);
+    char *out = sg_test_path(f->dir, "cmp");
+    mkdir(out, 0777);
+    const char *args[] = {da, db, "--out", out, "--permutations", "9", NULL};
+    sg_compare_options *co = NULL;
+    assert_int_equal(parse(f->ctx, args, &co, NULL), SG_OK);
+    sg_compare *c = NULL;
+    assert_int_equal(sg_compare_run(f->ctx, co, &c), SG_OK);
+    sg_compare_options_free(co);
+    double diff, p;
+    assert_true(sg_compare_index(c, "dissimilarity", &diff, &p));
+    assert_true(isfinite(p));
+    sg_compare_destroy(c);
+    char *cj = sg_test_path(out, "compare.json");
+    assert_true(sg_test_exists(cj));
+    free(cj);
+    free(out);
+    free(da);
+    free(db);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(options_from_argv),
+        cmocka_unit_test_setup_teardown(options_run, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(pure_group_size_change, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(pure_redistribution, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(vanished_district_is_listed, sg_test_setup, sg_test_teardown),
