@@ -66,9 +66,8 @@ sg_ctx *sg__ctx_create_bare(void);
 int sg__thread_count(int threads);
 void sg__stage_add(sg_ctx *ctx, const char *name, double seconds);
 
-/* Cancellation: long loops and stage boundaries call sg__check_cancel, which
- * records "interrupted" and returns SG_ERR_CANCELLED once sg_ctx_cancel was
- * called, else SG_OK. */
+/* Cancellation: long loops and stage boundaries call sg__check_cancel: once
+ * sg_ctx_cancel was called it records "interrupted", returns SG_ERR_CANCELLED. */
 int sg__cancelled(const sg_ctx *ctx);
 sg_status sg__check_cancel(sg_ctx *ctx);
 /* Progress (sg_options_set_progress; context.c says how): enter a stage's span of the run, report parts of it. */
@@ -85,16 +84,11 @@ typedef struct sg_where {
 #define SG_WHERE_NONE ((sg_where){NULL, NULL, -1, NULL, NULL})
 
 /* Records an error (sets last error and appends a diagnostic). Returns st. */
-sg_status sg__error(sg_ctx *ctx, sg_status st, const char *code, sg_where w,
-                    const char *fmt, ...) SG_PRINTF(5, 6);
+sg_status sg__error(sg_ctx *ctx, sg_status st, const char *code, sg_where w, const char *fmt, ...) SG_PRINTF(5, 6);
 /* Records a diagnostic of an error that does not stop the stage yet: the
  * stage reports all of them, then fails with sg__fail_if_errors(). */
-void sg__report(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...)
-    SG_PRINTF(4, 5);
-/* Records a warning. */
-void sg__warn(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...)
-    SG_PRINTF(4, 5);
-/* Number of errors recorded so far. */
+void sg__report(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...) SG_PRINTF(4, 5);
+void sg__warn(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...) SG_PRINTF(4, 5);
 size_t sg__nerrors(const sg_ctx *ctx);
 /* Forgets the most recent diagnostic (for work whose warnings would repeat). */
 void sg__drop_last_diag(sg_ctx *ctx);
@@ -110,8 +104,7 @@ void sg__gdal_pop(void);
 char *sg__strdup(const char *s);
 char *sg__strndup(const char *s, size_t n);
 char *sg__asprintf(const char *fmt, ...) SG_PRINTF(1, 2);
-/* Copy of s without leading/trailing ASCII white space. */
-char *sg__trim_dup(const char *s);
+char *sg__trim_dup(const char *s); /* without leading/trailing ASCII white space */
 void *sg__reallocarray(void *p, size_t n, size_t size);
 /* 1 when s is valid UTF-8 (no overlong forms, surrogates or code points
  * above U+10FFFF); else 0 and *bad (may be NULL) = offset of the first bad byte. */
@@ -132,8 +125,7 @@ static inline void sg__ksum_add(sg_ksum *k, double v) {
 }
 static inline double sg__ksum_get(const sg_ksum *k) { return k->s + k->c; }
 
-/* A comma-separated list option, e.g. --groups A,B,C. */
-typedef struct sg_strlist { char **items; size_t n; } sg_strlist;
+typedef struct sg_strlist { char **items; size_t n; } sg_strlist; /* --groups A,B,C */
 
 /* ---- string -> index hash map (strmap.c) ---- */
 typedef struct sg_strmap sg_strmap;
@@ -142,7 +134,6 @@ void sg__strmap_destroy(sg_strmap *m);
 /* Inserts key -> value. Returns 1 if inserted, 0 if the key was present (then
  * *existing gets the stored value), -1 when out of memory. Key is copied. */
 int sg__strmap_put(sg_strmap *m, const char *key, size_t value, size_t *existing);
-/* Returns 1 and sets *value when found. */
 int sg__strmap_get(const sg_strmap *m, const char *key, size_t *value);
 /* Key index (strmap.c): the same contract as sg_strmap, but while keys come
  * in strictly increasing strcmp order (sorted ids, the usual case) it is a
