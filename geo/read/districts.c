@@ -113,7 +113,7 @@ typedef struct dbatch {
 } dbatch;
 
 typedef struct gworker {
-    pthread_t th;
+    sg_thread th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     dbatch *todo;       /* the batch to build, NULL when idle */
@@ -171,7 +171,7 @@ static int worker_start(sg_ctx *ctx, gworker *w, int strict) {
         GEOS_finish_r(w->h);
         return 0;
     }
-    if (pthread_create(&w->th, NULL, worker_run, w) != 0) {
+    if (sg__thread_start(&w->th, worker_run, w) != 0) {
         pthread_cond_destroy(&w->cv);
         pthread_mutex_destroy(&w->mu);
         GEOS_finish_r(w->h);
@@ -185,7 +185,7 @@ static void worker_stop(sg_ctx *ctx, gworker *w) {
     w->quit = 1;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    pthread_join(w->th, NULL);
+    sg__thread_join(&w->th);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     GEOS_finish_r(w->h);

@@ -45,14 +45,13 @@ sg_status sg__hash_start(sg_ctx *ctx, GDALDatasetH ds, const sg_options *o, sg_h
     if (!j->tables || !j->hex || !j->ok) return sg__nomem(ctx);
     for (size_t t = 0; t < o->ntables; t++) j->tables[t] = o->tables[t].path;
     /* with --threads 1 the hashes are computed at the end, on this thread */
-    j->started = sg__thread_count(o->threads) > 1 && pthread_create(&j->th, NULL, hash_run, j) == 0;
+    if (sg__thread_count(o->threads) > 1) sg__thread_start(&j->th, hash_run, j);
     return SG_OK;
 }
 
 sg_status sg__hash_finish(sg_ctx *ctx, sg_hash_job *j, sg_input_info *in) {
-    if (j->started) pthread_join(j->th, NULL);
+    if (j->th.started) sg__thread_join(&j->th);
     else if (j->ok) hash_run(j);
-    j->started = 0;
     sg_status st = SG_OK;
     in->files = calloc((size_t)j->nlist + 1, sizeof *in->files);
     in->sha256 = calloc((size_t)j->nlist + 1, sizeof *in->sha256);
@@ -66,7 +65,7 @@ sg_status sg__hash_finish(sg_ctx *ctx, sg_hash_job *j, sg_input_info *in) {
 }
 
 void sg__hash_free(sg_hash_job *j) {
-    if (j->started) pthread_join(j->th, NULL);
+    sg__thread_join(&j->th);
     CSLDestroy(j->list);
     free(j->tables);
     free(j->hex);

@@ -122,8 +122,7 @@ typedef struct sg_hash_job {
     size_t ntables;
     char (*hex)[65];      /* nlist + ntables results */
     int *ok;
-    pthread_t th;
-    int started;          /* 1: th runs; 0: run synchronously at the join */
+    sg_thread th;         /* th.started 1: runs; 0: run synchronously at the join */
 } sg_hash_job;
 sg_status sg__hash_start(sg_ctx *ctx, GDALDatasetH ds, const sg_options *o, sg_hash_job *j);
 /* Waits for the hashes; fills in->files / in->sha256. */
