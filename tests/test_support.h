@@ -167,6 +167,54 @@ static inline char *fx_square(int c, int r) {
 }
 
 /* Runs sg_analyze on an argument list ending with NULL. */
+/* A row of a generic layer: geometry WKT (NULL: none) and up to 3 values. */
+typedef struct sg_test_lrow {
+    const char *wkt;
+    const char *v[3];
+} sg_test_lrow;
+
+/* Writes layer `lname` into the GeoPackage path (created, or added to an existing GPKG).
+ * epsg 0: no CRS. Real fields take strtod of the text, NULL is null. */
+static inline void sg_test_layer_write(const char *path, const char *lname, int epsg, OGRwkbGeometryType gt, const char *const *names,
+                        const OGRFieldType *types, int nf, const sg_test_lrow *rows, size_t n) {
+    GDALAllRegister();
+    GDALDatasetH ds = sg_test_exists(path) ? GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL)
+                                           : GDALCreate(GDALGetDriverByName("GPKG"), path, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(ds);
+    OGRSpatialReferenceH srs = NULL;
+    if (epsg) {
+        srs = OSRNewSpatialReference(NULL);
+        OSRImportFromEPSG(srs, epsg);
+        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    }
+    OGRLayerH lyr = GDALDatasetCreateLayer(ds, lname, srs, gt, NULL);
+    assert_non_null(lyr);
+    for (int k = 0; k < nf; k++) {
+        OGRFieldDefnH fd = OGR_Fld_Create(names[k], types[k]);
+        assert_int_equal(OGR_L_CreateField(lyr, fd, 1), OGRERR_NONE);
+        OGR_Fld_Destroy(fd);
+    }
+    for (size_t i = 0; i < n; i++) {
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
+        for (int k = 0; k < nf; k++) {
+            const char *v = rows[i].v[k];
+            if (!v) OGR_F_SetFieldNull(f, k);
+            else if (types[k] == OFTReal || types[k] == OFTInteger) OGR_F_SetFieldDouble(f, k, strtod(v, NULL));
+            else OGR_F_SetFieldString(f, k, v);
+        }
+        if (rows[i].wkt) {
+            OGRGeometryH g = NULL;
+            char *w = (char *)rows[i].wkt;
+            assert_int_equal(OGR_G_CreateFromWkt(&w, NULL, &g), OGRERR_NONE);
+            OGR_F_SetGeometryDirectly(f, g);
+        }
+        assert_int_equal(OGR_L_CreateFeature(lyr, f), OGRERR_NONE);
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    if (srs) OSRDestroySpatialReference(srs);
+}
+
 static inline sg_status sg_test_analyze(sg_ctx *ctx, sg_run **run, const char *const *args) {
     int argc = 0;
     while (args[argc]) argc++;

@@ -92,59 +92,12 @@ static const char *pt_ll(double x, double y) {
     return s;
 }
 
-/* A row of a generic layer: geometry WKT (NULL: none) and up to 3 values. */
-typedef struct lrow {
-    const char *wkt;
-    const char *v[3];
-} lrow;
-
-/* Writes layer `lname` into path (created, or added to an existing GPKG).
- * epsg 0: no CRS. Real fields take strtod of the text, NULL is null. */
-static void layer_write(const char *path, const char *lname, int epsg, OGRwkbGeometryType gt, const char *const *names,
-                        const OGRFieldType *types, int nf, const lrow *rows, size_t n) {
-    GDALAllRegister();
-    GDALDatasetH ds = sg_test_exists(path) ? GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL)
-                                           : GDALCreate(GDALGetDriverByName("GPKG"), path, 0, 0, 0, GDT_Unknown, NULL);
-    assert_non_null(ds);
-    OGRSpatialReferenceH srs = NULL;
-    if (epsg) {
-        srs = OSRNewSpatialReference(NULL);
-        OSRImportFromEPSG(srs, epsg);
-        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-    }
-    OGRLayerH lyr = GDALDatasetCreateLayer(ds, lname, srs, gt, NULL);
-    assert_non_null(lyr);
-    for (int k = 0; k < nf; k++) {
-        OGRFieldDefnH fd = OGR_Fld_Create(names[k], types[k]);
-        assert_int_equal(OGR_L_CreateField(lyr, fd, 1), OGRERR_NONE);
-        OGR_Fld_Destroy(fd);
-    }
-    for (size_t i = 0; i < n; i++) {
-        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
-        for (int k = 0; k < nf; k++) {
-            const char *v = rows[i].v[k];
-            if (!v) OGR_F_SetFieldNull(f, k);
-            else if (types[k] == OFTReal || types[k] == OFTInteger) OGR_F_SetFieldDouble(f, k, strtod(v, NULL));
-            else OGR_F_SetFieldString(f, k, v);
-        }
-        if (rows[i].wkt) {
-            OGRGeometryH g = NULL;
-            char *w = (char *)rows[i].wkt;
-            assert_int_equal(OGR_G_CreateFromWkt(&w, NULL, &g), OGRERR_NONE);
-            OGR_F_SetGeometryDirectly(f, g);
-        }
-        assert_int_equal(OGR_L_CreateFeature(lyr, f), OGRERR_NONE);
-        OGR_F_Destroy(f);
-    }
-    GDALClose(ds);
-    if (srs) OSRDestroySpatialReference(srs);
-}
 
 /* A service layer with a Real field "capacity" (NULL rows' value: null). */
-static void services_write(const char *path, const char *lname, int epsg, const lrow *rows, size_t n) {
+static void services_write(const char *path, const char *lname, int epsg, const sg_test_lrow *rows, size_t n) {
     const char *names[] = {"capacity"};
     OGRFieldType types[] = {OFTReal};
-    layer_write(path, lname, epsg, wkbUnknown, names, types, 1, rows, n);
+    sg_test_layer_write(path, lname, epsg, wkbUnknown, names, types, 1, rows, n);
 }
 
 static const double *col(const sg_run *run, const char *name) {
@@ -193,7 +146,7 @@ static void write_abu(fixture *f) {
                    "U", "300", "200"},
                   {rect(6000, 0, 7000, 1000), "C", "100", "50"}};
     fx_write(f->districts, "GPKG", 32633, d, 4, 1);
-    lrow s[] = {{pt_ll(500, 1500), {"1"}}, {pt_ll(3500, 500), {"1"}}, {pt_ll(1500, 4400), {"1"}}};
+    sg_test_lrow s[] = {{pt_ll(500, 1500), {"1"}}, {pt_ll(3500, 500), {"1"}}, {pt_ll(1500, 4400), {"1"}}};
     services_write(f->services, "clinic", 4326, s, 3);
 }
 
@@ -243,7 +196,7 @@ static void distances_by_hand(void **state) {
 static void write_two(fixture *f) {
     fx_row d[] = {{rect(0, 0, 1000, 1000), "A", "100", "10"}, {rect(2000, 0, 3000, 1000), "B", "300", "200"}};
     fx_write(f->districts, "GPKG", 32633, d, 2, 1);
-    lrow s[] = {{pt(0, 500), {"10"}}, {pt(2000, 500), {"20"}}};
+    sg_test_lrow s[] = {{pt(0, 500), {"10"}}, {pt(2000, 500), {"20"}}};
     services_write(f->services, "doctors", 32633, s, 2);
 }
 
@@ -294,7 +247,7 @@ static void write_row(fixture *f) {
                   {rect(2000, 0, 3000, 1000), "d3", "100", "50"},
                   {rect(3000, 0, 4000, 1000), "d4", "100", "90"}};
     fx_write(f->districts, "GPKG", 32633, d, 4, 1);
-    lrow s[] = {{pt(0, 500), {"1"}}};
+    sg_test_lrow s[] = {{pt(0, 500), {"1"}}};
     services_write(f->services, "school", 32633, s, 1);
 }
 
@@ -348,16 +301,16 @@ static void write_network(fixture *f, const char *bridge_oneway) {
                   {rect(300, 2900, 700, 3300), "D3", "100", "30"},
                   {rect(300, 5800, 700, 6200), "D4", "100", "40"}};
     fx_write(f->districts, "GPKG", 32633, d, 4, 1);
-    lrow s[] = {{pt(500, 900), {"1"}}};
+    sg_test_lrow s[] = {{pt(500, 900), {"1"}}};
     services_write(f->services, "pharmacy", 32633, s, 1);
     const char *names[] = {"oneway", "speed"};
     OGRFieldType types[] = {OFTString, OFTReal};
-    lrow r[] = {{line(0, 0, 4000, 0), {"no", "60"}},
+    sg_test_lrow r[] = {{line(0, 0, 4000, 0), {"no", "60"}},
                 {line(0, 1000, 4000, 1000), {NULL, "60"}},
                 {line(4000, 0, 4000, 1000), {bridge_oneway, "60"}},
                 {line(2000, -500, 2000, 500), {"no", "60"}},
                 {line(0, 3000, 1000, 3000), {"no", "60"}}};
-    layer_write(f->net, "roads", 32633, wkbLineString, names, types, 2, r, 5);
+    sg_test_layer_write(f->net, "roads", 32633, wkbLineString, names, types, 2, r, 5);
 }
 
 static void network_by_hand(void **state) {
@@ -417,13 +370,13 @@ static void population_points(void **state) {
     fixture *f = *state;
     fx_row d[] = {{rect(0, 0, 2000, 1000), "P", "400", "100"}, {rect(3000, 0, 4000, 1000), "Q", "100", "50"}};
     fx_write(f->districts, "GPKG", 32633, d, 2, 1);
-    lrow s[] = {{pt(500, 1500), {"1"}}};
+    sg_test_lrow s[] = {{pt(500, 1500), {"1"}}};
     services_write(f->services, "library", 32633, s, 1);
     char *pp = sg_test_path(f->dir, "buildings.gpkg");
     const char *names[] = {"residents"};
     OGRFieldType types[] = {OFTReal};
-    lrow p[] = {{pt(500, 500), {"300"}}, {pt(1500, 500), {"100"}}, {pt(9000, 9000), {"50"}}};
-    layer_write(pp, "buildings", 32633, wkbPoint, names, types, 1, p, 3);
+    sg_test_lrow p[] = {{pt(500, 500), {"300"}}, {pt(1500, 500), {"100"}}, {pt(9000, 9000), {"50"}}};
+    sg_test_layer_write(pp, "buildings", 32633, wkbPoint, names, types, 1, p, 3);
     char svc[600];
     snprintf(svc, sizeof svc, "library=%s", f->services);
     sg_run *run = NULL;
@@ -447,7 +400,7 @@ static void geodesic_distance(void **state) {
     fixture *f = *state;
     fx_row d[] = {{rect(-500, -500, 500, 500), "M", "100", "10"}, {rect(2000, 0, 3000, 1000), "N", "100", "10"}};
     fx_write(f->districts, "GPKG", 32633, d, 2, 1);
-    lrow s[] = {{pt(0, 10000), {"1"}}};
+    sg_test_lrow s[] = {{pt(0, 10000), {"1"}}};
     services_write(f->services, "hospital", 32633, s, 1);
     char svc[600];
     snprintf(svc, sizeof svc, "hospital=%s", f->services);
@@ -485,7 +438,7 @@ static void service_without_geometry(void **state) {
     fixture *f = *state;
     fx_row d[] = {{rect(0, 0, 1000, 1000), "A", "100", "10"}, {rect(2000, 0, 3000, 1000), "B", "300", "200"}};
     fx_write(f->districts, "GPKG", 32633, d, 2, 1);
-    lrow s[] = {{pt(0, 500), {"10"}}, {NULL, {"5"}}, {pt(2000, 500), {"20"}}};
+    sg_test_lrow s[] = {{pt(0, 500), {"10"}}, {NULL, {"5"}}, {pt(2000, 500), {"20"}}};
     services_write(f->services, "gp", 32633, s, 3);
     char svc[600];
     snprintf(svc, sizeof svc, "gp=%s", f->services);
@@ -503,7 +456,7 @@ static void negative_capacity(void **state) {
     fixture *f = *state;
     fx_row d[] = {{rect(0, 0, 1000, 1000), "A", "100", "10"}, {rect(2000, 0, 3000, 1000), "B", "300", "200"}};
     fx_write(f->districts, "GPKG", 32633, d, 2, 1);
-    lrow s[] = {{pt(0, 500), {"10"}}, {pt(2000, 500), {"-5"}}, {pt(2500, 500), {NULL}}};
+    sg_test_lrow s[] = {{pt(0, 500), {"10"}}, {pt(2000, 500), {"-5"}}, {pt(2500, 500), {NULL}}};
     services_write(f->services, "beds", 32633, s, 3);
     char svc[600];
     snprintf(svc, sizeof svc, "care=%s", f->services);
@@ -521,7 +474,7 @@ static void services_in_the_wrong_crs(void **state) {
     fx_row d[] = {{rect(0, 0, 1000, 1000), "A", "100", "10"}, {rect(2000, 0, 3000, 1000), "B", "300", "200"}};
     fx_write(f->districts, "GPKG", 32633, d, 2, 1);
     /* UTM 33N numbers labelled as UTM 32N: they land ~400 km west */
-    lrow s[] = {{pt(0, 500), {"10"}}, {pt(2000, 500), {"20"}}};
+    sg_test_lrow s[] = {{pt(0, 500), {"10"}}, {pt(2000, 500), {"20"}}};
     services_write(f->services, "gp", 25832, s, 2);
     char svc[600];
     snprintf(svc, sizeof svc, "gp=%s", f->services);
@@ -538,7 +491,7 @@ static void services_in_the_wrong_crs(void **state) {
     /* a line is not a service */
     sg_ctx_clear(f->ctx);
     remove(f->services);
-    lrow l[] = {{pt(0, 500), {"1"}}, {line(0, 0, 10, 10), {"1"}}};
+    sg_test_lrow l[] = {{pt(0, 500), {"1"}}, {line(0, 0, 10, 10), {"1"}}};
     services_write(f->services, "gp", 32633, l, 2);
     assert_int_equal(RUN(f, &run, "--service", svc), SG_ERR_DATA);
     assert_diag(f->ctx, "E_SERVICE_GEOMETRY", "fid 2", "Line String", "point, multipoint or polygon");

@@ -97,36 +97,13 @@ typedef struct prow {
     const char *v;
 } prow;
 static void layer_write(const char *path, const char *lname, int epsg, const char *field, const prow *rows, size_t n) {
-    GDALAllRegister();
-    GDALDatasetH ds = sg_test_exists(path) ? GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL)
-                                           : GDALCreate(GDALGetDriverByName("GPKG"), path, 0, 0, 0, GDT_Unknown, NULL);
-    assert_non_null(ds);
-    OGRSpatialReferenceH srs = NULL;
-    if (epsg) {
-        srs = OSRNewSpatialReference(NULL);
-        OSRImportFromEPSG(srs, epsg);
-        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-    }
-    OGRLayerH lyr = GDALDatasetCreateLayer(ds, lname, srs, wkbUnknown, NULL);
-    assert_non_null(lyr);
-    OGRFieldDefnH fd = OGR_Fld_Create(field, OFTReal);
-    assert_int_equal(OGR_L_CreateField(lyr, fd, 1), OGRERR_NONE);
-    OGR_Fld_Destroy(fd);
-    for (size_t i = 0; i < n; i++) {
-        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
-        if (rows[i].v) OGR_F_SetFieldDouble(f, 0, strtod(rows[i].v, NULL));
-        else OGR_F_SetFieldNull(f, 0);
-        if (rows[i].wkt) {
-            OGRGeometryH g = NULL;
-            char *w = (char *)rows[i].wkt;
-            assert_int_equal(OGR_G_CreateFromWkt(&w, NULL, &g), OGRERR_NONE);
-            OGR_F_SetGeometryDirectly(f, g);
-        }
-        assert_int_equal(OGR_L_CreateFeature(lyr, f), OGRERR_NONE);
-        OGR_F_Destroy(f);
-    }
-    GDALClose(ds);
-    if (srs) OSRDestroySpatialReference(srs);
+    sg_test_lrow *r = calloc(n ? n : 1, sizeof *r);
+    assert_non_null(r);
+    for (size_t i = 0; i < n; i++) r[i] = (sg_test_lrow){rows[i].wkt, {rows[i].v, NULL, NULL}};
+    const char *names[] = {field};
+    const OGRFieldType types[] = {OFTReal};
+    sg_test_layer_write(path, lname, epsg, wkbUnknown, names, types, 1, r, n);
+    free(r);
 }
 
 /* Reads the three districts into f->city, in the working CRS, the way
