@@ -303,6 +303,67 @@ static void out_pg_into_any_data_source(void **state) {
     free(db);
 }
 
+/* --format gpkg and shp (format.c): the objective layers again, in the
+ * working CRS, with the same features and values as the GeoJSON layers (ids
+ * in order, gap5_class per id); the GeoPackage carries the styles, the
+ * Shapefiles a .qml each and fields.csv mapping the short names. */
+static void format_copies_match_the_geojson(void **state) {
+    fixture *f = *state;
+    char *src = sg_test_path(f->dir, "city.gpkg"), *out = sg_test_path(f->dir, "out");
+    write_city(src, 5, 4); /* 20 districts */
+    for (int shp = 0; shp < 2; shp++) {
+        const char *args[] = {"--districts", src, "--id", "id", "--total", "total", "--group", "group", "--out", out,
+                              "--quiet", "--format", shp ? "shp" : "gpkg", NULL};
+        sg_run *run = NULL;
+        sg_status st = sg_test_analyze(f->ctx, &run, args);
+        if (st != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+        sg_run_destroy(run);
+        char *gj = sg_test_path(out, "objective5.geojson");
+        char *copy = shp ? sg_test_path(out, "shp/objective5.shp") : sg_test_path(out, "seggap.gpkg");
+        GDALDatasetH a = GDALOpenEx(gj, GDAL_OF_VECTOR, NULL, NULL, NULL), b = GDALOpenEx(copy, GDAL_OF_VECTOR, NULL, NULL, NULL);
+        assert_non_null(a);
+        assert_non_null(b);
+        OGRLayerH la = GDALDatasetGetLayer(a, 0), lb = GDALDatasetGetLayerByName(b, "objective5");
+        assert_non_null(lb);
+        assert_int_equal(OGR_L_GetFeatureCount(la, 1), 20);
+        assert_int_equal(OGR_L_GetFeatureCount(lb, 1), 20);
+        /* the copy is in the working CRS (EPSG:25832 here), the GeoJSON in lon/lat */
+        OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(lb);
+        assert_non_null(srs);
+        assert_string_equal(OSRGetAuthorityCode(srs, NULL), "25832");
+        int ia = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(la), "gap5_class");
+        int ib = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lb), "gap5_class"); /* 10 characters: fits a .dbf */
+        assert_true(ia >= 0 && ib >= 0);
+        OGR_L_ResetReading(la);
+        OGR_L_ResetReading(lb);
+        for (int k = 0; k < 20; k++) {
+            OGRFeatureH fa = OGR_L_GetNextFeature(la), fb = OGR_L_GetNextFeature(lb);
+            assert_non_null(fa);
+            assert_non_null(fb);
+            assert_string_equal(OGR_F_GetFieldAsString(fa, OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(la), "id")),
+                                OGR_F_GetFieldAsString(fb, OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lb), "id")));
+            assert_string_equal(OGR_F_GetFieldAsString(fa, ia), OGR_F_GetFieldAsString(fb, ib));
+            OGR_F_Destroy(fa);
+            OGR_F_Destroy(fb);
+        }
+        if (shp) {
+            char *qml = sg_test_path(out, "shp/objective5.qml"), *fc = sg_test_path(out, "shp/fields.csv");
+            assert_true(sg_test_exists(qml));
+            assert_true(sg_test_exists(fc));
+            free(qml);
+            free(fc);
+        } else {
+            assert_non_null(GDALDatasetGetLayerByName(b, "layer_styles"));
+        }
+        GDALClose(a);
+        GDALClose(b);
+        free(gj);
+        free(copy);
+    }
+    free(src);
+    free(out);
+}
+
 int main(void) {
     GDALAllRegister();
     const struct CMUnitTest tests[] = {
@@ -310,6 +371,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(report_grid_map_for_a_large_city, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(output_write_is_atomic, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(out_pg_into_any_data_source, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(format_copies_match_the_geojson, sg_test_setup, sg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
