@@ -84,7 +84,8 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
     double *m = d->k ? malloc(d->n * d->k * sizeof *m) : NULL;
     size_t *idx = malloc((d->n ? d->n : 1) * sizeof *idx);
     const GEOSGeometry **geom = malloc((d->n ? d->n : 1) * sizeof *geom);
-    if (st == SG_OK && (!x || !t || !idx || !geom || (d->k && !m))) st = sg__nomem(ctx);
+    char **ids = calloc(d->n ? d->n : 1, sizeof *ids); /* the region's districts' ids (borrowed) */
+    if (st == SG_OK && (!x || !t || !idx || !geom || !ids || (d->k && !m))) st = sg__nomem(ctx);
     int any_spatial = 0;
     for (size_t f = 0; d->geom && f < sg__nfamilies; f++)
         if ((sg__families[f].flags & SG_FAM_SPATIAL) && strcmp(sg__families[f].name, "local_spatial") != 0 &&
@@ -98,12 +99,14 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
             t[n] = d->t[i];
             for (size_t g = 0; g < d->k; g++) m[n * d->k + g] = d->m[i * d->k + g];
             geom[n] = d->geom ? d->geom[i] : NULL;
+            ids[n] = d->city && d->city->id ? d->city->id[d->index[i]] : NULL;
             idx[n] = n;
             n++;
         }
         sg_city sub;
         memset(&sub, 0, sizeof sub);
         sub.n = n;
+        sub.id = ids; /* messages about the region's districts name them */
         sg_data rd = {n, idx, x, t, d->k, d->k ? m : NULL, d->mnames, any_spatial ? geom : NULL, &sub, d->opts,
                       d->crs, NULL, 0, NULL, d->spatial_skip};
         sg_region *rg = &R->r[k];
@@ -172,6 +175,7 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
     free(m);
     free(idx);
     free(geom);
+    free(ids);
     free(of);
     if (st != SG_OK) {
         sg__regions_free(R);

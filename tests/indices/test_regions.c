@@ -75,7 +75,57 @@ static void regions_and_entropy_split(void **state) {
     sg_ctx_destroy(ctx);
 }
 
+/* Issue 16, item 1: a region holding a district with no neighbour inside
+ * that region (an exclave: district 00 of a 4 x 4 grid of 500 m squares
+ * moved from region A, the two left columns, to B) crashed the region's
+ * island warning (no ids in the region's sub-city). It runs, and every
+ * region gets its indices. */
+static void region_with_an_exclave(void **state) {
+    (void)state;
+    sg_ctx *ctx = sg_ctx_create();
+    char *dir = sg_test_tmpdir(), *gp = sg_test_path(dir, "g.gpkg"), *csv = sg_test_path(dir, "r.csv"),
+         *out = sg_test_path(dir, "out");
+    fx_row rows[16];
+    char wkt[16][256], id[16][8], tot[16][8], grp[16][8], table[512] = "id,region\n";
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) {
+            int i = r * 4 + c;
+            double x = 500000 + 500.0 * c, y = 5800000 + 500.0 * r;
+            snprintf(wkt[i], sizeof wkt[i], "POLYGON((%.0f %.0f,%.0f %.0f,%.0f %.0f,%.0f %.0f,%.0f %.0f))", x, y,
+                     x + 500, y, x + 500, y + 500, x, y + 500, x, y);
+            snprintf(id[i], sizeof id[i], "%d%d", r, c);
+            snprintf(tot[i], sizeof tot[i], "%d", 100 + i);
+            snprintf(grp[i], sizeof grp[i], "%d", 10 + (r * 7 + c * 3) % 20);
+            rows[i] = (fx_row){wkt[i], id[i], tot[i], grp[i]};
+            size_t len = strlen(table);
+            snprintf(table + len, sizeof table - len, "%s,%s\n", id[i], (c < 2 && i != 0) ? "A" : "B");
+        }
+    fx_write(gp, "GPKG", 25832, rows, 16, 1);
+    sg_test_write_file(csv, table);
+    const char *args[] = {"--districts", gp, "--id", "id", "--table", csv, "--total", "total", "--group", "group",
+                          "--by", "region", "--out", out, "--quiet", NULL};
+    sg_run *run = NULL;
+    sg_status st = sg_test_analyze(ctx, &run, args);
+    if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(ctx));
+    assert_int_equal(st, SG_OK);
+    const struct sg_regions *R = run->regions;
+    assert_non_null(R);
+    assert_int_equal(R->nr, 2);
+    for (size_t k = 0; k < R->nr; k++) {
+        assert_null(R->r[k].error);
+        assert_int_equal(R->r[k].n, strcmp(R->r[k].name, "A") == 0 ? 7 : 9);
+        assert_non_null(sg__result_get(&R->r[k].res, "dissimilarity"));
+    }
+    sg_run_destroy(run);
+    sg_ctx_destroy(ctx);
+    sg_test_rmdir(dir);
+    free(gp);
+    free(csv);
+    free(out);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(regions_and_entropy_split)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(regions_and_entropy_split),
+                                       cmocka_unit_test(region_with_an_exclave)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
