@@ -110,7 +110,7 @@ void *sg__reallocarray(void *p, size_t n, size_t size);
  * above U+10FFFF); else 0 and *bad (may be NULL) = offset of the first bad byte. */
 int sg__utf8_valid(const char *s, size_t *bad);
 /* Why an input file that GDAL cannot open is unusable, when its first bytes
- * tell (0 bytes, UTF-16 text), else NULL. A static string. */
+ * tell (0 bytes, UTF-16 text, not a file), else NULL. A static string. */
 const char *sg__file_hint(const char *path);
 
 /* Compensated sum (Neumaier): the rounding error of every addition is kept

@@ -82,7 +82,10 @@ fail:
 
 const char *sg__file_hint(const char *path) {
     struct stat sb;
-    if (!path || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return NULL;
+    if (!path || stat(path, &sb) != 0) return NULL;
+    if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+        return "not a regular file (a device, FIFO or socket): give the path of a file";
+    if (!S_ISREG(sb.st_mode)) return NULL;
     if (sb.st_size == 0) return "the file is empty (0 bytes)";
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;

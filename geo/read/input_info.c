@@ -25,10 +25,8 @@ static void *hash_run(void *arg) {
     sg_hash_job *j = arg;
     for (size_t i = 0; i < (size_t)j->nlist + j->ntables; i++) {
         const char *path = i < (size_t)j->nlist ? j->list[i] : j->tables[i - (size_t)j->nlist];
-        if (i < (size_t)j->nlist) {
-            struct stat sb;
-            if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-        }
+        struct stat sb; /* only regular files are hashed (a table may be anything GDAL opens) */
+        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
         j->ok[i] = sg__sha256_file(path, j->hex[i]) == 0;
     }
     return NULL;

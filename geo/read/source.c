@@ -46,6 +46,8 @@ char *sg__layer_field_list(void *feature_defn) {
 
 void *sg__ogr_open(sg_ctx *ctx, const char *path) {
     sg__ogr_open_counted(ctx);
+    struct stat sb; /* a device or FIFO (/dev/zero) would be read for ever: never opened */
+    if (path && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) return NULL;
     sg__gdal_push(ctx);
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     sg__gdal_pop();
@@ -57,11 +59,13 @@ void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *pre
     GDALDatasetH ds = sg__ogr_open(ctx, path);
     if (ds) return ds;
     struct stat sb;
-    if (((flags & SG_OPEN_STAT_PG) || strncmp(path, "PG:", 3) != 0) && stat(path, &sb) != 0) {
+    int have = 0;
+    if (((flags & SG_OPEN_STAT_PG) || strncmp(path, "PG:", 3) != 0) && !(have = stat(path, &sb) == 0)) {
         *st = sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "%sno such file", prefix);
         return NULL;
     }
-    const char *hint = (flags & SG_OPEN_HINT) ? sg__file_hint(path) : NULL;
+    int special = have && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode); /* never opened: sg__ogr_open */
+    const char *hint = (flags & SG_OPEN_HINT) || special ? sg__file_hint(path) : NULL;
     *st = sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "%scannot open as a vector data source: %s", prefix,
                     hint ? hint : sg__gdal_msg(ctx)[0] ? sg__gdal_msg(ctx) : "unsupported or damaged file");
     return NULL;
