@@ -86,7 +86,7 @@ static void region_with_an_exclave(void **state) {
     char *dir = sg_test_tmpdir(), *gp = sg_test_path(dir, "g.gpkg"), *csv = sg_test_path(dir, "r.csv"),
          *out = sg_test_path(dir, "out");
     fx_row rows[16];
-    char wkt[16][256], id[16][8], tot[16][8], grp[16][8], table[512] = "id,region\n";
+    char wkt[16][256], id[16][16], tot[16][16], grp[16][16], table[512] = "id,region\n";
     for (int r = 0; r < 4; r++)
         for (int c = 0; c < 4; c++) {
             int i = r * 4 + c;
