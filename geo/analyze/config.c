@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
 
@@ -39,6 +40,127 @@ static sg_status cfg_error(loader *L, const yaml_node_t *at, const char *fmt, ..
 }
 
 static yaml_node_t *node(loader *L, int id) { return yaml_document_get_node(&L->doc, id); }
+
+/* Bounds on the file (issue 16, items 2 and 12): its size, its nesting
+ * depth (libyaml's scanner is quadratic in the depth of flow nesting, so the
+ * depth is counted on the events before the document is loaded), no alias
+ * to one of its own ancestors (a cycle), and the number of nodes and the
+ * depth once aliases are expanded ("billion laughs"). */
+enum { CFG_MAX_BYTES = 1 << 20, CFG_MAX_DEPTH = 64, CFG_MAX_NODES = 100000 };
+
+/* Events only: SG_OK when the nesting stays within CFG_MAX_DEPTH (or the
+ * YAML is broken: yaml_parser_load reports that with its line). */
+static sg_status depth_scan(sg_ctx *ctx, const char *path, const unsigned char *buf, size_t n) {
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) return sg__nomem(ctx);
+    yaml_parser_set_input_string(&parser, buf, n);
+    sg_status st = SG_OK;
+    int depth = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) break;
+        yaml_event_type_t t = ev.type;
+        int line = (int)ev.start_mark.line + 1;
+        yaml_event_delete(&ev);
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > CFG_MAX_DEPTH) {
+                st = sg__error(ctx, SG_ERR_USAGE, "E_CONFIG", (sg_where){path, NULL, -1, NULL, NULL},
+                               "line %d: nested more than %d levels deep", line, CFG_MAX_DEPTH);
+                break;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) depth--;
+        else if (t == YAML_STREAM_END_EVENT) break;
+    }
+    yaml_parser_delete(&parser);
+    return st;
+}
+
+typedef struct bound_walk {
+    loader *L;
+    unsigned char *state; /* per node: 0 unseen, 1 on the path, 2 done */
+    size_t *count;        /* per node: nodes below and itself, aliases expanded, capped */
+    int *height;          /* per node: levels below it, aliases expanded */
+} bound_walk;
+
+static sg_status bound_node(bound_walk *W, int id, int depth) {
+    loader *L = W->L;
+    yaml_node_t *n = node(L, id);
+    if (!n) return SG_OK;
+    size_t i = (size_t)(id - 1);
+    if (W->state[i] == 1) return cfg_error(L, n, "an alias refers to a node that contains it (a cycle)");
+    if (W->state[i] == 0) {
+        if (depth > CFG_MAX_DEPTH)
+            return cfg_error(L, n, "nested more than %d levels deep once aliases are expanded", CFG_MAX_DEPTH);
+        W->state[i] = 1;
+        size_t count = 1;
+        int height = 0;
+        int kids[2];
+        if (n->type == YAML_SEQUENCE_NODE) {
+            for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+                sg_status st = bound_node(W, *it, depth + 1);
+                if (st != SG_OK) return st;
+                size_t c = W->count[*it - 1];
+                count = count + c > CFG_MAX_NODES + 1 ? CFG_MAX_NODES + 1 : count + c;
+                if (W->height[*it - 1] + 1 > height) height = W->height[*it - 1] + 1;
+            }
+        } else if (n->type == YAML_MAPPING_NODE) {
+            for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+                kids[0] = p->key;
+                kids[1] = p->value;
+                for (int k = 0; k < 2; k++) {
+                    sg_status st = bound_node(W, kids[k], depth + 1);
+                    if (st != SG_OK) return st;
+                    if (!node(L, kids[k])) continue;
+                    size_t c = W->count[kids[k] - 1];
+                    count = count + c > CFG_MAX_NODES + 1 ? CFG_MAX_NODES + 1 : count + c;
+                    if (W->height[kids[k] - 1] + 1 > height) height = W->height[kids[k] - 1] + 1;
+                }
+            }
+        }
+        W->count[i] = count;
+        W->height[i] = height;
+        W->state[i] = 2;
+    }
+    if (depth + W->height[i] > CFG_MAX_DEPTH)
+        return cfg_error(L, n, "nested more than %d levels deep once aliases are expanded", CFG_MAX_DEPTH);
+    if (W->count[i] > CFG_MAX_NODES)
+        return cfg_error(L, n, "more than %d values once aliases are expanded", CFG_MAX_NODES);
+    return SG_OK;
+}
+
+static sg_status check_bounds(loader *L) {
+    size_t n = (size_t)(L->doc.nodes.top - L->doc.nodes.start);
+    if (n == 0) return SG_OK;
+    bound_walk W = {L, calloc(n, 1), calloc(n, sizeof(size_t)), calloc(n, sizeof(int))};
+    sg_status st = W.state && W.count && W.height ? bound_node(&W, 1, 0) : sg__nomem(L->ctx);
+    free(W.state);
+    free(W.count);
+    free(W.height);
+    return st;
+}
+
+/* The whole file, when it is a regular file of at most CFG_MAX_BYTES. */
+static sg_status read_config(sg_ctx *ctx, const char *path, FILE *f, unsigned char **buf, size_t *n) {
+    struct stat sb;
+    *buf = NULL;
+    *n = 0;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode))
+        return sg__error(ctx, SG_ERR_USAGE, "E_CONFIG", (sg_where){path, NULL, -1, NULL, NULL},
+                         "the config file is not a regular file");
+    if (sb.st_size > CFG_MAX_BYTES)
+        return sg__error(ctx, SG_ERR_USAGE, "E_CONFIG", (sg_where){path, NULL, -1, NULL, NULL},
+                         "the config file is larger than %d bytes", CFG_MAX_BYTES);
+    *buf = malloc((size_t)sb.st_size + 1);
+    if (!*buf) return sg__nomem(ctx);
+    *n = fread(*buf, 1, (size_t)sb.st_size + 1, f);
+    if (ferror(f) || *n > (size_t)sb.st_size) {
+        free(*buf);
+        *buf = NULL;
+        return sg__error(ctx, SG_ERR_USAGE, "E_CONFIG", (sg_where){path, NULL, -1, NULL, NULL},
+                         "cannot read the config file (or it grew while being read)");
+    }
+    return SG_OK;
+}
 
 static const char *scalar(const yaml_node_t *n) {
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
@@ -504,14 +626,23 @@ sg_status sg__config_load(sg_ctx *ctx, const char *path, sg_config *cfg) {
     memset(&L, 0, sizeof L);
     L.ctx = ctx;
     L.cfg = cfg;
+    unsigned char *buf;
+    size_t nbuf;
+    sg_status st = read_config(ctx, path, f, &buf, &nbuf);
+    fclose(f);
+    if (st == SG_OK) st = depth_scan(ctx, path, buf, nbuf);
+    if (st != SG_OK) {
+        free(buf);
+        sg__config_free(cfg);
+        return st;
+    }
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
-        fclose(f);
+        free(buf);
         sg__config_free(cfg);
         return sg__nomem(ctx);
     }
-    yaml_parser_set_input_file(&parser, f);
-    sg_status st = SG_OK;
+    yaml_parser_set_input_string(&parser, buf, nbuf);
     int loaded = yaml_parser_load(&parser, &L.doc);
     if (!loaded) {
         st = sg__error(ctx, SG_ERR_USAGE, "E_CONFIG", (sg_where){path, NULL, -1, NULL, NULL},
@@ -520,7 +651,7 @@ sg_status sg__config_load(sg_ctx *ctx, const char *path, sg_config *cfg) {
                        parser.context ? parser.context : "");
     }
     yaml_parser_delete(&parser);
-    fclose(f);
+    free(buf);
     if (!loaded) {
         sg__config_free(cfg);
         return st;
@@ -530,6 +661,7 @@ sg_status sg__config_load(sg_ctx *ctx, const char *path, sg_config *cfg) {
     else if (root->type != YAML_MAPPING_NODE)
         st = cfg_error(&L, root, "the config must be a mapping of keys (districts: FILE, id: FIELD, ...), not %s",
                        type_name(root));
+    if (st == SG_OK) st = check_bounds(&L);
     if (st == SG_OK) st = check_duplicates(&L, root, "at the top level");
     for (yaml_node_pair_t *p = st == SG_OK ? root->data.mapping.pairs.start : NULL;
          st == SG_OK && p < root->data.mapping.pairs.top; p++) {

@@ -677,6 +677,87 @@ static void config_errors_name_key_and_line(void **state) {
     free(cfg);
 }
 
+/* Issue 16, items 2 and 12: aliases to an ancestor, alias bombs, deep
+ * nesting and big files are named errors, each well under a second (before:
+ * a stack overflow, a minute of spinning, 16 s and 470 MB, 97 s). */
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static char *repeat(const char *head, const char *unit, size_t n, const char *tail) {
+    size_t hu = strlen(head), u = strlen(unit), t = strlen(tail);
+    char *s = malloc(hu + u * n + t + 1);
+    assert_non_null(s);
+    memcpy(s, head, hu);
+    for (size_t i = 0; i < n; i++) memcpy(s + hu + i * u, unit, u);
+    memcpy(s + hu + u * n, tail, t + 1);
+    return s;
+}
+
+static void config_bombs(void **state) {
+    fixture *f = *state;
+    double t0 = seconds_now();
+    CONFIG_ERROR(f, "check:\n  thresholds: &a {x: *a}\n", "bad.yaml", "line 2", "cycle");
+    CONFIG_ERROR(f, "check:\n  thresholds:\n    dissimilarity: &a {max: 0.5, sub: *a}\n", "line 3", "cycle");
+    CONFIG_ERROR(f, "a: &a [*a]\n", "line 1", "cycle");
+    char laughs[2048] = "check:\n  thresholds:\n    l0: &l0 {max: 0.5}\n";
+    for (int i = 1; i <= 9; i++) {
+        char line[200];
+        snprintf(line, sizeof line, "    l%d: &l%d [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d]\n", i, i,
+                 i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+        strcat(laughs, line);
+    }
+    CONFIG_ERROR(f, laughs, "bad.yaml", "line", "100000 values once aliases are expanded");
+    /* A chain of aliases, each one level deeper than the last. */
+    char chain[4096] = "c0: &c0 [1]\n";
+    for (int i = 1; i <= 80; i++) {
+        char line[40];
+        snprintf(line, sizeof line, "c%d: &c%d [*c%d]\n", i, i, i - 1);
+        strcat(chain, line);
+    }
+    CONFIG_ERROR(f, chain, "levels deep once aliases are expanded");
+    /* 100 levels of block nesting, 400 KB of '[' and 20k levels of '{'. */
+    char block[12000], *w = block;
+    for (int i = 0; i < 100; i++) {
+        memset(w, ' ', (size_t)i);
+        w += i;
+        w += sprintf(w, "a:\n");
+    }
+    *w = '\0';
+    CONFIG_ERROR(f, block, "line 65", "nested more than 64 levels deep");
+    char *flow = repeat("", "[", 400000, "");
+    CONFIG_ERROR(f, flow, "bad.yaml", "line 1", "nested more than 64 levels deep");
+    free(flow);
+    char *flow2 = repeat("a: ", "{b: ", 20000, "");
+    CONFIG_ERROR(f, flow2, "line 1", "nested more than 64 levels deep");
+    free(flow2);
+    char *big = repeat("# ", "x", (1u << 20) + 10, "\n");
+    CONFIG_ERROR(f, big, "bad.yaml", "larger than 1048576 bytes");
+    free(big);
+    double dt = seconds_now() - t0;
+    if (dt > 2.0) fail_msg("the config bombs took %.2f s", dt);
+    /* 64 levels are still fine as far as the bounds go (the key is unknown). */
+    char *ok = repeat("a: ", "[", 63, "");
+    char *ok2 = malloc(strlen(ok) + 64 + 2);
+    strcpy(ok2, ok);
+    for (int i = 0; i < 63; i++) strcat(ok2, "]");
+    strcat(ok2, "\n");
+    CONFIG_ERROR(f, ok2, "unknown key 'a'");
+    free(ok);
+    free(ok2);
+    /* Not a regular file. */
+    if (access("/dev/zero", R_OK) == 0) {
+        sg_ctx *ctx = sg_ctx_create();
+        sg_check_options co = {.config = "/dev/zero"};
+        sg_check *c = NULL;
+        assert_int_equal(sg_check_run(ctx, &co, &c), SG_ERR_USAGE);
+        assert_non_null(strstr(sg_ctx_last_error(ctx), "not a regular file"));
+        sg_ctx_destroy(ctx);
+    }
+}
+
 /* analyze --config: paths relative to the file; the command line overrides. */
 static void config_paths_and_overrides(void **state) {
     fixture *f = *state;
@@ -985,6 +1066,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(check_options_run, setup, teardown),
         cmocka_unit_test_setup_teardown(check_progress_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(sample_config_passes, setup, teardown),
+        cmocka_unit_test_setup_teardown(config_bombs, setup, teardown),
         cmocka_unit_test_setup_teardown(clean_release_passes, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_district, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_district_listed_passes, setup, teardown),
