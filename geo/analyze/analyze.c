@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <gdal.h>
 
@@ -147,6 +148,77 @@ static sg_status compute(sg_ctx *ctx, sg_run *run, plan *pl) {
     return st;
 }
 
+/* Issue 16 items 3 and 4: no output may be, or replace, an input or the
+ * baseline. Files and folders are compared by device and inode, so another
+ * spelling of a path (a symlink, "..", a hard link) is caught too. A .qml
+ * that seggap writes beside an input of the same base name would style that
+ * input in QGIS, so it counts as replacing it. */
+static const char *const out_names[] = {"districts", "objective5", "objective10", "services"};
+static const char *const out_files[] = {"summary.json", "report.html", "seggap.gpkg", "seggap.qgs",
+                                        "compare.json", "fields.csv"};
+
+static int same_file(const struct stat *a, const struct stat *b) {
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+static sg_status refuse(sg_ctx *ctx, const char *input, const char *output, const char *why) {
+    return sg__error(ctx, SG_ERR_USAGE, "E_OUT_IS_INPUT", (sg_where){input, NULL, -1, NULL, NULL},
+                     "--out would %s: %s (choose another --out)", why, output);
+}
+
+static sg_status guard_one(sg_ctx *ctx, const char *out_dir, const struct stat *od, const char *in) {
+    struct stat is, ds;
+    if (!in || stat(in, &is) != 0) return SG_OK; /* not a file here (a connection string, a missing file) */
+    if (S_ISDIR(is.st_mode) && same_file(&is, od))
+        return refuse(ctx, in, out_dir, "write into an input folder");
+    sg_status st = SG_OK;
+    char *path = NULL;
+    for (size_t k = 0; k < sizeof out_files / sizeof out_files[0] + 2 * 4 && st == SG_OK; k++) {
+        path = k < 6 ? sg__asprintf("%s/%s", out_dir, out_files[k])
+                     : sg__asprintf("%s/%s.%s", out_dir, out_names[(k - 6) / 2], (k - 6) % 2 ? "qml" : "geojson");
+        if (!path) return sg__nomem(ctx);
+        if (stat(path, &ds) == 0 && same_file(&ds, &is)) st = refuse(ctx, in, path, "replace this input");
+        free(path);
+    }
+    if (st != SG_OK || !S_ISREG(is.st_mode)) return st;
+    /* The input's folder is --out, and seggap writes a style named after it. */
+    const char *slash = strrchr(in, '/');
+    char *dir = slash ? sg__strndup(in, slash == in ? 1 : (size_t)(slash - in)) : sg__strdup(".");
+    if (!dir) return sg__nomem(ctx);
+    const char *base = slash ? slash + 1 : in, *dot = strrchr(base, '.');
+    size_t stem = dot ? (size_t)(dot - base) : strlen(base);
+    if (stat(dir, &ds) == 0 && same_file(&ds, od))
+        for (size_t k = 0; k < 4 && st == SG_OK; k++)
+            if (strlen(out_names[k]) == stem && strncmp(base, out_names[k], stem) == 0 && strcmp(dot ? dot : "", ".qml") != 0) {
+                char *q = sg__asprintf("%s/%s.qml", out_dir, out_names[k]);
+                st = q ? refuse(ctx, in, q, "put a QGIS style beside this input") : sg__nomem(ctx);
+                free(q);
+            }
+    free(dir);
+    return st;
+}
+
+static sg_status guard_inputs(sg_ctx *ctx, const sg_options *o) {
+    struct stat od;
+    if (!o->out_dir || stat(o->out_dir, &od) != 0) return SG_OK; /* a new folder holds no input */
+    if (o->baseline) {
+        struct stat bs;
+        if (stat(o->baseline, &bs) == 0 && same_file(&bs, &od))
+            return sg__error(ctx, SG_ERR_USAGE, "E_OUT_IS_BASELINE", (sg_where){o->out_dir, NULL, -1, NULL, NULL},
+                             "--out is the baseline folder %s: the run would overwrite the run it is compared with "
+                             "(choose another --out)", o->baseline);
+    }
+    sg_status st = guard_one(ctx, o->out_dir, &od, o->districts);
+    for (size_t t = 0; t < o->ntables && st == SG_OK; t++) st = guard_one(ctx, o->out_dir, &od, o->tables[t].path);
+    if (st == SG_OK) st = guard_one(ctx, o->out_dir, &od, o->housing);
+    if (st == SG_OK) st = guard_one(ctx, o->out_dir, &od, o->population_points);
+    if (st == SG_OK) st = guard_one(ctx, o->out_dir, &od, o->network);
+    for (size_t i = 0; i < o->access_args.n && st == SG_OK; i++)
+        if (strncmp(o->access_args.items[i], "--service=", 10) == 0)
+            st = guard_one(ctx, o->out_dir, &od, o->access_args.items[i] + 10);
+    return st;
+}
+
 sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     *out = NULL;
     GDALAllRegister();
@@ -161,6 +233,7 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
         (!run->out_dir || (with_districts && !run->districts_path) || !run->summary_path) ? sg__nomem(ctx) : SG_OK;
     plan pl = plan_make(opts);
     sg__progress_set(ctx, opts->progress_fn, opts->progress_user);
+    if (st == SG_OK) st = guard_inputs(ctx, opts); /* before any computation */
     if (st == SG_OK) st = stage(ctx, &pl, "read", W_READ);
     double t0 = sg__now();
     if (st == SG_OK) st = sg__read_city(ctx, opts, &run->rd, &run->city);

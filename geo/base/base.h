@@ -228,7 +228,7 @@ void sg__result_free(sg_result *r);
 /* ---- atomic output (output.c) ---- */
 /* Creates dir (and parents) if missing. */
 sg_status sg__ensure_dir(sg_ctx *ctx, const char *dir);
-/* Temporary name beside final: "DIR/.NAME.tmp-PID". Caller frees. */
+/* Temporary name beside final: "DIR/.NAME.seggap-tmp-PID". Caller frees. */
 char *sg__tmp_path(const char *final_path);
 /* Renames tmp onto final (atomic on one file system); removes tmp on failure. */
 sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path);
@@ -241,7 +241,7 @@ typedef struct sg_output { char *path, *tmp; long long expect_size; /* -1: unkno
 sg_status sg__output_begin(sg_ctx *ctx, const char *path, sg_output *o);
 sg_status sg__output_finish(sg_ctx *ctx, sg_output *o, sg_status st);
 sg_status sg__output_write(sg_ctx *ctx, const char *path, const void *buf, size_t len);
-/* Removes temporary files ".NAME.tmp-PID" in dir left by a run that was
+/* Removes temporary files ".NAME.seggap-tmp-PID" (no other name) in dir left by a run that was
  * killed (PID no longer running). Best effort: errors are ignored. */
 void sg__clean_stale_tmp(const char *dir);
 

@@ -47,7 +47,7 @@ char *sg__tmp_path(const char *final_path) {
     const char *slash = strrchr(final_path, '/');
     const char *base = slash ? slash + 1 : final_path;
     int dirlen = slash ? (int)(slash - final_path + 1) : 0;
-    return sg__asprintf("%.*s.%s.tmp-%ld", dirlen, final_path, base, (long)getpid());
+    return sg__asprintf("%.*s.%s.seggap-tmp-%ld", dirlen, final_path, base, (long)getpid());
 }
 
 /* GDAL 3.6 does not report a write that failed for lack of space when it
@@ -163,12 +163,15 @@ void sg__clean_stale_tmp(const char *dir) {
     if (!d) return;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        const char *n = de->d_name, *t = strstr(n, ".tmp-");
+        /* only names sg__tmp_path makes: ".NAME.seggap-tmp-PID" (issue 16 item 9) */
+        const char *n = de->d_name, *t = strstr(n, ".seggap-tmp-");
         if (n[0] != '.' || !t || t == n) continue;
         char *end = NULL;
         errno = 0;
-        long pid = strtol(t + 5, &end, 10);
-        if (errno || !end || *end || end == t + 5 || pid <= 0 || pid == (long)getpid()) continue;
+        long pid = strtol(t + 12, &end, 10);
+        if (errno || !end || *end || end == t + 12 || !(t[12] >= '0' && t[12] <= '9') || pid <= 0 ||
+            pid == (long)getpid())
+            continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* still running, or not ours to judge */
         char *p = sg__asprintf("%s/%s", dir, n);
         if (p) remove(p);

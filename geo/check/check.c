@@ -219,6 +219,16 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
         st = sg__nomem(ctx);
         goto done;
     }
+    { /* issue 16 item 4: the run must not overwrite the baseline it is judged against */
+        struct stat ob, bb;
+        if (opts->out_dir && stat(opts->out_dir, &ob) == 0 && stat(b.dir, &bb) == 0 && ob.st_dev == bb.st_dev &&
+            ob.st_ino == bb.st_ino) {
+            st = sg__error(ctx, SG_ERR_USAGE, "E_OUT_IS_BASELINE", (sg_where){opts->out_dir, NULL, -1, NULL, NULL},
+                           "out is the baseline folder %s: the run would overwrite the run it is compared with "
+                           "(choose another out)", b.dir);
+            goto done;
+        }
+    }
     {
         struct stat sb;
         char *sp = sg__asprintf("%s/summary.json", b.dir);

@@ -77,7 +77,7 @@ static int count_tmp(const char *dir) {
     int n = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL)
-        if (strstr(de->d_name, ".tmp-")) n++;
+        if (strstr(de->d_name, "tmp-")) n++; /* ours (.seggap-tmp-) and GDAL copies */
     closedir(d);
     return n;
 }
@@ -236,7 +236,7 @@ static void disk_full(void **state) {
 static int signal_mid_write(const char *out, int sig) {
     pid_t pid = start_city(out, NULL, NULL, NULL);
     char tmp[256];
-    snprintf(tmp, sizeof tmp, "%s/.districts.geojson.tmp-%ld", out, (long)pid);
+    snprintf(tmp, sizeof tmp, "%s/.districts.geojson.seggap-tmp-%ld", out, (long)pid);
     double t0 = now_s();
     struct stat sb;
     struct timespec nap = {0, 200 * 1000};
@@ -369,6 +369,78 @@ static void inputs_never_modified(void **state) {
     assert_true(dir_hash(SAMPLE) == before);
 }
 
+static void copy_file(const char *from, const char *to) {
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    assert_non_null(a);
+    assert_non_null(b);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, a)) > 0) assert_int_equal(fwrite(buf, 1, n, b), n);
+    fclose(a);
+    assert_int_equal(fclose(b), 0);
+}
+
+/* Issue 16 items 3 and 4: --out = the folder of the inputs (districts.shp
+ * would get a districts.qml that styles the input; a districts.geojson input
+ * would be replaced) or = the baseline: refused before any computation, exit
+ * 2, the error names the input and the output, and nothing changes. */
+static void out_never_replaces_an_input(void **state) {
+    (void)state;
+    char dir[128], shp[160], csv[160], alias[160], base[128];
+    snprintf(dir, sizeof dir, "%s/in", root);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    const char *parts[] = {"districts.shp", "districts.shx", "districts.dbf", "districts.prj", "census.csv"};
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+        char from[200], to[200];
+        snprintf(from, sizeof from, "%s/%s", SAMPLE, parts[k]);
+        snprintf(to, sizeof to, "%s/%s", dir, parts[k]);
+        copy_file(from, to);
+    }
+    snprintf(shp, sizeof shp, "%s/districts.shp", dir);
+    snprintf(csv, sizeof csv, "%s/census.csv", dir);
+    snprintf(alias, sizeof alias, "%s/../in/.", dir); /* another spelling of the same folder */
+    uint64_t before = dir_hash(dir);
+    const char *args[] = {SG_CLI, "analyze", "--districts", shp, "--id", "code", "--table", csv, "--table-key", "code",
+                          "--total", "total", "--group", "migrants", "--out", alias, "--quiet", NULL};
+    assert_int_equal(wait_for(spawn(args), 300), 2);
+    char *err = stderr_text();
+    assert_non_null(strstr(err, "[E_OUT_IS_INPUT]"));
+    assert_non_null(strstr(err, "districts.shp"));
+    assert_non_null(strstr(err, "districts.qml"));
+    free(err);
+    assert_true(dir_hash(dir) == before);
+
+    /* a GeoJSON input named like seggap's layer, in --out: replaced before the fix */
+    char gj[160];
+    snprintf(base, sizeof base, "%s/gj", root);
+    assert_int_equal(run_sample(base), 0);
+    snprintf(gj, sizeof gj, "%s/districts.geojson", base);
+    char *sp = sg_test_path(base, "summary.json");
+    remove(sp);
+    free(sp);
+    before = dir_hash(base);
+    const char *args2[] = {SG_CLI, "analyze", "--districts", gj, "--id", "code", "--total", "total", "--group",
+                           "migrants", "--out", base, "--quiet", NULL};
+    assert_int_equal(wait_for(spawn(args2), 300), 2);
+    err = stderr_text();
+    assert_non_null(strstr(err, "[E_OUT_IS_INPUT]"));
+    free(err);
+    assert_true(dir_hash(base) == before);
+
+    /* --out = --baseline */
+    snprintf(base, sizeof base, "%s/baseline", root);
+    assert_int_equal(run_sample(base), 0);
+    before = dir_hash(base);
+    const char *args3[] = {SG_CLI, "analyze", "--districts", SAMPLE "/districts.shp", "--id", "code", "--table",
+                           SAMPLE "/census.csv", "--table-key", "code", "--total", "total", "--group", "migrants",
+                           "--baseline", base, "--out", base, "--quiet", NULL};
+    assert_int_equal(wait_for(spawn(args3), 300), 2);
+    err = stderr_text();
+    assert_non_null(strstr(err, "[E_OUT_IS_BASELINE]"));
+    free(err);
+    assert_true(dir_hash(base) == before);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(out_dir_read_only),
@@ -377,6 +449,7 @@ int main(void) {
         cmocka_unit_test(sigint_mid_write),
         cmocka_unit_test(sigint_while_computing),
         cmocka_unit_test(inputs_never_modified),
+        cmocka_unit_test(out_never_replaces_an_input),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -500,11 +500,11 @@ static void outputs_are_atomic(void **state) {
     sg_test_fixture *f = *state;
     /* temporary names: beside the final one, hidden, with the pid */
     char want[128], *t = sg__tmp_path("/x/y/z.json");
-    snprintf(want, sizeof want, "/x/y/.z.json.tmp-%ld", (long)getpid());
+    snprintf(want, sizeof want, "/x/y/.z.json.seggap-tmp-%ld", (long)getpid());
     assert_string_equal(t, want);
     free(t);
     t = sg__tmp_path("z.json");
-    snprintf(want, sizeof want, ".z.json.tmp-%ld", (long)getpid());
+    snprintf(want, sizeof want, ".z.json.seggap-tmp-%ld", (long)getpid());
     assert_string_equal(t, want);
     free(t);
 
@@ -595,15 +595,21 @@ static void stale_temporary_files_are_removed(void **state) {
         sg_test_write_file(p, "x");
         free(p);
     }
-    snprintf(name, sizeof name, ".mine.json.tmp-%ld", (long)getpid()); /* this process: running */
+    snprintf(name, sizeof name, ".mine.json.seggap-tmp-%ld", (long)getpid()); /* this process: running */
     char *mine = sg_test_path(f->dir, name);
     sg_test_write_file(mine, "x");
-    snprintf(name, sizeof name, ".dead.geojson.tmp-%ld", (long)dead);
+    snprintf(name, sizeof name, ".dead.geojson.seggap-tmp-%ld", (long)dead);
     char *stale = sg_test_path(f->dir, name);
     sg_test_write_file(stale, "x");
+    /* a user's own temporary file of a dead pid is not seggap's (issue 16 item 9) */
+    snprintf(name, sizeof name, ".thesis.docx.tmp-%ld", (long)dead);
+    char *users = sg_test_path(f->dir, name);
+    sg_test_write_file(users, "x");
     sg__clean_stale_tmp(f->dir);
     assert_false(sg_test_exists(stale));
     assert_true(sg_test_exists(mine));
+    assert_true(sg_test_exists(users));
+    free(users);
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
         char *p = sg_test_path(f->dir, keep[i]);
         assert_true(sg_test_exists(p)); /* pid 1 runs; the others are no temporary names */
