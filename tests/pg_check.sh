@@ -132,6 +132,15 @@ grep -q 'E_MISSING_DISTRICT' "$tmp/out/check.xml" || fail "no E_MISSING_DISTRICT
 [ "$(q "SELECT count(*) FROM seggap_districts WHERE id = 'marker'")" = 1 ] ||
   fail "a failed validation must not rewrite the tables"
 
+echo "== 3b. --sql runs read-only: a DELETE ... RETURNING and a data-modifying CTE fail, the tables stay whole"
+ncensus=$(q 'SELECT count(*) FROM census')
+run 3 --config "$tmp/check.yaml" --sql "DELETE FROM districts WHERE code = '00050' RETURNING *"
+[ "$(q 'SELECT count(*) FROM districts')" = 120 ] || fail "--sql deleted from the input table"
+run 3 --config "$tmp/check.yaml" --sql \
+  "WITH d AS (DELETE FROM census WHERE code = '00050' RETURNING *) SELECT * FROM districts"
+[ "$(q 'SELECT count(*) FROM census')" = "$ncensus" ] || fail "a data-modifying CTE in --sql deleted from census"
+grep -q 'read-only transaction' "$tmp/out/check.json" || fail "no read-only refusal in check.json"
+
 echo "== 4. a password in the connection string is used, and redacted everywhere"
 sed "s|\"PG:dbname=census\"|\"PG:dbname=census password=$password\"|" "$tmp/check.yaml" >"$tmp/check-pw.yaml"
 (unset PGPASSWORD; run 0 --config "$tmp/check-pw.yaml" --quiet)
@@ -144,4 +153,4 @@ PGPASSWORD=wrong "$seggap" check --config "$tmp/check.yaml" >"$tmp/stdout" 2>"$t
 sed 's/^/stderr: /' "$tmp/stderr"
 [ "$rc" -eq 3 ] || fail "wrong password: exit $rc, want 3 (the districts cannot be read)"
 grep -q 'E_OPEN' "$tmp/out/check.json" || fail "no E_OPEN finding"
-echo "pg_check: 5 passed, 0 failed"
+echo "pg_check: 6 passed, 0 failed"

@@ -50,6 +50,12 @@ void *sg__ogr_open(sg_ctx *ctx, const char *path) {
     if (path && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) return NULL;
     sg__gdal_push(ctx);
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    /* PostGIS: every later transaction of this session (layer reads, --sql)
+     * is read-only, so a data-modifying --sql fails instead of running. */
+    if (ds && strncmp(path, "PG:", 3) == 0) {
+        OGRLayerH r = GDALDatasetExecuteSQL(ds, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", NULL, NULL);
+        if (r) GDALDatasetReleaseResultSet(ds, r);
+    }
     sg__gdal_pop();
     return ds;
 }
