@@ -141,6 +141,16 @@ run 3 --config "$tmp/check.yaml" --sql \
 [ "$(q 'SELECT count(*) FROM census')" = "$ncensus" ] || fail "a data-modifying CTE in --sql deleted from census"
 grep -q 'read-only transaction' "$tmp/out/check.json" || fail "no read-only refusal in check.json"
 
+echo "== 3c. --out-pg-prefix naming the input table is refused before anything is written"
+q "INSERT INTO seggap_districts (id, status) VALUES ('marker2', 'marker2')" >/dev/null
+run 4 --config "$tmp/check.yaml" --out-pg-prefix public.
+grep -q "E_OUTPUT_IS_INPUT" "$tmp/stderr" "$tmp/out/check.json" || fail "no E_OUTPUT_IS_INPUT"
+grep -q "input table 'districts'" "$tmp/stderr" "$tmp/out/check.json" || fail "the input table is not named"
+[ "$(q 'SELECT count(*) FROM districts')" = 120 ] || fail "the input table lost rows"
+[ "$(q "SELECT count(*) FROM information_schema.columns WHERE table_name = 'districts' AND column_name = 'code'")" = 1 ] ||
+  fail "the input table was replaced"
+[ "$(q "SELECT count(*) FROM seggap_districts WHERE id = 'marker2'")" = 1 ] || fail "the output tables were rewritten"
+
 echo "== 4. a password in the connection string is used, and redacted everywhere"
 sed "s|\"PG:dbname=census\"|\"PG:dbname=census password=$password\"|" "$tmp/check.yaml" >"$tmp/check-pw.yaml"
 (unset PGPASSWORD; run 0 --config "$tmp/check-pw.yaml" --quiet)
@@ -153,4 +163,4 @@ PGPASSWORD=wrong "$seggap" check --config "$tmp/check.yaml" >"$tmp/stdout" 2>"$t
 sed 's/^/stderr: /' "$tmp/stderr"
 [ "$rc" -eq 3 ] || fail "wrong password: exit $rc, want 3 (the districts cannot be read)"
 grep -q 'E_OPEN' "$tmp/out/check.json" || fail "no E_OPEN finding"
-echo "pg_check: 6 passed, 0 failed"
+echo "pg_check: 7 passed, 0 failed"

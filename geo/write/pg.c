@@ -110,15 +110,79 @@ static sg_status copy_layer(sg_ctx *ctx, GDALDatasetH dst, const char *table, co
     return st;
 }
 
+/* A table name without quotes and without the default schema "public.",
+ * for comparing an output table with an input layer. */
+static int same_table(const char *a, const char *b) {
+    char x[2][512];
+    const char *in[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        size_t n = 0;
+        for (const char *p = in[k]; *p && n + 1 < sizeof x[k]; p++)
+            if (*p != '"') x[k][n++] = (char)tolower((unsigned char)*p);
+        x[k][n] = '\0';
+    }
+    const char *u = strncmp(x[0], "public.", 7) == 0 ? x[0] + 7 : x[0];
+    const char *v = strncmp(x[1], "public.", 7) == 0 ? x[1] + 7 : x[1];
+    return strcmp(u, v) == 0;
+}
+
+/* The PostgreSQL input (summary.json -> inputs, at any depth) whose layer
+ * is the table, or NULL. Any PostgreSQL input counts, whatever database:
+ * one database has many spellings of its connection string. */
+static const char *input_table(json_object *o, const char *table) {
+    if (json_object_is_type(o, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(o); i++) {
+            const char *r = input_table(json_object_array_get_idx(o, i), table);
+            if (r) return r;
+        }
+        return NULL;
+    }
+    if (!json_object_is_type(o, json_type_object)) return NULL;
+    json_object *drv, *lay;
+    if (json_object_object_get_ex(o, "driver", &drv) && json_object_object_get_ex(o, "layer", &lay) &&
+        strcmp(json_object_get_string(drv), "PostgreSQL") == 0 && json_object_is_type(lay, json_type_string) &&
+        same_table(json_object_get_string(lay), table))
+        return json_object_get_string(lay);
+    json_object_object_foreach(o, key, val) {
+        (void)key;
+        const char *r = input_table(val, table);
+        if (r) return r;
+    }
+    return NULL;
+}
+
+/* Refuses an output table that is an input table (it would be dropped and
+ * recreated), before anything is written. */
+static sg_status check_not_input(sg_ctx *ctx, const struct sg_run *run, pg_layer *layers, size_t nl,
+                                 const char *prefix) {
+    json_object *root = run->summary_json ? json_tokener_parse(run->summary_json) : NULL, *inputs;
+    sg_status st = SG_OK;
+    if (root && json_object_object_get_ex(root, "inputs", &inputs)) {
+        for (size_t i = 0; st == SG_OK && i < nl; i++) {
+            char *table = sg__asprintf("%s%s", prefix, layers[i].key);
+            const char *hit = table ? input_table(inputs, table) : NULL;
+            if (!table) st = sg__nomem(ctx);
+            else if (hit)
+                st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_IS_INPUT", (sg_where){NULL, table, -1, NULL, NULL},
+                               "--out-pg would replace the input table '%s' (choose another --out-pg-prefix)", hit);
+            free(table);
+        }
+    }
+    if (root) json_object_put(root);
+    return st;
+}
+
 sg_status sg__write_pg(sg_ctx *ctx, struct sg_run *run, const char *conn, const char *prefix) {
     if (!prefix) prefix = "seggap_";
     pg_layer *layers = NULL;
     size_t nl = run_layers(run, &layers);
     sg_where w = {conn, NULL, -1, NULL, NULL};
-    sg_status st = SG_OK;
+    sg_status st = check_not_input(ctx, run, layers, nl, prefix);
     char *report = NULL;
+    GDALDatasetH ds = NULL;
+    if (st != SG_OK) goto done;
     sg__gdal_push(ctx);
-    GDALDatasetH ds = GDALOpenEx(conn, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
+    ds = GDALOpenEx(conn, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
     sg__gdal_pop();
     if (!ds) {
         st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", w, "cannot open for writing: %s",
