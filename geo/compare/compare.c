@@ -64,6 +64,29 @@ void sg_compare_destroy(sg_compare *c) {
 const char *sg_compare_json(const sg_compare *c) { return c->json; }
 const char *sg_compare_text(const sg_compare *c) { return c->text; }
 
+/* A count field of a districts layer: NaN when the district is not usable or
+ * the field is null; an error when it holds something that is not a number. */
+static sg_status field_number(sg_ctx *ctx, OGRFeatureH f, int k, int usable, sg_where w, const char *name,
+                              double *out) {
+    *out = NAN;
+    if (!OGR_F_IsFieldSetAndNotNull(f, k)) return SG_OK;
+    OGRFieldType ty = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, k));
+    double v;
+    if (ty == OFTInteger || ty == OFTInteger64 || ty == OFTReal) {
+        v = OGR_F_GetFieldAsDouble(f, k);
+    } else {
+        const char *s = OGR_F_GetFieldAsString(f, k);
+        char *end = NULL;
+        v = strtod(s, &end);
+        if (end == s || *end != '\0' || !isfinite(v)) {
+            w.field = name;
+            return sg__error(ctx, SG_ERR_INPUT, "E_NOT_NUMBER", w, "district '%s': %s is not a number", w.id, name);
+        }
+    }
+    if (usable) *out = v;
+    return SG_OK;
+}
+
 static sg_status load_run(sg_ctx *ctx, const char *path, run_data *r) {
     struct stat sb;
     if (stat(path, &sb) != 0)
@@ -82,6 +105,15 @@ static sg_status load_run(sg_ctx *ctx, const char *path, run_data *r) {
     if (!r->summary || !json_object_object_get_ex(r->summary, "indices", &ind))
         return sg__error(ctx, SG_ERR_INPUT, "E_NOT_SUMMARY", (sg_where){r->summary_path, NULL, -1, NULL, NULL},
                          "not a seggap summary.json (no 'indices' object)");
+    json_object_object_foreach(ind, iname, io) {
+        json_object *val;
+        if (!json_object_is_type(io, json_type_object) || !json_object_object_get_ex(io, "value", &val) ||
+            json_object_is_type(val, json_type_null) || json_object_is_type(val, json_type_double) ||
+            json_object_is_type(val, json_type_int))
+            continue;
+        return sg__error(ctx, SG_ERR_INPUT, "E_NOT_NUMBER", (sg_where){r->summary_path, NULL, -1, iname, "value"},
+                         "index '%s': value is not a number", iname);
+    }
     if (stat(r->layer_path, &sb) != 0) return SG_OK; /* summary only: no tests, no decomposition */
     sg__gdal_push(ctx);
     GDALDatasetH ds = GDALOpenEx(r->layer_path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
@@ -103,18 +135,24 @@ static sg_status load_run(sg_ctx *ctx, const char *path, run_data *r) {
     r->id = calloc(cap, sizeof *r->id);
     r->x = malloc(cap * sizeof *r->x);
     r->t = malloc(cap * sizeof *r->t);
-    sg_status st = (!r->id || !r->x || !r->t) ? sg__nomem(ctx) : SG_OK;
+    sg_strmap *seen = sg__strmap_create(cap);
+    sg_status st = (!r->id || !r->x || !r->t || !seen) ? sg__nomem(ctx) : SG_OK;
     OGRFeatureH f;
     while (st == SG_OK && r->n < cap && (f = OGR_L_GetNextFeature(lyr)) != NULL) {
         size_t i = r->n++;
         r->id[i] = sg__strdup(OGR_F_GetFieldAsString(f, fi));
         const char *status = OGR_F_GetFieldAsString(f, fs);
         int usable = strcmp(status, "ok") == 0 || strcmp(status, "repaired_geometry") == 0;
-        r->t[i] = usable && OGR_F_IsFieldSetAndNotNull(f, ft) ? OGR_F_GetFieldAsDouble(f, ft) : NAN;
-        r->x[i] = usable && OGR_F_IsFieldSetAndNotNull(f, fg) ? OGR_F_GetFieldAsDouble(f, fg) : NAN;
-        if (!r->id[i]) st = sg__nomem(ctx);
+        sg_where w = {r->layer_path, NULL, (long long)OGR_F_GetFID(f), r->id[i], NULL};
+        int put = r->id[i] ? sg__strmap_put(seen, r->id[i], i, NULL) : -1;
+        if (put < 0) st = sg__nomem(ctx);
+        else if (put == 0)
+            st = sg__error(ctx, SG_ERR_INPUT, "E_DUPLICATE_ID", w, "district id '%s' appears more than once", r->id[i]);
+        if (st == SG_OK) st = field_number(ctx, f, ft, usable, w, "total", &r->t[i]);
+        if (st == SG_OK) st = field_number(ctx, f, fg, usable, w, "group", &r->x[i]);
         OGR_F_Destroy(f);
     }
+    sg__strmap_destroy(seen);
     GDALClose(ds);
     r->has_layer = st == SG_OK;
     return st;

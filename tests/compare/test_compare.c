@@ -156,6 +156,68 @@ static void vanished_district_is_listed(void **state) {
     free(db);
 }
 
+/* Rewrites DIR/name (a JSON file) after edit changed it. */
+static void edit_json(const char *dir, const char *name, void (*edit)(json_object *)) {
+    char *path = sg_test_path(dir, name);
+    json_object *root = json_object_from_file(path);
+    assert_non_null(root);
+    edit(root);
+    assert_int_equal(json_object_to_file(path, root), 0);
+    json_object_put(root);
+    free(path);
+}
+static json_object *props(json_object *root, size_t k) {
+    json_object *fs, *p;
+    assert_true(json_object_object_get_ex(root, "features", &fs));
+    assert_true(json_object_object_get_ex(json_object_array_get_idx(fs, k), "properties", &p));
+    return p;
+}
+static void value_x(json_object *root) {
+    json_object *ind;
+    assert_true(json_object_object_get_ex(root, "indices", &ind));
+    json_object_object_foreach(ind, name, io) {
+        (void)name;
+        json_object_object_add(io, "value", json_object_new_string("x"));
+        break;
+    }
+}
+static void group_abc(json_object *root) { json_object_object_add(props(root, 2), "group", json_object_new_string("abc")); }
+static void id_twice(json_object *root) {
+    json_object_object_add(props(root, 3), "id", json_object_new_string("d02"));
+}
+
+/* Issue 16 item 19: compare read "x" and "abc" as 0 and a duplicated id as
+ * both matched and vanished, exit 0. Each is now an input error naming the
+ * file and the key or id; the untouched pair still compares. */
+static void not_numbers_and_duplicates_are_errors(void **state) {
+    fixture *f = *state;
+    char *da = run_period(f, "a", xA, tA, 8, 99);
+    struct {
+        void (*edit)(json_object *);
+        const char *file, *code, *text;
+    } cases[] = {
+        {value_x, "summary.json", "E_NOT_NUMBER", "value is not a number"},
+        {group_abc, "districts.geojson", "E_NOT_NUMBER", "district 'd02': group is not a number"},
+        {id_twice, "districts.geojson", "E_DUPLICATE_ID", "district id 'd02' appears more than once"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "b%zu", k);
+        char *db = run_period(f, name, xA, tA, 8, 99);
+        edit_json(db, cases[k].file, cases[k].edit);
+        sg_compare_options co = {.baseline = da, .current = db, .permutations = 0, .seed = 99};
+        sg_compare *c = NULL;
+        assert_int_equal(sg_compare_run(f->ctx, &co, &c), SG_ERR_INPUT);
+        assert_null(c);
+        char *file = sg_test_path(db, cases[k].file);
+        assert_diag(f->ctx, cases[k].code, file, cases[k].text);
+        free(file);
+        sg_ctx_clear(f->ctx);
+        free(db);
+    }
+    free(da);
+}
+
 /* Berlin 2016 against a copy in which one planning area gained 3,000
  * residents with a migration background (MH_E and E_E both + 3000). */
 static void berlin_one_district_changed(void **state) {
@@ -306,6 +368,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(pure_group_size_change, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(pure_redistribution, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(vanished_district_is_listed, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(not_numbers_and_duplicates_are_errors, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(berlin_one_district_changed, sg_test_setup, sg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
