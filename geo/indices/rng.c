@@ -31,15 +31,31 @@ uint64_t sg__rng_below(sg_rng *r, uint64_t n) {
 
 static double log_choose(double n, double k) { return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1); }
 
+/* Above this variance (sd 10^4) the hypergeometric is drawn from its normal
+ * approximation: the mode walk would take O(sd) steps per draw (a city of
+ * totals near 10^10 never finished), and the law is then normal to within
+ * ~1/sd (Feller's local limit theorem), below the resolution of any p-value. */
+#define SG_HYPER_NORMAL_VAR 1e8
+
 /* Number of marked items in a sample of `draws` from a population of `total`
  * with `marked` marked, without replacement. Exact inversion searching
- * outwards from the mode with the pmf recurrence: expected O(sd) steps. */
+ * outwards from the mode with the pmf recurrence: expected O(sd) steps, while
+ * the variance is at most SG_HYPER_NORMAL_VAR; above it, O(1): the mean plus
+ * sd times a standard normal (Box-Muller), rounded and clamped to the support. */
 double sg__rng_hypergeometric(sg_rng *r, double total, double marked, double draws) {
     if (draws <= 0 || marked <= 0) return 0;
     if (marked >= total) return draws;
     if (draws >= total) return marked;
     double lo = fmax(0, draws - (total - marked)), hi = fmin(draws, marked);
     if (lo == hi) return lo;
+    double pm = marked / total;
+    double var = draws * pm * (1 - pm) * ((total - draws) / (total - 1));
+    if (var > SG_HYPER_NORMAL_VAR) {
+        double u1 = 1 - sg__rng_uniform(r), u2 = sg__rng_uniform(r); /* u1 in (0, 1] */
+        double z = sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+        double v = floor(draws * pm + sqrt(var) * z + 0.5);
+        return fmin(hi, fmax(lo, v));
+    }
     double mode = floor((draws + 1) * (marked + 1) / (total + 2));
     if (mode < lo) mode = lo;
     if (mode > hi) mode = hi;
@@ -65,6 +81,8 @@ double sg__rng_hypergeometric(sg_rng *r, double total, double marked, double dra
             if (u <= 0) return dn;
             moved = 1;
         }
-        if (!moved) return mode; /* rounding left a sliver of u: the mode is as good as any */
+        /* rounding left a sliver of u (all values reached, or what is left of
+         * the law is below 1e-30 of the mode's mass): the mode is as good as any */
+        if (!moved || (pu < pmode * 1e-30 && pd < pmode * 1e-30)) return mode;
     }
 }

@@ -2,6 +2,9 @@
  * p-values, bootstrap intervals, and reproducibility for any thread count. */
 #include <json-c/json.h>
 
+#include <time.h>
+#include <unistd.h>
+
 #include "test_support.h"
 #include "write/write.h"
 
@@ -400,6 +403,65 @@ static void random_city_is_not_significant(void **state) {
     sg_run_destroy(run);
 }
 
+/* Issue 16 item 11: the large-total regime (variance above 10^8) draws from
+ * the normal approximation in O(1): its moments are the hypergeometric's, and
+ * its values integers within the support. (The mode walk never finished.) */
+static void hypergeometric_large_total_moments(void **state) {
+    (void)state;
+    struct { double N, K, n; } cases[] = {{1e12, 3e11, 1e10}, {1e11, 5e10, 4e10}, {2e10, 1e9, 1e10}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        double N = cases[c].N, K = cases[c].K, n = cases[c].n;
+        sg_rng r;
+        sg__rng_seed(&r, 11, c);
+        const int reps = 40000;
+        double s = 0, s2 = 0, want_mean = n * K / N;
+        double want_var = n * (K / N) * (1 - K / N) * (N - n) / (N - 1);
+        for (int i = 0; i < reps; i++) {
+            double v = sg__rng_hypergeometric(&r, N, K, n) - want_mean; /* centred: no cancellation */
+            assert_true(v + want_mean == floor(v + want_mean));
+            s += v;
+            s2 += v * v;
+        }
+        double mean = s / reps, var = s2 / reps - mean * mean;
+        assert_true(fabs(mean) <= 5 * sqrt(want_var / reps));
+        sg_assert_near(var, want_var, 0.05);
+    }
+}
+
+/* A 10 x 10 city of totals near 10^10: 99 permutations finish in seconds
+ * (the hypergeometric mode walk did not finish) with a sane p-value. */
+static void permutations_with_huge_totals(void **state) {
+    fixture *f = *state;
+    fx_row rows[100];
+    char ids[100][8], tot[100][24], grp[100][24], *sq[100];
+    for (int i = 0; i < 100; i++) {
+        sq[i] = fx_square(i % 10, i / 10);
+        snprintf(ids[i], sizeof ids[i], "%02d", i);
+        double t = 1e10 + 1e7 * i;
+        snprintf(tot[i], sizeof tot[i], "%.0f", t);
+        snprintf(grp[i], sizeof grp[i], "%.0f", floor(t * (i % 2 ? 0.3 : 0.1)));
+        rows[i] = (fx_row){sq[i], ids[i], tot[i], grp[i]};
+    }
+    fx_write(f->path, "GeoJSON", 4326, rows, 100, 1);
+    for (int i = 0; i < 100; i++) free(sq[i]);
+    const char *args[] = {"--districts", f->path, "--id", "id", "--total", "total", "--group", "group",
+                          "--out", f->out, "--permutations", "99", "--seed", "42", "--quiet", NULL};
+    sg_run *run = NULL;
+    alarm(120); /* a hang fails the test instead of stalling the suite */
+    time_t t0 = time(NULL);
+    sg_status st = sg_test_analyze(f->ctx, &run, args);
+    alarm(0);
+    if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(f->ctx));
+    assert_int_equal(st, SG_OK);
+    assert_true(time(NULL) - t0 < 60);
+    const sg_global *g = sg__result_get(&run->res, "dissimilarity");
+    assert_non_null(g);
+    sg_assert_near(g->value, 0.3125, 1e-3); /* shares 0.1 and 0.3 alternating */
+    sg_assert_near(g->p_value, 1.0 / 100.0, 1e-12); /* nothing in the null comes close */
+    assert_true(g->null_mean >= 0 && g->null_mean < 1e-3);
+    sg_run_destroy(run);
+}
+
 /* The same seed gives the same numbers with 1 and 2 threads. */
 static void same_result_for_any_thread_count(void **state) {
     fixture *f = *state;
@@ -428,6 +490,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(xoshiro_streams),
         cmocka_unit_test(hypergeometric_moments),
+        cmocka_unit_test(hypergeometric_large_total_moments),
+        cmocka_unit_test_setup_teardown(permutations_with_huge_totals, setup, teardown),
         cmocka_unit_test(psampler_is_multivariate_hypergeometric),
         cmocka_unit_test(psampler_moments_on_a_city),
         cmocka_unit_test(fused_replicate_matches_its_counts),
