@@ -605,6 +605,43 @@ static void update_baseline_only_on_pass(void **state) {
     free(bdir);
 }
 
+/* Issue 16 item 4: out = the baseline folder (here through --out and the
+ * same folder reached by another path) is refused before anything is
+ * computed, and the baseline is left byte for byte, even with
+ * --update-baseline (it was overwritten before, and compared with itself). */
+static void out_is_the_baseline(void **state) {
+    fixture *f = *state;
+    char *bdir = sg_test_path(f->dir, "base");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", BASELINE, bdir);
+    assert_int_equal(system(cmd), 0);
+    char *bsum = sg_test_path(bdir, "summary.json"), *before = slurp(bsum);
+    char *blay = sg_test_path(bdir, "districts.geojson"), *before_layer = slurp(blay);
+    release r = {.grow = 0.01};
+    char *cfg = make_release(f, &r, NULL);
+    char more[2600];
+    snprintf(more, sizeof more, "--baseline '%s' --out '%s/./' --update-baseline", bdir, bdir);
+    assert_int_equal(check_cli(f, cfg, more), 2);
+    char *errp = sg_test_path(f->dir, "stderr"), *err = slurp(errp);
+    assert_non_null(strstr(err, "[E_OUT_IS_BASELINE]"));
+    char *after = slurp(bsum), *after_layer = slurp(blay);
+    assert_string_equal(before, after);
+    assert_string_equal(before_layer, after_layer);
+    char *chk = sg_test_path(bdir, "check.json");
+    assert_false(sg_test_exists(chk)); /* nothing of the run was written there */
+    free(chk);
+    free(after_layer);
+    free(after);
+    free(err);
+    free(errp);
+    free(cfg);
+    free(before_layer);
+    free(blay);
+    free(before);
+    free(bsum);
+    free(bdir);
+}
+
 static void first_baseline(void **state) {
     fixture *f = *state;
     release r = {0};
@@ -1083,6 +1120,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(junit_counts_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(update_baseline_only_on_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(first_baseline, setup, teardown),
+        cmocka_unit_test_setup_teardown(out_is_the_baseline, setup, teardown),
         cmocka_unit_test_setup_teardown(config_errors_name_key_and_line, setup, teardown),
         cmocka_unit_test_setup_teardown(config_paths_and_overrides, setup, teardown),
         cmocka_unit_test(redact_passwords),
