@@ -12,6 +12,7 @@
 #include "seggap.h"
 
 #define MAX_WARNINGS_SHOWN 20
+#define GROUP_SHOWN 5
 
 /* SIGINT/SIGTERM ask the library to stop at a safe point (it removes its
  * temporary files and writes nothing); a second signal ends the process. */
@@ -55,21 +56,22 @@ static void usage(FILE *out) {
             "  seggap --version\n");
 }
 
-/* Errors always go to stderr; warnings too unless --quiet. */
+/* Errors always go to stderr; warnings too unless --quiet (at most
+ * MAX_WARNINGS_SHOWN lines). Diagnostics of one kind (code, file, field) are
+ * grouped: the first GROUP_SHOWN, "... and N more like it", the hint once. */
 static void print_diags(const sg_ctx *ctx, int quiet) {
-    size_t shown = 0, nw = 0;
-    for (size_t i = 0; i < sg_ctx_diag_count(ctx); i++) {
-        const sg_diag *d = sg_ctx_diag(ctx, i);
-        if (d->severity == SG_SEV_ERROR) {
-            fprintf(stderr, "seggap: error: %s [%s]\n", d->message, d->code);
-        } else if (!quiet) {
-            nw++;
-            if (shown++ < MAX_WARNINGS_SHOWN) fprintf(stderr, "seggap: warning: %s [%s]\n", d->message, d->code);
-        }
+    char *text = sg_ctx_diags_text(ctx, quiet ? SG_SEV_ERROR : SG_SEV_ERROR | SG_SEV_WARNING, GROUP_SHOWN,
+                                   MAX_WARNINGS_SHOWN);
+    if (!text) {
+        fprintf(stderr, "seggap: error: out of memory\n");
+        return;
     }
-    if (nw > MAX_WARNINGS_SHOWN)
-        fprintf(stderr, "seggap: ... and %zu more warnings (all of them are in summary.json)\n",
-                nw - MAX_WARNINGS_SHOWN);
+    for (char *line = text, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl) nl = line + strlen(line) - 1;
+        fprintf(stderr, "seggap: %.*s\n", (int)(nl - line + (*nl != '\n')), line);
+    }
+    free(text);
 }
 
 /* --progress: one line per call, on stderr (format in the usage texts and

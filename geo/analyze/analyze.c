@@ -234,6 +234,9 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     plan pl = plan_make(opts);
     sg__progress_set(ctx, opts->progress_fn, opts->progress_user);
     if (st == SG_OK) st = guard_inputs(ctx, opts); /* before any computation */
+    /* --strict: every warning of the run, up to the write stage, is an error */
+    size_t errors_before = sg__nerrors(ctx);
+    sg__ctx_set_strict(ctx, opts->strict);
     if (st == SG_OK) st = stage(ctx, &pl, "read", W_READ);
     double t0 = sg__now();
     if (st == SG_OK) st = sg__read_city(ctx, opts, &run->rd, &run->city);
@@ -258,6 +261,8 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
         sg__housing_free(&housing); /* empty once objective 10 took it */
     }
     sg__stage_add(ctx, "objectives", sg__now() - t0);
+    sg__ctx_set_strict(ctx, 0);
+    if (st == SG_OK && opts->strict) st = sg__fail_if_errors(ctx, errors_before, SG_ERR_DATA, "--strict");
     if (st == SG_OK) st = stage(ctx, &pl, NULL, W_WRITE); /* write.c reports write.layers, ... */
     if (st == SG_OK) st = sg__write_run(ctx, run);
     if (st == SG_OK && opts->baseline) {

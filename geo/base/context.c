@@ -24,6 +24,7 @@ struct sg_ctx {
     struct sg_stage { char name[48]; double seconds; } stages[48]; /* sg_ctx_stage */
     size_t nstages;
     size_t ogr_opens; /* sg__ogr_open_counted */
+    int strict;       /* sg__ctx_set_strict: warnings are recorded as errors */
     /* progress of the run (sg__progress_*): the caller's callback, the span
      * of the overall fraction the current stage covers, the last fraction
      * reported (calls never go back) and the stage's name */
@@ -98,6 +99,7 @@ static void free_diags(sg_ctx *ctx) {
         free((char *)d->id);
         free((char *)d->field);
         free((char *)d->message);
+        free((char *)d->hint);
     }
     free(ctx->diags);
     ctx->diags = NULL;
@@ -174,6 +176,7 @@ void sg__drop_last_diag(sg_ctx *ctx) {
     free((char *)d->id);
     free((char *)d->field);
     free((char *)d->message);
+    free((char *)d->hint);
 }
 
 /* "file: layer: fid N (id X): field: reason" with absent parts left out. */
@@ -222,6 +225,7 @@ static void add_diag(sg_ctx *ctx, sg_severity sev, const char *code, sg_where w,
     d->id = sg__strdup(w.id ? w.id : "");
     d->field = sg__strdup(w.field ? w.field : "");
     d->message = msg;
+    d->hint = NULL;
     if (sev == SG_SEV_ERROR) ctx->nerrors++;
     else ctx->nwarnings++;
 }
@@ -231,6 +235,7 @@ void sg__ctx_absorb(sg_ctx *dst, const sg_ctx *src) {
         const sg_diag *d = &src->diags[i];
         add_diag(dst, d->severity, d->code,
                  (sg_where){d->file, d->layer, d->fid, d->id, d->field}, sg__strdup(d->message));
+        if (d->hint && dst->ndiags) dst->diags[dst->ndiags - 1].hint = sg__strdup(d->hint);
     }
     if (src->last_status != SG_OK) {
         free(dst->last_error);
@@ -265,7 +270,111 @@ void sg__warn(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...) {
     va_start(ap, fmt);
     char *msg = format_where(w, fmt, ap);
     va_end(ap);
+    if (ctx->strict && msg && code && strcmp(code, "W_NO_ACCESS") != 0 && strcmp(code, "W_NO_HOUSING") != 0) {
+        char *m2 = sg__asprintf("%s (--strict: warnings are errors)", msg);
+        free(msg);
+        add_diag(ctx, SG_SEV_ERROR, code, w, m2);
+        return;
+    }
     add_diag(ctx, SG_SEV_WARNING, code, w, msg);
+}
+
+void sg__ctx_set_strict(sg_ctx *ctx, int on) { ctx->strict = on; }
+
+static void set_hint(sg_diag *d, const char *fmt, va_list ap) {
+    char buf[1024];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    free((char *)d->hint);
+    d->hint = sg__strdup(buf);
+}
+
+void sg__hint(sg_ctx *ctx, const char *fmt, ...) {
+    if (!ctx->ndiags) return;
+    va_list ap;
+    va_start(ap, fmt);
+    set_hint(&ctx->diags[ctx->ndiags - 1], fmt, ap);
+    va_end(ap);
+}
+
+void sg__hint_code(sg_ctx *ctx, const char *code, const char *fmt, ...) {
+    for (size_t k = ctx->ndiags; k-- > 0;)
+        if (strcmp(ctx->diags[k].code, code) == 0) {
+            va_list ap;
+            va_start(ap, fmt);
+            set_hint(&ctx->diags[k], fmt, ap);
+            va_end(ap);
+            return;
+        }
+}
+
+/* ---- grouped text of the diagnostics (sg_ctx_diags_text) ---- */
+static int same_kind(const sg_diag *a, const sg_diag *b) {
+    return a->severity == b->severity && strcmp(a->code, b->code) == 0 && strcmp(a->file, b->file) == 0 &&
+           strcmp(a->field, b->field) == 0;
+}
+
+char *sg_ctx_diags_text(const sg_ctx *ctx, unsigned what, size_t per_group, size_t max_lines) {
+    size_t n = ctx ? ctx->ndiags : 0;
+    /* kind[i]: index of the first diagnostic of i's kind; count and last shown per kind */
+    size_t *kind = n ? malloc(n * sizeof *kind) : NULL, *count = n ? calloc(n, sizeof *count) : NULL;
+    size_t *seen = n ? calloc(n, sizeof *seen) : NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m || (n && (!kind || !count || !seen))) {
+        if (m) fclose(m);
+        free(buf);
+        free(kind);
+        free(count);
+        free(seen);
+        return NULL;
+    }
+    /* kinds: the first diagnostic of each kind stands for it (a hash on the
+     * code would be faster; runs have few kinds, so this stays linear in n
+     * times the number of kinds) */
+    size_t *heads = n ? malloc(n * sizeof *heads) : NULL, nheads = 0;
+    for (size_t i = 0; i < n && heads; i++) {
+        const sg_diag *d = &ctx->diags[i];
+        size_t k = 0;
+        while (k < nheads && !same_kind(&ctx->diags[heads[k]], d)) k++;
+        if (k == nheads) heads[nheads++] = i;
+        kind[i] = heads[k];
+        count[heads[k]]++;
+    }
+    size_t wlines = 0, wdropped = 0;
+    for (size_t i = 0; i < n && heads; i++) {
+        const sg_diag *d = &ctx->diags[i];
+        if (!(what & (unsigned)d->severity)) continue;
+        const char *sev = d->severity == SG_SEV_ERROR ? "error" : "warning";
+        int warn = d->severity == SG_SEV_WARNING;
+        size_t h = kind[i], total = count[h], nth = ++seen[h];
+        if (per_group && nth > per_group) continue;
+        if (warn && max_lines && wlines >= max_lines) {
+            wdropped++;
+            continue;
+        }
+        fprintf(m, "%s: %s [%s]\n", sev, d->message, d->code);
+        wlines += warn;
+        size_t last = per_group && total > per_group ? per_group : total;
+        if (nth != last) continue;
+        if (total > last) fprintf(m, "%s: ... and %zu more like it [%s]\n", sev, total - last, d->code);
+        /* the kind's hint, once: the first any of its diagnostics has */
+        for (size_t j = h; j < n; j++)
+            if (kind[j] == h && ctx->diags[j].hint && *ctx->diags[j].hint) {
+                fprintf(m, "hint: %s\n", ctx->diags[j].hint);
+                break;
+            }
+    }
+    if (wdropped) fprintf(m, "warning: ... and %zu more warnings (all of them are in summary.json)\n", wdropped);
+    free(heads);
+    free(kind);
+    free(count);
+    free(seen);
+    if (fclose(m) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }
 
 sg_status sg__fail_if_errors(sg_ctx *ctx, size_t before, sg_status st, const char *stage) {

@@ -25,6 +25,7 @@ typedef struct sg_diag {
     const char *id;       /* district id, when known */
     const char *field;    /* field name, when it applies */
     const char *message;  /* full message: "file: layer: fid N (id X): field: reason" */
+    const char *hint;     /* what to do about it, said once for diagnostics of its kind, or "" */
 } sg_diag;
 
 /* Creates a context: the GEOS handle, the PROJ context, the error state and
@@ -52,6 +53,14 @@ size_t sg_ctx_diag_count(const sg_ctx *ctx);
 const sg_diag *sg_ctx_diag(const sg_ctx *ctx, size_t i);
 /* Number of diagnostics of one severity. */
 size_t sg_ctx_count(const sg_ctx *ctx, sg_severity sev);
+/* The diagnostics as text, grouped: one line per diagnostic, "error: MESSAGE
+ * [CODE]" or "warning: ...", in the order found; of the diagnostics of one
+ * kind (severity, code, file and field) the first per_group (0: all) are
+ * shown, then one line "... and N more like it [CODE]", then the kind's hint
+ * ("hint: ...") once. what: SG_SEV_ERROR, SG_SEV_WARNING or both or'ed.
+ * max_lines (0: no limit) caps the lines of warnings; "... and N more
+ * warnings" then ends the text. Caller frees; NULL when out of memory. */
+char *sg_ctx_diags_text(const sg_ctx *ctx, unsigned what, size_t per_group, size_t max_lines);
 /* Forgets the last error and all diagnostics. */
 void sg_ctx_clear(sg_ctx *ctx);
 

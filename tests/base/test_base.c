@@ -146,6 +146,65 @@ static void a_stage_reports_its_first_error_and_the_count(void **state) {
     sg_ctx_destroy(ctx);
 }
 
+/* Issue 15 item 9: identical diagnostics are grouped in the text (the first 5
+ * of a kind, then "and N more like it"), each kind's hint said once; kinds
+ * are code, file and field; the warnings' line cap still holds. */
+static void diagnostics_are_grouped_with_their_hint_once(void **state) {
+    (void)state;
+    sg_ctx *ctx = sg_ctx_create();
+    for (int i = 0; i < 447; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%04d", i + 1);
+        sg__report(ctx, "E_SHARE_RANGE", (sg_where){"d.geojson", NULL, i, id, "share"}, "share %d is outside [0, 1]",
+                   i + 2);
+        if (i == 446) sg__hint(ctx, "use --share-scale percent");
+    }
+    sg__report(ctx, "E_SHARE_RANGE", (sg_where){"other.csv", NULL, 1, "x", "share"}, "another file");
+    sg__hint_code(ctx, "E_SHARE_RANGE", "a hint of its own");
+    sg__warn(ctx, "W_NO_DATA", SG_WHERE_NONE, "left out 1");
+    sg__warn(ctx, "W_NO_DATA", SG_WHERE_NONE, "left out 2");
+    char *t = sg_ctx_diags_text(ctx, SG_SEV_ERROR | SG_SEV_WARNING, 5, 20);
+    assert_non_null(t);
+    const char *want =
+        "error: d.geojson: fid 0 (id '0001'): field 'share': share 2 is outside [0, 1] [E_SHARE_RANGE]\n"
+        "error: d.geojson: fid 1 (id '0002'): field 'share': share 3 is outside [0, 1] [E_SHARE_RANGE]\n"
+        "error: d.geojson: fid 2 (id '0003'): field 'share': share 4 is outside [0, 1] [E_SHARE_RANGE]\n"
+        "error: d.geojson: fid 3 (id '0004'): field 'share': share 5 is outside [0, 1] [E_SHARE_RANGE]\n"
+        "error: d.geojson: fid 4 (id '0005'): field 'share': share 6 is outside [0, 1] [E_SHARE_RANGE]\n"
+        "error: ... and 442 more like it [E_SHARE_RANGE]\n"
+        "hint: use --share-scale percent\n"
+        "error: other.csv: fid 1 (id 'x'): field 'share': another file [E_SHARE_RANGE]\n"
+        "hint: a hint of its own\n"
+        "warning: left out 1 [W_NO_DATA]\n"
+        "warning: left out 2 [W_NO_DATA]\n";
+    assert_string_equal(t, want);
+    free(t);
+    /* errors only; no grouping (0); a cap of 1 warning line */
+    t = sg_ctx_diags_text(ctx, SG_SEV_ERROR, 0, 0);
+    assert_int_equal(strstr(t, "more like it") == NULL, 1);
+    assert_null(strstr(t, "warning"));
+    free(t);
+    t = sg_ctx_diags_text(ctx, SG_SEV_WARNING, 5, 1);
+    assert_string_equal(t, "warning: left out 1 [W_NO_DATA]\n"
+                           "warning: ... and 1 more warnings (all of them are in summary.json)\n");
+    free(t);
+    /* --strict: a warning is an error with its W_ code, except the notes of an objective not assessed */
+    size_t e0 = sg_ctx_count(ctx, SG_SEV_ERROR);
+    sg__ctx_set_strict(ctx, 1);
+    sg__warn(ctx, "W_NOT_INTEGER", SG_WHERE_NONE, "3 counts are not whole");
+    sg__warn(ctx, "W_NO_HOUSING", SG_WHERE_NONE, "objective 10 not assessed");
+    sg__ctx_set_strict(ctx, 0);
+    sg__warn(ctx, "W_NOT_INTEGER", SG_WHERE_NONE, "after the run");
+    assert_int_equal(sg_ctx_count(ctx, SG_SEV_ERROR), e0 + 1);
+    const sg_diag *d = sg_ctx_diag(ctx, sg_ctx_diag_count(ctx) - 3);
+    assert_int_equal(d->severity, SG_SEV_ERROR);
+    assert_string_equal(d->code, "W_NOT_INTEGER");
+    assert_string_equal(d->message, "3 counts are not whole (--strict: warnings are errors)");
+    assert_int_equal(sg_ctx_diag(ctx, sg_ctx_diag_count(ctx) - 2)->severity, SG_SEV_WARNING);
+    assert_int_equal(sg_ctx_diag(ctx, sg_ctx_diag_count(ctx) - 1)->severity, SG_SEV_WARNING);
+    sg_ctx_destroy(ctx);
+}
+
 static void stages_add_up_in_first_run_order(void **state) {
     (void)state;
     sg_ctx *ctx = sg_ctx_create();
@@ -840,6 +899,7 @@ int main(void) {
         cmocka_unit_test(id_lists),
         cmocka_unit_test(diagnostics_name_where_they_apply),
         cmocka_unit_test(a_stage_reports_its_first_error_and_the_count),
+        cmocka_unit_test(diagnostics_are_grouped_with_their_hint_once),
         cmocka_unit_test(stages_add_up_in_first_run_order),
         cmocka_unit_test(cancellation_is_reported_once),
         cmocka_unit_test(worker_diagnostics_reach_the_caller),
