@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cpl_conv.h>
 #include <gdal.h>
 #include <ogr_api.h>
 
@@ -49,7 +50,16 @@ void *sg__ogr_open(sg_ctx *ctx, const char *path) {
     struct stat sb; /* a device or FIFO (/dev/zero) would be read for ever: never opened */
     if (path && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) return NULL;
     sg__gdal_push(ctx);
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    /* Inputs are never written to: GML reads without its .xsd/.gfs would
+     * write a .gfs beside the input (WRITE_GFS=NO; '@': not validated by the
+     * drivers that do not know it, so no warning), and PAM would write a
+     * .aux.xml (GDAL_PAM_ENABLED=NO on this thread while the source opens). */
+    static const char *const open_opts[] = {"@WRITE_GFS=NO", NULL};
+    char *pam = CPLStrdup(CPLGetThreadLocalConfigOption("GDAL_PAM_ENABLED", NULL) ? CPLGetThreadLocalConfigOption("GDAL_PAM_ENABLED", NULL) : "");
+    CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", "NO");
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, open_opts, NULL);
+    CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", *pam ? pam : NULL);
+    CPLFree(pam);
     /* PostGIS: every later transaction of this session (layer reads, --sql)
      * is read-only, so a data-modifying --sql fails instead of running. */
     if (ds && strncmp(path, "PG:", 3) == 0) {

@@ -98,7 +98,9 @@ static void copy_dir(const char *from, const char *to) {
     closedir(d);
 }
 
-/* "name size hash\n" of every entry of a flat directory, sorted. */
+/* "name size mtime hash\n" of every entry of a flat directory, sorted: an
+ * input written to, touched, or a file added beside it (a GML driver's .gfs,
+ * a .aux.xml) changes it. */
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static char *snapshot(const char *dir) {
     DIR *d = opendir(dir);
@@ -109,6 +111,9 @@ static char *snapshot(const char *dir) {
     while ((de = readdir(d)) != NULL) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
         char *p = sg_test_path(dir, de->d_name);
+        struct stat sb;
+        memset(&sb, 0, sizeof sb);
+        stat(p, &sb);
         size_t len = 0;
         char *s = read_all(p, &len);
         uint64_t h = 1469598103934665603ULL; /* FNV-1a */
@@ -116,9 +121,10 @@ static char *snapshot(const char *dir) {
         free(s);
         free(p);
         lines = realloc(lines, (n + 1) * sizeof *lines);
-        size_t m = strlen(de->d_name) + 64;
+        size_t m = strlen(de->d_name) + 96;
         lines[n] = malloc(m);
-        snprintf(lines[n], m, "%s %zu %016llx\n", de->d_name, len, (unsigned long long)h);
+        snprintf(lines[n], m, "%s %zu %lld.%09ld %016llx\n", de->d_name, len, (long long)sb.st_mtim.tv_sec,
+                 sb.st_mtim.tv_nsec, (unsigned long long)h);
         n++;
     }
     closedir(d);
@@ -206,6 +212,17 @@ static void generate(void) {
     shapefile_variant("noprj", "prj", NULL, 0);
     shapefile_variant("trunc", NULL, "shp", 300);
     shapefile_variant("truncdbf", NULL, "dbf", 200);
+    /* A GML file without its .xsd and .gfs: reading it must not write a .gfs beside it. */
+    char *gml = sg_test_path(master, "four.gml");
+    translate(four, gml, "GML");
+    free(gml);
+    static const char *const gml_side[] = {"four.xsd", "four.gfs"};
+    for (int k = 0; k < 2; k++) {
+        char *side = sg_test_path(master, gml_side[k]);
+        remove(side);
+        assert_false(sg_test_exists(side));
+        free(side);
+    }
     /* An empty polygon survives in a GeoPackage. */
     char *gpkg = sg_test_path(master, "empty_polygon.gpkg");
     char *sq[3] = {fx_square(0, 0), fx_square(1, 0), fx_square(0, 1)};
