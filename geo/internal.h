@@ -34,6 +34,7 @@ struct sg_options {
     char *name_field;     /* --name: a label written to the layers */
     sg_strlist groups;    /* --groups: several group fields (multigroup) */
     int no_remainder;     /* --no-remainder: no "rest" group in the multigroup frame */
+    double min_joined;    /* --min-joined: least share of districts with data (default 0.8) */
     int permutations;     /* --permutations N: randomisation test of every global index */
     int bootstrap;        /* --bootstrap N: percentile confidence intervals */
     double seed;          /* --seed: makes inference reproducible (default 12345) */

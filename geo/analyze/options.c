@@ -37,6 +37,8 @@ static const char usage_text[] =
     "  --table SRC            census table (CSV or any OGR source) joined on --id; repeatable\n"
     "  --table-key FIELD      key field of the preceding --table (default: the --id name)\n"
     "  --table-layer NAME     layer of the preceding --table\n"
+    "  --min-joined S         fewer than this share of the districts with data (a row in every\n"
+    "                         table, no count missing) is an error (default 0.8; 0 turns it off)\n"
     "\n"
     "Inference:\n"
     "  --permutations N       p-value of every global index under a randomisation null:\n"
@@ -118,7 +120,9 @@ static const char usage_text[] =
     "                         if it is projected in metres, else the UTM zone of the centre)\n"
     "\n"
     "Behaviour and output:\n"
-    "  --strict               invalid geometry and missing values are errors, not repaired/skipped\n"
+    "  --strict               every warning is an error (for automated runs): invalid geometry,\n"
+    "                         missing values, unmatched rows, ... (not the notes that objective 5\n"
+    "                         or 10 was not assessed for lack of inputs)\n"
     "  --out DIR              output directory (created if missing; files replaced atomically)\n"
     "  --out-pg CONN          also write the layers as PostGIS tables ('PG:dbname=...'; credentials\n"
     "                         from PGHOST/PGUSER/PGPASSWORD or a service file), replaced in one\n"
@@ -157,6 +161,7 @@ static const opt_def opt_table[] = {
     O("--share-scale", SG_OPT_STR, share_scale_text),
     O("--groups", SG_OPT_LIST, groups),
     O("--no-remainder", SG_OPT_FLAG, no_remainder),
+    O("--min-joined", SG_OPT_DOUBLE, min_joined),
     O("--permutations", SG_OPT_INT, permutations),
     O("--bootstrap", SG_OPT_INT, bootstrap),
     O("--seed", SG_OPT_DOUBLE, seed),
@@ -468,6 +473,8 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
     if (o->local_permutations < 0 || o->local_permutations > 100000)
         return usage(ctx, "%s", "--local-permutations must be between 0 and 100000");
     if (!(o->alpha > 0 && o->alpha < 1)) return usage(ctx, "%s", "--alpha must be between 0 and 1");
+    if (!(o->min_joined >= 0 && o->min_joined <= 1))
+        return usage(ctx, "%s", "--min-joined must be a share between 0 and 1 (0.8: 80 % of the districts)");
     if (o->weights) {
         const char *w = o->weights;
         char *end = NULL;
@@ -534,6 +541,7 @@ sg_status sg__options_parse_layered(sg_ctx *ctx, int argc, char *const *argv, in
     o->local_permutations = 999;
     o->alpha = 0.05;
     o->lq_threshold = 1.5;
+    o->min_joined = 0.8;
     unsigned char seen[N_OPTS] = {0};
     unsigned char tables_layer = 0; /* layer the current --table list came from */
     unsigned access_replaced = 0;   /* 1: services, 2: radii given on the command line */

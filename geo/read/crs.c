@@ -188,6 +188,119 @@ static sg_status check_extent(sg_ctx *ctx, const sg_crs_info *info, double x0, d
     return SG_OK;
 }
 
+/* ---- plausibility of the extent (issue 15) ----
+ * The districts' extent in WGS 84 lon/lat {w, s, e, n} (a 3 x 3 grid of
+ * points of the extent in the input CRS); 0 when it cannot be had. */
+static int extent_lonlat(sg_ctx *ctx, const PJ *src, double x0, double y0, double x1, double y1, double ll[4]) {
+    PJ_CONTEXT *pc = sg__proj(ctx);
+    PJ *wgs = proj_create(pc, "EPSG:4326");
+    PJ *op = wgs ? make_op(pc, src, wgs) : NULL;
+    proj_destroy(wgs);
+    if (!op) return 0;
+    ll[0] = ll[1] = INFINITY;
+    ll[2] = ll[3] = -INFINITY;
+    int ok = 1;
+    for (int i = 0; i < 3 && ok; i++)
+        for (int j = 0; j < 3 && ok; j++) {
+            PJ_COORD r = proj_trans(op, PJ_FWD, proj_coord(x0 + 0.5 * i * (x1 - x0), y0 + 0.5 * j * (y1 - y0), 0, 0));
+            if (!isfinite(r.lp.lam) || !isfinite(r.lp.phi)) ok = 0;
+            ll[0] = fmin(ll[0], r.lp.lam);
+            ll[1] = fmin(ll[1], r.lp.phi);
+            ll[2] = fmax(ll[2], r.lp.lam);
+            ll[3] = fmax(ll[3], r.lp.phi);
+        }
+    proj_destroy(op);
+    return ok;
+}
+
+/* Degrees the districts may lie beyond a CRS's area of use: a projection
+ * serves a little beyond it (Berlin in UTM zone 32, EPSG:25832, is 1.8
+ * degrees east of the zone: common and fine); one zone's width beyond it is
+ * another part of the world. */
+#define SG_AREA_MARGIN 6.0
+
+/* 1 when the lon/lat box ll lies outside the CRS's area of use (more than
+ * SG_AREA_MARGIN beyond it); a[4] gets the area {w, s, e, n}. 0 when inside or
+ * when PROJ knows no area of use. */
+static int outside_area(PJ_CONTEXT *pc, const PJ *crs, const double ll[4], double a[4]) {
+    if (!proj_get_area_of_use(pc, crs, &a[0], &a[1], &a[2], &a[3], NULL) || a[0] < -1000) return 0;
+    double m = SG_AREA_MARGIN;
+    if (ll[1] < a[1] - m || ll[3] > a[3] + m) return 1;
+    if (a[0] <= a[2]) return ll[0] < a[0] - m || ll[2] > a[2] + m;
+    /* across the antimeridian: [w, 180] and [-180, e] */
+    for (int k = 0; k < 3; k += 2)
+        if (!(ll[k] >= a[0] - m || ll[k] <= a[2] + m)) return 1;
+    return 0;
+}
+
+/* Coordinates that look like longitude/latitude in a projected CRS. */
+static int looks_lonlat(const PJ *crs, double x0, double y0, double x1, double y1) {
+    return proj_get_type(crs) == PJ_TYPE_PROJECTED_CRS && fabs(x0) <= 180 && fabs(x1) <= 180 && fabs(y0) <= 90 &&
+           fabs(y1) <= 90;
+}
+
+static sg_status check_input_area(sg_ctx *ctx, const sg_crs_info *info, const double ll[4], double x0, double y0,
+                                  double x1, double y1) {
+    double a[4];
+    if (!outside_area(sg__proj(ctx), info->src, ll, a)) return SG_OK;
+    int lonlat = looks_lonlat(info->src, x0, y0, x1, y1);
+    sg__error(ctx, SG_ERR_CRS, "E_CRS_AREA", SG_WHERE_NONE,
+              "the districts (lon %.4f .. %.4f, lat %.4f .. %.4f) lie outside the area of use of their CRS %s "
+              "(lon %g .. %g, lat %g .. %g)%s", ll[0], ll[2], ll[1], ll[3], info->src_name, a[0], a[2], a[1], a[3],
+              lonlat ? ": their coordinates look like longitude/latitude" : ": the wrong CRS?");
+    sg__hint(ctx, "%s", lonlat ? "a lon/lat file without .prj: give --input-crs EPSG:4326 (or the file's geographic CRS)"
+                               : "check the .prj or --input-crs: the CRS the coordinates were made in");
+    return SG_ERR_CRS;
+}
+
+/* --work-crs must serve where the districts are. */
+static sg_status check_work_area(sg_ctx *ctx, const sg_crs_info *info, const char *user_work, const double ll[4]) {
+    double a[4];
+    if (!outside_area(sg__proj(ctx), info->work, ll, a)) return SG_OK;
+    sg__error(ctx, SG_ERR_CRS, "E_WORK_CRS_AREA", SG_WHERE_NONE,
+              "the districts (lon %.4f .. %.4f, lat %.4f .. %.4f) lie outside the area of use of --work-crs %s (%s: "
+              "lon %g .. %g, lat %g .. %g): its distances and areas there are distorted", ll[0], ll[2], ll[1],
+              ll[3], user_work, proj_get_name(info->work), a[0], a[2], a[1], a[3]);
+    sg__hint(ctx, "choose a projected CRS of the city's region, or leave --work-crs out (the UTM zone of the "
+                  "districts is then chosen)");
+    return SG_ERR_CRS;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A city whose median district covers less than 1 m² is no city: degrees
+ * read as metres (a lon/lat file given a projected --input-crs). */
+static sg_status check_sizes(sg_ctx *ctx, const sg_city *city, const sg_crs_info *info, double x0, double y0,
+                             double x1, double y1) {
+    GEOSContextHandle_t h = sg__geos(ctx);
+    double *area = malloc((city->n ? city->n : 1) * sizeof *area);
+    if (!area) return sg__nomem(ctx);
+    size_t n = 0;
+    for (size_t i = 0; i < city->n; i++) {
+        double a;
+        if (city->geom[i] && GEOSArea_r(h, city->geom[i], &a) && isfinite(a)) area[n++] = a;
+    }
+    sg_status st = SG_OK;
+    if (n) {
+        qsort(area, n, sizeof *area, cmp_double);
+        double median = area[n / 2];
+        if (median < 1.0) {
+            int lonlat = looks_lonlat(info->src, x0, y0, x1, y1);
+            st = sg__error(ctx, SG_ERR_CRS, "E_CRS_TINY", SG_WHERE_NONE,
+                           "the median district covers %.3g m² in %s (the districts span %.3g x %.3g in %s): no city "
+                           "has districts this small%s", median, info->work_name, x1 - x0, y1 - y0, info->src_name,
+                           lonlat ? ": the coordinates look like longitude/latitude read as metres" : ": the wrong CRS?");
+            sg__hint(ctx, "%s", lonlat ? "a lon/lat file without .prj: give --input-crs EPSG:4326"
+                                       : "check the .prj or --input-crs: the CRS and unit the coordinates were made in");
+        }
+    }
+    free(area);
+    return st;
+}
+
 /* Chooses the working CRS when the user did not. */
 static sg_status auto_work(sg_ctx *ctx, sg_crs_info *info, double x0, double y0, double x1,
                            double y1) {
@@ -265,6 +378,9 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
         return sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS", SG_WHERE_NONE, "no district geometry to project");
     sg_status st = check_extent(ctx, info, x0, y0, x1, y1);
     if (st != SG_OK) return st;
+    double ll[4];
+    int have_ll = extent_lonlat(ctx, info->src, x0, y0, x1, y1, ll);
+    if (have_ll && (st = check_input_area(ctx, info, ll, x0, y0, x1, y1)) != SG_OK) return st;
     if (user_work) {
         info->work = proj_create(pc, user_work);
         if (!info->work || !proj_is_crs(info->work))
@@ -279,6 +395,7 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
             return sg__error(ctx, SG_ERR_USAGE, "E_CRS", SG_WHERE_NONE,
                              "--work-crs '%s' (%s) must be a projected CRS in metres", user_work,
                              proj_get_name(info->work));
+        if (have_ll && (st = check_work_area(ctx, info, user_work, ll)) != SG_OK) return st;
         info->work_how = sg__strdup("given with --work-crs");
         if (is_mercator(pc, info->work))
             sg__warn(ctx, "W_MERCATOR", SG_WHERE_NONE, "--work-crs %s is a Mercator projection: "
@@ -316,5 +433,7 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
         city->geom[i] = g;
     }
     proj_destroy(ts.op);
-    return sg__fail_if_errors(ctx, before, SG_ERR_CRS, "projection");
+    st = sg__fail_if_errors(ctx, before, SG_ERR_CRS, "projection");
+    if (st == SG_OK) st = check_sizes(ctx, city, info, x0, y0, x1, y1);
+    return st;
 }

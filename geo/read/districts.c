@@ -463,6 +463,7 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
                      (sg_where){o->districts, din->layer, city->fid[i], city->id[i], NULL},
                      "excluded from the indices (%s): %s", sg__dstatus_name(city->status[i]),
                      city->note[i] ? city->note[i] : "");
+    sg__plausible(ctx, &L); /* shares, whole counts, --min-joined */
     st = sg__fail_if_errors(ctx, before, SG_ERR_DATA, "input");
 done:
     if (hashing) {

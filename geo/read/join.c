@@ -153,6 +153,7 @@ void sg__report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned 
             if (loose && tb->keys[r] && sg__strmap_get(loose, skip_zeros(tb->keys[r]), NULL)) loose_hits++;
         }
         sg__strmap_destroy(loose);
+        j->zero_matches = loose_hits;
         for (size_t i = 0; i < city->n; i++) {
             if (hasrow[t][i]) continue;
             j->districts_without_row++;
@@ -341,6 +342,9 @@ sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job) {
     }
     if (grole == SG_ROLE_SHARE && isfinite(v[SG_ROLE_SHARE])) {
         double s = v[SG_ROLE_SHARE];
+        L->nshares++;
+        if (L->nshares == 1 || s > L->share_max) L->share_max = s;
+        if (s > o->share_scale) L->shares_above++;
         if (s < 0 || s > o->share_scale) {
             sg__report(ctx, "E_SHARE_RANGE", (sg_where){role_file(rd, SG_ROLE_SHARE), NULL, city->fid[i], city->id[i], rd->fields[SG_ROLE_SHARE].name},
                        "share %g is outside [0, %g] (--share-scale %s)", s, o->share_scale,
@@ -365,10 +369,18 @@ sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job) {
             else sg__ksum_add(&gs, gv);
         }
         double sum = sg__ksum_get(&gs);
-        if (all && sum > v[SG_ROLE_TOTAL] * (1 + 1e-12) + 1e-9)
-            sg__report(ctx, "E_GROUPS_GT_TOTAL",
-                       (sg_where){o->districts, din->layer, city->fid[i], city->id[i], rd->fields[SG_ROLE_TOTAL].name},
-                       "the --groups fields sum to %.17g, more than the total %g", sum, v[SG_ROLE_TOTAL]);
+        sg_where tw = {o->districts, din->layer, city->fid[i], city->id[i], rd->fields[SG_ROLE_TOTAL].name};
+        if (all && sum > v[SG_ROLE_TOTAL] * (1 + 1e-12) + 1e-9) {
+            sg__report(ctx, "E_GROUPS_GT_TOTAL", tw, "the --groups fields sum to %.17g, more than the total %g", sum,
+                       v[SG_ROLE_TOTAL]);
+            sg__hint(ctx, "groups that overlap (a person counted in two) or a total from another table or year: "
+                          "the --groups must be disjoint parts of the --total");
+        } else if (all && o->no_remainder && sum < v[SG_ROLE_TOTAL] * (1 - 1e-12) - 1e-9) {
+            sg__report(ctx, "E_GROUPS_NE_TOTAL", tw, "the --groups fields sum to %.17g, not the total %g, but "
+                       "--no-remainder says they partition it", sum, v[SG_ROLE_TOTAL]);
+            sg__hint(ctx, "leave out --no-remainder to keep total - sum(groups) as the group 'rest', or give all "
+                          "the groups that make up the total");
+        }
     }
     if (city->status[i] != SG_DS_NO_DATA && v[SG_ROLE_TOTAL] == 0) {
         city->status[i] = SG_DS_ZERO_TOTAL;

@@ -98,6 +98,7 @@ typedef struct sg_join_info {
     size_t districts_without_row;
     char **missing_ids;          /* first few */
     size_t n_missing_ids;
+    size_t zero_matches;         /* unmatched rows whose key matches an id once leading zeros are removed */
 } sg_join_info;
 
 /* ---- CRS (crs.c) ---- */

@@ -148,6 +148,8 @@ typedef struct sg_dloop {
     unsigned char **hasrow; /* per table and district */
     size_t hcap;
     sg_role grole;
+    size_t nshares, shares_above; /* --group-share: shares read, and above the scale */
+    double share_max;             /* largest share read */
 } sg_dloop;
 
 /* Finds the source of each value field: the district layer first, then the
@@ -165,5 +167,13 @@ sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job);
  * and the likely cause when keys match once leading zeros are ignored. */
 void sg__report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned char **hasrow);
 void sg__join_info_free(sg_join_info *j);
+
+/* ---- plausibility guards (plausible.c), after the districts are read ----
+ * Shares on the wrong scale (E_SHARE_SCALE; the hint of E_SHARE_RANGE),
+ * counts that are not whole numbers (W_NOT_INTEGER) or that are thousands
+ * separators read as decimal points (E_THOUSANDS_SEPARATOR), and too few
+ * districts with data (--min-joined: E_FEW_WITH_DATA, with the leading-zero
+ * hint). Errors are reported (sg__report); the caller fails the stage. */
+void sg__plausible(sg_ctx *ctx, const sg_dloop *L);
 
 #endif

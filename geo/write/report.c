@@ -97,11 +97,26 @@ static void brief(FILE *m, const struct sg_run *run) {
     sg_run_index(run, "dissimilarity", &D);
     sg_run_index(run, "isolation", &xpx);
     char a[48], b[48], p[48];
+    /* Districts left out for want of data (no row in a table, a count
+     * missing): a banner first, and "In brief" says of how many. Districts
+     * with no residents (zero_total) change no figure and draw none. */
+    size_t nodata = 0;
+    for (size_t i = 0; i < run->city.n; i++) nodata += run->city.status[i] == SG_DS_NO_DATA;
+    if (nodata)
+        fprintf(m, "<section id=\"left-out\" class=\"note\"><b>Warning: %zu of %zu districts were left out</b> of "
+                   "every figure in this report: they have no data (no row in a census table, or a count missing). "
+                   "The figures describe the other %zu districts only; the districts left out are listed in "
+                   "summary.json and shown in grey on the maps.</section>\n",
+                nodata, run->city.n, run->city.n - nodata);
     fputs("<section id=\"brief\" class=\"brief\">\n<h2 style=\"border:0;margin-top:.3em\">In brief</h2>\n<ul>\n", m);
     fmt_int(run->idx.total, a, sizeof a);
     fmt_pct(run->idx.share, 1, b, sizeof b);
-    fprintf(m, "<li>%s residents in %zu districts used; %s of them have a migration background.</li>\n", a,
-            run->used, b);
+    if (nodata)
+        fprintf(m, "<li>%s residents in %zu of the %zu districts used (%zu have no data); %s of them have a migration "
+                   "background.</li>\n", a, run->used, run->city.n, nodata, b);
+    else
+        fprintf(m, "<li>%s residents in %zu districts used; %s of them have a migration background.</li>\n", a,
+                run->used, b);
     if (isfinite(D))
         fprintf(m, "<li><b>Dissimilarity D = %.2f</b>: %.0f %% of migrants would have to move to another district "
                    "for migrants to be spread across the city like everyone else (%s segregation).</li>\n",

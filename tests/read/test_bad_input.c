@@ -200,8 +200,15 @@ static void missing_values_and_unmatched_keys(void **state) {
     fx_write(f->districts, "GeoJSON", 4326, rows, 6, 0);
     sg_test_write_file(f->csv, "code;pop;mig\r0001;100;10\r0002;200;NA\r0003;;5\r0004;300;150\r0005;120;0\r0099;50;5\r");
     const char *args[] = {"--districts", f->districts, "--id", "id", "--table", f->csv, "--table-key", "code",
-                          "--total", "pop", "--group", "mig", "--out", f->out, "--quiet", NULL, NULL};
+                          "--total", "pop", "--group", "mig", "--out", f->out, "--quiet", NULL, NULL, NULL, NULL};
     sg_run *run = NULL;
+    /* 3 of 6 districts with data: below --min-joined's default 0.8 */
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_ERR_DATA);
+    assert_diag(f->ctx, "E_FEW_WITH_DATA", "only 3 of 6 districts (50 %) have data", "--min-joined 0.8",
+                "1 districts have no row");
+    sg_ctx_clear(f->ctx);
+    args[15] = "--min-joined";
+    args[16] = "0.5";
     assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_OK);
     size_t nread, used, excl;
     sg_run_counts(run, &nread, &used, &excl);
@@ -241,7 +248,7 @@ static void missing_values_and_unmatched_keys(void **state) {
     free(layer);
 
     sg_ctx_clear(f->ctx);
-    args[15] = "--strict";
+    args[17] = "--strict";
     assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_ERR_DATA);
     assert_diag(f->ctx, "E_MISSING_VALUE", "id '0002'", "field 'mig'", "--strict");
 }

@@ -222,6 +222,52 @@ static void report_grid_map_for_a_large_city(void **state) {
     free(out);
 }
 
+/* Issue 15 item 4: districts left out for want of data put a warning banner
+ * at the top of report.html, and "In brief" says of how many districts it
+ * speaks; a city without such districts has neither. */
+static void report_warns_when_districts_are_left_out(void **state) {
+    fixture *f = *state;
+    char *src = sg_test_path(f->dir, "gaps.gpkg"), *out = sg_test_path(f->dir, "gaps");
+    fx_row rows[10];
+    char *sq[10], ids[10][8], tot[10][8], grp[10][8];
+    for (int i = 0; i < 10; i++) {
+        sq[i] = fx_square(i % 5, i / 5);
+        snprintf(ids[i], sizeof ids[i], "%02d", i);
+        snprintf(tot[i], sizeof tot[i], "%d", 100 + 10 * i);
+        snprintf(grp[i], sizeof grp[i], "%d", 5 + 3 * i);
+        rows[i] = (fx_row){sq[i], ids[i], tot[i], i == 3 || i == 7 ? NULL : grp[i]};
+    }
+    fx_write(src, "GPKG", 4326, rows, 10, 1);
+    const char *args[] = {"--districts", src, "--id", "id", "--total", "total", "--group", "group", "--out", out,
+                          "--quiet", "--min-joined", "0.5", NULL};
+    sg_run *run = NULL;
+    if (sg_test_analyze(f->ctx, &run, args) != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    sg_run_destroy(run);
+    char *rp = sg_test_path(out, "report.html");
+    char *html = slurp(rp, NULL);
+    assert_non_null(html);
+    const char *banner = strstr(html, "Warning: 2 of 10 districts were left out");
+    assert_non_null(banner);
+    assert_true(banner < strstr(html, "In brief")); /* at the top */
+    assert_non_null(strstr(html, "residents in 8 of the 10 districts used (2 have no data)"));
+    free(html);
+    /* all with data: no banner */
+    rows[3].group = grp[3];
+    rows[7].group = grp[7];
+    fx_write(src, "GPKG", 4326, rows, 10, 1);
+    run = NULL;
+    if (sg_test_analyze(f->ctx, &run, args) != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    sg_run_destroy(run);
+    html = slurp(rp, NULL);
+    assert_null(strstr(html, "were left out"));
+    assert_non_null(strstr(html, "residents in 10 districts used"));
+    free(html);
+    for (int i = 0; i < 10; i++) free(sq[i]);
+    free(rp);
+    free(src);
+    free(out);
+}
+
 /* sg__output_write: in place with its content, no temporary file left;
  * an unwritable place fails with E_OUTPUT and leaves nothing. */
 static void output_write_is_atomic(void **state) {
@@ -368,6 +414,7 @@ int main(void) {
     GDALAllRegister();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(same_as_driver_on_any_thread_count, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(report_warns_when_districts_are_left_out, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(report_grid_map_for_a_large_city, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(output_write_is_atomic, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(out_pg_into_any_data_source, sg_test_setup, sg_test_teardown),
