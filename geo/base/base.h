@@ -121,6 +121,15 @@ int sg__utf8_valid(const char *s, size_t *bad);
 /* Why an input file that GDAL cannot open is unusable, when its first bytes
  * tell (0 bytes, UTF-16 text, not a file), else NULL. A static string. */
 const char *sg__file_hint(const char *path);
+/* "Did you mean": the edit distance (insertions, deletions, substitutions
+ * and swaps of two neighbours, ASCII case ignored) between a and b, at most
+ * 255 (longer names count as 255). */
+unsigned sg__edit_distance(const char *a, const char *b);
+/* The candidate closest to word, or NULL when none is close: a candidate
+ * equal but for case, the 10 characters a Shapefile (.dbf) keeps of a longer
+ * name (spatial_name -> spatial_na), else an edit distance of at most 1 for
+ * words of up to 4 characters, 2 up to 8 and 3 beyond (ties: the first). */
+const char *sg__suggest(const char *word, const char *const *cands, size_t n);
 
 /* Compensated sum (Neumaier): the rounding error of every addition is kept
  * in c. The error comes from Knuth's branch-free TwoSum, the same exact

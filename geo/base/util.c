@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "base/base.h"
@@ -128,4 +129,56 @@ char *sg__format_ids(const char *const *ids, size_t n, size_t show, size_t total
         if (flags & SG_IDS_IN_ALL) sprintf(p, " (%zu in all)", total);
     }
     return s;
+}
+
+/* ---- did you mean ---- */
+static unsigned char lower_ascii(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c; }
+
+unsigned sg__edit_distance(const char *a, const char *b) {
+    enum { MAXL = 64 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n > MAXL || m > MAXL) return 255;
+    /* Optimal string alignment: three rows of the Damerau-Levenshtein table. */
+    unsigned r0[MAXL + 1], r1[MAXL + 1], r2[MAXL + 1];
+    unsigned *pp = r0, *p = r1, *c = r2;
+    for (size_t j = 0; j <= m; j++) p[j] = (unsigned)j;
+    for (size_t i = 1; i <= n; i++) {
+        c[0] = (unsigned)i;
+        unsigned char ai = lower_ascii((unsigned char)a[i - 1]);
+        for (size_t j = 1; j <= m; j++) {
+            unsigned char bj = lower_ascii((unsigned char)b[j - 1]);
+            unsigned v = p[j - 1] + (ai != bj);
+            if (p[j] + 1 < v) v = p[j] + 1;
+            if (c[j - 1] + 1 < v) v = c[j - 1] + 1;
+            if (i > 1 && j > 1 && ai == lower_ascii((unsigned char)b[j - 2]) &&
+                lower_ascii((unsigned char)a[i - 2]) == bj && pp[j - 2] + 1 < v)
+                v = pp[j - 2] + 1;
+            c[j] = v;
+        }
+        unsigned *t = pp;
+        pp = p;
+        p = c;
+        c = t;
+    }
+    return p[m] > 255 ? 255 : p[m];
+}
+
+const char *sg__suggest(const char *word, const char *const *cands, size_t n) {
+    if (!word || !*word) return NULL;
+    size_t wl = strlen(word);
+    unsigned limit = wl <= 4 ? 1 : wl <= 8 ? 2 : 3;
+    const char *best = NULL;
+    unsigned bd = limit + 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *c = cands[i];
+        if (!c || !*c || strcmp(c, word) == 0) continue;
+        unsigned d;
+        if (strlen(c) == 10 && wl > 10 && strncasecmp(c, word, 10) == 0) d = 0; /* a .dbf field name */
+        else d = sg__edit_distance(word, c);
+        if (d < bd) {
+            bd = d;
+            best = c;
+        }
+    }
+    return best;
 }

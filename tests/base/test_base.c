@@ -17,6 +17,26 @@
 
 #include <cpl_error.h>
 
+/* ---- did you mean (util.c) ---- */
+static void did_you_mean(void **state) {
+    (void)state;
+    assert_int_equal(sg__edit_distance("", ""), 0);
+    assert_int_equal(sg__edit_distance("kitten", "sitting"), 3); /* k->s, e->i, +g */
+    assert_int_equal(sg__edit_distance("dissimilarty", "dissimilarity"), 1);
+    assert_int_equal(sg__edit_distance("migrnats", "migrants"), 1); /* a swap of neighbours is one edit */
+    assert_int_equal(sg__edit_distance("TOTAL", "total"), 0);
+    const char *const fields[] = {"code", "name", "spatial_na", "E_E", "MH_E"};
+    assert_string_equal(sg__suggest("spatial_name", fields, 5), "spatial_na"); /* Shapefile's 10 characters */
+    assert_string_equal(sg__suggest("Code", fields, 5), "code");
+    assert_string_equal(sg__suggest("nmae", fields, 5), "name");
+    assert_null(sg__suggest("nope", fields, 5)); /* 3 edits from name/code: too far for 4 letters */
+    assert_null(sg__suggest("population", fields, 5));
+    const char *const idx[] = {"dissimilarity", "isolation", "exposure"};
+    assert_string_equal(sg__suggest("dissimilarty", idx, 3), "dissimilarity");
+    assert_string_equal(sg__suggest("isolaton", idx, 3), "isolation");
+    assert_null(sg__suggest("gini", idx, 3));
+}
+
 /* ---- context.c ---- */
 
 static void status_table(void **state) {
@@ -906,6 +926,7 @@ int main(void) {
         cmocka_unit_test(library_messages_reach_the_context),
         cmocka_unit_test(string_helpers),
         cmocka_unit_test(utf8_validity),
+        cmocka_unit_test(did_you_mean),
         cmocka_unit_test(file_hints),
         cmocka_unit_test(compensated_sum_keeps_what_rounding_drops),
         cmocka_unit_test(bounding_boxes),
