@@ -14,6 +14,9 @@
 typedef enum sg_opt_kind { SG_OPT_STR, SG_OPT_FLAG, SG_OPT_DOUBLE, SG_OPT_INT, SG_OPT_LIST } sg_opt_kind;
 /* Kind of an option by its name ("--total"); 0 when there is no such option. */
 int sg__option_kind(const char *name, sg_opt_kind *kind);
+/* The option closest to a mistyped one ("--totl" -> "--total", "-total" ->
+ * "--total"), or NULL. */
+const char *sg__option_suggest(const char *name);
 /* sg_options_parse where argv[0, nbase) come from a config file (config.c)
  * and the rest from the command line: a command-line option replaces the
  * config's value, and a --table there replaces the config's tables. */
@@ -27,6 +30,7 @@ typedef struct sg_threshold {
     int line;            /* where it starts in the config */
     double max, min;     /* on the new value; NaN when not set */
     double max_increase, max_decrease; /* on new - baseline; NaN when not set */
+    double max_increase_rel, max_decrease_rel; /* on (new - baseline) / |baseline|; NaN when not set */
     int significant;     /* change limits breached only when the change's p <= alpha */
     double alpha;        /* NaN: the check's alpha */
 } sg_threshold;
@@ -38,6 +42,9 @@ typedef struct sg_config {
     /* the check: section */
     char *baseline;      /* resolved against dir; NULL when not given */
     double max_total_change; /* per-district |new - old| / old that is flagged (default 0.5) */
+    double max_group_change; /* per-district group |new - old| / old that is flagged (default 0.5) */
+    double max_share_change; /* per-district |share new - share old| that is flagged (default 0.2) */
+    double min_residents;    /* group and share jumps: the smallest district (and group change) judged (50) */
     double alpha;        /* significance level of change thresholds (default 0.05) */
     int permutations;    /* two-value permutation test of the changes (default 0) */
     int fail_on_warnings;

@@ -16,30 +16,22 @@
 
 #include <yaml.h>
 
-#include "analyze/analyze.h"
+#include "analyze/config_internal.h"
 
-typedef struct loader {
-    sg_ctx *ctx;
-    sg_config *cfg;
-    yaml_document_t doc;
-    char **argv;
-    int argc, cap;
-} loader;
 
-static int line_of(const yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
+int sg__cfg_line(const yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
 
-static sg_status cfg_error(loader *L, const yaml_node_t *at, const char *fmt, ...) SG_PRINTF(3, 4);
-static sg_status cfg_error(loader *L, const yaml_node_t *at, const char *fmt, ...) {
+sg_status sg__cfg_error(loader *L, const yaml_node_t *at, const char *fmt, ...) {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return sg__error(L->ctx, SG_ERR_USAGE, "E_CONFIG", (sg_where){L->cfg->path, NULL, -1, NULL, NULL},
-                     "line %d: %s", line_of(at), msg);
+                     "line %d: %s", sg__cfg_line(at), msg);
 }
 
-static yaml_node_t *node(loader *L, int id) { return yaml_document_get_node(&L->doc, id); }
+yaml_node_t *sg__cfg_node(loader *L, int id) { return yaml_document_get_node(&L->doc, id); }
 
 /* Bounds on the file (issue 16, items 2 and 12): its size, its nesting
  * depth (libyaml's scanner is quadratic in the depth of flow nesting, so the
@@ -84,13 +76,13 @@ typedef struct bound_walk {
 
 static sg_status bound_node(bound_walk *W, int id, int depth) {
     loader *L = W->L;
-    yaml_node_t *n = node(L, id);
+    yaml_node_t *n = sg__cfg_node(L, id);
     if (!n) return SG_OK;
     size_t i = (size_t)(id - 1);
-    if (W->state[i] == 1) return cfg_error(L, n, "an alias refers to a node that contains it (a cycle)");
+    if (W->state[i] == 1) return sg__cfg_error(L, n, "an alias refers to a node that contains it (a cycle)");
     if (W->state[i] == 0) {
         if (depth > CFG_MAX_DEPTH)
-            return cfg_error(L, n, "nested more than %d levels deep once aliases are expanded", CFG_MAX_DEPTH);
+            return sg__cfg_error(L, n, "nested more than %d levels deep once aliases are expanded", CFG_MAX_DEPTH);
         W->state[i] = 1;
         size_t count = 1;
         int height = 0;
@@ -110,7 +102,7 @@ static sg_status bound_node(bound_walk *W, int id, int depth) {
                 for (int k = 0; k < 2; k++) {
                     sg_status st = bound_node(W, kids[k], depth + 1);
                     if (st != SG_OK) return st;
-                    if (!node(L, kids[k])) continue;
+                    if (!sg__cfg_node(L, kids[k])) continue;
                     size_t c = W->count[kids[k] - 1];
                     count = count + c > CFG_MAX_NODES + 1 ? CFG_MAX_NODES + 1 : count + c;
                     if (W->height[kids[k] - 1] + 1 > height) height = W->height[kids[k] - 1] + 1;
@@ -122,9 +114,9 @@ static sg_status bound_node(bound_walk *W, int id, int depth) {
         W->state[i] = 2;
     }
     if (depth + W->height[i] > CFG_MAX_DEPTH)
-        return cfg_error(L, n, "nested more than %d levels deep once aliases are expanded", CFG_MAX_DEPTH);
+        return sg__cfg_error(L, n, "nested more than %d levels deep once aliases are expanded", CFG_MAX_DEPTH);
     if (W->count[i] > CFG_MAX_NODES)
-        return cfg_error(L, n, "more than %d values once aliases are expanded", CFG_MAX_NODES);
+        return sg__cfg_error(L, n, "more than %d values once aliases are expanded", CFG_MAX_NODES);
     return SG_OK;
 }
 
@@ -162,56 +154,56 @@ static sg_status read_config(sg_ctx *ctx, const char *path, FILE *f, unsigned ch
     return SG_OK;
 }
 
-static const char *scalar(const yaml_node_t *n) {
+const char *sg__cfg_scalar(const yaml_node_t *n) {
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static const char *type_name(const yaml_node_t *n) {
+const char *sg__cfg_type_name(const yaml_node_t *n) {
     return !n ? "nothing" : n->type == YAML_MAPPING_NODE ? "a mapping" : n->type == YAML_SEQUENCE_NODE ? "a list" : "a value";
 }
 
 /* A scalar that is there and not empty/null. */
-static sg_status need_scalar(loader *L, const char *key, const yaml_node_t *v, const char **out) {
-    const char *s = scalar(v);
-    if (!s) return cfg_error(L, v, "'%s' needs a single value, not %s", key, type_name(v));
+sg_status sg__cfg_need_scalar(loader *L, const char *key, const yaml_node_t *v, const char **out) {
+    const char *s = sg__cfg_scalar(v);
+    if (!s) return sg__cfg_error(L, v, "'%s' needs a single value, not %s", key, sg__cfg_type_name(v));
     int plain = v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
     if (!*s || (plain && (strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0)))
-        return cfg_error(L, v, "'%s' has no value (give one, or remove the key)", key);
+        return sg__cfg_error(L, v, "'%s' has no value (give one, or remove the key)", key);
     *out = s;
     return SG_OK;
 }
 
-static sg_status need_bool(loader *L, const char *key, const yaml_node_t *v, int *out) {
+sg_status sg__cfg_need_bool(loader *L, const char *key, const yaml_node_t *v, int *out) {
     const char *s = NULL;
-    sg_status st = need_scalar(L, key, v, &s);
+    sg_status st = sg__cfg_need_scalar(L, key, v, &s);
     if (st != SG_OK) return st;
     static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
     for (int k = 0; k < 3; k++) {
         if (strcasecmp(s, yes[k]) == 0) return *out = 1, SG_OK;
         if (strcasecmp(s, no[k]) == 0) return *out = 0, SG_OK;
     }
-    return cfg_error(L, v, "'%s' must be true or false, not '%s'", key, s);
+    return sg__cfg_error(L, v, "'%s' must be true or false, not '%s'", key, s);
 }
 
-static sg_status need_number(loader *L, const char *key, const yaml_node_t *v, double *out) {
+sg_status sg__cfg_need_number(loader *L, const char *key, const yaml_node_t *v, double *out) {
     const char *s = NULL, *why = "not a number";
-    sg_status st = need_scalar(L, key, v, &s);
+    sg_status st = sg__cfg_need_scalar(L, key, v, &s);
     if (st != SG_OK) return st;
     if (sg__parse_number(s, out, &why) != SG_NUM_OK)
-        return cfg_error(L, v, "'%s' must be a number, not '%s' (%s)", key, s, why ? why : "not a number");
+        return sg__cfg_error(L, v, "'%s' must be a number, not '%s' (%s)", key, s, why ? why : "not a number");
     return SG_OK;
 }
 
-static sg_status need_int(loader *L, const char *key, const yaml_node_t *v, long long lo, long long hi,
+sg_status sg__cfg_need_int(loader *L, const char *key, const yaml_node_t *v, long long lo, long long hi,
                           long long *out) {
     const char *s = NULL;
-    sg_status st = need_scalar(L, key, v, &s);
+    sg_status st = sg__cfg_need_scalar(L, key, v, &s);
     if (st != SG_OK) return st;
     char *end = NULL;
     errno = 0;
     long long n = strtoll(s, &end, 10);
     if (end == s || *end || errno || n < lo || n > hi)
-        return cfg_error(L, v, "'%s' must be an integer between %lld and %lld, not '%s'", key, lo, hi, s);
+        return sg__cfg_error(L, v, "'%s' must be an integer between %lld and %lld, not '%s'", key, lo, hi, s);
     *out = n;
     return SG_OK;
 }
@@ -224,7 +216,7 @@ static int has_scheme(const char *s) {
     return s[k] == ':' && k >= 2;
 }
 
-static char *resolve(const sg_config *cfg, const char *p) {
+char *sg__cfg_resolve(const sg_config *cfg, const char *p) {
     if (p[0] == '/' || has_scheme(p) || strcmp(cfg->dir, ".") == 0) return sg__strdup(p);
     return sg__asprintf("%s/%s", cfg->dir, p);
 }
@@ -245,14 +237,14 @@ static sg_status push(loader *L, const char *a) {
 }
 
 /* Keys of a mapping, each once. */
-static sg_status check_duplicates(loader *L, const yaml_node_t *map, const char *where) {
+sg_status sg__cfg_check_duplicates(loader *L, const yaml_node_t *map, const char *where) {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        const yaml_node_t *k = node(L, p->key);
-        if (!scalar(k)) return cfg_error(L, k, "a key %s must be a plain name, not %s", where, type_name(k));
+        const yaml_node_t *k = sg__cfg_node(L, p->key);
+        if (!sg__cfg_scalar(k)) return sg__cfg_error(L, k, "a key %s must be a plain name, not %s", where, sg__cfg_type_name(k));
         for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++)
-            if (strcmp(scalar(node(L, q->key)), scalar(k)) == 0)
-                return cfg_error(L, k, "key '%s' given twice %s (first on line %d)", scalar(k), where,
-                                 line_of(node(L, q->key)));
+            if (strcmp(sg__cfg_scalar(sg__cfg_node(L, q->key)), sg__cfg_scalar(k)) == 0)
+                return sg__cfg_error(L, k, "key '%s' given twice %s (first on line %d)", sg__cfg_scalar(k), where,
+                                 sg__cfg_line(sg__cfg_node(L, q->key)));
     }
     return SG_OK;
 }
@@ -267,30 +259,30 @@ static int is_path_option(const char *key) {
 
 static sg_status add_tables(loader *L, const yaml_node_t *v) {
     if (!v || v->type != YAML_SEQUENCE_NODE)
-        return cfg_error(L, v, "'tables' must be a list of tables (- path: FILE, key: FIELD, layer: NAME), not %s",
-                         type_name(v));
+        return sg__cfg_error(L, v, "'tables' must be a list of tables (- path: FILE, key: FIELD, layer: NAME), not %s",
+                         sg__cfg_type_name(v));
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        const yaml_node_t *t = node(L, *it);
+        const yaml_node_t *t = sg__cfg_node(L, *it);
         const char *path = NULL, *key = NULL, *layer = NULL;
         sg_status st = SG_OK;
         if (t->type == YAML_SCALAR_NODE) {
-            st = need_scalar(L, "tables", t, &path);
+            st = sg__cfg_need_scalar(L, "tables", t, &path);
         } else if (t->type == YAML_MAPPING_NODE) {
-            if ((st = check_duplicates(L, t, "in a table")) != SG_OK) return st;
+            if ((st = sg__cfg_check_duplicates(L, t, "in a table")) != SG_OK) return st;
             for (yaml_node_pair_t *p = t->data.mapping.pairs.start; st == SG_OK && p < t->data.mapping.pairs.top; p++) {
-                const char *k = scalar(node(L, p->key));
-                const yaml_node_t *tv = node(L, p->value);
-                if (strcmp(k, "path") == 0) st = need_scalar(L, "tables: path", tv, &path);
-                else if (strcmp(k, "key") == 0) st = need_scalar(L, "tables: key", tv, &key);
-                else if (strcmp(k, "layer") == 0) st = need_scalar(L, "tables: layer", tv, &layer);
-                else st = cfg_error(L, node(L, p->key), "unknown key '%s' in a table (known: path, key, layer)", k);
+                const char *k = sg__cfg_scalar(sg__cfg_node(L, p->key));
+                const yaml_node_t *tv = sg__cfg_node(L, p->value);
+                if (strcmp(k, "path") == 0) st = sg__cfg_need_scalar(L, "tables: path", tv, &path);
+                else if (strcmp(k, "key") == 0) st = sg__cfg_need_scalar(L, "tables: key", tv, &key);
+                else if (strcmp(k, "layer") == 0) st = sg__cfg_need_scalar(L, "tables: layer", tv, &layer);
+                else st = sg__cfg_error(L, sg__cfg_node(L, p->key), "unknown key '%s' in a table (known: path, key, layer)", k);
             }
-            if (st == SG_OK && !path) st = cfg_error(L, t, "a table needs 'path'");
+            if (st == SG_OK && !path) st = sg__cfg_error(L, t, "a table needs 'path'");
         } else {
-            st = cfg_error(L, t, "a table must be a path or a mapping (path, key, layer), not %s", type_name(t));
+            st = sg__cfg_error(L, t, "a table must be a path or a mapping (path, key, layer), not %s", sg__cfg_type_name(t));
         }
         if (st != SG_OK) return st;
-        char *rp = resolve(L->cfg, path);
+        char *rp = sg__cfg_resolve(L->cfg, path);
         if (!rp) return sg__nomem(L->ctx);
         st = push(L, "--table");
         if (st == SG_OK) st = push(L, rp);
@@ -306,31 +298,31 @@ static sg_status add_tables(loader *L, const yaml_node_t *v) {
  * TYPE=PATH [--service-layer L] [--service-where W] [--capacity F]. */
 static sg_status add_services(loader *L, const yaml_node_t *v) {
     if (!v || v->type != YAML_SEQUENCE_NODE)
-        return cfg_error(L, v, "'services' must be a list (- type: library, path: FILE, layer:, where:, capacity:), "
-                               "not %s", type_name(v));
+        return sg__cfg_error(L, v, "'services' must be a list (- type: library, path: FILE, layer:, where:, capacity:), "
+                               "not %s", sg__cfg_type_name(v));
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        const yaml_node_t *t = node(L, *it);
+        const yaml_node_t *t = sg__cfg_node(L, *it);
         if (t->type != YAML_MAPPING_NODE)
-            return cfg_error(L, t, "a service must be a mapping (type, path, layer, where, capacity), not %s",
-                             type_name(t));
-        sg_status st = check_duplicates(L, t, "in a service");
+            return sg__cfg_error(L, t, "a service must be a mapping (type, path, layer, where, capacity), not %s",
+                             sg__cfg_type_name(t));
+        sg_status st = sg__cfg_check_duplicates(L, t, "in a service");
         const char *f[5] = {NULL, NULL, NULL, NULL, NULL};
         static const char *const keys[5] = {"type", "path", "layer", "where", "capacity"};
         static const char *const opts[5] = {NULL, "--service", "--service-layer", "--service-where", "--capacity"};
         for (yaml_node_pair_t *p = t->data.mapping.pairs.start; st == SG_OK && p < t->data.mapping.pairs.top; p++) {
-            const char *k = scalar(node(L, p->key));
+            const char *k = sg__cfg_scalar(sg__cfg_node(L, p->key));
             int which = -1;
             for (int j = 0; j < 5; j++)
                 if (strcmp(k, keys[j]) == 0) which = j;
             if (which < 0)
-                st = cfg_error(L, node(L, p->key), "unknown key '%s' in a service (known: type, path, layer, where, "
+                st = sg__cfg_error(L, sg__cfg_node(L, p->key), "unknown key '%s' in a service (known: type, path, layer, where, "
                                                    "capacity)", k);
             else
-                st = need_scalar(L, keys[which], node(L, p->value), &f[which]);
+                st = sg__cfg_need_scalar(L, keys[which], sg__cfg_node(L, p->value), &f[which]);
         }
-        if (st == SG_OK && (!f[0] || !f[1])) st = cfg_error(L, t, "a service needs 'type' and 'path'");
+        if (st == SG_OK && (!f[0] || !f[1])) st = sg__cfg_error(L, t, "a service needs 'type' and 'path'");
         if (st != SG_OK) return st;
-        char *rp = resolve(L->cfg, f[1]), *arg = rp ? sg__asprintf("%s=%s", f[0], rp) : NULL;
+        char *rp = sg__cfg_resolve(L->cfg, f[1]), *arg = rp ? sg__asprintf("%s=%s", f[0], rp) : NULL;
         free(rp);
         if (!arg) return sg__nomem(L->ctx);
         st = push(L, "--service");
@@ -348,7 +340,7 @@ static sg_status add_repeated(loader *L, const char *key, const char *name, cons
     if (v && v->type == YAML_SEQUENCE_NODE) {
         for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
             const char *s = NULL;
-            sg_status st = need_scalar(L, key, node(L, *it), &s);
+            sg_status st = sg__cfg_need_scalar(L, key, sg__cfg_node(L, *it), &s);
             if (st == SG_OK) st = push(L, name);
             if (st == SG_OK) st = push(L, s);
             if (st != SG_OK) return st;
@@ -356,7 +348,7 @@ static sg_status add_repeated(loader *L, const char *key, const char *name, cons
         return SG_OK;
     }
     const char *s = NULL;
-    sg_status st = need_scalar(L, key, v, &s);
+    sg_status st = sg__cfg_need_scalar(L, key, v, &s);
     if (st == SG_OK) st = push(L, name);
     return st == SG_OK ? push(L, s) : st;
 }
@@ -364,14 +356,14 @@ static sg_status add_repeated(loader *L, const char *key, const char *name, cons
 /* One analyze option: key -> "--key" value. */
 static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, const yaml_node_t *v) {
     char name[80];
-    if (strlen(key) + 3 > sizeof name) return cfg_error(L, k, "unknown key '%s'", key);
+    if (strlen(key) + 3 > sizeof name) return sg__cfg_error(L, k, "unknown key '%s'", key);
     snprintf(name, sizeof name, "--%s", key);
     for (char *c = name + 2; *c; c++)
         if (*c == '_') *c = '-';
     sg_opt_kind kind;
     if (!strchr(key, '-') && sg__access_is_arg(name)) { /* the repeatable options of service access */
         if (strcmp(key, "radius") == 0) return add_repeated(L, key, name, v);
-        return cfg_error(L, k, "'%s': services go in 'services:', a list of type, path, layer, where, capacity",
+        return sg__cfg_error(L, k, "'%s': services go in 'services:', a list of type, path, layer, where, capacity",
                          key);
     }
     if (strchr(key, '-') || !sg__option_kind(name, &kind) || strcmp(key, "table_key") == 0 ||
@@ -380,13 +372,24 @@ static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, co
             char *u = sg__strdup(key);
             for (char *c = u; c && *c; c++)
                 if (*c == '-') *c = '_';
-            sg_status st = cfg_error(L, k, "unknown key '%s' (did you mean '%s'?)", key, u ? u : key);
+            sg_status st = sg__cfg_error(L, k, "unknown key '%s' (did you mean '%s'?)", key, u ? u : key);
             free(u);
             return st;
         }
         if (strcmp(key, "table") == 0 || strcmp(key, "table_key") == 0 || strcmp(key, "table_layer") == 0)
-            return cfg_error(L, k, "unknown key '%s' (census tables go in 'tables:', a list of path/key/layer)", key);
-        return cfg_error(L, k, "unknown key '%s' (keys are the options of `seggap analyze --help` without '--', "
+            return sg__cfg_error(L, k, "unknown key '%s' (census tables go in 'tables:', a list of path/key/layer)", key);
+        const char *near = sg__option_suggest(name);
+        static const char *const sections[] = {"tables", "services", "check"};
+        const char *sec = near ? NULL : sg__suggest(key, sections, 3);
+        if (near || sec) {
+            char *u = sg__strdup(near ? near + 2 : sec);
+            for (char *c = u; c && *c; c++)
+                if (*c == '-') *c = '_';
+            sg_status st = sg__cfg_error(L, k, "unknown key '%s' (did you mean '%s'?)", key, u ? u : "?");
+            free(u);
+            return st;
+        }
+        return sg__cfg_error(L, k, "unknown key '%s' (keys are the options of `seggap analyze --help` without '--', "
                                "with '_' for '-', plus 'tables', 'services' and 'check')", key);
     }
     sg_status st = SG_OK;
@@ -394,19 +397,19 @@ static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, co
     switch (kind) {
     case SG_OPT_FLAG: {
         int on = 0;
-        if ((st = need_bool(L, key, v, &on)) != SG_OK) return st;
+        if ((st = sg__cfg_need_bool(L, key, v, &on)) != SG_OK) return st;
         return on ? push(L, name) : SG_OK;
     }
     case SG_OPT_INT: {
         long long n;
-        if ((st = need_int(L, key, v, INT_MIN, INT_MAX, &n)) != SG_OK) return st;
-        s = scalar(v);
+        if ((st = sg__cfg_need_int(L, key, v, INT_MIN, INT_MAX, &n)) != SG_OK) return st;
+        s = sg__cfg_scalar(v);
         break;
     }
     case SG_OPT_DOUBLE: {
         double d;
-        if ((st = need_number(L, key, v, &d)) != SG_OK) return st;
-        s = scalar(v);
+        if ((st = sg__cfg_need_number(L, key, v, &d)) != SG_OK) return st;
+        s = sg__cfg_scalar(v);
         break;
     }
     case SG_OPT_LIST:
@@ -414,9 +417,9 @@ static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, co
             char *joined = sg__strdup("");
             for (yaml_node_item_t *it = v->data.sequence.items.start; joined && it < v->data.sequence.items.top; it++) {
                 const char *item;
-                if ((st = need_scalar(L, key, node(L, *it), &item)) != SG_OK) break;
+                if ((st = sg__cfg_need_scalar(L, key, sg__cfg_node(L, *it), &item)) != SG_OK) break;
                 if (strchr(item, ',')) {
-                    st = cfg_error(L, node(L, *it), "an item of '%s' cannot contain a comma: '%s'", key, item);
+                    st = sg__cfg_error(L, sg__cfg_node(L, *it), "an item of '%s' cannot contain a comma: '%s'", key, item);
                     break;
                 }
                 char *j2 = sg__asprintf("%s%s%s", joined, *joined ? "," : "", item);
@@ -424,7 +427,7 @@ static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, co
                 joined = j2;
             }
             if (st == SG_OK && !joined) st = sg__nomem(L->ctx);
-            if (st == SG_OK && !*joined) st = cfg_error(L, v, "'%s' is an empty list", key);
+            if (st == SG_OK && !*joined) st = sg__cfg_error(L, v, "'%s' is an empty list", key);
             if (st == SG_OK && (st = push(L, name)) == SG_OK) st = push(L, joined);
             free(joined);
             return st;
@@ -432,161 +435,18 @@ static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, co
         /* else a comma-separated string, as on the command line */
         /* fall through */
     case SG_OPT_STR:
-        if ((st = need_scalar(L, key, v, &s)) != SG_OK) return st;
+        if ((st = sg__cfg_need_scalar(L, key, v, &s)) != SG_OK) return st;
         break;
     }
     if ((st = push(L, name)) != SG_OK) return st;
     if (is_path_option(key)) {
-        char *rp = resolve(L->cfg, s);
+        char *rp = sg__cfg_resolve(L->cfg, s);
         if (!rp) return sg__nomem(L->ctx);
         st = push(L, rp);
         free(rp);
         return st;
     }
     return push(L, s);
-}
-
-/* ---- check: section ---- */
-
-static int strlist_add(sg_strlist *l, const char *s) {
-    char **ni = sg__reallocarray(l->items, l->n + 1, sizeof *ni);
-    if (!ni) return -1;
-    l->items = ni;
-    l->items[l->n] = sg__strdup(s);
-    return l->items[l->n] ? (int)(l->n++, 0) : -1;
-}
-
-static sg_status id_list(loader *L, const char *key, const yaml_node_t *v, sg_strlist *out) {
-    if (v && v->type == YAML_SCALAR_NODE && !*scalar(v)) return SG_OK; /* "expected_new_districts:" empty */
-    if (!v || v->type != YAML_SEQUENCE_NODE) return cfg_error(L, v, "'%s' must be a list of district ids", key);
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        const char *s = NULL;
-        sg_status st = need_scalar(L, key, node(L, *it), &s);
-        if (st != SG_OK) return st;
-        if (strlist_add(out, s) != 0) return sg__nomem(L->ctx);
-    }
-    return SG_OK;
-}
-
-static sg_threshold *threshold_for(loader *L, const char *metric, int line) {
-    sg_config *c = L->cfg;
-    for (size_t i = 0; i < c->nthresholds; i++)
-        if (strcmp(c->thresholds[i].metric, metric) == 0) return &c->thresholds[i];
-    sg_threshold *nt = sg__reallocarray(c->thresholds, c->nthresholds + 1, sizeof *nt);
-    if (!nt) return NULL;
-    c->thresholds = nt;
-    sg_threshold *t = &nt[c->nthresholds];
-    t->metric = sg__strdup(metric);
-    if (!t->metric) return NULL;
-    c->nthresholds++;
-    t->line = line;
-    t->max = t->min = t->max_increase = t->max_decrease = t->alpha = NAN;
-    t->significant = 0;
-    return t;
-}
-
-static const char threshold_rules[] = "max, min, max_increase, max_decrease, significant, alpha";
-
-/* thresholds: nested mappings and dotted keys alike: dissimilarity.max: 0.45
- * or dissimilarity: {max: 0.45}. The last part of a key path is the rule. */
-static sg_status walk_thresholds(loader *L, const yaml_node_t *map, const char *prefix) {
-    sg_status st = check_duplicates(L, map, "in thresholds");
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; st == SG_OK && p < map->data.mapping.pairs.top; p++) {
-        const yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
-        char *full = prefix ? sg__asprintf("%s.%s", prefix, scalar(k)) : sg__strdup(scalar(k));
-        if (!full) return sg__nomem(L->ctx);
-        if (v->type == YAML_MAPPING_NODE) {
-            st = walk_thresholds(L, v, full);
-            free(full);
-            continue;
-        }
-        char *dot = strrchr(full, '.');
-        const char *rule = dot ? dot + 1 : full;
-        int known = strcmp(rule, "max") == 0 || strcmp(rule, "min") == 0 || strcmp(rule, "max_increase") == 0 ||
-                    strcmp(rule, "max_decrease") == 0 || strcmp(rule, "significant") == 0 ||
-                    strcmp(rule, "alpha") == 0;
-        if (!dot || !known || dot == full) {
-            st = cfg_error(L, k, "threshold '%s': the key must end with a rule (%s), e.g. dissimilarity.max: 0.45",
-                           full, threshold_rules);
-            free(full);
-            break;
-        }
-        *dot = '\0';
-        sg_threshold *t = threshold_for(L, full, line_of(k));
-        if (!t) {
-            free(full);
-            return sg__nomem(L->ctx);
-        }
-        double *slot = strcmp(rule, "max") == 0 ? &t->max : strcmp(rule, "min") == 0 ? &t->min
-                     : strcmp(rule, "max_increase") == 0 ? &t->max_increase
-                     : strcmp(rule, "max_decrease") == 0 ? &t->max_decrease
-                     : strcmp(rule, "alpha") == 0 ? &t->alpha : NULL;
-        char label[256];
-        snprintf(label, sizeof label, "%s.%s", full, rule);
-        if (slot) {
-            if (!isnan(*slot)) st = cfg_error(L, k, "threshold '%s' given twice", label);
-            else st = need_number(L, label, v, slot);
-            if (st == SG_OK && slot == &t->alpha && !(t->alpha > 0 && t->alpha < 1))
-                st = cfg_error(L, v, "'%s' must be between 0 and 1", label);
-            if (st == SG_OK && (slot == &t->max_increase || slot == &t->max_decrease) && *slot < 0)
-                st = cfg_error(L, v, "'%s' is a size of change and must be >= 0", label);
-        } else {
-            st = need_bool(L, label, v, &t->significant);
-        }
-        free(full);
-    }
-    return st;
-}
-
-static sg_status load_check(loader *L, const yaml_node_t *map) {
-    sg_config *c = L->cfg;
-    if (map->type != YAML_MAPPING_NODE) return cfg_error(L, map, "'check' must be a mapping, not %s", type_name(map));
-    sg_status st = check_duplicates(L, map, "in check");
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; st == SG_OK && p < map->data.mapping.pairs.top; p++) {
-        const yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
-        const char *key = scalar(k), *s = NULL;
-        if (strcmp(key, "baseline") == 0) {
-            if ((st = need_scalar(L, "check: baseline", v, &s)) == SG_OK && !(c->baseline = resolve(c, s)))
-                st = sg__nomem(L->ctx);
-        } else if (strcmp(key, "max_total_change") == 0) {
-            if ((st = need_number(L, "check: max_total_change", v, &c->max_total_change)) == SG_OK &&
-                c->max_total_change < 0)
-                st = cfg_error(L, v, "'max_total_change' is a fraction (0.5 = 50 %%) and must be >= 0");
-        } else if (strcmp(key, "alpha") == 0) {
-            if ((st = need_number(L, "check: alpha", v, &c->alpha)) == SG_OK && !(c->alpha > 0 && c->alpha < 1))
-                st = cfg_error(L, v, "'alpha' must be between 0 and 1");
-        } else if (strcmp(key, "permutations") == 0) {
-            long long n = 0;
-            if ((st = need_int(L, "check: permutations", v, 0, 1000000, &n)) == SG_OK) c->permutations = (int)n;
-        } else if (strcmp(key, "fail_on_warnings") == 0) {
-            st = need_bool(L, "check: fail_on_warnings", v, &c->fail_on_warnings);
-        } else if (strcmp(key, "expected_new_districts") == 0) {
-            st = id_list(L, key, v, &c->expected_new);
-        } else if (strcmp(key, "expected_missing_districts") == 0) {
-            st = id_list(L, key, v, &c->expected_missing);
-        } else if (strcmp(key, "thresholds") == 0) {
-            if (v->type == YAML_SCALAR_NODE && !*scalar(v)) continue; /* "thresholds:" with none */
-            if (v->type != YAML_MAPPING_NODE)
-                st = cfg_error(L, v, "'thresholds' must be a mapping (e.g. dissimilarity.max: 0.45)");
-            else st = walk_thresholds(L, v, NULL);
-        } else {
-            st = cfg_error(L, k, "unknown key '%s' in check (known: baseline, max_total_change, alpha, permutations, "
-                                 "fail_on_warnings, expected_new_districts, expected_missing_districts, thresholds)",
-                           key);
-        }
-    }
-    for (size_t i = 0; st == SG_OK && i < c->nthresholds; i++) {
-        sg_threshold *t = &c->thresholds[i];
-        if (isnan(t->max) && isnan(t->min) && isnan(t->max_increase) && isnan(t->max_decrease))
-            st = sg__error(L->ctx, SG_ERR_USAGE, "E_CONFIG", (sg_where){c->path, NULL, -1, NULL, NULL},
-                           "line %d: threshold '%s' has no limit (max, min, max_increase or max_decrease)", t->line,
-                           t->metric);
-        else if (t->significant && c->permutations <= 0)
-            st = sg__error(L->ctx, SG_ERR_USAGE, "E_CONFIG", (sg_where){c->path, NULL, -1, NULL, NULL},
-                           "line %d: threshold '%s' asks for significant changes only: set check: permutations "
-                           "(e.g. 199) so that changes get p-values", t->line, t->metric);
-    }
-    return st;
 }
 
 void sg__config_free(sg_config *c) {
@@ -607,6 +467,9 @@ void sg__config_free(sg_config *c) {
 sg_status sg__config_load(sg_ctx *ctx, const char *path, sg_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->max_total_change = 0.5;
+    cfg->max_group_change = 0.5;
+    cfg->max_share_change = 0.2;
+    cfg->min_residents = 50;
     cfg->alpha = 0.05;
     cfg->path = sg__strdup(path);
     const char *slash = strrchr(path, '/');
@@ -657,20 +520,20 @@ sg_status sg__config_load(sg_ctx *ctx, const char *path, sg_config *cfg) {
         return st;
     }
     yaml_node_t *root = yaml_document_get_root_node(&L.doc);
-    if (!root) st = cfg_error(&L, NULL, "the config file is empty");
+    if (!root) st = sg__cfg_error(&L, NULL, "the config file is empty");
     else if (root->type != YAML_MAPPING_NODE)
-        st = cfg_error(&L, root, "the config must be a mapping of keys (districts: FILE, id: FIELD, ...), not %s",
-                       type_name(root));
+        st = sg__cfg_error(&L, root, "the config must be a mapping of keys (districts: FILE, id: FIELD, ...), not %s",
+                       sg__cfg_type_name(root));
     if (st == SG_OK) st = check_bounds(&L);
-    if (st == SG_OK) st = check_duplicates(&L, root, "at the top level");
+    if (st == SG_OK) st = sg__cfg_check_duplicates(&L, root, "at the top level");
     for (yaml_node_pair_t *p = st == SG_OK ? root->data.mapping.pairs.start : NULL;
          st == SG_OK && p < root->data.mapping.pairs.top; p++) {
-        const yaml_node_t *k = node(&L, p->key), *v = node(&L, p->value);
-        const char *key = scalar(k);
+        const yaml_node_t *k = sg__cfg_node(&L, p->key), *v = sg__cfg_node(&L, p->value);
+        const char *key = sg__cfg_scalar(k);
         if (strcmp(key, "tables") == 0) st = add_tables(&L, v);
         else if (strcmp(key, "services") == 0) st = add_services(&L, v);
-        else if (strcmp(key, "check") == 0) st = load_check(&L, v);
-        else if (strcmp(key, "config") == 0) st = cfg_error(&L, k, "a config file cannot name another one");
+        else if (strcmp(key, "check") == 0) st = sg__cfg_load_check(&L, v);
+        else if (strcmp(key, "config") == 0) st = sg__cfg_error(&L, k, "a config file cannot name another one");
         else st = add_option(&L, key, k, v);
     }
     yaml_document_delete(&L.doc);

@@ -507,6 +507,31 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
     return SG_OK;
 }
 
+const char *sg__option_suggest(const char *name) {
+    static const char *const extra[] = {"--table", "--table-key", "--table-layer", "--service", "--service-layer",
+                                        "--service-where", "--capacity", "--radius", "--config", "--help"};
+    const char *names[N_OPTS + sizeof extra / sizeof extra[0]];
+    size_t n = 0;
+    for (size_t k = 0; k < N_OPTS; k++) names[n++] = opt_table[k].name;
+    for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++) names[n++] = extra[k];
+    const char *near = sg__suggest(name, names, n);
+    if (near || strncmp(name, "--", 2) == 0) return near;
+    char dashed[72]; /* "-total" or "total": the option with its two dashes */
+    snprintf(dashed, sizeof dashed, "--%s", name + (name[0] == '-'));
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(names[k], dashed) == 0) return names[k];
+    return NULL;
+}
+
+/* "unknown option '--totl' (did you mean --total?)". */
+static sg_status unknown_option(sg_ctx *ctx, const char *name) {
+    const char *near = sg__option_suggest(name);
+    if (near)
+        return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE, "unknown option '%s' (did you mean %s?)", name,
+                         near);
+    return usage(ctx, "unknown option '%s'", name);
+}
+
 int sg__option_kind(const char *name, sg_opt_kind *kind) {
     for (size_t k = 0; k < N_OPTS; k++)
         if (strcmp(opt_table[k].name, name) == 0) {
@@ -550,7 +575,11 @@ sg_status sg__options_parse_layered(sg_ctx *ctx, int argc, char *const *argv, in
         const char *arg = argv[i];
         unsigned char layer = i < nbase ? 1 : 2;
         if (strncmp(arg, "--", 2) != 0 && strcmp(arg, "-h") != 0) {
-            st = usage(ctx, "unexpected argument '%s' (options start with --)", arg);
+            const char *near = sg__option_suggest(arg);
+            if (near)
+                st = sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                               "unexpected argument '%s' (options start with --: did you mean %s?)", arg, near);
+            else st = usage(ctx, "unexpected argument '%s' (options start with --)", arg);
             break;
         }
         char name[64];
@@ -580,7 +609,7 @@ sg_status sg__options_parse_layered(sg_ctx *ctx, int argc, char *const *argv, in
                        strcmp(name, "--table-layer") == 0;
         int is_access = !d && sg__access_is_arg(name); /* repeatable, positional (access.c) */
         if (!d && !is_table && !is_access) {
-            st = usage(ctx, "unknown option '%s'", name);
+            st = unknown_option(ctx, name);
             break;
         }
         if (d && d->kind == SG_OPT_FLAG) {

@@ -108,7 +108,9 @@ static char *text_report(const sg_check *c, const char *config, const char *bdir
             if (strcmp(s, order[pass]) != 0) continue;
             int is_e = pass == 0, is_w = pass == 1;
             if ((is_e && shown_e++ >= SG_TEXT_ERRORS) || (is_w && shown_w++ >= SG_TEXT_WARNINGS)) continue;
-            fprintf(m, "    %-7s %-26s %s\n", s, json_object_get_string(code), json_object_get_string(msg));
+            fprintf(m, "    %-7s %-26s ", s, json_object_get_string(code));
+            sg__check_finding_text(m, f);
+            fputc('\n', m);
         }
     if (shown_e > SG_TEXT_ERRORS || shown_w > SG_TEXT_WARNINGS)
         fprintf(m, "    ... %zu more (every finding is in check.json)\n",
@@ -140,6 +142,19 @@ static char *text_report(const sg_check *c, const char *config, const char *bdir
     fprintf(m, "  wrote       %s/check.json\n              %s/check.xml\n", out_dir, out_dir);
     fclose(m);
     return buf;
+}
+
+void sg__check_finding_text(FILE *m, json_object *f) {
+    json_object *idv = NULL, *msg = NULL;
+    json_object_object_get_ex(f, "message", &msg);
+    const char *text = msg ? json_object_get_string(msg) : "";
+    const char *id = json_object_object_get_ex(f, "district_id", &idv) && idv ? json_object_get_string(idv) : NULL;
+    if (id && *id) { /* the district, unless the message names it already */
+        char *quoted = sg__asprintf("'%s'", id);
+        if (quoted && !strstr(text, quoted)) fprintf(m, "district '%s': ", id);
+        free(quoted);
+    }
+    fputs(text, m);
 }
 
 /* ---- progress (sg_check_options.progress_fn) ---- */
@@ -242,6 +257,7 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
         goto done;
     }
     if (!first && (st = sg__check_baseline_load(ctx, b.dir, &b)) != SG_OK) goto done;
+    if ((st = sg__check_metrics(ctx, &cfg, b.summary)) != SG_OK) goto done; /* a misspelled metric: before any work */
     if ((st = sg__ensure_dir(ctx, opts->out_dir)) != SG_OK) goto done;
 
     c = calloc(1, sizeof *c);
@@ -340,6 +356,9 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
     json_object_object_add(val, "passed", json_object_new_boolean(!invalid));
     json_object_object_add(val, "errors", json_object_new_int64((int64_t)nerr_total));
     json_object_object_add(val, "max_total_change", sg__check_jnum(cfg.max_total_change));
+    json_object_object_add(val, "max_group_change", sg__check_jnum(cfg.max_group_change));
+    json_object_object_add(val, "max_share_change", sg__check_jnum(cfg.max_share_change));
+    json_object_object_add(val, "min_residents", sg__check_jnum(cfg.min_residents));
     json_object_object_add(val, "rules", rl);
     json_object_object_add(val, "findings", json_object_get(c->findings));
     json_object_object_add(c->root, "validation", val);

@@ -3,12 +3,15 @@
  *
  *   options.c  argv -> sg_check_options, the usage text
  *   rules.c    the validation rules, the baseline, the thresholds
+ *   changes.c  the release against the baseline, district by district
+ *              (ids, renames, total, group and share changes); metric names
  *   check.c    the run: validate, analyze, compare, judge, write; the verdict
  *   junit.c    check.xml (JUnit) */
 #ifndef SEGGAP_GEO_CHECK_H
 #define SEGGAP_GEO_CHECK_H
 
 #include <math.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -40,6 +43,7 @@ typedef struct sg_check_baseline {
     size_t n;
     char **id;
     double *total; /* NaN when null */
+    double *group; /* NaN when null; NULL when the layer has no group field */
     sg_strmap *index;
 } sg_check_baseline;
 /* Reads DIR/summary.json and, when present, DIR/districts.geojson's ids and
@@ -58,6 +62,24 @@ typedef struct sg_check_state {
     int ids_compared;
     int analyzed;
 } sg_check_state;
+
+/* Adds a finding to c->findings (id may be NULL) and returns it. */
+json_object *sg__check_add_finding(sg_check *c, const char *code, sg_finding_sev sev, const char *rule, const char *id,
+                                   const char *message);
+/* The release's districts against the baseline's (changes.c): missing and
+ * new ids, ids renamed (a new id with the geometry of a missing one:
+ * W_ID_RENAMED), per-district W_TOTAL_JUMP, W_GROUP_JUMP and W_SHARE_JUMP,
+ * the city total (check.json -> population). city_ids: id -> index. */
+void sg__check_compare_districts(sg_ctx *ctx, sg_check_state *S, const sg_reader *rd, const sg_city *city,
+                                 sg_strmap *city_ids);
+/* The index name closest to metric (from the indices seggap computes and
+ * those of summary, which may be NULL), or NULL when metric is one or none
+ * is close. */
+const char *sg__check_metric_suggest(json_object *summary, const char *metric);
+/* The thresholds' metric names, before anything runs: an index name that
+ * is close to a known one, or a dotted path whose first part summary.json
+ * never has, is an E_CONFIG error with "did you mean". */
+sg_status sg__check_metrics(sg_ctx *ctx, const sg_config *cfg, json_object *baseline_summary);
 
 /* 1 for a status that the data explains (a finding), 0 for a usage, output
  * or internal problem (which stops the check). */
@@ -79,6 +101,10 @@ void sg__check_evaluate(sg_check_state *S, json_object *summary, const sg_compar
 /* check.json -> validation -> rules: each rule's status, error and warning
  * counts; *nerrors gets the errors of every rule. first: no baseline yet. */
 json_object *sg__check_rules_json(const sg_check_state *S, int first, size_t *nerrors);
+
+/* A finding's message on m, after "district 'ID': " when it has a district
+ * the message does not name (check.c; the text summary and JUnit). */
+void sg__check_finding_text(FILE *m, json_object *finding);
 
 /* JUnit XML of a check (junit.c): one <testcase> per validation rule and per
  * threshold rule. Written from check.json's object tree. */

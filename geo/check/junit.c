@@ -92,7 +92,9 @@ static char *rule_findings(json_object *findings, const char *rule, int errors, 
         const char *sev = sget(f, "severity");
         if (strcmp(sget(f, "rule"), rule) != 0 || (strcmp(sev, "error") == 0) != errors) continue;
         if (first_code && !*first_code) *first_code = sget(f, "code");
-        fprintf(m, "%s %s: %s\n", sev, sget(f, "code"), sget(f, "message"));
+        fprintf(m, "%s %s: ", sev, sget(f, "code"));
+        sg__check_finding_text(m, f);
+        fputc('\n', m);
     }
     fclose(m);
     return buf;

@@ -29,7 +29,8 @@ static const rule_def rules[] = {
     {"crs", "the CRS is known and the same as the baseline's"},
     {"joins", "table rows and districts match"},
     {"districts_vs_baseline", "every baseline district is present and no unexpected new one appears"},
-    {"population_change", "no district's total changes by more than max_total_change"},
+    {"population_change", "no district's total, group count or group share changes by more than max_total_change, "
+                          "max_group_change or max_share_change"},
     {"indices", "the indices can be computed"},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
@@ -56,6 +57,8 @@ static const struct {
     {"I_EXPECTED_MISSING_DISTRICT", "districts_vs_baseline"}, {"I_EXPECTED_NEW_DISTRICT", "districts_vs_baseline"},
     {"W_EXPECTED_CHANGE_ABSENT", "districts_vs_baseline"},
     {"W_TOTAL_JUMP", "population_change"}, {"I_CITY_TOTAL_CHANGE", "population_change"},
+    {"W_GROUP_JUMP", "population_change"}, {"W_SHARE_JUMP", "population_change"},
+    {"W_ID_RENAMED", "districts_vs_baseline"},
 };
 
 static const char *rule_of(const char *code, const char *fallback) {
@@ -72,7 +75,7 @@ static const char *sev_name(sg_finding_sev s) {
     return s == SG_FIND_ERROR ? "error" : s == SG_FIND_WARNING ? "warning" : "info";
 }
 
-static json_object *add_finding(sg_check *c, const char *code, sg_finding_sev sev, const char *rule, const char *id,
+json_object *sg__check_add_finding(sg_check *c, const char *code, sg_finding_sev sev, const char *rule, const char *id,
                                 const char *message) {
     json_object *f = json_object_new_object();
     json_object_object_add(f, "code", sg__check_jstr(code));
@@ -91,6 +94,7 @@ void sg__check_baseline_free(sg_check_baseline *b) {
     for (size_t i = 0; i < b->n; i++) free(b->id[i]);
     free(b->id);
     free(b->total);
+    free(b->group);
     sg__strmap_destroy(b->index);
     memset(b, 0, sizeof *b);
 }
@@ -113,6 +117,7 @@ sg_status sg__check_baseline_load(sg_ctx *ctx, const char *dir, sg_check_baselin
         OGRLayerH lyr = ds ? GDALDatasetGetLayer(ds, 0) : NULL;
         OGRFeatureDefnH defn = lyr ? OGR_L_GetLayerDefn(lyr) : NULL;
         int fi = defn ? OGR_FD_GetFieldIndex(defn, "id") : -1, ft = defn ? OGR_FD_GetFieldIndex(defn, "total") : -1;
+        int fg = defn ? OGR_FD_GetFieldIndex(defn, "group") : -1; /* absent: group and share changes not judged */
         if (fi < 0 || ft < 0) {
             st = sg__error(ctx, SG_ERR_USAGE, "E_BASELINE", (sg_where){lp, NULL, -1, NULL, NULL},
                            "the baseline's district layer cannot be read (needs fields id and total)%s%s",
@@ -122,12 +127,14 @@ sg_status sg__check_baseline_load(sg_ctx *ctx, const char *dir, sg_check_baselin
             size_t cap = fc > 0 ? (size_t)fc : 1;
             b->id = calloc(cap, sizeof *b->id);
             b->total = malloc(cap * sizeof *b->total);
+            b->group = fg >= 0 ? malloc(cap * sizeof *b->group) : NULL;
             b->index = sg__strmap_create(cap);
-            if (!b->id || !b->total || !b->index) st = sg__nomem(ctx);
+            if (!b->id || !b->total || !b->index || (fg >= 0 && !b->group)) st = sg__nomem(ctx);
             OGRFeatureH f;
             while (st == SG_OK && b->n < cap && (f = OGR_L_GetNextFeature(lyr)) != NULL) {
                 char *id = sg__strdup(OGR_F_GetFieldAsString(f, fi));
                 double t = OGR_F_IsFieldSetAndNotNull(f, ft) ? OGR_F_GetFieldAsDouble(f, ft) : NAN;
+                double g = fg >= 0 && OGR_F_IsFieldSetAndNotNull(f, fg) ? OGR_F_GetFieldAsDouble(f, fg) : NAN;
                 OGR_F_Destroy(f);
                 if (!id) {
                     st = sg__nomem(ctx);
@@ -135,6 +142,7 @@ sg_status sg__check_baseline_load(sg_ctx *ctx, const char *dir, sg_check_baselin
                 }
                 b->id[b->n] = id;
                 b->total[b->n] = t;
+                if (b->group) b->group[b->n] = g;
                 if (sg__strmap_put(b->index, id, b->n, NULL) < 0) st = sg__nomem(ctx);
                 b->n++;
             }
@@ -185,12 +193,6 @@ const char *sg__check_json_str(json_object *root, const char *a, const char *b, 
     return o && json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
 }
 
-static int in_list(const sg_strlist *l, const char *id) {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i], id) == 0) return 1;
-    return 0;
-}
-
 /* Pipeline diagnostics [from, end) of ctx become findings. */
 void sg__check_findings_from_diags(sg_check *c, sg_ctx *ctx, size_t from, const char *fallback, const sg_city *city,
                               sg_strmap *city_ids, int errors_only) {
@@ -198,7 +200,7 @@ void sg__check_findings_from_diags(sg_check *c, sg_ctx *ctx, size_t from, const 
         const sg_diag *d = sg_ctx_diag(ctx, i);
         if (errors_only && d->severity != SG_SEV_ERROR) continue;
         sg_finding_sev sev = d->severity == SG_SEV_ERROR ? SG_FIND_ERROR : SG_FIND_WARNING;
-        json_object *f = add_finding(c, d->code, sev, rule_of(d->code, fallback), d->id, d->message);
+        json_object *f = sg__check_add_finding(c, d->code, sev, rule_of(d->code, fallback), d->id, d->message);
         if (*d->file) json_object_object_add(f, "file", sg__check_jstr(d->file));
         if (*d->layer) json_object_object_add(f, "layer", sg__check_jstr(d->layer));
         if (d->fid >= 0) json_object_object_add(f, "fid", json_object_new_int64(d->fid));
@@ -224,7 +226,7 @@ static void compare_crs(sg_check_state *S, const sg_reader *rd) {
     if (same) return;
     char *msg = sg__asprintf("the CRS of the districts changed: baseline %s (%s), now %s (%s)", bid ? bid : "no id",
                              bname ? bname : "?", rd->crs.src_id ? rd->crs.src_id : "no id", rd->crs.src_name);
-    json_object *f = add_finding(S->c, "E_CRS_CHANGED", SG_FIND_ERROR, "crs", NULL, msg ? msg : "CRS changed");
+    json_object *f = sg__check_add_finding(S->c, "E_CRS_CHANGED", SG_FIND_ERROR, "crs", NULL, msg ? msg : "CRS changed");
     free(msg);
     json_object *v = json_object_new_object();
     json_object_object_add(v, "baseline", sg__check_jstr(bid ? bid : bname));
@@ -232,99 +234,6 @@ static void compare_crs(sg_check_state *S, const sg_reader *rd) {
     json_object_object_add(v, "baseline_name", sg__check_jstr(bname));
     json_object_object_add(v, "current_name", sg__check_jstr(rd->crs.src_name));
     json_object_object_add(f, "values", v);
-}
-
-static void compare_districts(sg_ctx *ctx, sg_check_state *S, const sg_city *city, sg_strmap *city_ids) {
-    const sg_check_baseline *b = S->b;
-    const sg_config *cfg = S->cfg;
-    S->ids_compared = 1;
-    char buf[512];
-    /* Baseline districts that vanished. */
-    for (size_t i = 0; i < b->n; i++) {
-        if (sg__strmap_get(city_ids, b->id[i], NULL)) {
-            if (in_list(&cfg->expected_missing, b->id[i])) {
-                snprintf(buf, sizeof buf, "district '%s' is listed in expected_missing_districts but is present",
-                         b->id[i]);
-                add_finding(S->c, "W_EXPECTED_CHANGE_ABSENT", SG_FIND_WARNING, "districts_vs_baseline", b->id[i], buf);
-            }
-            continue;
-        }
-        int expected = in_list(&cfg->expected_missing, b->id[i]);
-        snprintf(buf, sizeof buf, "baseline district '%s' is missing from the new release%s", b->id[i],
-                 expected ? " (listed in expected_missing_districts)" : "; list it in check: expected_missing_districts "
-                                                                        "if it was merged or removed on purpose");
-        json_object *f = add_finding(S->c, expected ? "I_EXPECTED_MISSING_DISTRICT" : "E_MISSING_DISTRICT",
-                                     expected ? SG_FIND_INFO : SG_FIND_ERROR, "districts_vs_baseline", b->id[i], buf);
-        json_object *v = json_object_new_object();
-        json_object_object_add(v, "baseline_total", sg__check_jnum(b->total[i]));
-        json_object_object_add(f, "values", v);
-    }
-    /* New districts, and the change of each total. */
-    sg_ksum tb = {0, 0}, tc = {0, 0};
-    size_t jumps = 0;
-    for (size_t i = 0; i < city->n; i++) {
-        const char *id = city->id[i];
-        if (!id || !*id) continue;
-        size_t k;
-        if (isfinite(city->total[i])) sg__ksum_add(&tc, city->total[i]);
-        if (!sg__strmap_get(b->index, id, &k)) {
-            int expected = in_list(&cfg->expected_new, id);
-            snprintf(buf, sizeof buf, "district '%s' is not in the baseline%s", id,
-                     expected ? " (listed in expected_new_districts)"
-                              : "; list it in check: expected_new_districts if it is new on purpose");
-            json_object *f = add_finding(S->c, expected ? "I_EXPECTED_NEW_DISTRICT" : "E_NEW_DISTRICT",
-                                         expected ? SG_FIND_INFO : SG_FIND_ERROR, "districts_vs_baseline", id, buf);
-            json_object *v = json_object_new_object();
-            json_object_object_add(v, "current_total", sg__check_jnum(city->total[i]));
-            json_object_object_add(f, "values", v);
-            continue;
-        }
-        if (in_list(&cfg->expected_new, id)) {
-            snprintf(buf, sizeof buf, "district '%s' is listed in expected_new_districts but was in the baseline", id);
-            add_finding(S->c, "W_EXPECTED_CHANGE_ABSENT", SG_FIND_WARNING, "districts_vs_baseline", id, buf);
-        }
-        double old = b->total[k], now = city->total[i];
-        if (!isfinite(old) || !isfinite(now)) continue;
-        double rel = old > 0 ? (now - old) / old : (now > 0 ? INFINITY : 0);
-        if (fabs(rel) <= cfg->max_total_change) continue;
-        jumps++;
-        if (isfinite(rel))
-            snprintf(buf, sizeof buf, "total population changed by %+.1f %% (%.0f -> %.0f), more than "
-                     "max_total_change %.0f %%", 100 * rel, old, now, 100 * cfg->max_total_change);
-        else
-            snprintf(buf, sizeof buf, "total population went from 0 to %.0f", now);
-        json_object *f = add_finding(S->c, "W_TOTAL_JUMP", SG_FIND_WARNING, "population_change", id, buf);
-        json_object *v = json_object_new_object();
-        json_object_object_add(v, "baseline_total", sg__check_jnum(old));
-        json_object_object_add(v, "current_total", sg__check_jnum(now));
-        json_object_object_add(v, "change", sg__check_jnum(now - old));
-        json_object_object_add(v, "relative_change", sg__check_jnum(rel));
-        json_object_object_add(v, "max_total_change", sg__check_jnum(cfg->max_total_change));
-        json_object_object_add(f, "values", v);
-    }
-    for (size_t i = 0; i < b->n; i++)
-        if (isfinite(b->total[i])) sg__ksum_add(&tb, b->total[i]);
-    double T0 = sg__ksum_get(&tb), T1 = sg__ksum_get(&tc);
-    double rel = T0 > 0 ? (T1 - T0) / T0 : NAN;
-    snprintf(buf, sizeof buf, "city total population %.0f -> %.0f (%+.0f, %+.2f %%)", T0, T1, T1 - T0,
-             isfinite(rel) ? 100 * rel : 0.0);
-    json_object *f = add_finding(S->c, "I_CITY_TOTAL_CHANGE", SG_FIND_INFO, "population_change", NULL, buf);
-    json_object *v = json_object_new_object();
-    json_object_object_add(v, "baseline_total", sg__check_jnum(T0));
-    json_object_object_add(v, "current_total", sg__check_jnum(T1));
-    json_object_object_add(v, "change", sg__check_jnum(T1 - T0));
-    json_object_object_add(v, "relative_change", sg__check_jnum(rel));
-    json_object_object_add(f, "values", v);
-    json_object *p = json_object_new_object();
-    json_object_object_add(p, "baseline_total", sg__check_jnum(T0));
-    json_object_object_add(p, "current_total", sg__check_jnum(T1));
-    json_object_object_add(p, "change", sg__check_jnum(T1 - T0));
-    json_object_object_add(p, "relative_change", sg__check_jnum(rel));
-    json_object_object_add(p, "districts_over_max_total_change", json_object_new_int64((int64_t)jumps));
-    json_object_object_add(p, "note", sg__check_jstr("sums over every district with a known total, in each release"));
-    json_object_object_add(S->c->root, "population", p);
-    S->population = p;
-    (void)ctx;
 }
 
 /* The validation stage: read like sg_analyze does, then compare with the
@@ -349,7 +258,7 @@ sg_status sg__check_validate(sg_ctx *ctx, sg_check_state *S, const sg_options *o
         if (city.id[i] && *city.id[i] && sg__strmap_put(ids, city.id[i], i, NULL) < 0) st = sg__nomem(ctx);
     sg__check_findings_from_diags(S->c, ctx, d0, "input", &city, ids, 0);
     if (st == SG_OK && S->b->summary) compare_crs(S, &rd);
-    if (st == SG_OK && S->read_rows && S->b->has_layer) compare_districts(ctx, S, &city, ids);
+    if (st == SG_OK && S->read_rows && S->b->has_layer) sg__check_compare_districts(ctx, S, &rd, &city, ids);
     sg__strmap_destroy(ids);
 done:
     sg__city_free(ctx, &city);
@@ -386,9 +295,10 @@ void sg__check_evaluate(sg_check_state *S, json_object *summary, const sg_compar
         double dummy, p = NAN;
         int tested = cmp && sg_compare_index(cmp, t->metric, &dummy, &p) && isfinite(p);
         double alpha = isnan(t->alpha) ? cfg->alpha : t->alpha;
-        const char *names[4] = {"max", "min", "max_increase", "max_decrease"};
-        const double limits[4] = {t->max, t->min, t->max_increase, t->max_decrease};
-        for (int k = 0; k < 4; k++) {
+        const char *names[6] = {"max", "min", "max_increase", "max_decrease", "max_increase_rel", "max_decrease_rel"};
+        const double limits[6] = {t->max, t->min, t->max_increase, t->max_decrease, t->max_increase_rel,
+                                  t->max_decrease_rel};
+        for (int k = 0; k < 6; k++) {
             if (isnan(limits[k])) continue;
             json_object *r = rule_result(t->metric, names[k], limits[k]);
             json_object_array_add(S->c->thresholds, r);
@@ -399,8 +309,9 @@ void sg__check_evaluate(sg_check_state *S, json_object *summary, const sg_compar
                 continue;
             }
             if (!fc || !isfinite(cur)) {
-                snprintf(msg, sizeof msg, "metric not computed: %s is %s in this run's summary.json", t->metric,
-                         fc ? "null" : "absent");
+                const char *near = fc || strchr(t->metric, '.') ? NULL : sg__check_metric_suggest(summary, t->metric);
+                snprintf(msg, sizeof msg, "metric not computed: %s is %s in this run's summary.json%s%s%s", t->metric,
+                         fc ? "null" : "absent", near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
                 set_status(r, "fail", "T_NOT_COMPUTED", msg);
                 continue;
             }
@@ -424,13 +335,22 @@ void sg__check_evaluate(sg_check_state *S, json_object *summary, const sg_compar
             }
             double change = cur - base;
             json_object_object_add(r, "change", sg__check_jnum(change));
+            int relative = k >= 4;
+            double relch = base != 0 ? change / fabs(base) : change == 0 ? 0 : change > 0 ? INFINITY : -INFINITY;
+            if (relative) json_object_object_add(r, "relative_change", sg__check_jnum(relch));
             if (tested) json_object_object_add(r, "p_value", sg__check_jnum(p));
             json_object_object_add(r, "significant_only", json_object_new_boolean(t->significant));
             if (t->significant) json_object_object_add(r, "alpha", sg__check_jnum(alpha));
-            int over = k == 2 ? change > limits[k] : -change > limits[k];
-            const char *dir = k == 2 ? "increase" : "decrease";
-            int n = snprintf(msg, sizeof msg, "%s changed by %+.6g (%.6g -> %.6g): the %s is %s the limit %.6g",
-                             t->metric, change, base, cur, dir, over ? "above" : "within", limits[k]);
+            int up = k == 2 || k == 4;
+            double size = relative ? relch : change;
+            int over = up ? size > limits[k] : -size > limits[k];
+            const char *dir = up ? "increase" : "decrease";
+            int n = relative ? snprintf(msg, sizeof msg,
+                                        "%s changed by %+.2f %% (%.6g -> %.6g): the relative %s is %s the limit %.2f %%",
+                                        t->metric, 100 * relch, base, cur, dir, over ? "above" : "within",
+                                        100 * limits[k])
+                             : snprintf(msg, sizeof msg, "%s changed by %+.6g (%.6g -> %.6g): the %s is %s the limit %.6g",
+                                        t->metric, change, base, cur, dir, over ? "above" : "within", limits[k]);
             if (n < 0 || (size_t)n >= sizeof msg) n = (int)strlen(msg);
             if (tested) snprintf(msg + n, sizeof msg - (size_t)n, " (p = %.4g)", p);
             if (over && t->significant && tested && p > alpha) {
@@ -442,7 +362,9 @@ void sg__check_evaluate(sg_check_state *S, json_object *summary, const sg_compar
                 snprintf(msg + n, sizeof msg - (size_t)n,
                          "; no p-value for this metric (only aspatial indices are tested): judged on the change alone");
             }
-            set_status(r, over ? "fail" : "pass", over ? (k == 2 ? "T_MAX_INCREASE" : "T_MAX_DECREASE") : NULL, msg);
+            static const char *const codes[6] = {NULL, NULL, "T_MAX_INCREASE", "T_MAX_DECREASE", "T_MAX_INCREASE_REL",
+                                                 "T_MAX_DECREASE_REL"};
+            set_status(r, over ? "fail" : "pass", over ? codes[k] : NULL, msg);
         }
     }
 }

@@ -57,6 +57,9 @@ typedef struct release {
     int epsg;             /* layer reprojected to this CRS */
     int concentrate;      /* migrants moved towards the districts where they are many */
     double grow;          /* every total x (1 + grow), group too */
+    const char *zero_group_id; /* group = 0 in the table */
+    const char *all_group_id;  /* group = total in the table */
+    const char *rename_from, *rename_to; /* a district's id changed (layer and table), its geometry kept */
 } release;
 
 static void write_layer(const char *dir, const release *r) {
@@ -84,6 +87,10 @@ static void write_layer(const char *dir, const release *r) {
     int code = OGR_FD_GetFieldIndex(defn, "code");
     while ((f = OGR_L_GetNextFeature(il)) != NULL) {
         const char *id = OGR_F_GetFieldAsString(f, code);
+        if (r->rename_from && strcmp(id, r->rename_from) == 0) {
+            OGR_F_SetFieldString(f, code, r->rename_to);
+            id = OGR_F_GetFieldAsString(f, code);
+        }
         if (ct) assert_int_equal(OGR_G_Transform(OGR_F_GetGeometryRef(f), ct), OGRERR_NONE);
         int copies = r->drop_id && strcmp(id, r->drop_id) == 0 ? 0 : r->dup_id && strcmp(id, r->dup_id) == 0 ? 2 : 1;
         for (int c = 0; c < copies; c++) {
@@ -145,6 +152,9 @@ static void write_census(const char *dir, const release *r) {
             m = s > median ? lround(fmin((double)t, (double)m * 1.6)) : lround((double)m * 0.5);
         }
         if (r->gt_id && strcmp(code, r->gt_id) == 0) m = t + 10;
+        if (r->zero_group_id && strcmp(code, r->zero_group_id) == 0) m = 0;
+        if (r->all_group_id && strcmp(code, r->all_group_id) == 0) m = t;
+        if (r->rename_from && strcmp(code, r->rename_from) == 0) snprintf(code, sizeof code, "%s", r->rename_to);
         fprintf(out, "%s,%ld,%ld,%s\n", code, t, m, rate);
     }
     assert_int_equal(fclose(out), 0);
@@ -283,6 +293,131 @@ static json_object *expect(fixture *f, const release *r, const char *extra, int 
     return chk;
 }
 
+/* 1 when the file DIR/name has a line with both a and b. */
+static int file_has_line(fixture *f, const char *name, const char *a, const char *b) {
+    char *path = sg_test_path(f->dir, name), *text = slurp(path), *save = NULL;
+    int found = 0;
+    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line && !found; line = strtok_r(NULL, "\n", &save))
+        found = strstr(line, a) && strstr(line, b);
+    if (!found) print_error("%s has no line with '%s' and '%s':\n%s\n", name, a, b, text ? text : "(none)");
+    free(text);
+    free(path);
+    return found;
+}
+
+static double value_of(json_object *finding_obj, const char *key) {
+    json_object *v, *x;
+    assert_true(json_object_object_get_ex(finding_obj, "values", &v));
+    assert_true(json_object_object_get_ex(v, key, &x));
+    return json_object_get_double(x);
+}
+
+/* Issue 15 item 10: a district whose migrants drop to 0 (1711 -> 0) or rise
+ * to 100 % passed before (only totals were compared): W_GROUP_JUMP and
+ * W_SHARE_JUMP by default, with the id on every line that shows them. */
+static void group_and_share_jumps(void **state) {
+    fixture *f = *state;
+    release r = {.zero_group_id = "00077", .all_group_id = "00001"};
+    json_object *chk = expect(f, &r, NULL, 0, "");
+    json_object *x = finding(chk, "W_GROUP_JUMP", "00077");
+    assert_non_null(x);
+    assert_string_equal(js(x, "severity"), "warning");
+    assert_string_equal(js(x, "rule"), "population_change");
+    sg_assert_near(value_of(x, "baseline_group"), 1711, 1e-9);
+    sg_assert_near(value_of(x, "current_group"), 0, 1e-9);
+    x = finding(chk, "W_SHARE_JUMP", "00077");
+    assert_non_null(x);
+    sg_assert_near(value_of(x, "baseline_share"), 1711.0 / 3579.0, 1e-9);
+    sg_assert_near(value_of(x, "current_share"), 0, 1e-9);
+    x = finding(chk, "W_SHARE_JUMP", "00001");
+    assert_non_null(x);
+    sg_assert_near(value_of(x, "current_share"), 1, 1e-9);
+    assert_non_null(finding(chk, "W_GROUP_JUMP", "00001")); /* 234 -> 2670 */
+    /* Nothing else moved: no other district is flagged. */
+    json_object *a = findings(chk);
+    for (size_t i = 0; i < json_object_array_length(a); i++) {
+        json_object *y = json_object_array_get_idx(a, i);
+        const char *code = js(y, "code");
+        if (strcmp(code, "W_GROUP_JUMP") == 0 || strcmp(code, "W_SHARE_JUMP") == 0) {
+            const char *id = js(y, "district_id");
+            assert_true(strcmp(id, "00077") == 0 || strcmp(id, "00001") == 0);
+        }
+    }
+    json_object_put(chk);
+    assert_true(file_has_line(f, "stdout", "W_GROUP_JUMP", "00077"));
+    assert_true(file_has_line(f, "stdout", "W_SHARE_JUMP", "00001"));
+    assert_true(file_has_line(f, "out/check.xml", "W_SHARE_JUMP", "district '00077'"));
+    /* Stricter settings flag more, looser ones none; fail_on_warnings fails. */
+    chk = expect(f, &r, "  max_share_change: 0.95\n  max_group_change: 20\n", 0, "");
+    assert_null(finding(chk, "W_SHARE_JUMP", NULL));
+    assert_null(finding(chk, "W_GROUP_JUMP", NULL));
+    json_object_put(chk);
+    chk = expect(f, &r, "  fail_on_warnings: true\n", 3, "");
+    json_object_put(chk);
+}
+
+/* Issue 15 item 10: a renamed id was an unrelated E_MISSING_DISTRICT +
+ * E_NEW_DISTRICT; the geometry is the same, so it is W_ID_RENAMED naming
+ * both ids, and the district's changes are still compared. */
+static void renamed_id_by_geometry(void **state) {
+    fixture *f = *state;
+    release r = {.rename_from = "00010", .rename_to = "A0010", .jump_id = "00010"};
+    json_object *chk = expect(f, &r, NULL, 0, "");
+    json_object *x = finding(chk, "W_ID_RENAMED", "A0010"), *v;
+    assert_non_null(x);
+    assert_true(json_object_object_get_ex(x, "values", &v));
+    assert_string_equal(js(v, "baseline_id"), "00010");
+    assert_string_equal(js(v, "current_id"), "A0010");
+    assert_non_null(strstr(js(x, "message"), "'00010' -> 'A0010'"));
+    assert_null(finding(chk, "E_MISSING_DISTRICT", NULL));
+    assert_null(finding(chk, "E_NEW_DISTRICT", NULL));
+    assert_non_null(finding(chk, "W_TOTAL_JUMP", "A0010")); /* compared with 00010 */
+    json_object_put(chk);
+    /* A new id on another geometry stays a missing + a new district. */
+    release d = {.drop_id = "00011", .rename_from = "00010", .rename_to = "A0010"};
+    chk = expect(f, &d, NULL, 3, "E_MISSING_DISTRICT");
+    assert_non_null(finding(chk, "W_ID_RENAMED", "A0010"));
+    assert_non_null(finding(chk, "E_MISSING_DISTRICT", "00011"));
+    json_object_put(chk);
+}
+
+/* Issue 15 item 10: a misspelled metric was T_NOT_COMPUTED and "THRESHOLD
+ * BREACHED" (exit 1); now a config error with the line and a suggestion,
+ * before anything runs. Also relative change limits. */
+static void metric_names_and_relative_limits(void **state) {
+    fixture *f = *state;
+    release r = {0};
+    static const struct {
+        const char *yaml, *want;
+    } bad[] = {
+        {"    dissimilarty.max: 0.5\n", "did you mean 'dissimilarity'?"},
+        {"    indices.isolaton.max: 0.5\n", "did you mean 'indices.isolation'?"},
+        {"    acess.library.gap_ratio.max: 1\n", "did you mean 'access'?"},
+        {"    isolation.max_increse: 0.1\n", "did you mean 'max_increase'?"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char *cfg = make_release(f, &r, bad[k].yaml);
+        assert_int_equal(check_cli(f, cfg, NULL), 2);
+        assert_true(file_has_line(f, "stderr", "E_CONFIG", bad[k].want));
+        assert_true(file_has_line(f, "stderr", "E_CONFIG", "line 19:")); /* the line of the extra key */
+        free(cfg);
+    }
+    release c = {.concentrate = 1};
+    json_object *chk = expect(f, &c, "    dissimilarity.max_increase_rel: 0.05\n    isolation.max_decrease_rel: 0.5\n",
+                              1, "");
+    json_object *t = threshold(chk, "dissimilarity.max_increase_rel"), *rc, *ch, *base;
+    assert_non_null(t);
+    assert_string_equal(js(t, "status"), "fail");
+    assert_string_equal(js(t, "code"), "T_MAX_INCREASE_REL");
+    assert_true(json_object_object_get_ex(t, "relative_change", &rc));
+    assert_true(json_object_object_get_ex(t, "change", &ch));
+    assert_true(json_object_object_get_ex(t, "baseline", &base));
+    assert_true(json_object_get_double(rc) > 0.05);
+    sg_assert_near(json_object_get_double(rc), json_object_get_double(ch) / json_object_get_double(base), 1e-12);
+    assert_string_equal(js(threshold(chk, "isolation.max_decrease_rel"), "status"), "pass");
+    json_object_put(chk);
+}
+
 /* ---- the releases ---- */
 static void clean_release_passes(void **state) {
     fixture *f = *state;
@@ -410,6 +545,9 @@ static void total_jump_is_flagged(void **state) {
     assert_true(json_object_object_get_ex(v, "relative_change", &rel));
     sg_assert_near(json_object_get_double(rel), 2.0, 1e-3);
     json_object_put(chk);
+    /* Issue 15 item 10: the district id on the text line and in JUnit's <system-out> too. */
+    assert_true(file_has_line(f, "stdout", "W_TOTAL_JUMP", "district '00010'"));
+    assert_true(file_has_line(f, "out/check.xml", "W_TOTAL_JUMP", "district '00010'"));
     /* fail_on_warnings turns it into a validation failure. */
     chk = expect(f, &r, "  fail_on_warnings: true\n", 3, "");
     json_object_put(chk);
@@ -688,6 +826,9 @@ static void config_errors_name_key_and_line(void **state) {
     CONFIG_ERROR(f, "districts: a.shp\nwork-crs: EPSG:3035\n", "line 2", "did you mean 'work_crs'");
     CONFIG_ERROR(f, "id: code\ntables:\n  - path: x.csv\n    keys: code\n", "line 4", "unknown key 'keys'");
     CONFIG_ERROR(f, "id: code\ncheck:\n  baseline: b\n  max_total: 0.5\n", "line 4", "unknown key 'max_total'");
+    CONFIG_ERROR(f, "id: code\ncheck:\n  max_share_chnage: 0.1\n", "line 3", "did you mean 'max_share_change'?");
+    CONFIG_ERROR(f, "districts: a.shp\ntotl: E_E\n", "line 2", "did you mean 'total'?");
+    CONFIG_ERROR(f, "check:\n  max_share_change: 20\n", "line 2", "between 0 and 1");
     CONFIG_ERROR(f, "check:\n  thresholds:\n    dissimilarity.maximum: 0.4\n", "line 3", "dissimilarity.maximum");
     CONFIG_ERROR(f, "check:\n  thresholds:\n    dissimilarity:\n      max: high\n", "line 4", "must be a number");
     CONFIG_ERROR(f, "id: code\ntotal: a\nid: code2\n", "line 3", "given twice", "first on line 1");
@@ -1115,6 +1256,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(not_significant_passes, setup, teardown),
         cmocka_unit_test_setup_teardown(total_jump_is_flagged, setup, teardown),
         cmocka_unit_test_setup_teardown(metric_not_computed, setup, teardown),
+        cmocka_unit_test_setup_teardown(group_and_share_jumps, setup, teardown),
+        cmocka_unit_test_setup_teardown(renamed_id_by_geometry, setup, teardown),
+        cmocka_unit_test_setup_teardown(metric_names_and_relative_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(access_threshold, setup, teardown),
         cmocka_unit_test_setup_teardown(sql_query_source, setup, teardown),
         cmocka_unit_test_setup_teardown(junit_counts_failures, setup, teardown),
