@@ -82,6 +82,14 @@ static int print_progress(double fraction, const char *message, void *user) {
     return 1;
 }
 
+/* 1 when the last diagnostic is a usage error (E_USAGE): an option
+ * mistyped, missing or given twice. */
+static int last_is_usage(const sg_ctx *ctx) {
+    size_t n = sg_ctx_diag_count(ctx);
+    const sg_diag *d = n ? sg_ctx_diag(ctx, n - 1) : NULL;
+    return d && strcmp(d->code, "E_USAGE") == 0;
+}
+
 static int cmd_analyze(sg_ctx *ctx, int argc, char **argv) {
     sg_options *opts = NULL;
     int help = 0;
@@ -90,8 +98,9 @@ static int cmd_analyze(sg_ctx *ctx, int argc, char **argv) {
         fputs(sg_options_usage(), stdout);
         return 0;
     }
-    if (st != SG_OK) {
-        fprintf(stderr, "seggap: %s\n\n%s", sg_ctx_last_error(ctx), sg_options_usage());
+    if (st != SG_OK) { /* the error and where the options are: not 125 lines of help that bury it */
+        fprintf(stderr, "seggap: %s\n", sg_ctx_last_error(ctx));
+        if (last_is_usage(ctx)) fputs("seggap: see 'seggap analyze --help' for the options\n", stderr);
         return sg_status_exit_code(st);
     }
     if (sg_options_progress(opts)) sg_options_set_progress(opts, print_progress, NULL);
@@ -127,13 +136,12 @@ static int cmd_analyze(sg_ctx *ctx, int argc, char **argv) {
     return 0;
 }
 
-/* A usage error of compare or check: the message, then the usage text
- * unless the message says all (a value that is no number). */
-static int usage_error(const sg_ctx *ctx, sg_status st, const char *usage_text) {
-    size_t n = sg_ctx_diag_count(ctx);
-    const sg_diag *d = n ? sg_ctx_diag(ctx, n - 1) : NULL;
-    if (d && strcmp(d->code, "E_USAGE") == 0) fprintf(stderr, "seggap: %s\n\n%s", sg_ctx_last_error(ctx), usage_text);
-    else fprintf(stderr, "seggap: %s\n", sg_ctx_last_error(ctx));
+/* A usage error of compare or check: the message, then one line pointing
+ * at the command's --help unless the message says all (a value that is no
+ * number). */
+static int usage_error(const sg_ctx *ctx, sg_status st, const char *command) {
+    fprintf(stderr, "seggap: %s\n", sg_ctx_last_error(ctx));
+    if (last_is_usage(ctx)) fprintf(stderr, "seggap: see 'seggap %s --help' for the options\n", command);
     return sg_status_exit_code(st);
 }
 
@@ -145,7 +153,7 @@ static int cmd_compare(sg_ctx *ctx, int argc, char **argv) {
         fputs(sg_compare_usage(), stdout);
         return 0;
     }
-    if (st != SG_OK) return usage_error(ctx, st, sg_compare_usage());
+    if (st != SG_OK) return usage_error(ctx, st, "compare");
     sg_compare *c = NULL;
     st = sg_compare_run(ctx, co, &c);
     print_diags(ctx, co->quiet);
@@ -168,7 +176,7 @@ static int cmd_check(sg_ctx *ctx, int argc, char **argv) {
         fputs(sg_check_usage(), stdout);
         return 0;
     }
-    if (st != SG_OK) return usage_error(ctx, st, sg_check_usage());
+    if (st != SG_OK) return usage_error(ctx, st, "check");
     if (co->progress) co->progress_fn = print_progress;
     sg_check *c = NULL;
     st = sg_check_run(ctx, co, &c);

@@ -64,7 +64,14 @@ sg_status sg_check_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_ch
             bytes += strlen(a) + 1;
         }
     }
-    if (!co.config) return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE, "check needs --config FILE");
+    if (!co.config) {
+        static const char *const names[] = {"--config"};
+        for (int i = 0; i < argc; i++) /* "--confg FILE": say so rather than "needs --config" alone */
+            if (strncmp(argv[i], "--", 2) == 0 && sg__suggest(argv[i], names, 1))
+                return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                                 "check needs --config FILE (unknown option '%s': did you mean --config?)", argv[i]);
+        return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE, "check needs --config FILE");
+    }
     /* One block: the options, the kept arguments (NULL-terminated), then
      * copies of every string. */
     sg_check_options *o = malloc(sizeof *o + ((size_t)nrest + 1) * sizeof(char *) + bytes);

@@ -59,6 +59,11 @@ sg_status sg_compare_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_
                 else co.permutations = (int)n;
             }
         } else if (strncmp(a, "--", 2) == 0) {
+            static const char *const names[] = {"--help", "--json", "--quiet", "--out", "--permutations", "--seed"};
+            const char *near = sg__suggest(a, names, sizeof names / sizeof names[0]);
+            if (near)
+                return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                                 "unknown or incomplete option '%s' (did you mean %s?)", a, near);
             return usage(ctx, "unknown or incomplete option '%s'", a);
         } else if (!co.baseline) co.baseline = a;
         else if (!co.current) co.current = a;

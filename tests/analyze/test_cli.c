@@ -242,6 +242,33 @@ static void exit_codes(void **state) {
     free(blocker);
 }
 
+/* Issue 15 item 9: a mistyped option printed the error followed by 125
+ * lines of help that buried it; now the error (with "did you mean") and one
+ * line pointing at --help, for each command. */
+static void usage_error_is_two_lines(void **state) {
+    fixture *f = *state;
+    static const struct {
+        const char *args, *want;
+    } cases[] = {
+        {"analyze --districts x.shp --totl t", "unknown option '--totl' (did you mean --total?)"},
+        {"analyze -total t", "did you mean --total?"},
+        {"analyze --districts x.shp", "--id is required"},
+        {"compare a b --permutatons 9", "did you mean --permutations?"},
+        {"check --confg c.yaml", "did you mean --config?"},
+    };
+    char *e = sg_test_path(f->dir, "stderr");
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        assert_int_equal(run_cli(f, cases[k].args), 2);
+        char *err = slurp(e);
+        size_t lines = 0;
+        for (const char *c = err; *c; c++) lines += *c == '\n';
+        if (lines != 2 || !strstr(err, cases[k].want) || !strstr(err, "--help' for the options"))
+            fail_msg("case '%s': stderr is\n%s", cases[k].args, err);
+        free(err);
+    }
+    free(e);
+}
+
 /* ---- progress (sg_options_set_progress, --progress) ---- */
 
 /* Every call of the callback; call stop_at (-1: none) returns 0. Calls never
@@ -435,6 +462,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(sample_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(json_flag_prints_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(exit_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(usage_error_is_two_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_reports_every_stage, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_zero_cancels, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_flag_prints_lines, setup, teardown),

@@ -37,6 +37,8 @@ static void usage_errors(void **state) {
           NULL}, "'fraction' or 'percent'"},
         {{"--districts", "d", "--districts", "e", NULL}, "given twice"},
         {{"--bogus", NULL}, "unknown option '--bogus'"},
+        {{"--grop", "g", NULL}, "unknown option '--grop' (did you mean --group?)"},
+        {{"--work_crs", "EPSG:3035", NULL}, "did you mean --work-crs?"},
         {{"--table-key", "k", NULL}, "must follow the --table"},
         {{"--districts", NULL}, "needs a value"},
         {{"stray", NULL}, "unexpected argument 'stray'"},
