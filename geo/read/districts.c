@@ -334,19 +334,24 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
 
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
     int id_idx = OGR_FD_GetFieldIndex(defn, o->id_field);
+    sg_status missing = SG_OK; /* a field not found: the others are still looked for, all reported at once */
     if (id_idx < 0) {
-        char *lf = sg__layer_field_list(defn);
-        w.field = o->id_field;
+        char *lf = sg__layer_field_list(defn), *near = sg__field_suggestion(defn, NULL, 0, o->id_field);
+        sg_where wf = w;
+        wf.field = o->id_field;
         if (OGR_L_GetFeatureCount(lyr, 1) == 0)
-            st = sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS", w, "the layer has no features");
+            st = sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS", wf, "the layer has no features");
         else
-            st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD", w, "--id field not found (fields: %s)",
-                           OGR_FD_GetFieldCount(defn) ? (lf ? lf : "")
-                           : strcmp(din->driver, "ESRI Shapefile") == 0
-                               ? "none: the layer has no attributes (a .shp without its .dbf?)"
-                               : "none: the layer has no attributes");
+            missing = st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD", wf, "--id field not found (fields: %s)%s",
+                                     OGR_FD_GetFieldCount(defn) ? (lf ? lf : "")
+                                     : strcmp(din->driver, "ESRI Shapefile") == 0
+                                         ? "none: the layer has no attributes (a .shp without its .dbf?)"
+                                         : "none: the layer has no attributes",
+                                     near ? near : "");
         free(lf);
-        goto done;
+        free(near);
+        if (!missing || !OGR_FD_GetFieldCount(defn)) goto done;
+        st = SG_OK;
     }
 
     /* Tables: open, resolve the value fields, then load the rows needed. */
@@ -368,21 +373,28 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
         st = sg__nomem(ctx);
         goto done;
     }
-    if ((st = sg__resolve_field(ctx, rd, defn, SG_ROLE_TOTAL, "--total", o->total_field)) != SG_OK) goto done;
-    if (o->name_field && (st = sg__resolve_field(ctx, rd, defn, SG_ROLE_NAME, "--name", o->name_field)) != SG_OK)
-        goto done;
-    if (o->by_field && (st = sg__resolve_field(ctx, rd, defn, SG_ROLE_BY, "--by", o->by_field)) != SG_OK) goto done;
-    if (o->social_housing_field && (st = sg__resolve_field(ctx, rd, defn, SG_ROLE_SOCIAL, "--social-housing-field",
-                                                       o->social_housing_field)) != SG_OK)
-        goto done;
-    if (o->overcrowding_field && (st = sg__resolve_field(ctx, rd, defn, SG_ROLE_OVERCROWD, "--overcrowding-field",
-                                                     o->overcrowding_field)) != SG_OK)
-        goto done;
+    /* Every field is looked for: the missing ones are reported together. */
+    struct {
+        size_t role;
+        const char *option, *name;
+    } want[] = {{SG_ROLE_TOTAL, "--total", o->total_field},
+                {SG_ROLE_NAME, "--name", o->name_field},
+                {SG_ROLE_BY, "--by", o->by_field},
+                {SG_ROLE_SOCIAL, "--social-housing-field", o->social_housing_field},
+                {SG_ROLE_OVERCROWD, "--overcrowding-field", o->overcrowding_field}};
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+        if (want[k].name && (st = sg__resolve_field(ctx, rd, defn, want[k].role, want[k].option, want[k].name)) != SG_OK) {
+            if (st != SG_ERR_DATA) goto done;
+            missing = st;
+        }
     for (size_t g = 0; g < rd->ngroups; g++)
-        if ((st = sg__resolve_field(ctx, rd, defn, SG_ROLE_COUNT + g, "--groups", o->groups.items[g])) != SG_OK)
-            goto done;
+        if ((st = sg__resolve_field(ctx, rd, defn, SG_ROLE_COUNT + g, "--groups", o->groups.items[g])) != SG_OK) {
+            if (st != SG_ERR_DATA) goto done;
+            missing = st;
+        }
     if (o->group_field) st = sg__resolve_field(ctx, rd, defn, SG_ROLE_GROUP, "--group", o->group_field);
     else st = sg__resolve_field(ctx, rd, defn, SG_ROLE_SHARE, "--group-share", o->share_field);
+    if (st == SG_OK && missing != SG_OK) st = missing;
     if (st != SG_OK) goto done;
     size_t before = sg__nerrors(ctx);
     double t0 = sg__now();

@@ -73,13 +73,24 @@ sg_status sg__resolve_field(sg_ctx *ctx, sg_reader *rd, OGRFeatureDefnH defn, si
     char *msg = NULL, *lf = sg__layer_field_list(defn);
     msg = sg__asprintf("%s field not found in the districts (fields: %s)", option, lf ? lf : "?");
     free(lf);
+    char *near = sg__field_suggestion(defn, NULL, 0, name);
     for (size_t t = 0; msg && t < rd->ntables; t++) {
         char *tf = sg__join_names(rd->tables[t].fields, rd->tables[t].nfields);
         char *m2 = sg__asprintf("%s, nor in %s (fields: %s)", msg, rd->tables[t].spec->path, tf ? tf : "?");
         free(tf);
         free(msg);
         msg = m2;
+        if (near && !*near) { /* none close in the districts: one in this table? */
+            free(near);
+            near = sg__field_suggestion(NULL, rd->tables[t].fields, rd->tables[t].nfields, name);
+        }
     }
+    if (msg && near && *near) {
+        char *m2 = sg__asprintf("%s%s", msg, near);
+        free(msg);
+        msg = m2;
+    }
+    free(near);
     sg_status st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD",
                              (sg_where){rd->districts.path, rd->districts.layer, -1, NULL, name},
                              "%s", msg ? msg : "field not found");

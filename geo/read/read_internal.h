@@ -42,6 +42,11 @@ void *sg__choose_layer(sg_ctx *ctx, void *ds, sg_where w, const char *layer, con
  * (caller frees; NULL when out of memory). */
 char *sg__layer_names(void *ds);
 char *sg__layer_field_list(void *feature_defn);
+/* "; did you mean 'X'?" for a field `name` that is not there, from the
+ * fields of an OGRFeatureDefnH (may be NULL) and the names[0, n); with a
+ * word on Shapefile's 10-character names when X is name cut to 10. "" when
+ * none is close; NULL when out of memory (caller frees). */
+char *sg__field_suggestion(void *feature_defn, char *const *names, int n, const char *name);
 
 /* ---- reprojection (crs.c) ---- */
 /* GEOSGeom_transformXY_r callback through the PROJ operation op: stops at

@@ -4,6 +4,7 @@
  * the same way everywhere. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <cpl_conv.h>
@@ -43,6 +44,24 @@ char *sg__layer_field_list(void *feature_defn) {
     char *s = sg__join_names(names, n);
     free(names);
     return s;
+}
+
+char *sg__field_suggestion(void *feature_defn, char *const *names, int n, const char *name) {
+    OGRFeatureDefnH defn = feature_defn;
+    int nd = defn ? OGR_FD_GetFieldCount(defn) : 0;
+    const char **all = calloc((size_t)nd + (size_t)(n > 0 ? n : 0) + 1, sizeof *all);
+    if (!all) return NULL;
+    size_t k = 0;
+    for (int i = 0; i < nd; i++) all[k++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+    for (int i = 0; i < n; i++) all[k++] = names[i];
+    const char *near = name ? sg__suggest(name, all, k) : NULL;
+    char *r = !near ? sg__strdup("")
+              : strlen(near) == 10 && strlen(name) > 10 && strncasecmp(near, name, 10) == 0
+                  ? sg__asprintf("; did you mean '%s'? (a Shapefile keeps only the first 10 characters of a field "
+                                 "name)", near)
+                  : sg__asprintf("; did you mean '%s'?", near);
+    free(all);
+    return r;
 }
 
 void *sg__ogr_open(sg_ctx *ctx, const char *path) {

@@ -92,11 +92,12 @@ sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *def
     w.layer = t->layer_name;
     w.field = key;
     if (t->key_idx < 0) {
-        char *list = sg__join_names(t->fields, t->nfields);
+        char *list = sg__join_names(t->fields, t->nfields), *near = sg__field_suggestion(NULL, t->fields, t->nfields, key);
         sg_status st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD", w,
-                                 "key field not found (fields: %s)%s", list ? list : "?",
-                                 spec->key ? "" : "; name it with --table-key");
+                                 "key field not found (fields: %s)%s%s", list ? list : "?",
+                                 near ? near : "", spec->key ? "" : "; name it with --table-key");
         free(list);
+        free(near);
         return st;
     }
     t->key = sg__strdup(t->fields[t->key_idx]);

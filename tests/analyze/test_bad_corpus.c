@@ -223,6 +223,24 @@ static void generate(void) {
         assert_false(sg_test_exists(side));
         free(side);
     }
+    /* Issue 15 item 9: a field name longer than 10 characters, cut to 10 in
+     * the .dbf (spatial_name -> spatial_na). */
+    gj = read_all(four, &len);
+    assert_non_null(gj);
+    char *longer = malloc(len * 2 + 1), *o = longer;
+    for (const char *c = gj; *c;) /* "id": -> "spatial_name": */
+        if (strncmp(c, "\"id\":", 5) == 0) {
+            o += sprintf(o, "\"spatial_name\":");
+            c += 5;
+        } else *o++ = *c++;
+    *o = '\0';
+    write_bytes(master, "long_names.geojson", longer, strlen(longer));
+    free(longer);
+    free(gj);
+    char lsrc[512], ldst[512];
+    snprintf(lsrc, sizeof lsrc, "%s/long_names.geojson", master);
+    snprintf(ldst, sizeof ldst, "%s/long_names.shp", master);
+    translate(lsrc, ldst, "ESRI Shapefile");
     /* An empty polygon survives in a GeoPackage. */
     char *gpkg = sg_test_path(master, "empty_polygon.gpkg");
     char *sq[3] = {fx_square(0, 0), fx_square(1, 0), fx_square(0, 1)};
