@@ -21,6 +21,8 @@ void sg__crs_info_free(sg_crs_info *c) {
     free(c->work_id);
     free(c->work_how);
     free(c->src_wkt);
+    free(c->file);
+    free(c->layer);
     memset(c, 0, sizeof *c);
 }
 
@@ -138,6 +140,10 @@ sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_whe
     info->src_id = crs_id(pc, info->src);
     info->src_wkt = sg__strdup(proj_as_wkt(pc, info->src, PJ_WKT2_2019, NULL));
     if (!info->src_name || !info->src_wkt) return sg__nomem(ctx);
+    free(info->file);
+    free(info->layer);
+    info->file = w.file ? sg__strdup(w.file) : NULL;
+    info->layer = w.layer ? sg__strdup(w.layer) : NULL;
     return SG_OK;
 }
 
@@ -166,7 +172,46 @@ static PJ *make_op(PJ_CONTEXT *pc, const PJ *from, const PJ *to) {
 
 /* The output is in WGS 84 lon/lat (RFC 7946), so the extent's corners must
  * be valid positions there, whichever CRS the work is done in. */
-static sg_status check_extent(sg_ctx *ctx, const sg_crs_info *info, double x0, double y0, double x1, double y1) {
+static int valid_box(PJ *op, double x0, double y0, double x1, double y1) {
+    double px[5] = {0.5 * (x0 + x1), x0, x1, x0, x1}, py[5] = {0.5 * (y0 + y1), y0, y0, y1, y1};
+    for (int i = 0; i < 5; i++) {
+        PJ_COORD r = proj_trans(op, PJ_FWD, proj_coord(px[i], py[i], 0, 0));
+        if (!isfinite(r.lp.lam) || !isfinite(r.lp.phi) || fabs(r.lp.lam) > 180 || fabs(r.lp.phi) > 90) return 0;
+    }
+    return 1;
+}
+
+/* Issue 15 item 9: the extent is no valid position: name the first district
+ * whose own extent is not (file, layer, fid, id) and how many are not. */
+static sg_status extent_error(sg_ctx *ctx, const sg_crs_info *info, const sg_city *city, PJ *op, double x0,
+                              double y0, double x1, double y1) {
+    GEOSContextHandle_t h = sg__geos(ctx);
+    size_t bad = 0, first = 0, with_geom = 0;
+    double b[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < city->n; i++) {
+        double a, c, d, e;
+        if (!city->geom_src[i] || !GEOSGeom_getExtent_r(h, city->geom_src[i], &a, &c, &d, &e)) continue;
+        with_geom++;
+        if (valid_box(op, a, c, d, e)) continue;
+        if (!bad++) {
+            first = i;
+            b[0] = a, b[1] = c, b[2] = d, b[3] = e;
+        }
+    }
+    if (!bad)
+        return sg__error(ctx, SG_ERR_CRS, "E_CRS_EXTENT", SG_WHERE_NONE,
+                         "the districts' extent (%g %g, %g %g) is not a valid position in %s: "
+                         "wrong CRS?", x0, y0, x1, y1, info->src_name);
+    sg_where w = {info->file, info->layer, city->fid ? city->fid[first] : -1, city->id ? city->id[first] : NULL, NULL};
+    return sg__error(ctx, SG_ERR_CRS, "E_CRS_EXTENT", w,
+                     "this district's extent (%g %g, %g %g) is not a valid position in %s (%zu of %zu districts "
+                     "are not): a wrong coordinate%s, or a wrong CRS?",
+                     b[0], b[1], b[2], b[3], info->src_name, bad, with_geom,
+                     bad < with_geom ? " in the district" : "");
+}
+
+static sg_status check_extent(sg_ctx *ctx, const sg_crs_info *info, const sg_city *city, double x0, double y0,
+                              double x1, double y1) {
     PJ_CONTEXT *pc = sg__proj(ctx);
     PJ *wgs = proj_create(pc, "EPSG:4326");
     PJ *op = wgs ? make_op(pc, info->src, wgs) : NULL;
@@ -174,18 +219,9 @@ static sg_status check_extent(sg_ctx *ctx, const sg_crs_info *info, double x0, d
     if (!op)
         return sg__error(ctx, SG_ERR_CRS, "E_CRS", SG_WHERE_NONE, "no transformation from %s to WGS 84: %s",
                          info->src_name, sg__proj_msg(ctx));
-    double px[5] = {0.5 * (x0 + x1), x0, x1, x0, x1}, py[5] = {0.5 * (y0 + y1), y0, y0, y1, y1};
-    int ok = 1;
-    for (int i = 0; i < 5; i++) {
-        PJ_COORD r = proj_trans(op, PJ_FWD, proj_coord(px[i], py[i], 0, 0));
-        if (!isfinite(r.lp.lam) || !isfinite(r.lp.phi) || fabs(r.lp.lam) > 180 || fabs(r.lp.phi) > 90) ok = 0;
-    }
+    sg_status st = valid_box(op, x0, y0, x1, y1) ? SG_OK : extent_error(ctx, info, city, op, x0, y0, x1, y1);
     proj_destroy(op);
-    if (!ok)
-        return sg__error(ctx, SG_ERR_CRS, "E_CRS_EXTENT", SG_WHERE_NONE,
-                         "the districts' extent (%g %g, %g %g) is not a valid position in %s: "
-                         "wrong CRS?", x0, y0, x1, y1, info->src_name);
-    return SG_OK;
+    return st;
 }
 
 /* ---- plausibility of the extent (issue 15) ----
@@ -376,7 +412,7 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
     }
     if (!(x0 <= x1))
         return sg__error(ctx, SG_ERR_DATA, "E_NO_DISTRICTS", SG_WHERE_NONE, "no district geometry to project");
-    sg_status st = check_extent(ctx, info, x0, y0, x1, y1);
+    sg_status st = check_extent(ctx, info, city, x0, y0, x1, y1);
     if (st != SG_OK) return st;
     double ll[4];
     int have_ll = extent_lonlat(ctx, info->src, x0, y0, x1, y1, ll);

@@ -109,6 +109,7 @@ typedef struct sg_crs_info {
     char *work_how;        /* how the working CRS was chosen */
     char *src_wkt;         /* WKT of the input CRS, for the output layer */
     int reprojected;       /* 0 when work == src */
+    char *file, *layer;    /* the districts' source, for messages that name a district */
 } sg_crs_info;
 /* Chooses the working CRS (user's, the source's when projected in metres, or
  * the UTM zone / a local equal-area projection of the extent's centre) and
