@@ -22,6 +22,7 @@ typedef struct sg_table_spec {
 
 struct sg_options {
     char *districts, *layer;
+    char *encoding;       /* --encoding: of text in sources that declare none (NULL: UTF-8) */
     char *sql;            /* --sql: districts from a query on the source instead of a layer */
     char *out_pg, *out_pg_prefix; /* --out-pg CONN: layers also written as PostGIS tables */
     char *id_field, *total_field, *group_field, *share_field;

@@ -1,6 +1,7 @@
 /* Command-line options of `seggap analyze`, parsed into sg_options by one
  * table. No getopt: it keeps global state, and the library stays reentrant. */
 #include <errno.h>
+#include <iconv.h>
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
@@ -39,6 +40,8 @@ static const char usage_text[] =
     "  --table-layer NAME     layer of the preceding --table\n"
     "  --min-joined S         fewer than this share of the districts with data (a row in every\n"
     "                         table, no count missing) is an error (default 0.8; 0 turns it off)\n"
+    "  --encoding ENC         encoding of text in sources that do not declare one (a .dbf\n"
+    "                         without .cpg, a CSV), e.g. WINDOWS-1252 or ISO-8859-1 (default UTF-8)\n"
     "\n"
     "Inference:\n"
     "  --permutations N       p-value of every global index under a randomisation null:\n"
@@ -177,6 +180,7 @@ static const opt_def opt_table[] = {
     O("--decay-bandwidth", SG_OPT_STR, decay_bandwidth_text),
     O("--distance-kernel", SG_OPT_STR, distance_kernel_text),
     O("--input-crs", SG_OPT_STR, input_crs),
+    O("--encoding", SG_OPT_STR, encoding),
     O("--work-crs", SG_OPT_STR, work_crs),
     O("--out", SG_OPT_STR, out_dir),
     O("--out-pg", SG_OPT_STR, out_pg),
@@ -443,6 +447,13 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
     if (!o->id_field) return usage(ctx, "%s is required", "--id");
     if (!o->total_field) return usage(ctx, "%s is required", "--total");
     if (!o->out_dir) return usage(ctx, "%s is required", "--out");
+    if (o->encoding) { /* a name iconv knows, checked before anything is read */
+        iconv_t cd = iconv_open("UTF-8", o->encoding);
+        if (cd == (iconv_t)-1)
+            return usage(ctx, "--encoding '%s' is not an encoding this system knows (e.g. WINDOWS-1252, ISO-8859-1, "
+                              "ISO-8859-15; `iconv -l` lists them)", o->encoding);
+        iconv_close(cd);
+    }
     if (!o->group_field && !o->share_field)
         return usage(ctx, "%s", "one of --group or --group-share is required");
     if (o->group_field && o->share_field) return usage(ctx, "%s", "--group and --group-share exclude each other");

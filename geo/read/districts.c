@@ -293,7 +293,9 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
     sg_where w = {o->districts, o->layer, -1, NULL, NULL};
 
     sg_status st = SG_OK;
+    char *enc_saved = sg__encoding_begin(o->encoding);
     GDALDatasetH ds = sg__open_vector(ctx, o->districts, w, "", SG_OPEN_HINT, &st);
+    sg__encoding_end(o->encoding, enc_saved);
     if (!ds) return st;
     OGRLayerH lyr = NULL, sql_lyr = NULL;
     sg_hash_job hj;
@@ -363,8 +365,13 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
         goto done;
     }
     double t_table = sg__now();
-    for (size_t t = 0; t < o->ntables; t++)
-        if ((st = sg__table_open(ctx, &o->tables[t], o->id_field, &rd->tables[t])) != SG_OK) goto done;
+    for (size_t t = 0; t < o->ntables; t++) {
+        enc_saved = sg__encoding_begin(o->encoding);
+        st = sg__table_open(ctx, &o->tables[t], o->id_field, &rd->tables[t]);
+        sg__encoding_end(o->encoding, enc_saved);
+        rd->tables[t].encoding = o->encoding; /* keys read by sg__table_load */
+        if (st != SG_OK) goto done;
+    }
     t_table = sg__now() - t_table;
     rd->ngroups = o->groups.n;
     city->ngroups = o->groups.n;

@@ -228,10 +228,23 @@ sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job) {
     city->id[i] = sg__feature_text(f, id_idx);
     sg_where fw = {o->districts, din->layer, city->fid[i], city->id[i], NULL};
     size_t badbyte = 0;
+    if (o->encoding && city->id[i] && !sg__utf8_valid(city->id[i], NULL)) { /* --encoding */
+        char *u = sg__recode(city->id[i], o->encoding);
+        if (u) {
+            free(city->id[i]);
+            city->id[i] = u;
+            fw.id = u;
+        }
+    }
     if (city->id[i] && !sg__utf8_valid(city->id[i], &badbyte)) {
         sg_where ew = {o->districts, din->layer, city->fid[i], NULL, o->id_field};
-        sg__report(ctx, "E_ENCODING", ew, "the id is not valid UTF-8 (byte %zu): the file is probably Latin-1 "
-                   "or Windows-1252; convert it to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)", badbyte);
+        if (o->encoding)
+            sg__report(ctx, "E_ENCODING", ew, "the id is not valid UTF-8, nor text in --encoding %s (byte %zu)",
+                       o->encoding, badbyte);
+        else
+            sg__report(ctx, "E_ENCODING", ew, "the id is not valid UTF-8 (byte %zu): the file is probably Latin-1 "
+                       "or Windows-1252 without a declared encoding: give --encoding WINDOWS-1252 (or ISO-8859-1), "
+                       "or convert it to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)", badbyte);
         fw.id = NULL;
     }
     if (!city->id[i] || !*city->id[i]) {
@@ -273,11 +286,20 @@ sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job) {
             const sg_table *tb = &rd->tables[fs->table];
             *dst = sg__cell_text(&tb->cells[rows[fs->table] * (size_t)tb->ncols + (size_t)fs->idx]);
         }
+        if (o->encoding && *dst && !sg__utf8_valid(*dst, NULL)) { /* --encoding */
+            char *u = sg__recode(*dst, o->encoding);
+            if (u) {
+                free(*dst);
+                *dst = u;
+            }
+        }
         if (*dst && !sg__utf8_valid(*dst, &badbyte)) {
             sg__report(ctx, "E_ENCODING",
                        (sg_where){fs->table == -1 ? o->districts : rd->tables[fs->table].spec->path, NULL,
                                   city->fid[i], fw.id, fs->name},
-                       "the text is not valid UTF-8 (byte %zu): convert the file to UTF-8", badbyte);
+                       "the text is not valid UTF-8 (byte %zu): %s", badbyte,
+                       o->encoding ? "nor text in --encoding" : "give the file's encoding with --encoding "
+                                                                 "WINDOWS-1252 (or another), or convert it to UTF-8");
             free(*dst);
             *dst = NULL;
         }

@@ -57,6 +57,7 @@ typedef struct sg_table {
     sg_arena text;       /* keys and cell texts */
     void *ds, *lyr;      /* GDALDatasetH, OGRLayerH while open */
     char sha256[65], driver[32];
+    const char *encoding; /* --encoding: keys that are not UTF-8 are recoded from it (NULL: none) */
 } sg_table;
 
 

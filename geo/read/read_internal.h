@@ -46,6 +46,16 @@ char *sg__layer_field_list(void *feature_defn);
  * fields of an OGRFeatureDefnH (may be NULL) and the names[0, n); with a
  * word on Shapefile's 10-character names when X is name cut to 10. "" when
  * none is close; NULL when out of memory (caller frees). */
+/* --encoding (issue 15 item 9): text that is not valid UTF-8, read from a
+ * source that does not declare its encoding, recoded from `encoding` to
+ * UTF-8 (iconv); NULL when it cannot be (caller frees). */
+char *sg__recode(const char *text, const char *encoding);
+/* While a source is opened: GDAL's SHAPE_ENCODING (this thread only) set to
+ * `encoding`, so that a Shapefile/.dbf without .cpg or code page is read in
+ * it (names and values); sg__encoding_end restores it. Both do nothing for
+ * a NULL encoding. */
+char *sg__encoding_begin(const char *encoding);
+void sg__encoding_end(const char *encoding, char *saved);
 char *sg__field_suggestion(void *feature_defn, char *const *names, int n, const char *name);
 
 /* ---- reprojection (crs.c) ---- */

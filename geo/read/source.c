@@ -2,6 +2,7 @@
  * shared by the readers (districts, tables, services, population points,
  * housing, road network) so that a missing file, layer or field is reported
  * the same way everywhere. */
+#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,6 +45,38 @@ char *sg__layer_field_list(void *feature_defn) {
     char *s = sg__join_names(names, n);
     free(names);
     return s;
+}
+
+char *sg__recode(const char *text, const char *encoding) {
+    iconv_t cd = iconv_open("UTF-8", encoding);
+    if (cd == (iconv_t)-1) return NULL;
+    size_t in_left = strlen(text), cap = 4 * in_left + 1, out_left = cap - 1;
+    char *out = malloc(cap), *in = (char *)text, *o = out;
+    if (out && iconv(cd, &in, &in_left, &o, &out_left) == (size_t)-1) {
+        free(out);
+        out = NULL;
+    }
+    iconv_close(cd);
+    if (out) *o = '\0';
+    if (out && !sg__utf8_valid(out, NULL)) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+char *sg__encoding_begin(const char *encoding) {
+    if (!encoding) return NULL;
+    const char *prev = CPLGetThreadLocalConfigOption("SHAPE_ENCODING", NULL);
+    char *saved = prev ? sg__strdup(prev) : NULL;
+    CPLSetThreadLocalConfigOption("SHAPE_ENCODING", encoding);
+    return saved;
+}
+
+void sg__encoding_end(const char *encoding, char *saved) {
+    if (!encoding) return;
+    CPLSetThreadLocalConfigOption("SHAPE_ENCODING", saved);
+    free(saved);
 }
 
 char *sg__field_suggestion(void *feature_defn, char *const *names, int n, const char *name) {

@@ -215,6 +215,12 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
             continue;
         }
         size_t badbyte = 0;
+        if (t->encoding && !sg__utf8_valid(key, NULL)) { /* --encoding */
+            char *u = sg__recode(key, t->encoding);
+            char *k2 = u ? sg__arena_strdup(&t->text, u) : NULL;
+            free(u);
+            if (k2) t->keys[r] = key = k2;
+        }
         if (!sg__utf8_valid(key, &badbyte)) {
             if (nbad++ == 0) {
                 badfid = w.fid;
@@ -236,9 +242,14 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
     if (st != SG_OK) return st;
     if (nbad) {
         w.fid = badfid;
-        sg__report(ctx, "E_ENCODING", w, "the key is not valid UTF-8 (byte %zu)%s: the table is probably Latin-1 "
-                   "or Windows-1252; convert it to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)", badoff,
-                   nbad > 1 ? " and so are the keys of other rows" : "");
+        if (t->encoding)
+            sg__report(ctx, "E_ENCODING", w, "the key is not valid UTF-8, nor text in --encoding %s (byte %zu)%s",
+                       t->encoding, badoff, nbad > 1 ? " and so are the keys of other rows" : "");
+        else
+            sg__report(ctx, "E_ENCODING", w, "the key is not valid UTF-8 (byte %zu)%s: the table is probably Latin-1 "
+                       "or Windows-1252 without a declared encoding: give --encoding WINDOWS-1252 (or ISO-8859-1), "
+                       "or convert it to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)", badoff,
+                       nbad > 1 ? " and so are the keys of other rows" : "");
         w.fid = -1;
     }
     if (sg__gdal_msg(ctx)[0])

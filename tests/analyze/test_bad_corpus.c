@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <cpl_conv.h>
 #include <gdal_utils.h>
 
 #include "test_support.h"
@@ -241,6 +242,30 @@ static void generate(void) {
     snprintf(lsrc, sizeof lsrc, "%s/long_names.geojson", master);
     snprintf(ldst, sizeof ldst, "%s/long_names.shp", master);
     translate(lsrc, ldst, "ESRI Shapefile");
+    /* Issue 15 item 9: a Latin-1 .dbf that declares no encoding (no .cpg,
+     * code page byte 0): the id of district 2 is "M\xFC02" (u-umlaut as one byte). */
+    gj = read_all(four, &len);
+    at = strstr(gj, "\"0002\"");
+    memcpy(at + 1, "MX02", 4);
+    write_bytes(master, "latin1_dbf.geojson", gj, len);
+    free(gj);
+    snprintf(lsrc, sizeof lsrc, "%s/latin1_dbf.geojson", master);
+    snprintf(ldst, sizeof ldst, "%s/latin1_dbf.shp", master);
+    translate(lsrc, ldst, "ESRI Shapefile");
+    remove(lsrc);
+    snprintf(ldst, sizeof ldst, "%s/latin1_dbf.cpg", master);
+    remove(ldst);
+    snprintf(ldst, sizeof ldst, "%s/latin1_dbf.dbf", master);
+    char *dbf = read_all(ldst, &len);
+    assert_non_null(dbf);
+    dbf[29] = 0; /* no language driver id: no encoding declared */
+    char *mx = NULL;
+    for (size_t k = 0; k + 4 <= len && !mx; k++)
+        if (memcmp(dbf + k, "MX02", 4) == 0) mx = dbf + k;
+    assert_non_null(mx);
+    mx[1] = '\xFC';
+    write_bytes(master, "latin1_dbf.dbf", dbf, len);
+    free(dbf);
     /* An empty polygon survives in a GeoPackage. */
     char *gpkg = sg_test_path(master, "empty_polygon.gpkg");
     char *sq[3] = {fx_square(0, 0), fx_square(1, 0), fx_square(0, 1)};
@@ -419,8 +444,11 @@ static void run_case(void **state) {
         if (!sg_test_exists(layer) || !sg_test_exists(summary)) BAD("success without both outputs");
         else {
             size_t nin = 0, nout = 0;
+            const char *enc = arg_after(argv, "--encoding"); /* the input's ids, read in its encoding */
+            if (enc) CPLSetThreadLocalConfigOption("SHAPE_ENCODING", enc);
             char **a = layer_ids(arg_after(argv, "--districts"), arg_after(argv, "--layer"),
                                  arg_after(argv, "--sql"), arg_after(argv, "--id"), &nin);
+            if (enc) CPLSetThreadLocalConfigOption("SHAPE_ENCODING", NULL);
             char **b = layer_ids(layer, NULL, NULL, "id", &nout);
             if (!a || !b) BAD("cannot read the ids back");
             else if (nin != nout) BAD("%zu districts read, %zu written", nin, nout);
