@@ -43,6 +43,7 @@ static const struct {
     {"E_SHARE_RANGE", "numbers"}, {"W_NO_DATA", "numbers"}, {"W_ZERO_TOTAL", "numbers"},
     {"E_SHARE_SCALE", "numbers"}, {"W_NOT_INTEGER", "numbers"}, {"E_THOUSANDS_SEPARATOR", "numbers"},
     {"E_NO_ID", "ids"}, {"E_DUPLICATE_ID", "ids"}, {"E_EMPTY_KEY", "ids"}, {"E_DUPLICATE_KEY", "ids"},
+    {"E_LONG_FORMAT", "ids"},
     {"E_GROUP_GT_TOTAL", "group_le_total"}, {"E_GROUPS_GT_TOTAL", "group_le_total"},
     {"E_GROUPS_NE_TOTAL", "group_le_total"},
     {"E_NULL_GEOMETRY", "geometry"}, {"E_EMPTY_GEOMETRY", "geometry"}, {"E_NOT_POLYGON", "geometry"},

@@ -170,6 +170,7 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
     OGRFeatureH f;
     sg_status st = SG_OK;
     size_t nbad = 0, badoff = 0; /* keys that are not UTF-8: one error for all */
+    size_t ndup = 0, nkeys = 0;   /* rows that repeat a key, distinct keys */
     long long badfid = -1;
     while ((st = sg__check_cancel(ctx)) == SG_OK && (f = OGR_L_GetNextFeature(lyr)) != NULL) {
         if (t->nrows == cap) {
@@ -237,6 +238,8 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
         if (rc == 0)
             sg__report(ctx, "E_DUPLICATE_KEY", w, "key '%s' also on row with fid %lld: "
                        "a key must identify one row", key, t->fids[prev]);
+        if (rc == 0) ndup++;
+        else nkeys++;
     }
     sg__gdal_pop();
     if (st != SG_OK) return st;
@@ -251,6 +254,16 @@ sg_status sg__table_load(sg_ctx *ctx, sg_table *t) {
                        "or convert it to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)", badoff,
                        nbad > 1 ? " and so are the keys of other rows" : "");
         w.fid = -1;
+    }
+    if (ndup && 2 * ndup >= nkeys && nkeys >= 2) { /* issue 15 item 9: most keys repeat: a long-format table */
+        char *fl = sg__join_names(t->fields, t->nfields);
+        w.fid = -1;
+        sg__report(ctx, "E_LONG_FORMAT", w, "%zu of %zu rows repeat a key (%zu keys, %.1f rows each): this table has "
+                   "one row per district and group (long format); pivot it to one row per district with one column "
+                   "per group (a spreadsheet's pivot table, tidyr::pivot_wider, pandas.pivot) and name the columns "
+                   "with --total and --group (fields now: %s)", ndup, ndup + nkeys, nkeys,
+                   (double)(ndup + nkeys) / (double)nkeys, fl ? fl : "?");
+        free(fl);
     }
     if (sg__gdal_msg(ctx)[0])
         return sg__error(ctx, SG_ERR_INPUT, "E_READ", w, "read error: %s", sg__gdal_msg(ctx));
