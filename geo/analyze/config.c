@@ -378,9 +378,13 @@ static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, co
         }
         if (strcmp(key, "table") == 0 || strcmp(key, "table_key") == 0 || strcmp(key, "table_layer") == 0)
             return sg__cfg_error(L, k, "unknown key '%s' (census tables go in 'tables:', a list of path/key/layer)", key);
-        const char *near = sg__option_suggest(name);
         static const char *const sections[] = {"tables", "services", "check"};
-        const char *sec = near ? NULL : sg__suggest(key, sections, 3);
+        const char *sec = sg__suggest(key, sections, 3), *near = sec ? NULL : sg__option_suggest(name);
+        if (near && (!strncmp(near, "--table", 7) || !strcmp(near, "--config") || !strcmp(near, "--help") ||
+                     (sg__access_is_arg(near) && strcmp(near, "--radius") != 0))) { /* no keys: they live in tables:, services:, or nowhere */
+            sec = !strncmp(near, "--table", 7) ? "tables" : sg__access_is_arg(near) ? "services" : NULL;
+            near = NULL;
+        }
         if (near || sec) {
             char *u = sg__strdup(near ? near + 2 : sec);
             for (char *c = u; c && *c; c++)

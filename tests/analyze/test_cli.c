@@ -269,6 +269,33 @@ static void usage_error_is_two_lines(void **state) {
     free(e);
 }
 
+/* Issue 15 items 9 and 10: the YAML config of analyze --config names the key
+ * meant, at the top level and in check: (config.c, config_check.c). */
+static void config_keys_did_you_mean(void **state) {
+    fixture *f = *state;
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {"districts: d.shp\ntotl: total\n", "line 2: unknown key 'totl' (did you mean 'total'?)"},
+        {"districts: d.shp\ntabels:\n  - path: c.csv\n", "line 2: unknown key 'tabels' (did you mean 'tables'?)"},
+        {"check:\n  max_grup_change: 0.3\n", "line 2: unknown key 'max_grup_change' in check (did you mean "
+                                           "'max_group_change'?"},
+        {"check:\n  thresholds:\n    gini.max_increase_rell: 0.1\n", "did you mean 'max_increase_rel'?"},
+        {"check:\n  min_residents: -1\n", "line 2: 'min_residents'"},
+    };
+    char *cfg = sg_test_path(f->dir, "c.yaml"), *e = sg_test_path(f->dir, "stderr"), args[1200];
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        sg_test_write_file(cfg, cases[k].yaml);
+        snprintf(args, sizeof args, "analyze --config '%s'", cfg);
+        assert_int_equal(run_cli(f, args), 2);
+        char *err = slurp(e);
+        if (!strstr(err, cases[k].want)) fail_msg("case %zu: stderr is\n%s", k, err);
+        free(err);
+    }
+    free(cfg);
+    free(e);
+}
+
 /* ---- progress (sg_options_set_progress, --progress) ---- */
 
 /* Every call of the callback; call stop_at (-1: none) returns 0. Calls never
@@ -463,6 +490,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(json_flag_prints_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(exit_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_error_is_two_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(config_keys_did_you_mean, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_reports_every_stage, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_zero_cancels, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_flag_prints_lines, setup, teardown),
