@@ -32,6 +32,7 @@ struct sg_options {
     size_t ntables;
     char *input_crs, *work_crs;
     char *out_dir;
+    struct sg_outset *outset; /* not an option: seggap check's locked --out, lent to sg_analyze (no publish) */
     char *name_field;     /* --name: a label written to the layers */
     sg_strlist groups;    /* --groups: several group fields (multigroup) */
     int no_remainder;     /* --no-remainder: no "rest" group in the multigroup frame */

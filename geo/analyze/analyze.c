@@ -11,9 +11,13 @@
 void sg_run_destroy(sg_run *run) {
     if (!run) return;
     sg__result_free(&run->res);
+    if (run->outset == &run->own_outset) sg__outset_close(&run->own_outset); /* unpublished: removed */
     free(run->out_dir);
     free(run->districts_path);
     free(run->summary_path);
+    free(run->dir);
+    free(run->districts_file);
+    free(run->summary_file);
     free(run->summary_json);
     free(run->summary_text);
     free(run->compare_text);
@@ -234,6 +238,19 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     plan pl = plan_make(opts);
     sg__progress_set(ctx, opts->progress_fn, opts->progress_user);
     if (st == SG_OK) st = guard_inputs(ctx, opts); /* before any computation */
+    /* --out: created if missing, a writable folder, locked (E_OUT_BUSY), and
+     * a private staging folder beside it that takes every file of the run
+     * (seggap check lends its own, already open: it publishes) */
+    if (st == SG_OK && !(run->outset = opts->outset)) {
+        st = sg__outset_open(ctx, opts->out_dir, "--out", &run->own_outset);
+        if (st == SG_OK) run->outset = &run->own_outset;
+    }
+    if (st == SG_OK) {
+        run->dir = sg__strdup(run->outset->stage);
+        run->districts_file = with_districts ? sg__asprintf("%s/districts.geojson", run->dir) : NULL;
+        run->summary_file = sg__asprintf("%s/summary.json", run->dir);
+        if (!run->dir || (with_districts && !run->districts_file) || !run->summary_file) st = sg__nomem(ctx);
+    }
     /* --strict: every warning of the run, up to the write stage, is an error */
     size_t errors_before = sg__nerrors(ctx);
     sg__ctx_set_strict(ctx, opts->strict);
@@ -247,8 +264,6 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     sg__stage_add(ctx, "project", sg__now() - t0);
     if (st == SG_OK) st = compute(ctx, run, &pl);
     if (st == SG_OK) st = sg__check_cancel(ctx);
-    if (st == SG_OK) st = sg__ensure_dir(ctx, opts->out_dir);
-    if (st == SG_OK) sg__clean_stale_tmp(opts->out_dir); /* left by a run that was killed */
     if (st == SG_OK) st = stage(ctx, &pl, "objectives", W_OBJECTIVES);
     t0 = sg__now();
     if (st == SG_OK) { /* objectives 5 and 10, after every column is in */
@@ -265,23 +280,23 @@ sg_status sg_analyze(sg_ctx *ctx, const sg_options *opts, sg_run **out) {
     if (st == SG_OK && opts->strict) st = sg__fail_if_errors(ctx, errors_before, SG_ERR_DATA, "--strict");
     if (st == SG_OK) st = stage(ctx, &pl, NULL, W_WRITE); /* write.c reports write.layers, ... */
     if (st == SG_OK) st = sg__write_run(ctx, run);
-    if (st == SG_OK && opts->baseline) {
-        st = stage(ctx, &pl, "compare", W_COMPARE);
-        if (st == SG_ERR_CANCELLED) sg__write_remove(run, 1); /* nothing of a cancelled run stays */
-    }
+    if (st == SG_OK && opts->baseline) st = stage(ctx, &pl, "compare", W_COMPARE);
     if (st == SG_OK && opts->baseline) {
         sg_compare_options co;
         memset(&co, 0, sizeof co);
         co.baseline = opts->baseline;
-        co.current = opts->out_dir;
-        co.out_dir = opts->out_dir;
+        co.current = run->dir; /* the staging folder, named as --out */
+        co.out_dir = run->dir;
         co.permutations = opts->permutations;
         co.seed = (unsigned long long)opts->seed;
         sg_compare *cmp = NULL;
-        st = sg_compare_run(ctx, &co, &cmp);
+        st = sg__compare_run_as(ctx, &co, opts->out_dir, &cmp);
         if (st == SG_OK) run->compare_text = sg__strdup(sg_compare_text(cmp));
         sg_compare_destroy(cmp);
     }
+    if (st == SG_OK) st = sg__check_cancel(ctx);
+    /* The whole set replaces --out's previous run in one rename */
+    if (st == SG_OK && run->outset == &run->own_outset) st = sg__outset_publish(ctx, run->outset);
     release_inputs(ctx, run);
     run->opts = NULL;
     sg__progress_set(ctx, NULL, NULL);

@@ -8,7 +8,8 @@
  *   parallel.c  the only place threads start (sg__parallel, sg__threads_run,
  *               sg__thread_start) and sg__thread_count
  *   result.c    named global values and per-district columns
- *   output.c    atomic output files and directories
+ *   output.c    atomic output files and directories; outset.c (outset.h): a
+ *               --out folder published whole (staging folder, lock, swap)
  *   sha256.c    file digests; redact.c: secrets out of connection strings
  *
  * Included by every other folder's header; includes none of them. */

@@ -6,7 +6,7 @@
 
 #include <cpl_error.h>
 
-#include "base/base.h"
+#include "base/outset.h"
 
 /* The context: private to this file (base.h gives the accessors). */
 struct sg_ctx {
@@ -131,6 +131,7 @@ double sg__now(void) {
 }
 
 void sg__stage_add(sg_ctx *ctx, const char *name, double seconds) {
+    sg__test_point(name); /* SEGGAP_TEST_KILL_AT: a stage's end */
     if (!ctx || !name) return;
     for (size_t i = 0; i < ctx->nstages; i++)
         if (strcmp(ctx->stages[i].name, name) == 0) {

@@ -95,6 +95,13 @@ sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path) {
         return sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){final_path, NULL, -1, NULL, NULL},
                          "writing failed: %s", strerror(e));
     }
+    const char *fail = getenv("SEGGAP_TEST_FAIL_COMMIT"); /* fault tests: this file's rename fails */
+    const char *fb = strrchr(final_path, '/');
+    if (fail && strcmp(fb ? fb + 1 : final_path, fail) == 0) {
+        remove(tmp);
+        return sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT", (sg_where){final_path, NULL, -1, NULL, NULL},
+                         "cannot move the finished file into place: %s (SEGGAP_TEST_FAIL_COMMIT)", strerror(EIO));
+    }
     if (rename(tmp, final_path) != 0) {
         e = errno;
         remove(tmp);

@@ -60,15 +60,22 @@ static sg_status copy_file(sg_ctx *ctx, const char *from, const char *to) {
     return st;
 }
 
+/* The baseline folder, published whole like --out (base/outset.h): the
+ * run's summary.json and districts.geojson replace the previous baseline's
+ * files together or not at all; foreign files stay. */
 static sg_status update_baseline(sg_ctx *ctx, const char *out_dir, const char *dir) {
-    sg_status st = sg__ensure_dir(ctx, dir);
+    sg_outset bo;
+    sg_status st = sg__outset_open(ctx, dir, "baseline", &bo);
+    if (st != SG_OK) return st;
     static const char *const files[] = {"summary.json", "districts.geojson"};
     for (int k = 0; st == SG_OK && k < 2; k++) {
-        char *from = sg__asprintf("%s/%s", out_dir, files[k]), *to = sg__asprintf("%s/%s", dir, files[k]);
+        char *from = sg__asprintf("%s/%s", out_dir, files[k]), *to = sg__asprintf("%s/%s", bo.stage, files[k]);
         st = from && to ? copy_file(ctx, from, to) : sg__nomem(ctx);
         free(from);
         free(to);
     }
+    if (st == SG_OK) st = sg__outset_publish(ctx, &bo);
+    sg__outset_close(&bo);
     return st;
 }
 
@@ -201,6 +208,10 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
     sg_check_baseline b;
     memset(&b, 0, sizeof b);
     int first = 0;
+    sg_outset oset; /* out: locked, every file staged, published at the end */
+    memset(&oset, 0, sizeof oset);
+    oset.fd = -1;
+    char *json_file = NULL, *junit_file = NULL;
     char **all = calloc((size_t)cfg.argc + (size_t)co->argc + 1, sizeof *all);
     if (!all) {
         st = sg__nomem(ctx);
@@ -258,7 +269,8 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
     }
     if (!first && (st = sg__check_baseline_load(ctx, b.dir, &b)) != SG_OK) goto done;
     if ((st = sg__check_metrics(ctx, &cfg, b.summary)) != SG_OK) goto done; /* a misspelled metric: before any work */
-    if ((st = sg__ensure_dir(ctx, opts->out_dir)) != SG_OK) goto done;
+    if ((st = sg__outset_open(ctx, opts->out_dir, "out", &oset)) != SG_OK) goto done;
+    opts->outset = &oset; /* sg_analyze writes into its staging folder and leaves the publishing here */
 
     c = calloc(1, sizeof *c);
     if (!c) {
@@ -270,7 +282,9 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
     c->thresholds = json_object_new_array();
     c->json_path = sg__asprintf("%s/check.json", opts->out_dir);
     c->junit_path = sg__asprintf("%s/check.xml", opts->out_dir);
-    if (!c->root || !c->findings || !c->thresholds || !c->json_path || !c->junit_path) {
+    json_file = c->json_path ? sg__outset_path(&oset, opts->out_dir, c->json_path) : NULL;
+    junit_file = c->junit_path ? sg__outset_path(&oset, opts->out_dir, c->junit_path) : NULL;
+    if (!c->root || !c->findings || !c->thresholds || !c->json_path || !c->junit_path || !json_file || !junit_file) {
         st = sg__nomem(ctx);
         goto done;
     }
@@ -322,12 +336,12 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
             sg_compare_options cmo;
             memset(&cmo, 0, sizeof cmo);
             cmo.baseline = b.dir;
-            cmo.current = opts->out_dir;
-            cmo.out_dir = opts->out_dir;
+            cmo.current = oset.stage; /* the run, staged; named as out */
+            cmo.out_dir = oset.stage;
             cmo.permutations = cfg.permutations;
             cmo.seed = (unsigned long long)opts->seed;
             if ((st = check_stage(ctx, &prog, SG_CHECK_ANALYZE_HI, "compare")) != SG_OK) goto done;
-            if ((st = sg_compare_run(ctx, &cmo, &cmp)) != SG_OK) goto done;
+            if ((st = sg__compare_run_as(ctx, &cmo, opts->out_dir, &cmp)) != SG_OK) goto done;
         }
     }
     sg__check_evaluate(&S, summary, cmp, skip);
@@ -407,17 +421,15 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
         goto done;
     }
     if ((st = check_stage(ctx, &prog, 0.95, "write")) != SG_OK) goto done;
-    if (will_update && (st = update_baseline(ctx, opts->out_dir, b.dir)) != SG_OK) goto done;
-    if ((st = write_text(ctx, c->json_path, c->json)) != SG_OK) goto done;
-    st = sg__junit_write(ctx, c->root, c->junit_path);
+    if (will_update && (st = update_baseline(ctx, oset.stage, b.dir)) != SG_OK) goto done;
+    if ((st = write_text(ctx, json_file, c->json)) != SG_OK) goto done;
+    if ((st = sg__junit_write(ctx, c->root, junit_file)) != SG_OK) goto done;
+    st = sg__outset_publish(ctx, &oset); /* the whole set, or (failed, cancelled) nothing */
 
 done:
-    if (st == SG_ERR_CANCELLED && run) { /* by the progress callback after the analysis: none of its files stay */
-        sg__write_remove(run, 1);
-        char *cp = cmp ? sg__asprintf("%s/compare.json", opts->out_dir) : NULL;
-        if (cp) remove(cp);
-        free(cp);
-    }
+    sg__outset_close(&oset);
+    free(json_file);
+    free(junit_file);
     if (summary) json_object_put(summary);
     sg_compare_destroy(cmp);
     sg_run_destroy(run);

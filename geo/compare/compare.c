@@ -314,6 +314,10 @@ static json_object *id_list(char **ids, size_t n) {
 }
 
 sg_status sg_compare_run(sg_ctx *ctx, const sg_compare_options *o, sg_compare **out) {
+    return sg__compare_run_as(ctx, o, NULL, out);
+}
+
+sg_status sg__compare_run_as(sg_ctx *ctx, const sg_compare_options *o, const char *current_as, sg_compare **out) {
     *out = NULL;
     GDALAllRegister();
     run_data ra, rb;
@@ -323,6 +327,13 @@ sg_status sg_compare_run(sg_ctx *ctx, const sg_compare_options *o, sg_compare **
     sg_status st = c ? SG_OK : sg__nomem(ctx);
     if (st == SG_OK) st = load_run(ctx, o->baseline, &ra);
     if (st == SG_OK) st = load_run(ctx, o->current, &rb);
+    if (st == SG_OK && current_as) { /* read from the staging folder, named as the folder it becomes */
+        free(rb.summary_path);
+        free(rb.layer_path);
+        rb.summary_path = sg__asprintf("%s/summary.json", current_as);
+        rb.layer_path = sg__asprintf("%s/districts.geojson", current_as);
+        if (!rb.summary_path || !rb.layer_path) st = sg__nomem(ctx);
+    }
     double *x[2] = {NULL, NULL}, *t[2] = {NULL, NULL};
     char **appeared = NULL, **vanished = NULL;
     size_t m = 0, nap = 0, nva = 0, nmatched = 0;

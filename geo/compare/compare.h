@@ -8,4 +8,8 @@
 
 #include "write/write.h"
 
+/* sg_compare_run, the current run's files named as in current_as (the folder
+ * a staging folder will become), NULL: as read. */
+sg_status sg__compare_run_as(sg_ctx *ctx, const sg_compare_options *o, const char *current_as, sg_compare **out);
+
 #endif

@@ -200,8 +200,8 @@ static sg_status close_ds(sg_ctx *ctx, GDALDatasetH ds, sg_status st, const char
 
 sg_status sg__write_gpkg(sg_ctx *ctx, const struct sg_run *run, sg_written *out, const sg_lspec *const *L, const sg_style_key *keys,
                             size_t nl) {
-    char *path = sg__asprintf("%s/seggap.gpkg", run->out_dir);
-    char *tmp = path ? sg__asprintf("%s/.seggap.tmp-%ld.gpkg", run->out_dir, (long)getpid()) : NULL;
+    char *path = sg__asprintf("%s/seggap.gpkg", run->dir);
+    char *tmp = path ? sg__asprintf("%s/.seggap.tmp-%ld.gpkg", run->dir, (long)getpid()) : NULL;
     if (!tmp) {
         free(path);
         return sg__nomem(ctx);
@@ -273,8 +273,8 @@ sg_status sg__write_gpkg(sg_ctx *ctx, const struct sg_run *run, sg_written *out,
 
 sg_status sg__write_shp(sg_ctx *ctx, const struct sg_run *run, sg_written *out, const sg_lspec *const *L, const sg_style_key *keys,
                            size_t nl) {
-    char *dir = sg__asprintf("%s/shp", run->out_dir);
-    char *tdir = sg__asprintf("%s/.shp.tmp-%ld", run->out_dir, (long)getpid());
+    char *dir = sg__asprintf("%s/shp", run->dir);
+    char *tdir = sg__asprintf("%s/.shp.tmp-%ld", run->dir, (long)getpid());
     char *map = NULL;
     size_t maplen = 0;
     FILE *mf = open_memstream(&map, &maplen);

@@ -362,12 +362,12 @@ sg_status sg__write_geojson_all(sg_ctx *ctx, const struct sg_run *run, sg_writte
     const char **dstatus = NULL;
     size_t nl = 0, first_obj = 0;
     if (st == SG_OK && (want & SG_LAYER_DISTRICTS)) {
-        st = sg__districts_layer(ctx, run, run->districts_path, &ll, &L[nl++], &dfields, &dstatus);
+        st = sg__districts_layer(ctx, run, run->districts_file, &ll, &L[nl++], &dfields, &dstatus);
         first_obj = 1;
     }
     for (size_t k = 0; st == SG_OK && k < nsel; k++) {
         const sg_lspec *P = sel[k];
-        paths[k] = sg__asprintf("%s/%s.geojson", run->out_dir, P->name);
+        paths[k] = sg__asprintf("%s/%s.geojson", run->dir, P->name);
         if (!paths[k]) {
             st = sg__nomem(ctx);
             break;
@@ -419,7 +419,7 @@ sg_status sg__write_objectives(sg_ctx *ctx, const struct sg_run *run, sg_written
     sg__stage_add(ctx, "write.qgis", sg__now() - t0);
     t0 = sg__now();
     if (st == SG_OK) {
-        char *path = sg__asprintf("%s/report.html", run->out_dir);
+        char *path = sg__asprintf("%s/report.html", run->dir);
         st = path ? sg__write_report(ctx, run, path, out) : sg__nomem(ctx);
         free(path);
     }

@@ -36,7 +36,7 @@ static size_t run_layers(const struct sg_run *run, pg_layer **out) {
             size_t len = p ? strlen(p) : 0;
             if (!l || len < 8 || strcmp(p + len - 8, ".geojson") != 0) continue;
             l[n].key = sg__strdup(key);
-            l[n].path = sg__strdup(p);
+            l[n].path = run->outset ? sg__outset_path(run->outset, run->out_dir, p) : sg__strdup(p); /* not yet published */
             if (l[n].key && l[n].path) n++;
         }
         *out = l;
@@ -47,7 +47,7 @@ static size_t run_layers(const struct sg_run *run, pg_layer **out) {
         pg_layer *l = realloc(*out, sizeof *l);
         if (l) {
             l[0].key = sg__strdup("districts");
-            l[0].path = sg__strdup(run->districts_path);
+            l[0].path = sg__strdup(run->districts_file);
             *out = l;
             n = l[0].key && l[0].path ? 1 : 0;
         }

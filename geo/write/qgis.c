@@ -498,7 +498,7 @@ sg_status sg__write_qgis(sg_ctx *ctx, const struct sg_run *run, sg_written *out)
         if (!layer_written(run, sidecars[k].key)) continue;
         sg_style s;
         memset(&s, 0, sizeof s);
-        char *path = sg__asprintf("%s/%s", run->out_dir, sidecars[k].file);
+        char *path = sg__asprintf("%s/%s", run->dir, sidecars[k].file);
         if (!path || sg__style_build(run, sidecars[k].key, &s) != 0) st = sg__nomem(ctx);
         else st = sg__write_qml(ctx, out, &s, NULL, path);
         sg__style_free(&s);
@@ -507,7 +507,7 @@ sg_status sg__write_qgis(sg_ctx *ctx, const struct sg_run *run, sg_written *out)
     int any = 0; /* --layers none: no project of nothing */
     for (size_t k = 0; k < sizeof sidecars / sizeof sidecars[0]; k++) any |= layer_written(run, sidecars[k].key);
     if (st == SG_OK && any) {
-        char *path = sg__asprintf("%s/seggap.qgs", run->out_dir);
+        char *path = sg__asprintf("%s/seggap.qgs", run->dir);
         st = path ? write_project(ctx, run, path, out) : sg__nomem(ctx);
         free(path);
     }

@@ -10,7 +10,11 @@ int sg__written_add(sg_written *w, const char *path) {
     char **nf = sg__reallocarray(w->files, w->nfiles + 1, sizeof *nf);
     if (!nf) return -1;
     w->files = nf;
-    if (!(nf[w->nfiles] = sg__strdup(path))) return -1;
+    size_t n = w->from ? strlen(w->from) : 0;
+    if (n && strncmp(path, w->from, n) == 0 && (path[n] == '/' || path[n] == '\0'))
+        nf[w->nfiles] = sg__asprintf("%s%s", w->to, path + n);
+    else nf[w->nfiles] = sg__strdup(path);
+    if (!nf[w->nfiles]) return -1;
     w->nfiles++;
     return 0;
 }
@@ -20,12 +24,6 @@ void sg__written_free(sg_written *w) {
     free(w->files);
     free(w->format);
     memset(w, 0, sizeof *w);
-}
-
-void sg__write_remove(const struct sg_run *run, int with_summary) {
-    if (run->districts_path) remove(run->districts_path);
-    for (size_t f = 0; f < run->written.nfiles; f++) remove(run->written.files[f]);
-    if (with_summary && run->summary_path) remove(run->summary_path);
 }
 
 /* The progress of a part of the write stage (sg_options_set_progress):
@@ -38,24 +36,24 @@ sg_status sg__write_run(sg_ctx *ctx, struct sg_run *run) {
     const sg_options *opts = run->opts;
     run->written.format = sg__strdup(opts->format ? opts->format : "geojson");
     if (!run->written.format) return sg__nomem(ctx);
+    run->written.from = run->dir; /* files go into the staging folder, recorded under --out */
+    run->written.to = run->out_dir;
     /* districts.geojson and the objective layers together, on up to 2 threads
      * (times write.lonlat and write.layers); then styles, project, report,
      * --format copies (write.format, write.qgis, write.report) */
     sg_status st = note(ctx, "write.layers", 0);
     if (st == SG_OK) st = sg__write_geojson_all(ctx, run, &run->written);
-    /* The layers are in place: a cancel from the progress callback from here
-     * on removes what this run wrote (a signal lets the run finish the set). */
-    int placed = st == SG_OK, summary = 0;
+    /* Everything goes into the staging folder: a cancel or failure from here
+     * on leaves --out as it was (sg__outset_close removes the folder). */
     if (st == SG_OK) st = note(ctx, "write.qgis", 0.6);
     if (st == SG_OK) st = sg__write_objectives(ctx, run, &run->written);
     if (st == SG_OK) st = note(ctx, "write.summary", 0.85);
     double t0 = sg__now();
-    if (st == SG_OK) summary = (st = sg__write_summary(ctx, run, run->summary_path)) == SG_OK;
+    if (st == SG_OK) st = sg__write_summary(ctx, run, run->summary_file);
     sg__stage_add(ctx, "write.summary", sg__now() - t0);
     if (st == SG_OK && opts->out_pg) st = note(ctx, "write.postgis", 0.9);
     t0 = sg__now();
     if (st == SG_OK && opts->out_pg) st = sg__write_pg(ctx, run, opts->out_pg, opts->out_pg_prefix);
     if (opts->out_pg) sg__stage_add(ctx, "write.postgis", sg__now() - t0);
-    if (st == SG_ERR_CANCELLED && placed) sg__write_remove(run, summary);
     return st;
 }

@@ -16,6 +16,7 @@
 #ifndef SEGGAP_GEO_WRITE_H
 #define SEGGAP_GEO_WRITE_H
 
+#include "base/outset.h"
 #include "gaps/gaps.h"
 
 /* Files written by a run (for summary.json -> outputs and the report). */
@@ -23,8 +24,10 @@ typedef struct sg_written {
     char **files;
     size_t nfiles;
     char *format; /* --format: "geojson", "gpkg", "shp" */
+    const char *from, *to; /* a path under from (the staging folder) is recorded under to (--out) */
 } sg_written;
-/* Records a written file (path copied). Returns -1 when out of memory. */
+/* Records a written file (path copied, its staging folder named as --out).
+ * Returns -1 when out of memory. */
 int sg__written_add(sg_written *w, const char *path);
 void sg__written_free(sg_written *w);
 
@@ -35,7 +38,10 @@ struct sg_run {
     sg_basic_indices idx;
     sg_result res;
     size_t used, excluded;
-    char *out_dir, *districts_path, *summary_path;
+    char *out_dir, *districts_path, *summary_path; /* final names, as --out spells them */
+    char *dir, *districts_file, *summary_file;     /* where they are written: the staging folder */
+    sg_outset *outset;    /* the --out folder (base/outset.h); its own unless check lends one */
+    sg_outset own_outset;
     char *summary_json, *summary_text;
     char *compare_text;   /* with --baseline: the comparison table */
     struct sg_regions *regions; /* with --by (regions.c) */
@@ -101,12 +107,9 @@ sg_status sg__districts_layer(sg_ctx *ctx, const struct sg_run *run, const char 
  * styles, project, report, summary.json, and --out-pg tables. What was
  * written is recorded in run->written, which summary.json lists. Reports
  * its parts to the progress callback (write.layers, write.qgis,
- * write.summary, write.postgis); when the callback cancels after the layers
- * went into place, removes what it wrote (sg__write_remove). */
+ * write.summary, write.postgis). Every file goes into run->dir, the staging
+ * folder that sg_analyze publishes whole (base/outset.h). */
 sg_status sg__write_run(sg_ctx *ctx, struct sg_run *run);
-/* Removes the files a run put in place: districts.geojson, every file in
- * run->written and, when with_summary, summary.json (PostGIS tables stay). */
-void sg__write_remove(const struct sg_run *run, int with_summary);
 /* districts.geojson and, with the objectives, objective5/10.geojson and
  * services.geojson: reprojected once, written on up to 2 threads
  * (layers.c; stages write.lonlat and write.layers). */

@@ -56,9 +56,10 @@ int sg_options_progress(const sg_options *opts);
  * ignored). Fractions are in [0, 1] and never go back. fn runs on the thread
  * that called sg_analyze, except during permutations, where a worker thread
  * may call it; calls never overlap. Returning 0 cancels the run: sg_analyze
- * returns SG_ERR_CANCELLED, leaves none of its files under a final name
- * (files it had already put in place are removed; PostGIS tables already
- * written stay) and the context stays cancelled as after sg_ctx_cancel(). */
+ * returns SG_ERR_CANCELLED, leaves --out as it was (every file goes into a
+ * staging folder beside it, swapped in only at the end; PostGIS tables
+ * already written stay) and the context stays cancelled as after
+ * sg_ctx_cancel(). */
 void sg_options_set_progress(sg_options *opts, sg_progress_fn fn, void *user);
 
 /* Runs the whole pipeline. On success returns SG_OK and *out owns the run

@@ -231,12 +231,14 @@ static void disk_full(void **state) {
     assert_int_equal(run_sample(out), 0);
 }
 
-/* Starts the city into out (which holds an earlier run's outputs), waits until
- * districts.geojson's temporary file has content, then sends sig. */
-static int signal_mid_write(const char *out, int sig) {
+/* Starts the city into root/NAME (which holds an earlier run's outputs),
+ * waits until districts.geojson's temporary file in the run's staging folder
+ * (root/.NAME.seggap-tmp-PID) has content, then sends sig. */
+static int signal_mid_write(const char *out, const char *name, int sig) {
     pid_t pid = start_city(out, NULL, NULL, NULL);
     char tmp[256];
-    snprintf(tmp, sizeof tmp, "%s/.districts.geojson.seggap-tmp-%ld", out, (long)pid);
+    snprintf(tmp, sizeof tmp, "%s/.%s.seggap-tmp-%ld/.districts.geojson.seggap-tmp-%ld", root, name, (long)pid,
+             (long)pid);
     double t0 = now_s();
     struct stat sb;
     struct timespec nap = {0, 200 * 1000};
@@ -261,12 +263,14 @@ static void killed_mid_write(void **state) {
     snprintf(layer, sizeof layer, "%s/districts.geojson", out);
     assert_int_equal(run_sample(out), 0);
     uint64_t before = dir_hash(out), inputs = dir_hash(city);
-    assert_int_equal(signal_mid_write(out, SIGKILL), 128 + SIGKILL);
+    assert_int_equal(signal_mid_write(out, "killed", SIGKILL), 128 + SIGKILL);
     assert_true(dir_hash(out) == before); /* the previous outputs are intact */
-    assert_true(count_tmp(out) >= 1); /* the killed run's temporary files (layers are written 2 at a time) */
-    /* A rerun succeeds, replaces both outputs and removes the stale file. */
+    assert_int_equal(count_tmp(out), 0);
+    assert_int_equal(count_tmp(root), 1); /* the killed run's staging folder, beside --out */
+    /* A rerun succeeds, replaces both outputs and removes the stale folder. */
     assert_int_equal(wait_for(start_city(out, NULL, NULL, NULL), 600), 0);
     assert_int_equal(count_tmp(out), 0);
+    assert_int_equal(count_tmp(root), 0);
     assert_true(dir_hash(out) != before);
     GDALDatasetH ds = GDALOpenEx(layer, GDAL_OF_VECTOR, NULL, NULL, NULL);
     assert_non_null(ds);
@@ -276,15 +280,15 @@ static void killed_mid_write(void **state) {
 }
 
 /* SIGINT while the layer is written stops the run (130) with the previous
- * outputs intact. Once districts.geojson is in place the run completes the
- * set instead (0): a signal that lands after the last feature may do that. */
+ * outputs intact and the staging folder removed. Only a signal that lands
+ * after the set was swapped in lets the run end 0. */
 static void sigint_mid_write(void **state) {
     (void)state;
     char out[128];
     snprintf(out, sizeof out, "%s/interrupted", root);
     assert_int_equal(run_sample(out), 0);
     uint64_t before = dir_hash(out);
-    int rc = signal_mid_write(out, SIGINT);
+    int rc = signal_mid_write(out, "interrupted", SIGINT);
     char *err = stderr_text();
     if (rc == 0) {
         print_message("the signal came after the layer was complete: the run finished the set\n");
@@ -297,6 +301,7 @@ static void sigint_mid_write(void **state) {
     }
     free(err);
     assert_int_equal(count_tmp(out), 0); /* removed on the way out */
+    assert_int_equal(count_tmp(root), 0);
 }
 
 /* SIGINT while the permutations run: the CLI's handler stops the run, which
