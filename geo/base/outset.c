@@ -66,9 +66,8 @@ static void owned_add_path(owned *ow, const char *p) {
     ow->names[ow->n++] = name;
 }
 
-/* The files the previous run lists in DIR/summary.json -> outputs. */
+/* Adds the files the run in dir lists in DIR/summary.json -> outputs. */
 static void owned_load(owned *ow, const char *dir) {
-    memset(ow, 0, sizeof *ow);
     char *p = sg__asprintf("%s/summary.json", dir);
     struct stat sb;
     json_object *root = p && stat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size < (64 << 20)
@@ -298,7 +297,7 @@ static void clean_stale_stages(const char *parent, const char *name, const char 
     DIR *d = opendir(parent);
     if (!d) return;
     size_t nl = strlen(name);
-    owned ow;
+    owned ow = {NULL, 0};
     owned_load(&ow, dir);
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
@@ -312,7 +311,12 @@ static void clean_stale_stages(const char *parent, const char *name, const char 
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
         char *p = sg__asprintf("%s/%s", parent, n);
         struct stat sb;
-        if (p && lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) clean_against(p, dir, &ow);
+        if (p && lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            size_t had = ow.n;
+            owned_load(&ow, p); /* after the swap it holds the previous run: its own list too */
+            clean_against(p, dir, &ow);
+            while (ow.n > had) free(ow.names[--ow.n]);
+        }
         free(p);
     }
     owned_free(&ow);
@@ -442,7 +446,7 @@ static sg_status publish_by_file(sg_ctx *ctx, sg_outset *o, const owned *ow, cha
 sg_status sg__outset_publish(sg_ctx *ctx, sg_outset *o) {
     if (!o->stage) return SG_OK;
     double t_all = sg__now(); /* times: write.publish (all of it), write.swap (the rename) */
-    owned ow;
+    owned ow = {NULL, 0};
     owned_load(&ow, o->dir);
     char **carried = NULL;
     size_t ncarried = 0;

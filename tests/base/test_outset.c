@@ -159,7 +159,10 @@ static void a_killed_runs_staging_folder_is_removed(void **state) {
     snprintf(name, sizeof name, ".out.seggap-tmp-%ld", (long)dead);
     char *stale = sg_test_path(f->dir, name);
     assert_int_equal(mkdir(stale, 0755), 0);
-    put(stale, "summary.json", "{\"half\": 1}");
+    char listed[600]; /* killed after the swap: the previous run, whose summary lists old.geojson */
+    snprintf(listed, sizeof listed, "{\"outputs\": {\"x\": \"%s/old.geojson\"}}", out);
+    put(stale, "summary.json", listed);
+    put(stale, "old.geojson", "a previous run's layer");
     char *from = sg_test_path(out, "notes.txt"), *to = sg_test_path(stale, "notes.txt");
     assert_int_equal(link(from, to), 0); /* carried before the kill */
     put(stale, "late.txt", "arrived while the killed run wrote"); /* foreign, not in --out: moved back */
@@ -171,6 +174,7 @@ static void a_killed_runs_staging_folder_is_removed(void **state) {
     assert_true(sg_test_exists(other));
     assert_text(out, "notes.txt", "mine");
     assert_text(out, "late.txt", "arrived while the killed run wrote");
+    assert_text(out, "old.geojson", NULL); /* seggap's, by the stale folder's own summary.json */
     free(from), free(to), free(other), free(stale), free(out);
 }
 
