@@ -424,6 +424,7 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
     if (will_update && (st = update_baseline(ctx, oset.stage, b.dir)) != SG_OK) goto done;
     if ((st = write_text(ctx, json_file, c->json)) != SG_OK) goto done;
     if ((st = sg__junit_write(ctx, c->root, junit_file)) != SG_OK) goto done;
+    if ((st = sg__check_cancel(ctx)) != SG_OK) goto done; /* a signal: the set is discarded */
     st = sg__outset_publish(ctx, &oset); /* the whole set, or (failed, cancelled) nothing */
 
 done:
