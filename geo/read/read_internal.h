@@ -77,6 +77,11 @@ sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
 sg_cell_kind sg__feature_field(void *ogr_feature, int idx, double *num, const char **text);
 /* sg__cell_text of field idx (caller frees), without the intermediate copy. */
 char *sg__feature_text(void *ogr_feature, int idx);
+/* A source that GDAL's CSV driver opened (a GDALDatasetH; other drivers:
+ * SG_OK at once) is refused when one of its files holds a NUL byte, which
+ * that driver takes for the end of the line: E_NUL_BYTE naming the file,
+ * layer, fid, field and line. w gives the layer for a message without one. */
+sg_status sg__csv_nul_check(sg_ctx *ctx, void *ds, sg_where w);
 
 /* ---- census tables, for the join (table.c) ---- */
 /* Index of a field by name (exact, then case-insensitive), or -1. */

@@ -125,6 +125,10 @@ void *sg__ogr_open(sg_ctx *ctx, const char *path) {
 void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *prefix, int flags, sg_status *st) {
     *st = SG_OK;
     GDALDatasetH ds = sg__ogr_open(ctx, path);
+    if (ds && (*st = sg__csv_nul_check(ctx, ds, w)) != SG_OK) {
+        GDALClose(ds);
+        return NULL;
+    }
     if (ds) return ds;
     struct stat sb;
     int have = 0;

@@ -58,6 +58,8 @@ sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *def
                                                           "comma, semicolon or tab separators)");
     }
     t->ds = ds;
+    sg_status nul = sg__csv_nul_check(ctx, ds, w);
+    if (nul != SG_OK) return nul;
     snprintf(t->driver, sizeof t->driver, "%s", GDALGetDriverShortName(GDALGetDatasetDriver(ds)));
     OGRLayerH lyr = NULL;
     int nl = GDALDatasetGetLayerCount(ds);

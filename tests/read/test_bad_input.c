@@ -289,6 +289,53 @@ static void shares_with_totals(void **state) {
     sg_run_destroy(run);
 }
 
+static void write_bytes(const char *path, const char *bytes, size_t n) {
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, n, fp), n);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* Issue 16 item 14: GDAL's CSV reader ends a line at a NUL byte, so "8\0 0"
+ * read as 8 and the run went on (exit 0). Now the file is refused, naming the
+ * file, the row (fid), the field and the line. */
+static void nul_byte_in_csv_cell(void **state) {
+    fixture *f = *state;
+    fx_row rows[] = {{f->sq[0], "0001", NULL, NULL}, {f->sq[1], "0002", NULL, NULL},
+                     {f->sq[2], "0003", NULL, NULL}, {f->sq[3], "0004", NULL, NULL}};
+    fx_write(f->districts, "GeoJSON", 4326, rows, 4, 0);
+    static const char last[] = "code,pop,mig\n0001,100,10\n0002,200,8\0 0\n0003,150,30\n0004,50,5\n";
+    write_bytes(f->csv, last, sizeof last - 1);
+    const char *args[] = {"--districts", f->districts, "--id", "id", "--table", f->csv, "--table-key", "code",
+                          "--total", "pop", "--group", "mig", "--out", f->out, "--quiet", NULL};
+    sg_run *run = NULL;
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_ERR_DATA);
+    assert_null(run);
+    assert_diag(f->ctx, "E_NUL_BYTE", f->csv, "layer 'census'", "fid 2", "field 'mig'", "line 3", "NUL byte");
+    assert_false(sg_test_exists(f->out));
+
+    /* Semicolons, CRLF, a blank line and a quoted line break before it (they
+     * shift lines, not rows), the NUL in a middle column. */
+    sg_ctx_clear(f->ctx);
+    static const char mid[] = "code;pop;mig\r\n0001;100;\"1\n0\"\r\n\r\n0002;2\0 00;80\r\n0003;150;30\r\n";
+    write_bytes(f->csv, mid, sizeof mid - 1);
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_ERR_DATA);
+    assert_diag(f->ctx, "E_NUL_BYTE", "fid 2", "field 'pop'", "line 5");
+
+    /* Districts from a CSV (WKT column) go through the same check. */
+    sg_ctx_clear(f->ctx);
+    char *dcsv = sg_test_path(f->dir, "districts.csv");
+    static const char wkt[] = "WKT,id,total,group\n"
+                              "\"POLYGON((13 52,13.01 52,13.01 52.01,13 52.01,13 52))\",0001,100,1\0 0\n"
+                              "\"POLYGON((13.01 52,13.02 52,13.02 52.01,13.01 52.01,13.01 52))\",0002,100,50\n";
+    write_bytes(dcsv, wkt, sizeof wkt - 1);
+    const char *dargs[] = {"--districts", dcsv, "--id", "id", "--total", "total", "--group", "group",
+                           "--input-crs", "EPSG:4326", "--out", f->out, "--quiet", NULL};
+    assert_int_equal(sg_test_analyze(f->ctx, &run, dargs), SG_ERR_DATA);
+    assert_diag(f->ctx, "E_NUL_BYTE", dcsv, "fid 1", "field 'group'", "line 2");
+    free(dcsv);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(missing_file, setup, teardown),
@@ -305,6 +352,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(missing_values_and_unmatched_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(leading_zero_hint, setup, teardown),
         cmocka_unit_test_setup_teardown(shares_with_totals, setup, teardown),
+        cmocka_unit_test_setup_teardown(nul_byte_in_csv_cell, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
