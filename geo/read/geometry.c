@@ -25,6 +25,14 @@ int sg__ogr_coords_finite(void *ogr_geom) {
     return 1;
 }
 
+int sg__ogr_point_nan(void *ogr_geom, double *x, double *y) {
+    OGRGeometryH g = ogr_geom;
+    if (!g || wkbFlatten(OGR_G_GetGeometryType(g)) != wkbPoint || !OGR_G_IsEmpty(g)) return 0;
+    *x = OGR_G_GetX(g, 0);
+    *y = OGR_G_GetY(g, 0);
+    return isnan(*x) != isnan(*y);
+}
+
 GEOSGeometry *sg__ogr_to_work(sg_ctx *ctx, void *ogr_geom, PJ *op, const char **why) {
     GEOSContextHandle_t h = sg__geos(ctx);
     OGRGeometryH og = ogr_geom;

@@ -270,6 +270,22 @@ static sg_status read_layer(sg_ctx *ctx, const housing_in *in, sg_housing *h) {
         fw.field = NULL;
         /* geometry */
         OGRGeometryH og = OGR_F_GetGeometryRef(f);
+        OGRwkbGeometryType gt = og ? wkbFlatten(OGR_G_GetGeometryType(og)) : wkbUnknown;
+        double nx, ny;
+        if (sg__ogr_point_nan(og, &nx, &ny)) {
+            sg__report(ctx, "E_BAD_COORDINATE", fw, "the site's coordinate is not finite (x %g, y %g): not a location",
+                       nx, ny);
+            OGR_F_Destroy(f);
+            continue;
+        }
+        /* as for services: a line (or anything else) is not a site */
+        if (og && gt != wkbPoint && gt != wkbMultiPoint && gt != wkbPolygon && gt != wkbMultiPolygon &&
+            gt != wkbCurvePolygon && gt != wkbMultiSurface) {
+            sg__report(ctx, "E_HOUSING_GEOMETRY", fw, "a %s: a housing site must be a point, multipoint or polygon",
+                       OGRGeometryTypeToName(gt));
+            OGR_F_Destroy(f);
+            continue;
+        }
         const char *gwhy = NULL;
         GEOSGeometry *g = og && !OGR_G_IsEmpty(og) ? sg__ogr_to_work(ctx, og, NULL, &gwhy) : NULL;
         OGR_F_Destroy(f);

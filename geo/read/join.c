@@ -8,11 +8,6 @@
 
 #include "read/read_internal.h"
 
-/* Largest count accepted: far above any population (the world has 8e9
- * people), so a larger one is a wrong field, unit or format; it also keeps
- * every sum of counts far from overflowing. */
-#define SG_MAX_COUNT 1e12
-
 void sg__join_info_free(sg_join_info *j) {
     for (size_t i = 0; i < j->n_unmatched_ids; i++) free(j->unmatched_ids[i]);
     for (size_t i = 0; i < j->n_missing_ids; i++) free(j->missing_ids[i]);

@@ -93,6 +93,11 @@ void sg__table_drop_rows(sg_table *t);
 /* ---- OGR -> GEOS (geometry.c; sg__ogr_to_work in read.h) ---- */
 /* 1 when every coordinate of an OGR geometry is finite. */
 int sg__ogr_coords_finite(void *ogr_geom);
+/* 1 when an OGR point is empty only because one coordinate is NaN: GDAL
+ * turns a point with a NaN coordinate (GeoJSON [NaN, 52]) into an empty one,
+ * which would read as "no geometry"; *x, *y are its coordinates. (NaN, NaN)
+ * is how WKB stores POINT EMPTY, so that point stays empty. */
+int sg__ogr_point_nan(void *ogr_geom, double *x, double *y);
 /* GEOS from WKB bytes, or NULL (the handle's message says why). */
 GEOSGeometry *sg__wkb_to_geos(GEOSContextHandle_t h, const unsigned char *wkb, size_t size);
 

@@ -177,6 +177,9 @@ static int feature_number(sg_ctx *ctx, OGRFeatureH f, int idx, sg_where w, const
                    why ? why : "not a number");
     else if (*v < 0)
         sg__report(ctx, "E_NEGATIVE", w, "negative %s %g", what, *v);
+    else if (*v > SG_MAX_COUNT) /* 1.797e308 made the sums infinite: total capacity and 2SFCA null */
+        sg__report(ctx, "E_TOO_LARGE", w, "%s %g is more than seggap accepts (%g): a wrong field, unit or number "
+                   "format?", what, *v, SG_MAX_COUNT);
     else ok = 1;
     sg__cell_clear(&cell);
     return ok;
@@ -241,6 +244,13 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
         }
         fw.field = NULL;
         OGRGeometryH og = OGR_F_GetGeometryRef(f);
+        double nx, ny;
+        if (sg__ogr_point_nan(og, &nx, &ny)) {
+            sg__report(ctx, "E_BAD_COORDINATE", fw, "the point's coordinate is not finite (x %g, y %g): not a location",
+                       nx, ny);
+            OGR_F_Destroy(f);
+            continue;
+        }
         if (!og || OGR_G_IsEmpty(og)) {
             if (o->strict) {
                 sg__report(ctx, og ? "E_EMPTY_GEOMETRY" : "E_NULL_GEOMETRY", fw,
@@ -475,6 +485,14 @@ static sg_status read_population(sg_ctx *ctx, const sg_options *o, const sg_city
             double pop;
             OGRGeometryH g0 = OGR_F_GetGeometryRef(f);
             if (!feature_number(ctx, f, idx, fw, "population", &pop)) {
+                OGR_F_Destroy(f);
+                continue;
+            }
+            double nx, ny;
+            if (sg__ogr_point_nan(g0, &nx, &ny)) {
+                fw.field = NULL;
+                sg__report(ctx, "E_BAD_COORDINATE", fw, "the point's coordinate is not finite (x %g, y %g): not a "
+                           "location", nx, ny);
                 OGR_F_Destroy(f);
                 continue;
             }

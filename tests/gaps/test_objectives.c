@@ -915,6 +915,31 @@ static void housing_input_errors(void **state) {
     assert_diag(f->ctx, "E_OPEN", "--housing: no such file");
 }
 
+/* Issue 16 item 20: a housing layer of lines was accepted (a line's point on
+ * surface taken as the site) where services refuse lines; a point with a
+ * NaN coordinate was "no geometry". Both are errors naming the layer and fid. */
+static void housing_lines_and_nan_points(void **state) {
+    fixture *f = *state;
+    write_city(f);
+    char *gj = sg_test_path(f->dir, "sites.geojson");
+    sg_test_write_file(gj, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":"
+                           "{\"name\":\"urn:ogc:def:crs:EPSG::25832\"}},\"features\":["
+                           "{\"type\":\"Feature\",\"properties\":{\"units\":10},\"geometry\":{\"type\":\"Point\","
+                           "\"coordinates\":[501500,5601500]}},"
+                           "{\"type\":\"Feature\",\"properties\":{\"units\":20},\"geometry\":{\"type\":\"LineString\","
+                           "\"coordinates\":[[502100,5603100],[502900,5603900]]}},"
+                           "{\"type\":\"Feature\",\"properties\":{\"units\":30},\"geometry\":{\"type\":\"Point\","
+                           "\"coordinates\":[NaN,5602500]}}]}");
+    const char *args[] = {"--housing", gj, "--housing-units", "units", NULL};
+    sg_run *run = NULL;
+    assert_int_equal(run_city(f, &run, args), SG_ERR_DATA);
+    assert_null(run);
+    assert_diag(f->ctx, "E_HOUSING_GEOMETRY", "sites.geojson", "layer 'sites'", "fid 1",
+                "a Line String: a housing site must be a point, multipoint or polygon");
+    assert_diag(f->ctx, "E_BAD_COORDINATE", "layer 'sites'", "fid 2", "not finite", "nan");
+    free(gj);
+}
+
 int main(void) {
     GDALAllRegister();
     const struct CMUnitTest tests[] = {
@@ -931,6 +956,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(option_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(layers_option, setup, teardown),
         cmocka_unit_test_setup_teardown(housing_input_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(housing_lines_and_nan_points, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

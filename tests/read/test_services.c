@@ -270,6 +270,67 @@ static void service_errors_name_the_feature(void **state) {
     sg__services_free(f->ctx, &sv);
 }
 
+/* Issue 16 item 18: capacities of 1.797e308 summed to infinity: total
+ * capacity and every 2SFCA value became null, without a word. A capacity
+ * above SG_MAX_COUNT (1e12) is E_TOO_LARGE naming file, layer, fid, field;
+ * 1e12 itself is accepted and sums stay finite. */
+static void huge_capacity_is_refused(void **state) {
+    fixture *f = *state;
+    read_city(f, NULL);
+    prow huge[] = {{pt_ll(500, 500), "1.797e308"}, {pt_ll(1500, 500), "1.797e308"}, {pt_ll(2500, 500), "3"}};
+    layer_write(f->services, "huge", 4326, "capacity", huge, 3);
+    prow max[] = {{pt_ll(500, 500), "1e12"}, {pt_ll(1500, 500), "1e12"}};
+    layer_write(f->services, "max", 4326, "capacity", max, 2);
+    sg_services sv;
+    sg_service_spec spec = {"x", f->services, "huge", NULL, "capacity"};
+    assert_int_equal(sg__services_read(f->ctx, &spec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_DATA);
+    assert_diag(f->ctx, "E_TOO_LARGE", "services.gpkg", "layer 'huge'", "fid 1", "field 'capacity'",
+                "capacity 1.797e+308 is more than seggap accepts (1e+12)");
+    assert_diag(f->ctx, "E_TOO_LARGE", "fid 2");
+    sg__services_free(f->ctx, &sv);
+    sg_ctx_clear(f->ctx);
+    sg_service_spec mspec = {"x", f->services, "max", NULL, "capacity"};
+    assert_int_equal(sg__services_read(f->ctx, &mspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_OK);
+    sg_assert_near(sv.total_capacity, 2e12, 0);
+    sg__services_free(f->ctx, &sv);
+}
+
+/* Issue 16 item 20: GDAL reads a point with a NaN coordinate as an empty
+ * point, so it was left out as "no geometry" (W_SERVICE_NO_GEOMETRY); it is
+ * E_BAD_COORDINATE naming the fid. (NaN, NaN), WKB's POINT EMPTY, stays
+ * empty. Population points the same. */
+static void nan_point_is_not_finite(void **state) {
+    fixture *f = *state;
+    read_city(f, NULL);
+    char *gj = sg_test_path(f->dir, "nan.geojson");
+    sg_test_write_file(gj, "{\"type\":\"FeatureCollection\",\"features\":["
+                           "{\"type\":\"Feature\",\"properties\":{\"n\":1},\"geometry\":{\"type\":\"Point\","
+                           "\"coordinates\":[13.0,52.0]}},"
+                           "{\"type\":\"Feature\",\"properties\":{\"n\":1},\"geometry\":{\"type\":\"Point\","
+                           "\"coordinates\":[NaN,52.0]}}]}");
+    sg_services sv;
+    sg_service_spec spec = {"x", gj, NULL, NULL, NULL};
+    assert_int_equal(sg__services_read(f->ctx, &spec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_DATA);
+    assert_diag(f->ctx, "E_BAD_COORDINATE", "nan.geojson", "fid 1", "coordinate is not finite (x nan, y 52)");
+    for (size_t i = 0; i < sg_ctx_diag_count(f->ctx); i++)
+        assert_null(strstr(sg_ctx_diag(f->ctx, i)->message, "no geometry"));
+    sg__services_free(f->ctx, &sv);
+
+    sg_options_free(f->o);
+    f->o = NULL;
+    sg__city_free(f->ctx, &f->city);
+    sg__reader_free(&f->rd);
+    memset(&f->rd, 0, sizeof f->rd);
+    sg_ctx_clear(f->ctx);
+    read_city(f, (const char *const[]){"--service", "x=unused.gpkg", "--population-points", gj,
+                                       "--population-field", "n", NULL});
+    sg_origins og;
+    assert_int_equal(sg__origins_build(f->ctx, f->o, &f->city, &f->rd.crs, &og), SG_ERR_DATA);
+    assert_diag(f->ctx, "E_BAD_COORDINATE", "fid 1", "not finite");
+    sg__origins_free(&og);
+    free(gj);
+}
+
 static void origins_are_points_on_surface(void **state) {
     fixture *f = *state;
     read_city(f, NULL);
@@ -379,6 +440,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(services_are_read_into_the_working_crs, setup, teardown),
         cmocka_unit_test_setup_teardown(service_errors_name_the_feature, setup, teardown),
+        cmocka_unit_test_setup_teardown(huge_capacity_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(nan_point_is_not_finite, setup, teardown),
         cmocka_unit_test_setup_teardown(origins_are_points_on_surface, setup, teardown),
         cmocka_unit_test_setup_teardown(origins_from_population_points, setup, teardown),
         cmocka_unit_test(first_ids_of_a_list),
