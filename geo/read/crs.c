@@ -96,6 +96,27 @@ static int is_mercator(PJ_CONTEXT *pc, const PJ *crs) {
     return merc;
 }
 
+/* A CRS given on the command line (EPSG:n, WKT, PROJJSON or a PROJ string).
+ * PROJ reads "+proj=lcc ... +no_defs" as a coordinate operation, not a CRS,
+ * unless it says +type=crs: a PROJ string without it gets it, as cs2cs and
+ * GDAL do. NULL when it is no CRS (PROJ's message in the context). */
+static PJ *user_crs_create(PJ_CONTEXT *pc, const char *def) {
+    PJ *p = proj_create(pc, def);
+    if (p && proj_is_crs(p)) return p;
+    const char *s = def;
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s != '+' || strstr(def, "+type=crs")) return p;
+    char *withtype = sg__asprintf("%s +type=crs", def);
+    PJ *q = withtype ? proj_create(pc, withtype) : NULL;
+    free(withtype);
+    if (q && proj_is_crs(q)) {
+        proj_destroy(p);
+        return q;
+    }
+    proj_destroy(q);
+    return p;
+}
+
 sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_where w,
                         sg_crs_info *info) {
     PJ_CONTEXT *pc = sg__proj(ctx);
@@ -113,7 +134,7 @@ sg_status sg__crs_input(sg_ctx *ctx, void *ogr_srs, const char *user_crs, sg_whe
     }
     if (user_crs) {
         sg__clear_proj_msg(ctx);
-        info->src = proj_create(pc, user_crs);
+        info->src = user_crs_create(pc, user_crs);
         if (!info->src || !proj_is_crs(info->src)) {
             proj_destroy(layer_crs);
             return sg__error(ctx, SG_ERR_USAGE, "E_CRS", SG_WHERE_NONE,
@@ -418,7 +439,7 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
     int have_ll = extent_lonlat(ctx, info->src, x0, y0, x1, y1, ll);
     if (have_ll && (st = check_input_area(ctx, info, ll, x0, y0, x1, y1)) != SG_OK) return st;
     if (user_work) {
-        info->work = proj_create(pc, user_work);
+        info->work = user_crs_create(pc, user_work);
         if (!info->work || !proj_is_crs(info->work))
             return sg__error(ctx, SG_ERR_USAGE, "E_CRS", SG_WHERE_NONE,
                              "--work-crs '%s' is not a CRS PROJ knows", user_work);

@@ -180,6 +180,33 @@ static void no_crs_needs_input_crs(void **state) {
     free(shp);
 }
 
+/* Issue 16 item 20: the help promises PROJ strings for --input-crs, but PROJ
+ * reads "+proj=... +no_defs" as an operation unless it says +type=crs: it was
+ * refused ("not a CRS PROJ knows"). The same for --work-crs. */
+static void proj_strings_are_crs(void **state) {
+    fixture *f = *state;
+    char *shp = sg_test_path(f->dir, "nocrs.shp");
+    fx_row rows[] = {{f->sq[0], "0001", "100", "10"}, {f->sq[1], "0002", "200", "80"}};
+    fx_write(shp, "ESRI Shapefile", 0, rows, 2, 1);
+    const char *args[] = {"--districts", shp, "--id", "id", "--total", "total", "--group", "group",
+                          "--input-crs", "+proj=longlat +datum=WGS84 +no_defs",
+                          "--work-crs", "+proj=lcc +lat_0=52 +lon_0=13 +lat_1=51 +lat_2=53 +x_0=0 +y_0=0 "
+                          "+ellps=GRS80 +units=m +no_defs", "--out", f->out, "--quiet", NULL};
+    sg_run *run = NULL;
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_OK);
+    sg_run_destroy(run);
+    /* with +type=crs already there, nothing changes */
+    args[9] = "+proj=longlat +datum=WGS84 +no_defs +type=crs";
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_OK);
+    sg_run_destroy(run);
+    /* what is no CRS at all is still refused */
+    sg_ctx_clear(f->ctx);
+    args[9] = "+proj=nosuch +no_defs";
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_ERR_USAGE);
+    assert_diag(f->ctx, "E_CRS", "--input-crs '+proj=nosuch +no_defs' is not a CRS PROJ knows");
+    free(shp);
+}
+
 static void zero_districts_left(void **state) {
     fixture *f = *state;
     fx_row rows[] = {{f->sq[0], "0001", "0", "0"}, {f->sq[1], "0002", "0", "0"}};
@@ -348,6 +375,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(null_and_empty_geometry, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_geometry_repaired_or_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(no_crs_needs_input_crs, setup, teardown),
+        cmocka_unit_test_setup_teardown(proj_strings_are_crs, setup, teardown),
         cmocka_unit_test_setup_teardown(zero_districts_left, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_values_and_unmatched_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(leading_zero_hint, setup, teardown),
