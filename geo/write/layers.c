@@ -194,8 +194,6 @@ static int build_data(const struct sg_run *run, layer_data *d) {
     return 0;
 }
 
-#define MAXF 256
-
 static int spec_objective5(const struct sg_run *run, const layer_data *d, sg_lspec *L, const char *const *ids,
                            const char *const *names) {
     const struct sg_gaps *g = run->gaps;
@@ -204,25 +202,25 @@ static int spec_objective5(const struct sg_run *run, const layer_data *d, sg_lsp
     L->name = "objective5";
     L->n = run->city.n;
     L->city = &run->city;
-    rc |= add_field(L, MAXF, "id", SG_LF_TEXT, NULL, ids);
-    if (names) rc |= add_field(L, MAXF, "name", SG_LF_TEXT, NULL, names);
-    rc |= add_field(L, MAXF, "total", SG_LF_REAL, run->city.total, NULL);
-    rc |= add_field(L, MAXF, "group", SG_LF_REAL, run->city.group, NULL);
-    rc |= add_res(L, MAXF, r, "share");
-    rc |= add_res(L, MAXF, r, "lq");
-    rc |= add_res(L, MAXF, r, "d_contrib");
-    rc |= add_res(L, MAXF, r, "gi_star_z");
-    rc |= add_res(L, MAXF, r, "gi_star_p");
-    rc |= add_res(L, MAXF, r, "lisa_class");
-    for (size_t t = 0; t < g->ntypes; t++) rc |= add_access(L, MAXF, r, g->types[t]);
-    rc |= add_field(L, MAXF, "access_score", SG_LF_REAL, g->g5.access_score, NULL);
-    rc |= add_field(L, MAXF, "concentrated", SG_LF_INT, d->conc, NULL);
-    rc |= add_field(L, MAXF, "hotspot", SG_LF_INT, d->hot, NULL);
-    rc |= add_field(L, MAXF, "gap5_class", SG_LF_TEXT, NULL, d->cls5);
-    rc |= add_field(L, MAXF, "gap5_score", SG_LF_REAL, g->g5.score, NULL);
-    rc |= add_field(L, MAXF, "gap5_rank", SG_LF_INT, g->g5.rank, NULL);
-    rc |= add_field(L, MAXF, "gap5_note", SG_LF_TEXT, NULL, (const char *const *)d->note5);
-    rc |= add_field(L, MAXF, "status", SG_LF_TEXT, NULL, d->status);
+    rc |= add_field(L, L->cap, "id", SG_LF_TEXT, NULL, ids);
+    if (names) rc |= add_field(L, L->cap, "name", SG_LF_TEXT, NULL, names);
+    rc |= add_field(L, L->cap, "total", SG_LF_REAL, run->city.total, NULL);
+    rc |= add_field(L, L->cap, "group", SG_LF_REAL, run->city.group, NULL);
+    rc |= add_res(L, L->cap, r, "share");
+    rc |= add_res(L, L->cap, r, "lq");
+    rc |= add_res(L, L->cap, r, "d_contrib");
+    rc |= add_res(L, L->cap, r, "gi_star_z");
+    rc |= add_res(L, L->cap, r, "gi_star_p");
+    rc |= add_res(L, L->cap, r, "lisa_class");
+    for (size_t t = 0; t < g->ntypes; t++) rc |= add_access(L, L->cap, r, g->types[t]);
+    rc |= add_field(L, L->cap, "access_score", SG_LF_REAL, g->g5.access_score, NULL);
+    rc |= add_field(L, L->cap, "concentrated", SG_LF_INT, d->conc, NULL);
+    rc |= add_field(L, L->cap, "hotspot", SG_LF_INT, d->hot, NULL);
+    rc |= add_field(L, L->cap, "gap5_class", SG_LF_TEXT, NULL, d->cls5);
+    rc |= add_field(L, L->cap, "gap5_score", SG_LF_REAL, g->g5.score, NULL);
+    rc |= add_field(L, L->cap, "gap5_rank", SG_LF_INT, g->g5.rank, NULL);
+    rc |= add_field(L, L->cap, "gap5_note", SG_LF_TEXT, NULL, (const char *const *)d->note5);
+    rc |= add_field(L, L->cap, "status", SG_LF_TEXT, NULL, d->status);
     return rc;
 }
 
@@ -233,21 +231,21 @@ static int spec_objective10(const struct sg_run *run, const layer_data *d, sg_ls
     L->name = "objective10";
     L->n = run->city.n;
     L->city = &run->city;
-    rc |= add_field(L, MAXF, "id", SG_LF_TEXT, NULL, ids);
-    if (names) rc |= add_field(L, MAXF, "name", SG_LF_TEXT, NULL, names);
-    rc |= add_field(L, MAXF, "total", SG_LF_REAL, run->city.total, NULL);
-    rc |= add_field(L, MAXF, "group", SG_LF_REAL, run->city.group, NULL);
-    rc |= add_res(L, MAXF, r, "share");
-    rc |= add_res(L, MAXF, r, "lq");
-    rc |= add_field(L, MAXF, "concentrated", SG_LF_INT, d->conc, NULL);
-    rc |= add_field(L, MAXF, "social_units", SG_LF_REAL, d->units, NULL);
-    rc |= add_field(L, MAXF, "social_units_per_1000", SG_LF_REAL, d->per1000, NULL);
-    rc |= add_field(L, MAXF, "dist_housing_m", SG_LF_REAL, d->dist_h, NULL);
-    rc |= add_field(L, MAXF, "overcrowding", SG_LF_REAL, d->over, NULL);
-    rc |= add_field(L, MAXF, "gap10_class", SG_LF_TEXT, NULL, d->cls10);
-    rc |= add_field(L, MAXF, "gap10_flags", SG_LF_TEXT, NULL, d->flags10);
-    rc |= add_field(L, MAXF, "gap10_note", SG_LF_TEXT, NULL, (const char *const *)d->note10);
-    rc |= add_field(L, MAXF, "status", SG_LF_TEXT, NULL, d->status);
+    rc |= add_field(L, L->cap, "id", SG_LF_TEXT, NULL, ids);
+    if (names) rc |= add_field(L, L->cap, "name", SG_LF_TEXT, NULL, names);
+    rc |= add_field(L, L->cap, "total", SG_LF_REAL, run->city.total, NULL);
+    rc |= add_field(L, L->cap, "group", SG_LF_REAL, run->city.group, NULL);
+    rc |= add_res(L, L->cap, r, "share");
+    rc |= add_res(L, L->cap, r, "lq");
+    rc |= add_field(L, L->cap, "concentrated", SG_LF_INT, d->conc, NULL);
+    rc |= add_field(L, L->cap, "social_units", SG_LF_REAL, d->units, NULL);
+    rc |= add_field(L, L->cap, "social_units_per_1000", SG_LF_REAL, d->per1000, NULL);
+    rc |= add_field(L, L->cap, "dist_housing_m", SG_LF_REAL, d->dist_h, NULL);
+    rc |= add_field(L, L->cap, "overcrowding", SG_LF_REAL, d->over, NULL);
+    rc |= add_field(L, L->cap, "gap10_class", SG_LF_TEXT, NULL, d->cls10);
+    rc |= add_field(L, L->cap, "gap10_flags", SG_LF_TEXT, NULL, d->flags10);
+    rc |= add_field(L, L->cap, "gap10_note", SG_LF_TEXT, NULL, (const char *const *)d->note10);
+    rc |= add_field(L, L->cap, "status", SG_LF_TEXT, NULL, d->status);
     return rc;
 }
 
@@ -265,16 +263,16 @@ static int spec_services(const struct sg_run *run, sg_lspec *L, double **cols) {
     L->n = S->n;
     L->px = S->x;
     L->py = S->y;
-    rc |= add_field(L, MAXF, "type", SG_LF_TEXT, NULL, (const char *const *)S->type);
-    rc |= add_field(L, MAXF, "name", SG_LF_TEXT, NULL, (const char *const *)S->name);
-    rc |= add_field(L, MAXF, "source_fid", SG_LF_INT, S->fid, NULL);
-    rc |= add_field(L, MAXF, "capacity", SG_LF_REAL, S->capacity, NULL);
-    rc |= add_field(L, MAXF, "fca2", SG_LF_REAL, S->fca2, NULL);
-    rc |= add_field(L, MAXF, "e2sfca", SG_LF_REAL, S->e2sfca, NULL);
-    rc |= add_field(L, MAXF, "pop_catchment", SG_LF_REAL, S->pop_catchment, NULL);
-    for (size_t r = 0; r < S->nradius && r < 16; r++) {
+    rc |= add_field(L, L->cap, "type", SG_LF_TEXT, NULL, (const char *const *)S->type);
+    rc |= add_field(L, L->cap, "name", SG_LF_TEXT, NULL, (const char *const *)S->name);
+    rc |= add_field(L, L->cap, "source_fid", SG_LF_INT, S->fid, NULL);
+    rc |= add_field(L, L->cap, "capacity", SG_LF_REAL, S->capacity, NULL);
+    rc |= add_field(L, L->cap, "fca2", SG_LF_REAL, S->fca2, NULL);
+    rc |= add_field(L, L->cap, "e2sfca", SG_LF_REAL, S->e2sfca, NULL);
+    rc |= add_field(L, L->cap, "pop_catchment", SG_LF_REAL, S->pop_catchment, NULL);
+    for (size_t r = 0; r < S->nradius; r++) {
         cols[r] = matrix_col(S->pop_r, S->n, S->nradius, r);
-        rc |= cols[r] ? add_field(L, MAXF, S->pop_r_names[r], SG_LF_REAL, cols[r], NULL) : -1;
+        rc |= cols[r] ? add_field(L, L->cap, S->pop_r_names[r], SG_LF_REAL, cols[r], NULL) : -1;
     }
     return rc;
 }
@@ -282,15 +280,17 @@ static int spec_services(const struct sg_run *run, sg_lspec *L, double **cols) {
 /* The specs of the objective layers (and services), with what they point to. */
 typedef struct layer_set {
     layer_data d;
-    double *popcols[16];
+    double **popcols; /* the services layer's pop_within_R columns */
     lfield *f5, *f10, *fs;
     sg_lspec L5, L10, LS;
     size_t nl; /* 2, or 3 with services */
+    size_t npop;
 } layer_set;
 
 static void layer_set_free(layer_set *S, size_t n) {
     layer_data_free(&S->d, n);
-    for (int r = 0; r < 16; r++) free(S->popcols[r]);
+    for (size_t r = 0; S->popcols && r < S->npop; r++) free(S->popcols[r]);
+    free(S->popcols);
     free(S->f5);
     free(S->f10);
     free(S->fs);
@@ -301,15 +301,22 @@ static int layer_set_build(const struct sg_run *run, layer_set *S) {
     const sg_city *c = &run->city;
     const struct sg_gaps *g = run->gaps;
     memset(S, 0, sizeof *S);
-    S->f5 = calloc(MAXF, sizeof *S->f5);
-    S->f10 = calloc(MAXF, sizeof *S->f10);
-    S->fs = calloc(MAXF, sizeof *S->fs);
+    /* room for the fields, from the run: every result column at most once,
+     * every --radius (a fixed 256 made 500 --radius values "out of memory"
+     * after the whole computation) */
+    size_t cap = 32 + run->res.ncols + g->sites.nradius;
+    S->f5 = calloc(cap, sizeof *S->f5);
+    S->f10 = calloc(cap, sizeof *S->f10);
+    S->fs = calloc(cap, sizeof *S->fs);
+    S->npop = g->sites.nradius;
+    S->popcols = calloc(S->npop ? S->npop : 1, sizeof *S->popcols);
     S->L5.f = S->f5;
     S->L10.f = S->f10;
     S->LS.f = S->fs;
+    S->L5.cap = S->L10.cap = S->LS.cap = cap;
     S->nl = g->nsites ? 3 : 2;
     int has_name = c->name && run->rd.fields && run->rd.fields[SG_ROLE_NAME].name;
-    if (!S->f5 || !S->f10 || !S->fs || build_data(run, &S->d) != 0 ||
+    if (!S->f5 || !S->f10 || !S->fs || !S->popcols || build_data(run, &S->d) != 0 ||
         spec_objective5(run, &S->d, &S->L5, (const char *const *)c->id, has_name ? (const char *const *)c->name : NULL) ||
         spec_objective10(run, &S->d, &S->L10, (const char *const *)c->id,
                          has_name ? (const char *const *)c->name : NULL) ||

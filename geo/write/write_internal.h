@@ -12,7 +12,7 @@
 typedef struct sg_lspec {
     const char *name;       /* layer and file name */
     sg_lfield *f;
-    size_t nf;
+    size_t nf, cap;         /* fields, room for them */
     size_t n;
     const sg_city *city;    /* polygons: the districts */
     const double *px, *py;  /* points (the services), working CRS */

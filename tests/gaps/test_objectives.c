@@ -664,6 +664,58 @@ static void city_with_services(void **state) {
     sg_run_destroy(run);
 }
 
+/* Issue 16 item 20: the objective and services layers had room for 256
+ * fields: 300 --radius values ended in "out of memory" (exit 5) after the
+ * whole computation, and services.geojson kept only the first 16 radii. */
+static void many_radii_are_written(void **state) {
+    fixture *f = *state;
+    write_city(f);
+    char *svc = sg_test_path(f->dir, "schools.geojson");
+    sg_test_write_file(svc, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+                            "\"urn:ogc:def:crs:EPSG::25832\"}},\"features\":[{\"type\":\"Feature\",\"properties\":"
+                            "{\"places\":500},\"geometry\":{\"type\":\"Point\",\"coordinates\":[505500,5602500]}}]}");
+    char spec[600];
+    snprintf(spec, sizeof spec, "school=%s", svc);
+    enum { NR = 300 };
+    static char radius[NR][16];
+    const char *args[32 + 2 * NR] = {"--districts", f->districts, "--id", "id", "--total", "total", "--group", "group",
+                                     "--table", f->census, "--table-key", "key", "--out", f->out, "--quiet",
+                                     "--service", spec};
+    int n = 17;
+    for (int r = 0; r < NR; r++) {
+        snprintf(radius[r], sizeof radius[r], "%d", 10 * (r + 1));
+        args[n++] = "--radius";
+        args[n++] = radius[r];
+    }
+    args[n] = NULL;
+    sg_run *run = NULL;
+    sg_status st = sg_test_analyze(f->ctx, &run, args);
+    if (st != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    sg_run_destroy(run);
+    char *o5 = sg_test_path(f->out, "objective5.geojson"), *sp = sg_test_path(f->out, "services.geojson");
+    GDALDatasetH ds = GDALOpenEx(o5, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(GDALDatasetGetLayer(ds, 0));
+    assert_true(OGR_FD_GetFieldCount(defn) > 300);
+    assert_true(OGR_FD_GetFieldIndex(defn, "count_school_3000") >= 0);
+    assert_true(OGR_FD_GetFieldIndex(defn, "gap5_class") >= 0);
+    GDALClose(ds);
+    ds = GDALOpenEx(sp, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH ft = OGR_L_GetNextFeature(lyr);
+    assert_non_null(ft);
+    /* every radius, not the first 16: c5r1..c5r3 and c4r2 within 1000 m, all 30 within 3000 m but c5r4 empty */
+    sg_assert_near(OGR_F_GetFieldAsDouble(ft, OGR_F_GetFieldIndex(ft, "pop_within_170")), 1000, 0);
+    sg_assert_near(OGR_F_GetFieldAsDouble(ft, OGR_F_GetFieldIndex(ft, "pop_within_1000")), 4000, 0);
+    assert_true(OGR_F_GetFieldIndex(ft, "pop_within_3000") >= 0);
+    OGR_F_Destroy(ft);
+    GDALClose(ds);
+    free(o5);
+    free(sp);
+    free(svc);
+}
+
 static void lq_threshold_option(void **state) {
     fixture *f = *state;
     write_city(f);
@@ -951,6 +1003,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(city_with_district_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(city_without_housing, setup, teardown),
         cmocka_unit_test_setup_teardown(city_with_services, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_radii_are_written, setup, teardown),
         cmocka_unit_test_setup_teardown(lq_threshold_option, setup, teardown),
         cmocka_unit_test_setup_teardown(qgis_files_parse_back, setup, teardown),
         cmocka_unit_test_setup_teardown(option_errors, setup, teardown),
