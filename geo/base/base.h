@@ -40,6 +40,8 @@ PJ_CONTEXT *sg__proj(const sg_ctx *ctx);
 const char *sg__geos_msg(const sg_ctx *ctx);
 const char *sg__proj_msg(const sg_ctx *ctx);
 const char *sg__gdal_msg(const sg_ctx *ctx);
+/* The last warning GDAL sent since sg__gdal_push ("" when none). */
+const char *sg__gdal_warn(const sg_ctx *ctx);
 void sg__set_geos_msg(sg_ctx *ctx, const char *msg);
 void sg__clear_gdal_msg(sg_ctx *ctx);
 void sg__clear_proj_msg(sg_ctx *ctx);

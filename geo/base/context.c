@@ -20,6 +20,7 @@ struct sg_ctx {
     char geos_msg[SG_GEOS_MSG_MAX];   /* last message from GEOS */
     char proj_msg[512];   /* last message from PROJ */
     char gdal_msg[SG_GDAL_MSG_MAX];  /* last error message from GDAL */
+    char gdal_warn[SG_GDAL_MSG_MAX]; /* last warning (a /vsicurl/ HTTP failure is only one) */
     volatile sig_atomic_t cancel; /* set by sg_ctx_cancel (signal handlers too) */
     struct sg_stage { char name[48]; double seconds; } stages[48]; /* sg_ctx_stage */
     size_t nstages;
@@ -461,10 +462,13 @@ static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum num, const char *ms
     sg_ctx *ctx = CPLGetErrorHandlerUserData();
     if (ctx && cls >= CE_Failure)
         snprintf(ctx->gdal_msg, sizeof ctx->gdal_msg, "%s", msg ? msg : "");
+    else if (ctx && cls == CE_Warning)
+        snprintf(ctx->gdal_warn, sizeof ctx->gdal_warn, "%s", msg ? msg : "");
 }
 
 void sg__gdal_push(sg_ctx *ctx) {
     ctx->gdal_msg[0] = '\0';
+    ctx->gdal_warn[0] = '\0';
     CPLPushErrorHandlerEx(gdal_handler, ctx);
 }
 void sg__gdal_pop(void) { CPLPopErrorHandler(); }
@@ -474,6 +478,7 @@ PJ_CONTEXT *sg__proj(const sg_ctx *ctx) { return ctx->proj; }
 const char *sg__geos_msg(const sg_ctx *ctx) { return ctx->geos_msg; }
 const char *sg__proj_msg(const sg_ctx *ctx) { return ctx->proj_msg; }
 const char *sg__gdal_msg(const sg_ctx *ctx) { return ctx->gdal_msg; }
+const char *sg__gdal_warn(const sg_ctx *ctx) { return ctx->gdal_warn; }
 void sg__set_geos_msg(sg_ctx *ctx, const char *msg) { snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg); }
 void sg__clear_gdal_msg(sg_ctx *ctx) { ctx->gdal_msg[0] = '\0'; }
 void sg__clear_proj_msg(sg_ctx *ctx) { ctx->proj_msg[0] = '\0'; }

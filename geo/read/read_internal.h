@@ -33,6 +33,12 @@ void *sg__ogr_open(sg_ctx *ctx, const char *path);
 /* sg__ogr_open of a vector source, or NULL with an E_OPEN error at w: "PREFIXno
  * such file" or "PREFIXcannot open as a vector data source: REASON". */
 void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *prefix, int flags, sg_status *st);
+/* After GDAL failed to open a /vsi... path (/vsizip/, /vsicurl/, ...) that
+ * VSIStatL does not find: 1 with the reason in buf (GDAL's own message, its
+ * warning, such as /vsicurl/'s HTTP failure, or which part of an archive path
+ * is missing); else 0 (not such a path, or it exists). Call it before
+ * sg__gdal_push clears GDAL's messages. */
+int sg__vsi_why(sg_ctx *ctx, const char *path, char *buf, size_t size);
 /* The layer `layer` (by name), else the one named `prefer` when there are
  * several, else the only one; NULL with E_NO_LAYER / E_CHOOSE_LAYER (naming
  * the option layer_opt) at w. */

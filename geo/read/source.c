@@ -2,6 +2,7 @@
  * shared by the readers (districts, tables, services, population points,
  * housing, road network) so that a missing file, layer or field is reported
  * the same way everywhere. */
+#define _LARGEFILE64_SOURCE 1 /* VSIStatBufL is a struct stat64 */
 #include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include <sys/stat.h>
 
 #include <cpl_conv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <ogr_api.h>
 
@@ -122,6 +125,71 @@ void *sg__ogr_open(sg_ctx *ctx, const char *path) {
     return ds;
 }
 
+/* Why GDAL's virtual file system has nothing at a /vsizip/, /vsitar/ ...
+ * path: the archive is missing, or has no such member (with its members).
+ * 0 when path is not in an archive or the archive is not found at all. */
+static int archive_why(const char *path, char *buf, size_t size) {
+    static const char *const pre[] = {"/vsizip/", "/vsitar/", "/vsi7z/", "/vsirar/"};
+    const char *p = NULL;
+    size_t plen = 0;
+    for (size_t k = 0; k < sizeof pre / sizeof pre[0] && !p; k++)
+        if (strncmp(path, pre[k], strlen(pre[k])) == 0) p = pre[k], plen = strlen(pre[k]);
+    if (!p) return 0;
+    const char *rest = path + plen;
+    if (*rest == '{') return 0; /* /vsizip/{archive}/member: rare, GDAL's own words */
+    char *arch = sg__strdup(rest);
+    if (!arch) return 0;
+    /* the longest prefix that is a file (the archive), the rest its member */
+    size_t len = strlen(arch);
+    const char *member = NULL;
+    for (;;) {
+        VSIStatBufL sb;
+        if (VSIStatL(arch, &sb) == 0 && !VSI_ISDIR(sb.st_mode)) {
+            member = rest + len + (rest[len] == '/');
+            break;
+        }
+        char *slash = strrchr(arch, '/');
+        if (!slash || slash == arch) break;
+        *slash = '\0';
+        len = (size_t)(slash - arch);
+    }
+    if (!member) {
+        snprintf(buf, size, "no such file: no archive along '%s'", rest);
+        free(arch);
+        return 1;
+    }
+    char *dir = sg__asprintf("%s%s", p, arch);
+    char **names = dir ? VSIReadDir(dir) : NULL;
+    char list[256] = "";
+    size_t k = 0, used = 0;
+    for (; names && names[k] && used + strlen(names[k]) + 3 < sizeof list - 8 && k < 10; k++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "", names[k]);
+    if (names && names[k]) snprintf(list + used, sizeof list - used, ", ...");
+    snprintf(buf, size, "the archive %s has no member '%s' (its top level: %s)", arch, member,
+             list[0] ? list : "nothing");
+    CSLDestroy(names);
+    free(dir);
+    free(arch);
+    return 1;
+}
+
+int sg__vsi_why(sg_ctx *ctx, const char *path, char *buf, size_t size) {
+    if (!path || strncmp(path, "/vsi", 4) != 0) return 0;
+    VSIStatBufL sb;
+    if (VSIStatL(path, &sb) == 0) return 0; /* it is there: the caller says why it is no vector source */
+    if (sg__gdal_msg(ctx)[0]) snprintf(buf, size, "%s", sg__gdal_msg(ctx));
+    else if (sg__gdal_warn(ctx)[0]) {
+        const char *m = sg__gdal_warn(ctx);
+        size_t n = strlen(m);
+        snprintf(buf, size, "%s%s", m, /* curl's code 0: no HTTP answer at all */
+                 strstr(m, "HTTP response code") && n > 3 && strcmp(m + n - 3, ": 0") == 0
+                     ? " (no answer: the server cannot be reached)" : "");
+    }
+    else if (!archive_why(path, buf, size))
+        snprintf(buf, size, "GDAL's virtual file system has no file at this path");
+    return 1;
+}
+
 void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *prefix, int flags, sg_status *st) {
     *st = SG_OK;
     GDALDatasetH ds = sg__ogr_open(ctx, path);
@@ -130,6 +198,11 @@ void *sg__open_vector(sg_ctx *ctx, const char *path, sg_where w, const char *pre
         return NULL;
     }
     if (ds) return ds;
+    char why[SG_GDAL_MSG_MAX + 64];
+    if (sg__vsi_why(ctx, path, why, sizeof why)) { /* not stat's "no such file" for a /vsizip/ or /vsicurl/ path */
+        *st = sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "%scannot open: %s", prefix, why);
+        return NULL;
+    }
     struct stat sb;
     int have = 0;
     if (((flags & SG_OPEN_STAT_PG) || strncmp(path, "PG:", 3) != 0) && !(have = stat(path, &sb) == 0)) {

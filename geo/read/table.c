@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <gdal.h>
 #include <ogr_api.h>
@@ -50,6 +51,12 @@ sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *def
     t->key_idx = -1;
     sg_where w = {spec->path, spec->layer, -1, NULL, NULL};
     GDALDatasetH ds = sg__ogr_open(ctx, spec->path);
+    char why[SG_GDAL_MSG_MAX + 64];
+    struct stat sb;
+    if (!ds && sg__vsi_why(ctx, spec->path, why, sizeof why))
+        return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "cannot open census table: %s", why);
+    if (!ds && strncmp(spec->path, "/vsi", 4) != 0 && strncmp(spec->path, "PG:", 3) != 0 && stat(spec->path, &sb) != 0)
+        return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "cannot open census table: no such file");
     if (!ds) {
         const char *hint = sg__file_hint(spec->path);
         return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", w, "cannot open census table: %s",

@@ -58,6 +58,59 @@ static void missing_file(void **state) {
     assert_false(sg_test_exists(f->out));
 }
 
+/* Issue 16 item 20: a failing /vsizip/ or /vsicurl/ open read "no such file"
+ * (stat's answer for a path that is no file name); now GDAL's own message,
+ * or which part of the archive path is missing. A missing table said "not a
+ * readable table (a CSV needs a header line ...)": now "no such file". */
+static void virtual_paths_say_why(void **state) {
+    fixture *f = *state;
+    write_good(f, "50", "5");
+    /* an archive holding the districts, made through GDAL's /vsizip/ */
+    char *zip = sg_test_path(f->dir, "d.zip");
+    char member[4096];
+    snprintf(member, sizeof member, "/vsizip/%s/districts.geojson", zip);
+    VSILFILE *in = VSIFOpenL(f->districts, "rb"), *out = VSIFOpenL(member, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    while ((n = VSIFReadL(buf, 1, sizeof buf, in)) > 0) assert_int_equal(VSIFWriteL(buf, 1, n, out), n);
+    VSIFCloseL(in);
+    assert_int_equal(VSIFCloseL(out), 0);
+    const char *args[] = {"--districts", member, "--id", "id", "--total", "total", "--group", "group",
+                          "--out", f->out, "--quiet", NULL};
+    sg_run *run = NULL;
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_OK); /* the archive works */
+    sg_run_destroy(run);
+    char nomember[4096], noarchive[4096];
+    snprintf(nomember, sizeof nomember, "/vsizip/%s/nope.geojson", zip);
+    args[1] = nomember;
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_ERR_INPUT);
+    assert_diag(f->ctx, "E_OPEN", "has no member 'nope.geojson'", "districts.geojson");
+    assert_null(strstr(sg_ctx_last_error(f->ctx), "no such file"));
+    snprintf(noarchive, sizeof noarchive, "/vsizip/%s/missing.zip/districts.geojson", f->dir);
+    args[1] = noarchive;
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_ERR_INPUT);
+    assert_diag(f->ctx, "E_OPEN", "no archive along", "missing.zip/districts.geojson");
+    /* a server that does not answer (a closed port on this machine): GDAL's words */
+    args[1] = "/vsicurl/http://127.0.0.1:9/districts.geojson";
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(sg_test_analyze(f->ctx, &run, args), SG_ERR_INPUT);
+    assert_diag(f->ctx, "E_OPEN", "HTTP response code", "cannot be reached");
+    /* the census table: the same, and a plain missing file is "no such file" */
+    const char *targs[] = {"--districts", f->districts, "--id", "id", "--total", "total", "--group", "group",
+                           "--table", nomember, "--table-key", "id", "--out", f->out, "--quiet", NULL};
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(sg_test_analyze(f->ctx, &run, targs), SG_ERR_INPUT);
+    assert_diag(f->ctx, "E_OPEN", "census table", "has no member 'nope.geojson'");
+    targs[9] = f->csv; /* not written */
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(sg_test_analyze(f->ctx, &run, targs), SG_ERR_INPUT);
+    assert_diag(f->ctx, "E_OPEN", "census.csv", "cannot open census table: no such file");
+    free(zip);
+}
+
 static void missing_layer_lists_layers(void **state) {
     fixture *f = *state;
     write_good(f, "50", "5");
@@ -366,6 +419,7 @@ static void nul_byte_in_csv_cell(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(virtual_paths_say_why, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_layer_lists_layers, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_field_lists_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(text_numbers_are_strict, setup, teardown),
