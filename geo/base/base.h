@@ -133,6 +133,13 @@ unsigned sg__edit_distance(const char *a, const char *b);
  * name (spatial_name -> spatial_na), else an edit distance of at most 1 for
  * words of up to 4 characters, 2 up to 8 and 3 beyond (ties: the first). */
 const char *sg__suggest(const char *word, const char *const *cands, size_t n);
+/* A copy of str (caller frees; NULL when out of memory) that a terminal
+ * shows as text: control bytes become \n, \t, \r or \xHH (keep_lines keeps
+ * newlines and tabs as they are), the C1 controls U+0080..U+009F \u00HH, a
+ * byte that is not valid UTF-8 \xHH. Every message and printed text that
+ * may quote input goes through it (an ESC or BEL in a key reached the
+ * terminal raw). */
+char *sg__escape_controls(const char *str, int keep_lines);
 
 /* Compensated sum (Neumaier): the rounding error of every addition is kept
  * in c. The error comes from Knuth's branch-free TwoSum, the same exact

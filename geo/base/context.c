@@ -203,7 +203,9 @@ static char *format_where(sg_where w, const char *fmt, va_list ap) {
     char *msg = sg__asprintf("%s%s", head, reason);
     char *safe = sg__redact(msg); /* no password from a connection string in any message */
     free(msg);
-    return safe;
+    char *shown = sg__escape_controls(safe, 0); /* no raw ESC/BEL from the input to a terminal */
+    free(safe);
+    return shown;
 }
 
 static void add_diag(sg_ctx *ctx, sg_severity sev, const char *code, sg_where w, char *msg) {

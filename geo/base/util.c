@@ -81,6 +81,51 @@ fail:
     return 0;
 }
 
+char *sg__escape_controls(const char *str, int keep_lines) {
+    if (!str) return NULL;
+    const unsigned char *s = (const unsigned char *)str;
+    size_t len = strlen(str);
+    char *out = malloc(6 * len + 1), *o = out; /* at most "\u0080" per byte pair, "\xHH" per byte */
+    if (!out) return NULL;
+    for (size_t i = 0; i < len;) {
+        unsigned c = s[i];
+        if (c < 0x20 || c == 0x7F) {
+            if (keep_lines && (c == '\n' || c == '\t')) *o++ = (char)c;
+            else if (c == '\n') o += sprintf(o, "\\n");
+            else if (c == '\t') o += sprintf(o, "\\t");
+            else if (c == '\r') o += sprintf(o, "\\r");
+            else o += sprintf(o, "\\x%02X", c);
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        /* a valid UTF-8 sequence stays, but for the C1 controls U+0080..U+009F
+         * (U+009B is a CSI to some terminals); a byte that starts none is \xHH */
+        size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        char seq[5] = {0};
+        int ok = n > 0 && i + n <= len;
+        for (size_t k = 0; ok && k < n; k++) seq[k] = (char)s[i + k];
+        ok = ok && sg__utf8_valid(seq, NULL);
+        if (!ok) {
+            o += sprintf(o, "\\x%02X", c);
+            i++;
+        } else if (n == 2 && c == 0xC2 && s[i + 1] < 0xA0) {
+            o += sprintf(o, "\\u%04X", (unsigned)s[i + 1]);
+            i += 2;
+        } else {
+            memcpy(o, seq, n);
+            o += n;
+            i += n;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 const char *sg__file_hint(const char *path) {
     struct stat sb;
     if (!path || stat(path, &sb) != 0) return NULL;

@@ -415,7 +415,8 @@ sg_status sg_check_run(sg_ctx *ctx, const sg_check_options *co, sg_check **out) 
     c->text = text_report(c, cfg.path, b.dir, first, opts->out_dir);
     safe = sg__redact(c->text);
     free(c->text);
-    c->text = safe;
+    c->text = sg__escape_controls(safe, 1); /* printed on a terminal: ids, paths */
+    free(safe);
     if (!c->json || !c->text) {
         st = sg__nomem(ctx);
         goto done;

@@ -545,7 +545,8 @@ done_obs:
         json_object_object_add(root, "decomposition", jdec);
     }
     if (tf) fclose(tf);
-    c->text = tbl;
+    c->text = sg__escape_controls(tbl, 1); /* printed on a terminal: ids, paths */
+    free(tbl);
     c->root = root;
     root = NULL;
     const char *txt = json_object_to_json_string_ext(c->root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

@@ -217,8 +217,12 @@ sg_status sg__write_pg(sg_ctx *ctx, struct sg_run *run, const char *conn, const 
     sg__gdal_pop();
     if (st == SG_OK && report && run->summary_text) {
         char *safe = sg__redact(conn);
-        char *t = sg__asprintf("%s  wrote PG    %s: %s\n", run->summary_text, safe ? safe : "", report);
+        char *line = sg__asprintf("  wrote PG    %s: %s\n", safe ? safe : "", report);
+        char *shown = sg__escape_controls(line, 1);
+        char *t = shown ? sg__asprintf("%s%s", run->summary_text, shown) : NULL;
         free(safe);
+        free(line);
+        free(shown);
         if (t) {
             free(run->summary_text);
             run->summary_text = t;

@@ -250,7 +250,9 @@ sg_status sg__write_summary(sg_ctx *ctx, struct sg_run *run, const char *path) {
     json_object_put(root);
     run->summary_text = text_summary(ctx, run);
     /* A connection string as an input path keeps no password (pg.c). */
-    char *safe_json = sg__redact(run->summary_json), *safe_text = sg__redact(run->summary_text);
+    char *safe_json = sg__redact(run->summary_json), *red_text = sg__redact(run->summary_text);
+    char *safe_text = sg__escape_controls(red_text, 1); /* printed on a terminal: ids, names, paths */
+    free(red_text);
     free(run->summary_json);
     free(run->summary_text);
     run->summary_json = safe_json;

@@ -294,6 +294,26 @@ static void config_keys_did_you_mean(void **state) {
     }
     free(cfg);
     free(e);
+/* Issue 16 item 20: an ESC and a BEL in a table key reached the terminal raw
+ * in W_ROW_WITHOUT_DISTRICT (a key can recolour or rewrite the terminal).
+ * Every message and printed text escapes control bytes. */
+static void control_bytes_are_escaped(void **state) {
+    fixture *f = *state;
+    char *csv = sg_test_path(f->dir, "census.csv"), *orig = slurp(SAMPLE "/census.csv");
+    char *text = malloc(strlen(orig) + 64);
+    sprintf(text, "%s\033[31mEVIL\a,10,1,0.1\n", orig);
+    sg_test_write_file(csv, text);
+    char args[4096];
+    snprintf(args, sizeof args, "analyze --districts %s/districts.shp --id code --table '%s' --table-key code "
+             "--total total --group migrants --out '%s'", SAMPLE, csv, f->out);
+    assert_int_equal(run_cli(f, args), 0);
+    char *e = sg_test_path(f->dir, "stderr"), *o = sg_test_path(f->dir, "stdout");
+    char *err = slurp(e), *out = slurp(o);
+    assert_null(strchr(err, '\033'));
+    assert_null(strchr(err, '\a'));
+    assert_null(strchr(out, '\033'));
+    assert_non_null(strstr(err, "match no district and are not used: \\x1B[31mEVIL\\x07 [W_ROW_WITHOUT_DISTRICT]"));
+    free(err), free(out), free(e), free(o), free(text), free(orig), free(csv);
 }
 
 /* ---- progress (sg_options_set_progress, --progress) ---- */
@@ -491,6 +511,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(exit_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_error_is_two_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(config_keys_did_you_mean, setup, teardown),
+        cmocka_unit_test_setup_teardown(control_bytes_are_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_reports_every_stage, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_zero_cancels, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_flag_prints_lines, setup, teardown),

@@ -401,6 +401,37 @@ static void utf8_validity(void **state) {
     assert_int_equal(sg__utf8_valid("\xC3", NULL), 0);
 }
 
+/* sg__escape_controls: what a terminal would act on is shown as text. */
+static void control_bytes_escaped(void **state) {
+    (void)state;
+    const struct { const char *in, *keep, *flat; } cases[] = {
+        {"plain ä text", "plain ä text", "plain ä text"},
+        {"\033[31mred\a", "\\x1B[31mred\\x07", "\\x1B[31mred\\x07"},
+        {"a\nb\tc\rd\x7f", "a\nb\tc\\rd\\x7F", "a\\nb\\tc\\rd\\x7F"},
+        {"csi \xC2\x9B 31m", "csi \\u009B 31m", "csi \\u009B 31m"}, /* U+009B, a C1 control */
+        {"nbsp \xC2\xA0 ok", "nbsp \xC2\xA0 ok", "nbsp \xC2\xA0 ok"},
+        {"latin1 \x9B\xE9 x", "latin1 \\x9B\\xE9 x", "latin1 \\x9B\\xE9 x"}, /* not UTF-8 */
+        {"cut \xE2\x82", "cut \\xE2\\x82", "cut \\xE2\\x82"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *a = sg__escape_controls(cases[k].in, 1), *b = sg__escape_controls(cases[k].in, 0);
+        assert_string_equal(a, cases[k].keep);
+        assert_string_equal(b, cases[k].flat);
+        free(a), free(b);
+    }
+    assert_null(sg__escape_controls(NULL, 0));
+    /* every diagnostic: the message and the last error */
+    sg_ctx *ctx = sg_ctx_create();
+    sg__error(ctx, SG_ERR_DATA, "E_X", (sg_where){"f.csv", NULL, 3, "\033]0;pwned\a", "k\x1b"}, "key '%s'",
+              "\033[2J");
+    const char *m = sg_ctx_last_error(ctx);
+    for (const char *p = m; *p; p++) assert_true((unsigned char)*p >= 0x20);
+    assert_non_null(strstr(m, "(id '\\x1B]0;pwned\\x07')"));
+    assert_non_null(strstr(m, "key '\\x1B[2J'"));
+    assert_string_equal(sg_ctx_diag(ctx, 0)->message, m);
+    sg_ctx_destroy(ctx);
+}
+
 static void file_hints(void **state) {
     (void)state;
     char *dir = sg_test_tmpdir();
@@ -928,6 +959,7 @@ int main(void) {
         cmocka_unit_test(utf8_validity),
         cmocka_unit_test(did_you_mean),
         cmocka_unit_test(file_hints),
+        cmocka_unit_test(control_bytes_escaped),
         cmocka_unit_test(compensated_sum_keeps_what_rounding_drops),
         cmocka_unit_test(bounding_boxes),
         cmocka_unit_test(string_map_key_index_and_arena),
