@@ -104,6 +104,10 @@ void sg__hint_code(sg_ctx *ctx, const char *code, const char *fmt, ...) SG_PRINT
 void sg__ctx_set_strict(sg_ctx *ctx, int on);
 /* Forgets the most recent diagnostic (for work whose warnings would repeat). */
 void sg__drop_last_diag(sg_ctx *ctx);
+/* Forgets the errors recorded since diagnostic number `from`, keeping the
+ * warnings in their order (work on a part, such as a region, whose errors
+ * the caller reports once in its own words); returns how many. */
+size_t sg__drop_errors_since(sg_ctx *ctx, size_t from);
 /* Sets the last error to a summary when errors were reported since `before`. */
 sg_status sg__fail_if_errors(sg_ctx *ctx, size_t before, sg_status st, const char *stage);
 sg_status sg__nomem(sg_ctx *ctx);

@@ -181,6 +181,27 @@ void sg__drop_last_diag(sg_ctx *ctx) {
     free((char *)d->hint);
 }
 
+size_t sg__drop_errors_since(sg_ctx *ctx, size_t from) {
+    size_t k = from, dropped = 0;
+    for (size_t i = from; i < ctx->ndiags; i++) {
+        sg_diag *d = &ctx->diags[i];
+        if (d->severity != SG_SEV_ERROR) {
+            ctx->diags[k++] = *d;
+            continue;
+        }
+        dropped++;
+        ctx->nerrors--;
+        free((char *)d->code);
+        free((char *)d->file);
+        free((char *)d->layer);
+        free((char *)d->id);
+        free((char *)d->field);
+        free((char *)d->message);
+    }
+    if (from < ctx->ndiags) ctx->ndiags = k;
+    return dropped;
+}
+
 /* "file: layer: fid N (id X): field: reason" with absent parts left out. */
 static char *format_where(sg_where w, const char *fmt, va_list ap) {
     char reason[2048];

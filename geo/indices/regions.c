@@ -111,7 +111,7 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
                       d->crs, NULL, 0, NULL, d->spatial_skip};
         sg_region *rg = &R->r[k];
         rg->res.n = n;
-        size_t before = sg_ctx_diag_count(ctx);
+        size_t before = sg__ndiags(ctx);
         /* The region's own spatial data: its adjacency, centre and kernel.
          * Warnings of the build (islands at the region's edge) are the
          * region's business and would repeat the city's: they are dropped. */
@@ -137,8 +137,15 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
             if (fs != SG_OK && !rg->error) rg->error = sg__strdup(sg_ctx_last_error(ctx));
         }
         /* A region where the group is absent (or everyone) has no indices:
-         * that is reported in the region, not an error of the run. */
-        (void)before;
+         * that is reported in the region, not an error of the run. The
+         * families' errors (one per family, none naming the region: ten
+         * "the group count is 0 in every district" lines, exit 0) become one
+         * warning that names it. */
+        size_t nerr = sg__drop_errors_since(ctx, before);
+        if (st == SG_OK && rg->error)
+            sg__warn(ctx, "W_REGION_UNDEFINED", (sg_where){NULL, NULL, -1, NULL, d->opts->by_field},
+                     "region '%s' (%zu districts, group %g of %g) has no indices (null in summary.json): %s "
+                     "(%zu index famil%s)", rg->name, n, rg->group, rg->total, rg->error, nerr, nerr == 1 ? "y" : "ies");
         sg__spatial_free(ctx, rd.sp);
     }
 

@@ -124,8 +124,48 @@ static void region_with_an_exclave(void **state) {
     free(out);
 }
 
+/* Issue 16 item 20: a region whose group count is 0 everywhere has no
+ * indices; each index family reported it as an error that named no region
+ * ("the group count is 0 in every district", ten lines, and the run went on
+ * with exit 0). Now one warning names the region; the run's errors stay 0. */
+static void region_without_indices_is_named(void **state) {
+    (void)state;
+    sg_ctx *ctx = sg_ctx_create();
+    char *dir = sg_test_tmpdir(), *gj = sg_test_path(dir, "d.geojson"), *csv = sg_test_path(dir, "r.csv"),
+         *out = sg_test_path(dir, "out");
+    char *sq[4];
+    for (int i = 0; i < 4; i++) sq[i] = fx_square(i, 0);
+    fx_row rows[] = {{sq[0], "a", "100", "10"}, {sq[1], "b", "100", "50"}, {sq[2], "c", "100", "0"},
+                     {sq[3], "d", "100", "0"}};
+    fx_write(gj, "GeoJSON", 4326, rows, 4, 1);
+    sg_test_write_file(csv, "id,region\na,North\nb,North\nc,South\nd,South\n");
+    const char *args[] = {"--districts", gj, "--id", "id", "--table", csv, "--total", "total", "--group", "group",
+                          "--by", "region", "--out", out, "--quiet", NULL};
+    sg_run *run = NULL;
+    assert_int_equal(sg_test_analyze(ctx, &run, args), SG_OK);
+    assert_int_equal(sg_ctx_count(ctx, SG_SEV_ERROR), 0);
+    assert_diag(ctx, "W_REGION_UNDEFINED", "field 'region'", "region 'South'", "2 districts", "group 0 of 200",
+                "has no indices", "group count is 0");
+    size_t nw = 0;
+    for (size_t i = 0; i < sg_ctx_diag_count(ctx); i++)
+        nw += strcmp(sg_ctx_diag(ctx, i)->code, "W_REGION_UNDEFINED") == 0;
+    assert_int_equal(nw, 1);
+    const struct sg_regions *R = run->regions;
+    const sg_region *south = strcmp(R->r[0].name, "South") == 0 ? &R->r[0] : &R->r[1];
+    assert_non_null(south->error);
+    assert_null(sg__result_get(&south->res, "dissimilarity"));
+    sg_run_destroy(run);
+    for (int i = 0; i < 4; i++) free(sq[i]);
+    free(gj);
+    free(csv);
+    free(out);
+    sg_test_rmdir(dir);
+    sg_ctx_destroy(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(regions_and_entropy_split),
-                                       cmocka_unit_test(region_with_an_exclave)};
+                                       cmocka_unit_test(region_with_an_exclave),
+                                       cmocka_unit_test(region_without_indices_is_named)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
