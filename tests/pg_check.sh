@@ -151,6 +151,16 @@ grep -q "input table 'districts'" "$tmp/stderr" "$tmp/out/check.json" || fail "t
   fail "the input table was replaced"
 [ "$(q "SELECT count(*) FROM seggap_districts WHERE id = 'marker2'")" = 1 ] || fail "the output tables were rewritten"
 
+echo "== 3d. a table that cannot be created is reported as such, not as a failed insert"
+# A schema that does not exist: GDAL's PostgreSQL driver defers CREATE TABLE to the first row, so this
+# read "cannot insert the row" (issue 16 item 20).
+q "INSERT INTO seggap_districts (id, status) VALUES ('marker3', 'marker3')" >/dev/null
+run 4 --config "$tmp/check.yaml" --out-pg-prefix nosuchschema.seggap_
+grep -q "cannot create the table" "$tmp/stderr" || fail "the CREATE failure is not named"
+grep -q "nosuchschema.seggap_districts.: cannot create the table: ERROR:  schema \"nosuchschema\" does not exist" "$tmp/stderr" || fail "the table or the reason is not named"
+if grep -q "cannot insert" "$tmp/stderr"; then fail "a CREATE failure reported as an insert failure"; fi
+[ "$(q "SELECT count(*) FROM seggap_districts WHERE id = 'marker3'")" = 1 ] || fail "the output tables were rewritten"
+
 echo "== 4. a password in the connection string is used, and redacted everywhere"
 sed "s|\"PG:dbname=census\"|\"PG:dbname=census password=$password\"|" "$tmp/check.yaml" >"$tmp/check-pw.yaml"
 (unset PGPASSWORD; run 0 --config "$tmp/check-pw.yaml" --quiet)
@@ -163,4 +173,4 @@ PGPASSWORD=wrong "$seggap" check --config "$tmp/check.yaml" >"$tmp/stdout" 2>"$t
 sed 's/^/stderr: /' "$tmp/stderr"
 [ "$rc" -eq 3 ] || fail "wrong password: exit $rc, want 3 (the districts cannot be read)"
 grep -q 'E_OPEN' "$tmp/out/check.json" || fail "no E_OPEN finding"
-echo "pg_check: 7 passed, 0 failed"
+echo "pg_check: 8 passed, 0 failed"

@@ -55,6 +55,17 @@ static size_t run_layers(const struct sg_run *run, pg_layer **out) {
     return n;
 }
 
+/* The server's own words in a GDAL message that quotes the whole statement
+ * ("CREATE TABLE ... \nERROR:  schema \"x\" does not exist\nLINE 1: ..."):
+ * the ERROR line, else the message. */
+static const char *pg_reason(const char *msg, char *buf, size_t size) {
+    const char *e = strstr(msg, "ERROR:");
+    if (!e) return msg;
+    size_t n = strcspn(e, "\n");
+    snprintf(buf, size, "%.*s", (int)n, e);
+    return buf;
+}
+
 /* Copies one layer file into a new table of ds (an open transaction). */
 static sg_status copy_layer(sg_ctx *ctx, GDALDatasetH dst, const char *table, const char *path, long long *rows) {
     sg_where w = {path, NULL, -1, NULL, NULL};
@@ -89,6 +100,17 @@ static sg_status copy_layer(sg_ctx *ctx, GDALDatasetH dst, const char *table, co
             st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", (sg_where){NULL, table, -1, NULL,
                            OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(sd, k))}, "cannot create the column: %s",
                            sg__gdal_msg(ctx));
+    /* GDAL's PostgreSQL driver defers CREATE TABLE to the first row: a table
+     * that cannot be created (no such schema, no right) then read "cannot
+     * insert the row". Flushing runs the deferred CREATE now. */
+    char why[SG_GDAL_MSG_MAX];
+    if (st == SG_OK) {
+        sg__clear_gdal_msg(ctx);
+        GDALFlushCache(dst);
+        if (sg__gdal_msg(ctx)[0])
+            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", (sg_where){NULL, table, -1, NULL, NULL},
+                           "cannot create the table: %s", pg_reason(sg__gdal_msg(ctx), why, sizeof why));
+    }
     OGRFeatureH f;
     *rows = 0;
     OGR_L_ResetReading(sl);
@@ -104,6 +126,14 @@ static sg_status copy_layer(sg_ctx *ctx, GDALDatasetH dst, const char *table, co
         else (*rows)++;
         if (g) OGR_F_Destroy(g);
         OGR_F_Destroy(f);
+    }
+    /* the rows go in by COPY, ended here: its failure is this table's */
+    if (st == SG_OK) {
+        sg__clear_gdal_msg(ctx);
+        GDALFlushCache(dst);
+        if (sg__gdal_msg(ctx)[0])
+            st = sg__error(ctx, SG_ERR_OUTPUT, "E_OUTPUT_PG", (sg_where){NULL, table, -1, NULL, NULL},
+                           "cannot write the rows: %s", pg_reason(sg__gdal_msg(ctx), why, sizeof why));
     }
     sg__gdal_pop();
     GDALClose(src);
