@@ -483,11 +483,11 @@ const char *sg_check_json(const sg_check *c) { return c->json; }
 const char *sg_check_text(const sg_check *c) { return c->text; }
 const char *sg_check_json_path(const sg_check *c) { return c->json_path; }
 const char *sg_check_junit_path(const sg_check *c) { return c->junit_path; }
-size_t sg_check_finding_count(const sg_check *c) { return json_object_array_length(c->findings); }
+size_t sg_check_finding_count(const sg_check *c) { return c && c->findings ? json_object_array_length(c->findings) : 0; }
 
 int sg_check_finding(const sg_check *c, size_t i, const char **code, const char **severity, const char **id,
                      const char **message) {
-    if (i >= json_object_array_length(c->findings)) return 0;
+    if (i >= sg_check_finding_count(c)) return 0; /* c may be NULL: no finding */
     json_object *f = json_object_array_get_idx(c->findings, i), *v;
     if (code) *code = json_object_object_get_ex(f, "code", &v) ? json_object_get_string(v) : "";
     if (severity) *severity = json_object_object_get_ex(f, "severity", &v) ? json_object_get_string(v) : "";
@@ -497,6 +497,7 @@ int sg_check_finding(const sg_check *c, size_t i, const char **code, const char 
 }
 
 const char *sg_check_threshold_status(const sg_check *c, const char *name) {
+    if (!c || !c->thresholds || !name) return NULL;
     for (size_t i = 0; i < json_object_array_length(c->thresholds); i++) {
         json_object *r = json_object_array_get_idx(c->thresholds, i), *n, *s;
         if (json_object_object_get_ex(r, "name", &n) && strcmp(json_object_get_string(n), name) == 0 &&

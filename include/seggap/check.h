@@ -85,7 +85,8 @@ size_t sg_check_finding_count(const sg_check *c);
 int sg_check_finding(const sg_check *c, size_t i, const char **code, const char **severity, const char **id,
                      const char **message);
 /* Result of a threshold rule by name ("dissimilarity.max_increase"):
- * "pass", "fail" or "skipped", or NULL when there is no such rule. */
+ * "pass", "fail" or "skipped", or NULL when there is no such rule (c or name
+ * NULL included). */
 const char *sg_check_threshold_status(const sg_check *c, const char *name);
 
 #ifdef __cplusplus

@@ -1070,6 +1070,48 @@ static sg_status parse_check(sg_ctx *ctx, const char *const *args, sg_check_opti
     return sg_check_options_parse(ctx, argc, (char *const *)args, out, help);
 }
 
+/* Issue 16 item 20: sg_check_finding_count(NULL) dereferenced NULL although
+ * check.h says "any pointer may be NULL". Every public function whose header
+ * says it accepts NULL is called with NULL here. */
+static void null_pointers_are_accepted(void **state) {
+    (void)state;
+    assert_int_equal(sg_check_finding_count(NULL), 0);
+    const char *code = "x";
+    assert_int_equal(sg_check_finding(NULL, 0, &code, NULL, NULL, NULL), 0);
+    assert_int_equal(sg_check_finding(NULL, 0, NULL, NULL, NULL, NULL), 0);
+    assert_string_equal(code, "x");
+    assert_null(sg_check_threshold_status(NULL, "dissimilarity.max"));
+    assert_int_equal(sg_check_exit_code(NULL, SG_OK), 0);
+    assert_int_equal(sg_check_exit_code(NULL, SG_ERR_USAGE), 2);
+    sg_check_destroy(NULL);
+    sg_check_options_free(NULL);
+    sg_compare_destroy(NULL);
+    sg_compare_options_free(NULL);
+    sg_run_destroy(NULL);
+    sg_options_free(NULL);
+    sg_ctx_destroy(NULL);
+    sg_ctx_cancel(NULL);
+    sg_ctx_uncancel(NULL);
+    sg_run_counts(NULL, NULL, NULL, NULL);
+    sg_basic_indices city;
+    memset(&city, 0, sizeof city);
+    const double x[2] = {1, 2}, t[2] = {3, 4};
+    sg_local_basic(&city, x, t, 2, NULL, NULL, NULL);
+    /* --help with help NULL: SG_OK and no options */
+    sg_ctx *ctx = sg_ctx_create();
+    char *const help[] = {"--help", NULL};
+    sg_options *o = (sg_options *)1;
+    assert_int_equal(sg_options_parse(ctx, 1, help, &o, NULL), SG_OK);
+    assert_null(o);
+    sg_check_options *co = (sg_check_options *)1;
+    assert_int_equal(sg_check_options_parse(ctx, 1, help, &co, NULL), SG_OK);
+    assert_null(co);
+    sg_compare_options *cmo = (sg_compare_options *)1;
+    assert_int_equal(sg_compare_options_parse(ctx, 1, help, &cmo, NULL), SG_OK);
+    assert_null(cmo);
+    sg_ctx_destroy(ctx);
+}
+
 static void expect_check_usage(const char *const *args, const char *message) {
     sg_ctx *ctx = sg_ctx_create();
     sg_check_options *co = NULL;
@@ -1241,6 +1283,7 @@ static void check_progress_and_cancel(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(check_options_from_argv),
+        cmocka_unit_test(null_pointers_are_accepted),
         cmocka_unit_test_setup_teardown(check_options_run, setup, teardown),
         cmocka_unit_test_setup_teardown(check_progress_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(sample_config_passes, setup, teardown),
