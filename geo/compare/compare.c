@@ -100,6 +100,9 @@ static sg_status load_run(sg_ctx *ctx, const char *path, run_data *r) {
     r->summary_path = S_ISDIR(sb.st_mode) ? sg__asprintf("%s/summary.json", path) : sg__strdup(path);
     r->layer_path = r->dir ? sg__asprintf("%s/districts.geojson", r->dir) : NULL;
     if (!r->dir || !r->summary_path || !r->layer_path) return sg__nomem(ctx);
+    if (stat(r->summary_path, &sb) != 0) /* not "not a seggap summary.json": there is none */
+        return sg__error(ctx, SG_ERR_INPUT, "E_OPEN", (sg_where){r->summary_path, NULL, -1, NULL, NULL},
+                         "no such file: a seggap run directory holds the summary.json of its run");
     r->summary = json_object_from_file(r->summary_path);
     json_object *ind;
     if (!r->summary || !json_object_object_get_ex(r->summary, "indices", &ind))
@@ -391,6 +394,15 @@ sg_status sg__compare_run_as(sg_ctx *ctx, const sg_compare_options *o, const cha
         if (nva)
             sg__warn(ctx, "W_DISTRICT_VANISHED", (sg_where){ra.layer_path, NULL, -1, NULL, NULL},
                      "%zu baseline districts are missing (first: %s)", nva, vanished[0]);
+        /* Nothing in common: the table of changes would compare two unrelated
+         * cities (or ids renamed wholesale) as if they were one. */
+        if (nmatched == 0) {
+            st = sg__error(ctx, SG_ERR_DATA, "E_NO_COMMON_DISTRICT", (sg_where){rb.layer_path, NULL, -1, NULL, "id"},
+                           "no district id in common with the baseline %s (%zu baseline districts, first %s; %zu "
+                           "current, first %s): not two runs of one city, or its ids were renamed",
+                           ra.layer_path, ra.n, ra.n ? ra.id[0] : "-", rb.n, rb.n ? rb.id[0] : "-");
+            goto done;
+        }
     }
     json_object *jd = json_object_new_object();
     json_object_object_add(jd, "baseline", json_object_new_int64((int64_t)ra.n));

@@ -218,6 +218,45 @@ static void not_numbers_and_duplicates_are_errors(void **state) {
     free(da);
 }
 
+static void ids_renamed(json_object *root) {
+    json_object *fs;
+    assert_true(json_object_object_get_ex(root, "features", &fs));
+    for (size_t k = 0; k < json_object_array_length(fs); k++) {
+        char id[32];
+        snprintf(id, sizeof id, "z%02zu", k);
+        json_object_object_add(props(root, k), "id", json_object_new_string(id));
+    }
+}
+
+/* Issue 15 item 11: a run directory without summary.json read "not a seggap
+ * summary.json" (now: no such file, with the path); two runs with no district
+ * in common exited 0 with a table of changes (now E_NO_COMMON_DISTRICT, an
+ * error, and no compare.json). */
+static void missing_summary_and_no_common_district(void **state) {
+    fixture *f = *state;
+    char *da = run_period(f, "a", xA, tA, 8, 99), *db = run_period(f, "b", xA, tA, 8, 99);
+    char *sb = sg_test_path(db, "summary.json"), *moved = sg_test_path(f->dir, "summary.json.away");
+    assert_int_equal(rename(sb, moved), 0);
+    sg_compare_options co = {.baseline = da, .current = db, .permutations = 0, .seed = 99};
+    sg_compare *c = NULL;
+    assert_int_equal(sg_compare_run(f->ctx, &co, &c), SG_ERR_INPUT);
+    assert_null(c);
+    assert_diag(f->ctx, "E_OPEN", sb, "no such file");
+    assert_null(strstr(sg_ctx_last_error(f->ctx), "not a seggap summary"));
+    assert_int_equal(rename(moved, sb), 0);
+
+    sg_ctx_clear(f->ctx);
+    edit_json(db, "districts.geojson", ids_renamed);
+    assert_int_equal(sg_compare_run(f->ctx, &co, &c), SG_ERR_DATA);
+    assert_null(c);
+    assert_diag(f->ctx, "E_NO_COMMON_DISTRICT", "no district id in common with the baseline", "8 baseline districts",
+                "first d00", "first z00");
+    assert_int_not_equal(sg_status_exit_code(SG_ERR_DATA), 0);
+    char *cj = sg_test_path(db, "compare.json");
+    assert_false(sg_test_exists(cj));
+    free(cj), free(sb), free(moved), free(da), free(db);
+}
+
 /* Berlin 2016 against a copy in which one planning area gained 3,000
  * residents with a migration background (MH_E and E_E both + 3000). */
 static void berlin_one_district_changed(void **state) {
@@ -369,6 +408,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(pure_redistribution, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(vanished_district_is_listed, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(not_numbers_and_duplicates_are_errors, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(missing_summary_and_no_common_district, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(berlin_one_district_changed, sg_test_setup, sg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
