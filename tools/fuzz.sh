@@ -21,7 +21,7 @@ fi
 dir=build-fuzz
 CC=clang cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGGAP_FUZZ=ON -DSEGGAP_BUILD_TESTS=OFF \
   -DBUILD_SHARED_LIBS=OFF >/dev/null
-all=(fuzz_parse_number fuzz_options fuzz_table fuzz_districts fuzz_config)
+all=(fuzz_parse_number fuzz_options fuzz_table fuzz_districts fuzz_config fuzz_compare)
 cmake --build "$dir" -j"$(nproc)" --target "${all[@]}" >/dev/null
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
