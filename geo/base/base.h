@@ -35,12 +35,11 @@
  * through sg__error / sg__report / sg__warn. */
 GEOSContextHandle_t sg__geos(const sg_ctx *ctx);
 PJ_CONTEXT *sg__proj(const sg_ctx *ctx);
-/* Last messages GEOS, PROJ and GDAL sent to this context ("" when none).
- * sg__set_geos_msg replaces the GEOS one (a worker's message, reported here). */
+/* Last messages GEOS, PROJ and GDAL (and GDAL's last warning) sent to this context ("" when
+ * none). sg__set_geos_msg replaces the GEOS one (a worker's message, reported here). */
 const char *sg__geos_msg(const sg_ctx *ctx);
 const char *sg__proj_msg(const sg_ctx *ctx);
 const char *sg__gdal_msg(const sg_ctx *ctx);
-/* The last warning GDAL sent since sg__gdal_push ("" when none). */
 const char *sg__gdal_warn(const sg_ctx *ctx);
 void sg__set_geos_msg(sg_ctx *ctx, const char *msg);
 void sg__clear_gdal_msg(sg_ctx *ctx);
@@ -102,11 +101,9 @@ void sg__hint_code(sg_ctx *ctx, const char *code, const char *fmt, ...) SG_PRINT
  * error (the W_ code kept, "(--strict)" added), except the notes that an
  * objective was not assessed for lack of inputs (W_NO_ACCESS, W_NO_HOUSING). */
 void sg__ctx_set_strict(sg_ctx *ctx, int on);
-/* Forgets the most recent diagnostic (for work whose warnings would repeat). */
+/* Forgets the most recent diagnostic (work whose warnings would repeat), or the errors since
+ * diagnostic `from`, warnings kept (a region's, reported once by the caller; returns how many). */
 void sg__drop_last_diag(sg_ctx *ctx);
-/* Forgets the errors recorded since diagnostic number `from`, keeping the
- * warnings in their order (work on a part, such as a region, whose errors
- * the caller reports once in its own words); returns how many. */
 size_t sg__drop_errors_since(sg_ctx *ctx, size_t from);
 /* Sets the last error to a summary when errors were reported since `before`. */
 sg_status sg__fail_if_errors(sg_ctx *ctx, size_t before, sg_status st, const char *stage);
@@ -128,27 +125,18 @@ int sg__utf8_valid(const char *s, size_t *bad);
 /* Why an input file that GDAL cannot open is unusable, when its first bytes
  * tell (0 bytes, UTF-16 text, not a file), else NULL. A static string. */
 const char *sg__file_hint(const char *path);
-/* "Did you mean": the edit distance (insertions, deletions, substitutions
- * and swaps of two neighbours, ASCII case ignored) between a and b, at most
- * 255 (longer names count as 255). */
+/* "Did you mean": edit distance (insertions, deletions, substitutions, swaps of neighbours, ASCII
+ * case ignored) between a and b, at most 255. */
 unsigned sg__edit_distance(const char *a, const char *b);
-/* The candidate closest to word, or NULL when none is close: a candidate
- * equal but for case, the 10 characters a Shapefile (.dbf) keeps of a longer
- * name (spatial_name -> spatial_na), else an edit distance of at most 1 for
- * words of up to 4 characters, 2 up to 8 and 3 beyond (ties: the first). */
+/* The candidate closest to word, or NULL: equal but for case, the 10 characters a .dbf keeps of a
+ * longer name, else edit distance <= 1 (words up to 4), 2 (up to 8), 3 beyond; ties: the first. */
 const char *sg__suggest(const char *word, const char *const *cands, size_t n);
-/* A copy of str (caller frees; NULL when out of memory) that a terminal
- * shows as text: control bytes become \n, \t, \r or \xHH (keep_lines keeps
- * newlines and tabs as they are), the C1 controls U+0080..U+009F \u00HH, a
- * byte that is not valid UTF-8 \xHH. Every message and printed text that
- * may quote input goes through it (an ESC or BEL in a key reached the
- * terminal raw). */
+/* Copy of str (caller frees) a terminal shows as text: controls as \n \t \r \xHH (keep_lines keeps
+ * \n \t), C1 controls as \u00HH, bytes that are not UTF-8 as \xHH. For every message and text. */
 char *sg__escape_controls(const char *str, int keep_lines);
 
-/* Compensated sum (Neumaier): the rounding error of every addition is kept
- * in c. The error comes from Knuth's branch-free TwoSum, the same exact
- * value as Neumaier's |s| >= |v| test picks (so the same bits), without a
- * branch that mispredicts on sums of a few terms of either size. */
+/* Compensated sum (Neumaier): c keeps the rounding error of every addition, from Knuth's branch-free
+ * TwoSum (the same bits as Neumaier's |s| >= |v| test, without its mispredicted branch). */
 typedef struct sg_ksum { double s, c; } sg_ksum;
 static inline void sg__ksum_add(sg_ksum *k, double v) {
     double t = k->s + v, z = t - k->s;
@@ -196,9 +184,8 @@ char *sg__format_ids(const char *const *ids, size_t n, size_t show, size_t total
 void sg__bbox_xy(const double *x, const double *y, size_t n, double box[4]);
 /* SHA-256 of a file (sha256.c): 64 hex digits + NUL into hex; 0, or -1 on error. */
 int sg__sha256_file(const char *path, char hex[65]);
-/* Copy of s with the value of every password=... (libpq keyword) and the
- * secret of scheme://user:secret@host replaced by "***". NULL when out of
- * memory (or s NULL). */
+/* Copy of s with the value of every password=... (libpq keyword) and the secret of
+ * scheme://user:secret@host replaced by "***". NULL when out of memory (or s NULL). */
 char *sg__redact(const char *s);
 
 /* ---- the worker pool (parallel.c) ---- */
@@ -212,9 +199,8 @@ sg_status sg__parallel(sg_ctx *ctx, size_t n, int threads, size_t chunk, sg_par_
  * returns; when no thread can start, fn(arg) runs once in the caller.
  * Returns the number of threads that ran. */
 int sg__threads_run(int nt, void *(*fn)(void *), void *arg);
-/* One thread started now and joined later: 0 when it started, -1 when not
- * (the caller then does the work itself); joining one that did not start
- * does nothing. */
+/* One thread started now and joined later: 0 when it started, -1 when not (the caller then does
+ * the work itself); joining one that did not start does nothing. */
 typedef struct sg_thread { pthread_t th; int started; } sg_thread;
 int sg__thread_start(sg_thread *t, void *(*fn)(void *), void *arg);
 void sg__thread_join(sg_thread *t);

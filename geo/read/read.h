@@ -18,12 +18,6 @@
 #include "internal.h"
 
 #define SG_FIRST_IDS 10 /* ids quoted in a message or a summary list */
-/* Largest count accepted (people in a district or at a population point, the
- * capacity of a service): far above any population (the world has 8e9
- * people), so a larger one is a wrong field, unit or format; it also keeps
- * every sum of counts and capacities far from overflowing (2^53 of them sum
- * to less than 1e28). Larger values are E_TOO_LARGE. */
-#define SG_MAX_COUNT 1e12
 
 /* ---- strict number parsing (parse_number.c) ---- */
 typedef enum sg_numparse {

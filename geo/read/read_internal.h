@@ -10,6 +10,13 @@
 
 #include "read/read.h"
 
+/* Largest count accepted (people in a district or at a population point, the
+ * capacity of a service): far above any population (the world has 8e9
+ * people), so a larger one is a wrong field, unit or format; it also keeps
+ * every sum of counts and capacities far from overflowing (2^53 of them sum
+ * to less than 1e28). Larger values are E_TOO_LARGE. */
+#define SG_MAX_COUNT 1e12
+
 /* ---- census tables (table.c) ---- */
 /* Opens a table and reads its field names. */
 sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *default_key,
