@@ -197,6 +197,7 @@ size_t sg__drop_errors_since(sg_ctx *ctx, size_t from) {
         free((char *)d->id);
         free((char *)d->field);
         free((char *)d->message);
+        free((char *)d->hint);
     }
     if (from < ctx->ndiags) ctx->ndiags = k;
     return dropped;
@@ -310,7 +311,7 @@ static void set_hint(sg_diag *d, const char *fmt, va_list ap) {
     char buf[1024];
     vsnprintf(buf, sizeof buf, fmt, ap);
     free((char *)d->hint);
-    d->hint = sg__strdup(buf);
+    d->hint = sg__escape_controls(buf, 0); /* a hint may quote input too (a field name) */
 }
 
 void sg__hint(sg_ctx *ctx, const char *fmt, ...) {
