@@ -294,6 +294,8 @@ static void config_keys_did_you_mean(void **state) {
     }
     free(cfg);
     free(e);
+}
+
 /* Issue 16 item 20: an ESC and a BEL in a table key reached the terminal raw
  * in W_ROW_WITHOUT_DISTRICT (a key can recolour or rewrite the terminal).
  * Every message and printed text escapes control bytes. */
