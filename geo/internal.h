@@ -73,11 +73,22 @@ struct sg_options {
     char *population_points, *population_layer, *population_field;
     char *network, *network_layer, *network_speed, *network_oneway;
     struct sg_access_opts *access; /* checked access options (check()), NULL without --service */
+    char *snap_tolerance_text;     /* --snap-tolerance M */
+    double snap_tolerance;         /* metres; contiguity's tolerance (SG_SNAP_TOLERANCE when not given) */
+    char *max_vertices_text;       /* --max-vertices N */
+    size_t max_vertices;           /* vertices per district polygon (SG_MAX_VERTICES when not given); 0: none */
     int strict, quiet, json, timings;
     int progress;                  /* --progress: the caller wants progress reports */
     sg_progress_fn progress_fn;    /* sg_options_set_progress: called by sg_analyze (NULL: none) */
     void *progress_user;
 };
+
+/* Defaults of --snap-tolerance (metres: far below any survey's precision,
+ * far above the rounding of coordinates, 1e-9 m near 1e6 m) and
+ * --max-vertices (GEOS's validity check of an adversarial polygon of 50,000
+ * vertices takes about a second and grows with the square of the count). */
+#define SG_SNAP_TOLERANCE 1e-4
+#define SG_MAX_VERTICES 50000
 
 /* The map layers of a run (--layers). */
 enum {

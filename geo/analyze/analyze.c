@@ -124,6 +124,7 @@ static sg_status compute(sg_ctx *ctx, sg_run *run, plan *pl) {
     for (size_t f = 0; f < sg__nfamilies; f++)
         if ((sg__families[f].flags & SG_FAM_SPATIAL) && sg__family_on(o, sg__families[f].name)) any_spatial = 1;
     if (st == SG_OK && any_spatial) st = sg__spatial_build(ctx, &d, &d.sp); /* times its own parts */
+    if (st == SG_OK) st = sg__overlaps(ctx, &d, d.sp); /* the pairs of its contiguity, or its own pass */
     if (st == SG_OK) st = sg__run_families(ctx, &d, &run->res); /* times indices.aspatial/.spatial */
     if (st == SG_OK) st = sg__check_cancel(ctx);
     if (st == SG_OK && (o->permutations > 0 || o->bootstrap > 0))

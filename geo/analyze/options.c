@@ -127,6 +127,8 @@ static const char usage_text[] =
     "  --strict               every warning is an error (for automated runs): invalid geometry,\n"
     "                         missing values, unmatched rows, ... (not the notes that objective 5\n"
     "                         or 10 was not assessed for lack of inputs)\n"
+    "  --max-vertices N       largest district polygon in vertices (default 50000; 0: no limit)\n"
+    "  --snap-tolerance M     contiguity: districts within M metres touch (default 0.0001; 0: exact)\n"
     "  --out DIR              output directory (created if missing; files replaced atomically)\n"
     "  --out-pg CONN          also write the layers as PostGIS tables ('PG:dbname=...'; credentials\n"
     "                         from PGHOST/PGUSER/PGPASSWORD or a service file), replaced in one\n"
@@ -208,6 +210,8 @@ static const opt_def opt_table[] = {
     O("--network-speed", SG_OPT_STR, network_speed),
     O("--network-oneway", SG_OPT_STR, network_oneway),
     O("--network-max-snap", SG_OPT_STR, network_max_snap_text),
+    O("--snap-tolerance", SG_OPT_STR, snap_tolerance_text),
+    O("--max-vertices", SG_OPT_STR, max_vertices_text),
     O("--strict", SG_OPT_FLAG, strict),
     O("--quiet", SG_OPT_FLAG, quiet),
     O("--json", SG_OPT_FLAG, json),
@@ -365,6 +369,7 @@ static sg_status check_spatial(sg_ctx *ctx, sg_options *o) {
         if (st != SG_OK) return st;
         o->has_centre = 1;
     }
+    if (sg__options_geometry(ctx, o) != SG_OK) return SG_ERR_USAGE; /* --snap-tolerance, --max-vertices */
     o->decay_bandwidth = 1000.0;
     if (o->decay_bandwidth_text) {
         sg_status st = spatial_number(ctx, "--decay-bandwidth", o->decay_bandwidth_text, &o->decay_bandwidth);

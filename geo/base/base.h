@@ -72,6 +72,15 @@ void sg__stage_add(sg_ctx *ctx, const char *name, double seconds);
  * sg_ctx_cancel was called it records "interrupted", returns SG_ERR_CANCELLED. */
 int sg__cancelled(const sg_ctx *ctx);
 sg_status sg__check_cancel(sg_ctx *ctx);
+/* Cancellation inside GEOS (issue 16 item 13): one GEOS validity check or
+ * overlay can run for minutes. sg_ctx_create registers, once per process,
+ * GEOS's interrupt callback (it chains to one registered before); GEOS calls
+ * it often during long work, and it asks GEOS to stop (the call fails with
+ * "InterruptedException") once the run the calling thread works for is
+ * cancelled. A thread names that run with sg__geos_interruptible (NULL:
+ * none): sg__geos(ctx) does it for the calling thread, sg__parallel's
+ * workers for theirs; the districts' GEOS worker calls it itself. */
+void sg__geos_interruptible(const sg_ctx *ctx);
 /* Progress (sg_options_set_progress; context.c says how): enter a stage's span of the run, report parts of it. */
 void sg__progress_set(sg_ctx *ctx, sg_progress_fn fn, void *user);
 sg_status sg__progress_stage(sg_ctx *ctx, const char *name, double lo, double hi);

@@ -64,6 +64,19 @@ int sg_status_exit_code(sg_status s) {
 
 const char *sg_version(void) { return SG_VERSION_STRING; }
 
+/* ---- GEOS interruption (base.h: sg__geos_interruptible) ---- */
+static _Thread_local const volatile sig_atomic_t *tl_cancel; /* the run this thread works for */
+static GEOSInterruptCallback *prev_interrupt;
+static pthread_once_t interrupt_once = PTHREAD_ONCE_INIT;
+
+static void geos_interrupt(void) {
+    if (tl_cancel && *tl_cancel) GEOS_interruptRequest();
+    if (prev_interrupt) prev_interrupt();
+}
+static void interrupt_register(void) { prev_interrupt = GEOS_interruptRegisterCallback(geos_interrupt); }
+
+void sg__geos_interruptible(const sg_ctx *ctx) { tl_cancel = ctx ? &ctx->cancel : NULL; }
+
 static void geos_message(const char *msg, void *userdata) {
     sg_ctx *ctx = userdata;
     snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg ? msg : "");
@@ -84,6 +97,7 @@ sg_ctx *sg_ctx_create(void) {
         sg_ctx_destroy(ctx);
         return NULL;
     }
+    pthread_once(&interrupt_once, interrupt_register);
     GEOSContext_setErrorMessageHandler_r(ctx->geos, geos_message, ctx);
     GEOSContext_setNoticeMessageHandler_r(ctx->geos, NULL, NULL);
     proj_log_func(ctx->proj, ctx, proj_message);
@@ -110,6 +124,7 @@ static void free_diags(sg_ctx *ctx) {
 
 void sg_ctx_destroy(sg_ctx *ctx) {
     if (!ctx) return;
+    if (tl_cancel == &ctx->cancel) tl_cancel = NULL;
     free_diags(ctx);
     free(ctx->last_error);
     if (ctx->geos) GEOS_finish_r(ctx->geos);
@@ -497,7 +512,10 @@ void sg__gdal_push(sg_ctx *ctx) {
 }
 void sg__gdal_pop(void) { CPLPopErrorHandler(); }
 
-GEOSContextHandle_t sg__geos(const sg_ctx *ctx) { return ctx->geos; }
+GEOSContextHandle_t sg__geos(const sg_ctx *ctx) {
+    tl_cancel = &ctx->cancel; /* GEOS work of this thread is now ctx's: its cancel stops it */
+    return ctx->geos;
+}
 PJ_CONTEXT *sg__proj(const sg_ctx *ctx) { return ctx->proj; }
 const char *sg__geos_msg(const sg_ctx *ctx) { return ctx->geos_msg; }
 const char *sg__proj_msg(const sg_ctx *ctx) { return ctx->proj_msg; }

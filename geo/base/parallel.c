@@ -16,6 +16,7 @@ int sg__thread_count(int threads) {
 
 /* ---- parallel loop ---- */
 typedef struct par_job {
+    const sg_ctx *ctx; /* its cancellation stops the workers' GEOS work */
     size_t n, chunk, next;
     sg_par_fn fn;
     void *user;
@@ -25,6 +26,7 @@ typedef struct par_job {
 
 static void *par_worker(void *arg) {
     par_job *j = arg;
+    sg__geos_interruptible(j->ctx);
     GEOSContextHandle_t h = GEOS_init_r();
     for (;;) {
         pthread_mutex_lock(&j->lock);
@@ -43,6 +45,7 @@ static void *par_worker(void *arg) {
         }
     }
     if (h) GEOS_finish_r(h);
+    sg__geos_interruptible(NULL);
     return NULL;
 }
 
@@ -58,6 +61,7 @@ sg_status sg__parallel(sg_ctx *ctx, size_t n, int threads, size_t chunk, sg_par_
     } else {
         par_job job;
         memset(&job, 0, sizeof job);
+        job.ctx = ctx;
         job.n = n;
         job.chunk = chunk;
         job.fn = fn;
@@ -75,6 +79,7 @@ sg_status sg__parallel(sg_ctx *ctx, size_t n, int threads, size_t chunk, sg_par_
         else r = job.failed;
     }
     if (r == 0) return SG_OK;
+    if (sg__cancelled(ctx)) return sg__check_cancel(ctx); /* GEOS was interrupted (sg__geos_interruptible) */
     if (r == -1) return sg__nomem(ctx);
     return sg__error(ctx, SG_ERR_INTERNAL, "E_GEOS", SG_WHERE_NONE, "a distance computation failed in GEOS");
 }

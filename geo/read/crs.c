@@ -358,8 +358,110 @@ static sg_status check_sizes(sg_ctx *ctx, const sg_city *city, const sg_crs_info
     return st;
 }
 
+/* ---- the districts' longitudes on the circle (issue 16 item 15) ---- */
+typedef struct lon_arc {
+    double lo, len; /* from lo eastwards over len degrees */
+} lon_arc;
+
+static int cmp_arc(const void *a, const void *b) {
+    const lon_arc *p = a, *q = b;
+    return (p->lo > q->lo) - (p->lo < q->lo);
+}
+
+/* lon in [-180, 180). */
+static double lon_norm(double lon) {
+    double l = fmod(lon + 180.0, 360.0);
+    if (l < 0) l += 360.0;
+    return l - 180.0;
+}
+
+/* The shortest arc that covers the m longitudes v (sorted here): the
+ * complement of the widest gap between neighbours on the circle. */
+static lon_arc points_arc(double *v, size_t m) {
+    for (size_t a = 1; a < m; a++) { /* a handful of points */
+        double x = v[a];
+        size_t b = a;
+        for (; b > 0 && v[b - 1] > x; b--) v[b] = v[b - 1];
+        v[b] = x;
+    }
+    double gap = v[0] + 360.0 - v[m - 1];
+    size_t after = 0; /* the gap ends at v[after] */
+    for (size_t k = 1; k < m; k++)
+        if (v[k] - v[k - 1] > gap) {
+            gap = v[k] - v[k - 1];
+            after = k;
+        }
+    return (lon_arc){v[after], 360.0 - gap};
+}
+
+/* The centre longitude and span of the districts on the circle when their
+ * longitudes cross the antimeridian: the districts' own longitude arcs
+ * (each from its extent: as given in a geographic CRS, else the shortest
+ * arc over its corners and centre in WGS 84) are joined and the widest
+ * stretch of longitude no district covers is left out. *wraps = 1 when that
+ * stretch is not the one around the antimeridian (the district city crosses
+ * it), else 0 and the plain extent's centre stands. */
+static sg_status circle_centre(sg_ctx *ctx, const sg_crs_info *info, PJ *op, const sg_city *city, int *wraps,
+                               double *clon, double *span, double *clat) {
+    GEOSContextHandle_t h = sg__geos(ctx);
+    *wraps = 0;
+    int geo = is_geographic(info->src);
+    lon_arc *arc = malloc(2 * (city->n ? city->n : 1) * sizeof *arc);
+    if (!arc) return sg__nomem(ctx);
+    size_t na = 0;
+    double la0 = INFINITY, la1 = -INFINITY;
+    for (size_t i = 0; i < city->n; i++) {
+        double a, b, c, d;
+        if (!city->geom_src[i] || !GEOSGeom_getExtent_r(h, city->geom_src[i], &a, &b, &c, &d)) continue;
+        double px[5] = {a, c, a, c, 0.5 * (a + c)}, py[5] = {b, b, d, d, 0.5 * (b + d)}, raw[5], lon[5];
+        size_t m = 0;
+        for (int k = 0; k < 5; k++) {
+            PJ_COORD r = proj_trans(op, PJ_FWD, proj_coord(px[k], py[k], 0, 0));
+            if (!isfinite(r.lp.lam) || !isfinite(r.lp.phi)) continue;
+            raw[m] = r.lp.lam;
+            lon[m++] = lon_norm(r.lp.lam);
+            la0 = fmin(la0, r.lp.phi);
+            la1 = fmax(la1, r.lp.phi);
+        }
+        if (!m) continue;
+        lon_arc A;
+        if (geo && m == 5) { /* the coordinates are longitudes: the district spans them as given */
+            double lo = fmin(raw[0], raw[2]);
+            A = (lon_arc){lon_norm(lo), fmax(raw[1], raw[3]) - lo};
+        } else {
+            A = points_arc(lon, m);
+        }
+        if (!(A.len >= 0)) A.len = 0;
+        if (A.lo + A.len > 180.0) { /* split at the antimeridian */
+            arc[na++] = (lon_arc){-180.0, A.lo + A.len - 360.0};
+            A.len = 180.0 - A.lo;
+        }
+        arc[na++] = A;
+    }
+    if (na) {
+        qsort(arc, na, sizeof *arc, cmp_arc);
+        double end = arc[0].lo + arc[0].len, gap = 0, gap_end = 0;
+        for (size_t k = 1; k < na; k++) {
+            if (arc[k].lo - end > gap) {
+                gap = arc[k].lo - end;
+                gap_end = arc[k].lo;
+            }
+            end = fmax(end, arc[k].lo + arc[k].len);
+        }
+        double wrap_gap = arc[0].lo + 360.0 - end;
+        if (gap > wrap_gap) {
+            *wraps = 1;
+            *span = 360.0 - gap;
+            *clon = lon_norm(gap_end + 0.5 * *span);
+            *clat = 0.5 * (la0 + la1);
+        }
+    }
+    free(arc);
+    return SG_OK;
+}
+
 /* Chooses the working CRS when the user did not. */
-static sg_status auto_work(sg_ctx *ctx, sg_crs_info *info, double x0, double y0, double x1,
+static sg_status auto_work(sg_ctx *ctx, sg_crs_info *info, const sg_city *city, double x0, double y0, double x1,
                            double y1) {
     PJ_CONTEXT *pc = sg__proj(ctx);
     if (!is_geographic(info->src) && proj_get_type(info->src) == PJ_TYPE_PROJECTED_CRS &&
@@ -384,17 +486,33 @@ static sg_status auto_work(sg_ctx *ctx, sg_crs_info *info, double x0, double y0,
         lat[i] = r.lp.phi;
         if (!isfinite(lon[i]) || !isfinite(lat[i]) || fabs(lon[i]) > 180 || fabs(lat[i]) > 90) ok = 0;
     }
-    proj_destroy(op);
-    if (!ok)
+    if (!ok) {
+        proj_destroy(op);
         return sg__error(ctx, SG_ERR_CRS, "E_CRS_EXTENT", SG_WHERE_NONE,
                          "the districts' extent (%g %g, %g %g) is not a valid position in %s: "
                          "wrong CRS?", x0, y0, x1, y1, info->src_name);
+    }
     double lmin = lon[1], lmax = lon[1];
     for (int i = 1; i < 5; i++) {
         lmin = fmin(lmin, lon[i]);
         lmax = fmax(lmax, lon[i]);
     }
     double clon = lon[0], clat = lat[0];
+    /* An extent wider than half the globe: a city across the antimeridian
+     * (lon 179.9 and -179.9) looks like one around the globe, centred on
+     * its antipode. Its centre is found on the circle instead. */
+    int wraps = 0;
+    sg_status st = SG_OK;
+    if (lmax - lmin > 180.0) {
+        double span = lmax - lmin;
+        st = circle_centre(ctx, info, op, city, &wraps, &clon, &span, &clat);
+        if (wraps) {
+            lmin = clon - 0.5 * span;
+            lmax = clon + 0.5 * span;
+        }
+    }
+    proj_destroy(op);
+    if (st != SG_OK) return st;
     char def[256];
     if (lmax - lmin <= 12.0 && fabs(clat) <= 80.0) {
         int zone = (int)floor((clon + 180.0) / 6.0) + 1;
@@ -402,15 +520,17 @@ static sg_status auto_work(sg_ctx *ctx, sg_crs_info *info, double x0, double y0,
         if (zone > 60) zone = 60;
         snprintf(def, sizeof def, "EPSG:%d", (clat >= 0 ? 32600 : 32700) + zone);
         info->work_how = sg__asprintf("automatic: the UTM zone of the districts' centre "
-                                      "(lon %.4f, lat %.4f)", clon, clat);
+                                      "(lon %.4f, lat %.4f)%s", clon, clat,
+                                      wraps ? ", found on the circle: the districts cross the antimeridian" : "");
     } else {
         snprintf(def, sizeof def,
                  "+proj=laea +lat_0=%.6f +lon_0=%.6f +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs +type=crs",
                  clat, clon);
         info->work_how = sg__asprintf("automatic: a Lambert azimuthal equal-area projection "
                                       "centred on the districts (lon %.4f, lat %.4f), since the "
-                                      "extent is too wide or too polar for one UTM zone",
-                                      clon, clat);
+                                      "extent is too wide or too polar for one UTM zone%s",
+                                      clon, clat,
+                                      wraps ? "; the centre found on the circle: the districts cross the antimeridian" : "");
     }
     info->work = proj_create(pc, def);
     if (!info->work || !info->work_how) return sg__nomem(ctx);
@@ -457,7 +577,7 @@ sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_
         if (is_mercator(pc, info->work))
             sg__warn(ctx, "W_MERCATOR", SG_WHERE_NONE, "--work-crs %s is a Mercator projection: "
                      "its areas and distances are inflated away from the equator", user_work);
-    } else if ((st = auto_work(ctx, info, x0, y0, x1, y1)) != SG_OK) {
+    } else if ((st = auto_work(ctx, info, city, x0, y0, x1, y1)) != SG_OK) {
         return st;
     }
     info->work_name = sg__strdup(proj_get_name(info->work));

@@ -122,6 +122,7 @@ typedef struct gworker {
     char msg[SG_GEOS_MSG_MAX]; /* the handle's last error message */
     int strict;
     double busy;        /* seconds spent building */
+    const sg_ctx *ctx;  /* the run: its cancellation interrupts GEOS here too */
 } gworker;
 
 static void worker_message(const char *msg, void *userdata) {
@@ -137,6 +138,7 @@ static void build_batch(GEOSContextHandle_t h, const char *msg, int strict, dbat
 
 static void *worker_run(void *arg) {
     gworker *w = arg;
+    sg__geos_interruptible(w->ctx);
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (!w->todo && !w->quit) pthread_cond_wait(&w->cv, &w->mu);
@@ -150,6 +152,7 @@ static void *worker_run(void *arg) {
         pthread_cond_broadcast(&w->cv);
     }
     pthread_mutex_unlock(&w->mu);
+    sg__geos_interruptible(NULL);
     return NULL;
 }
 
@@ -157,6 +160,7 @@ static void *worker_run(void *arg) {
 static int worker_start(sg_ctx *ctx, gworker *w, int strict) {
     memset(w, 0, sizeof *w);
     w->strict = strict;
+    w->ctx = ctx;
     snprintf(w->msg, sizeof w->msg, "%s", sg__geos_msg(ctx));
     w->h = GEOS_init_r();
     if (!w->h) return 0;
@@ -218,13 +222,13 @@ static void batch_wait(gworker *w, dbatch *b, double *waited) {
 
 /* Reads up to SG_READ_BATCH features and prepares their geometries; stops
  * early when the run is cancelled (the caller then reports it). */
-static void batch_fill(sg_ctx *ctx, OGRLayerH lyr, dbatch *b) {
+static void batch_fill(sg_ctx *ctx, OGRLayerH lyr, size_t max_vertices, dbatch *b) {
     b->n = 0;
     b->wkb.len = 0;
     OGRFeatureH f;
     while (b->n < SG_READ_BATCH && !sg__cancelled(ctx) && (f = OGR_L_GetNextFeature(lyr)) != NULL) {
         b->f[b->n] = f;
-        sg__geom_prepare(OGR_F_GetGeometryRef(f), &b->job[b->n], &b->wkb);
+        sg__geom_prepare(OGR_F_GetGeometryRef(f), max_vertices, &b->job[b->n], &b->wkb);
         b->n++;
     }
 }
@@ -250,16 +254,18 @@ static sg_status read_loop(sg_dloop *L, OGRLayerH lyr, int threaded, double *t_v
     double busy = 0;
     sg_status st = SG_OK;
     dbatch *cur = &bb[0], *next = &bb[1];
-    batch_fill(ctx, lyr, cur);
+    batch_fill(ctx, lyr, L->o->max_vertices, cur);
     if (cur->n) batch_submit(ctx, w, cur, strict, &busy);
     while (cur->n) {
-        batch_fill(ctx, lyr, next); /* while the worker builds cur */
+        batch_fill(ctx, lyr, L->o->max_vertices, next); /* while the worker builds cur */
         batch_wait(w, cur, t_wait);
         if (next->n) batch_submit(ctx, w, next, strict, &busy);
         size_t k = 0;
         for (; st == SG_OK && k < cur->n; k++) {
             st = sg__one_district(L, cur->f[k], &cur->job[k]);
             OGR_F_Destroy(cur->f[k]);
+            /* cancelled: GEOS stops on the next polygons too; one message is enough */
+            if (st == SG_OK && sg__cancelled(ctx)) st = sg__check_cancel(ctx);
         }
         if (st != SG_OK) {
             batch_discard(ctx, cur, k);

@@ -142,7 +142,7 @@ typedef struct sg_geom_job {
     int repaired;
     char *note;
 } sg_geom_job;
-void sg__geom_prepare(void *ogr_geom, sg_geom_job *j, sg_bytes *buf);
+void sg__geom_prepare(void *ogr_geom, size_t max_vertices, sg_geom_job *j, sg_bytes *buf); /* 0: no limit */
 void sg__geom_build(GEOSContextHandle_t h, const char *geos_msg, int strict, sg_geom_job *j,
                     const unsigned char *buf);
 sg_status sg__geom_emit(sg_ctx *ctx, sg_geom_job *j, sg_where w, GEOSGeometry **out, int *repaired, char **note);

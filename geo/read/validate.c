@@ -115,9 +115,10 @@ static int ring_strictly_convex(const unsigned char *p, uint32_t n) {
  * not one (the caller then checks another way), else 1; with coords, 0 when
  * a coordinate is NaN or infinite, and *convex is set when the geometry is a
  * single strictly convex ring (see ring_strictly_convex). */
-static int wkb_scan(const unsigned char *wkb, size_t size, int coords, int *convex) {
+static int wkb_scan(const unsigned char *wkb, size_t size, int coords, int *convex, size_t *nverts) {
     wkb_cur c = {wkb, wkb + size};
     *convex = 0;
+    size_t nv = 0;
     uint32_t type, nparts = 1;
     if (size < 5 || c.p[0] != 1) return -1;
     c.p++;
@@ -143,6 +144,7 @@ static int wkb_scan(const unsigned char *wkb, size_t size, int coords, int *conv
         for (uint32_t r = 0; r < nr; r++) {
             uint32_t np;
             if (!wkb_u32(&c, &np) || (size_t)(c.end - c.p) / 16 < np) return -1;
+            nv += np;
             for (uint32_t i = 0; coords && finite && i < 2 * np; i++)
                 if (!isfinite(wkb_f64(c.p + (size_t)i * 8))) finite = 0;
             if (rings++ == 0) {
@@ -153,6 +155,7 @@ static int wkb_scan(const unsigned char *wkb, size_t size, int coords, int *conv
         }
     }
     if (c.p != c.end) return -1;
+    if (nverts) *nverts = nv;
     if (coords && finite && rings == 1) *convex = ring_strictly_convex(ring0, ring0_n);
     return finite;
 }
@@ -197,7 +200,15 @@ static void job_fail(sg_geom_job *j, const char *code, const char *fmt, ...) {
     j->state = 1;
 }
 
-void sg__geom_prepare(void *ogr_geom, sg_geom_job *j, sg_bytes *buf) {
+/* Points of an OGR geometry, every ring and part. */
+static size_t ogr_points(OGRGeometryH g) {
+    size_t n = (size_t)(OGR_G_GetPointCount(g) > 0 ? OGR_G_GetPointCount(g) : 0);
+    int ng = OGR_G_GetGeometryCount(g);
+    for (int i = 0; i < ng; i++) n += ogr_points(OGR_G_GetGeometryRef(g, i));
+    return n;
+}
+
+void sg__geom_prepare(void *ogr_geom, size_t max_vertices, sg_geom_job *j, sg_bytes *buf) {
     OGRGeometryH og = ogr_geom;
     memset(j, 0, sizeof *j);
     if (!og) return job_fail(j, "E_NULL_GEOMETRY", "geometry is null");
@@ -245,9 +256,19 @@ void sg__geom_prepare(void *ogr_geom, sg_geom_job *j, sg_bytes *buf) {
      * vertex would otherwise be reported as an unclosed ring. The build step
      * scans the WKB when its structure is as expected, else OGR checks here. */
     int convex;
-    j->scanned = wkb_scan(wkb, need, 0, &convex) >= 0;
+    size_t nv = 0;
+    j->scanned = wkb_scan(wkb, need, 0, &convex, &nv) >= 0;
+    if (!j->scanned) nv = ogr_points(og);
     int finite = j->scanned || sg__ogr_coords_finite(og);
     OGR_G_DestroyGeometry(own);
+    /* Issue 16 item 13: GEOS's validity check and overlays can take time
+     * that grows with the square of a polygon's vertices (an adversarial
+     * zig-zag of 1e6 vertices: minutes): refused before GEOS sees it. */
+    if (max_vertices && nv > max_vertices)
+        return job_fail(j, "E_TOO_MANY_VERTICES",
+                        "the polygon has %zu vertices, more than --max-vertices %zu allows (GEOS's validity check "
+                        "of such a polygon can take minutes): simplify it, or raise --max-vertices (0: no limit)",
+                        nv, max_vertices);
     if (!finite) return job_fail(j, "E_BAD_COORDINATE", "geometry has a NaN or infinite coordinate");
     j->wkb_off = buf->len;
     j->wkb_size = need;
@@ -260,7 +281,7 @@ void sg__geom_build(GEOSContextHandle_t h, const char *geos_msg, int strict, sg_
     j->state = 1;
     const unsigned char *wkb = buf + j->wkb_off;
     int convex = 0;
-    if (j->scanned && !wkb_scan(wkb, j->wkb_size, 1, &convex))
+    if (j->scanned && !wkb_scan(wkb, j->wkb_size, 1, &convex, NULL))
         return job_fail(j, "E_BAD_COORDINATE", "geometry has a NaN or infinite coordinate");
     GEOSGeometry *g = sg__wkb_to_geos(h, wkb, j->wkb_size);
     if (!g) return job_fail(j, "E_BAD_GEOMETRY", "geometry cannot be read: %s", geos_msg);
@@ -279,6 +300,14 @@ void sg__geom_build(GEOSContextHandle_t h, const char *geos_msg, int strict, sg_
     char valid = GEOSisValidDetail_r(h, g, 0, &reason, &loc);
     if (valid == 1) {
         j->geom = g;
+        return;
+    }
+    if (valid == 2 && strstr(geos_msg, "Interrupted")) { /* the run was cancelled (sg__geos_interrupt) */
+        GEOSGeom_destroy_r(h, g);
+        if (loc) GEOSGeom_destroy_r(h, loc);
+        GEOSFree_r(h, reason);
+        job_fail(j, "E_CANCELLED", "interrupted: stopped before finishing (while GEOS checked this polygon)");
+        j->st = SG_ERR_CANCELLED;
         return;
     }
     double lx = NAN, ly = NAN;
@@ -304,6 +333,12 @@ void sg__geom_build(GEOSContextHandle_t h, const char *geos_msg, int strict, sg_
     if (fixed) fixed = polygonal_part(h, fixed);
     if (!fixed || GEOSisEmpty_r(h, fixed) || GEOSisValid_r(h, fixed) != 1) {
         if (fixed) GEOSGeom_destroy_r(h, fixed);
+        if (strstr(geos_msg, "Interrupted")) { /* cancelled while MakeValid ran */
+            free(why);
+            job_fail(j, "E_CANCELLED", "interrupted: stopped before finishing (while GEOS repaired this polygon)");
+            j->st = SG_ERR_CANCELLED;
+            return;
+        }
         job_fail(j, "E_INVALID_GEOMETRY", "invalid geometry that cannot be repaired: %s", why ? why : "");
         free(why);
         return;
@@ -337,7 +372,7 @@ sg_status sg__geom_from_ogr(sg_ctx *ctx, void *ogr_geom, int strict, sg_where w,
                             GEOSGeometry **out, int *repaired, char **note) {
     sg_geom_job j;
     sg_bytes buf = {NULL, 0, 0};
-    sg__geom_prepare(ogr_geom, &j, &buf);
+    sg__geom_prepare(ogr_geom, 0, &j, &buf);
     sg__geom_build(sg__geos(ctx), sg__geos_msg(ctx), strict, &j, buf.p);
     free(buf.p);
     return sg__geom_emit(ctx, &j, w, out, repaired, note);

@@ -227,6 +227,7 @@ sg_status sg__cgeo_build(sg_ctx *ctx, const sg_data *d, int threads, sg_cgeo *G)
     size_t n = d->n;
     memset(G, 0, sizeof *G);
     G->n = n;
+    G->eps = sg__snap_tolerance(d->opts);
     G->ncoord = malloc((n + 1) * sizeof *G->ncoord);
     G->nring = malloc((n + 1) * sizeof *G->nring);
     G->poly = malloc((n ? n : 1) * sizeof *G->poly);
@@ -303,12 +304,39 @@ static int box_meet(double ax0, double ay0, double ax1, double ay1, double bx0, 
     return ax0 <= bx1 && bx0 <= ax1 && ay0 <= by1 && by0 <= ay1;
 }
 
+/* The same point: exactly, or within the snap tolerance eps (a vertex one
+ * ulp away from its neighbour's copy is the same vertex). */
+static inline int same_pt(const double *a, const double *b, double eps) {
+    if (a[0] == b[0] && a[1] == b[1]) return 1;
+    if (eps <= 0) return 0;
+    double dx = a[0] - b[0], dy = a[1] - b[1];
+    return dx * dx + dy * dy <= eps * eps;
+}
+
+/* Squared distance from p to the segment a-b. */
+static double pt_seg_d2(const double *p, const double *a, const double *b) {
+    double vx = b[0] - a[0], vy = b[1] - a[1], wx = p[0] - a[0], wy = p[1] - a[1];
+    double l2 = vx * vx + vy * vy, t = l2 > 0 ? (wx * vx + wy * vy) / l2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    double dx = wx - t * vx, dy = wy - t * vy;
+    return dx * dx + dy * dy;
+}
+
+/* Two segments that do not meet lie within eps of each other (the distance
+ * of two disjoint segments is that of an endpoint to the other segment). */
+static int seg_near(const double *s0, const double *s1, const double *t0, const double *t1, double eps) {
+    double e2 = eps * eps;
+    return pt_seg_d2(s0, t0, t1) <= e2 || pt_seg_d2(s1, t0, t1) <= e2 || pt_seg_d2(t0, s0, s1) <= e2 ||
+           pt_seg_d2(t1, s0, s1) <= e2;
+}
+
 /* Two edges s = (s0, s1) of A and t = (t0, t1) of B whose envelopes meet:
  * 0 they do not meet, 1 they meet only in a common endpoint, 3 identical in
  * opposite directions, 2 anything else (or unsure). */
-static int edge_pair(GEOSContextHandle_t h, const double *s0, const double *s1, const double *t0, const double *t1) {
-    int e00 = s0[0] == t0[0] && s0[1] == t0[1], e01 = s0[0] == t1[0] && s0[1] == t1[1];
-    int e10 = s1[0] == t0[0] && s1[1] == t0[1], e11 = s1[0] == t1[0] && s1[1] == t1[1];
+static int edge_pair(GEOSContextHandle_t h, const double *s0, const double *s1, const double *t0, const double *t1,
+                     double eps) {
+    int e00 = same_pt(s0, t0, eps), e01 = same_pt(s0, t1, eps);
+    int e10 = same_pt(s1, t0, eps), e11 = same_pt(s1, t1, eps);
     if (e01 && e10) return 3;
     if (e00 && e11) return 2; /* the same edge in the same direction: the interiors overlap */
     int e = e00 + e01 + e10 + e11;
@@ -324,11 +352,11 @@ static int edge_pair(GEOSContextHandle_t h, const double *s0, const double *s1, 
     int o1 = orient(h, s0[0], s0[1], s1[0], s1[1], t0[0], t0[1]);
     int o2 = orient(h, s0[0], s0[1], s1[0], s1[1], t1[0], t1[1]);
     if (o1 == 2 || o2 == 2) return 2;
-    if (o1 * o2 > 0) return 0;
+    if (o1 * o2 > 0) return eps > 0 && seg_near(s0, s1, t0, t1, eps) ? 2 : 0;
     int o3 = orient(h, t0[0], t0[1], t1[0], t1[1], s0[0], s0[1]);
     int o4 = orient(h, t0[0], t0[1], t1[0], t1[1], s1[0], s1[1]);
     if (o3 == 2 || o4 == 2) return 2;
-    if (o3 * o4 > 0) return 0;
+    if (o3 * o4 > 0) return eps > 0 && seg_near(s0, s1, t0, t1, eps) ? 2 : 0;
     return 2; /* they cross or touch away from a common vertex */
 }
 
@@ -359,9 +387,11 @@ static int nesting_possible(const sg_cgeo *G, const sg_cpoly *P, const unsigned 
 
 int sg__pair_fast(GEOSContextHandle_t h, const sg_cgeo *G, size_t a, size_t b, double *len) {
     const sg_cpoly *A = &G->poly[a], *B = &G->poly[b];
+    const double eps = G->eps; /* boxes grow by it: contacts within the tolerance are contacts */
     *len = 0;
     if (A->complex || B->complex || (size_t)A->nv * B->nv > FAST_MAX_WORK) return SG_PAIR_UNSURE;
-    if (!box_meet(A->x0, A->y0, A->x1, A->y1, B->x0, B->y0, B->x1, B->y1)) return SG_PAIR_NONE;
+    if (!box_meet(A->x0 - eps, A->y0 - eps, A->x1 + eps, A->y1 + eps, B->x0, B->y0, B->x1, B->y1))
+        return SG_PAIR_NONE;
     double L = 0;
     /* 1. every pair of edges: identical (opposite), a common endpoint only, or apart */
     for (uint32_t ra = 0; ra < A->nr; ra++) {
@@ -369,8 +399,8 @@ int sg__pair_fast(GEOSContextHandle_t h, const sg_cgeo *G, size_t a, size_t b, d
         const double *p = G->xy + 2 * R->c0;
         for (uint32_t k = 0; k + 1 < R->n; k++) {
             const double *s0 = p + 2 * k, *s1 = s0 + 2;
-            double sx0 = MIN2(s0[0], s1[0]), sx1 = MAX2(s0[0], s1[0]), sy0 = MIN2(s0[1], s1[1]),
-                   sy1 = MAX2(s0[1], s1[1]);
+            double sx0 = MIN2(s0[0], s1[0]) - eps, sx1 = MAX2(s0[0], s1[0]) + eps,
+                   sy0 = MIN2(s0[1], s1[1]) - eps, sy1 = MAX2(s0[1], s1[1]) + eps;
             if (!box_meet(sx0, sy0, sx1, sy1, B->x0, B->y0, B->x1, B->y1)) continue;
             for (uint32_t rb = 0; rb < B->nr; rb++) {
                 const sg_cring *S = &G->ring[B->r0 + rb];
@@ -380,7 +410,7 @@ int sg__pair_fast(GEOSContextHandle_t h, const sg_cgeo *G, size_t a, size_t b, d
                     if (!box_meet(sx0, sy0, sx1, sy1, MIN2(t0[0], t1[0]), MIN2(t0[1], t1[1]), MAX2(t0[0], t1[0]),
                                   MAX2(t0[1], t1[1])))
                         continue;
-                    int c = edge_pair(h, s0, s1, t0, t1);
+                    int c = edge_pair(h, s0, s1, t0, t1, eps);
                     if (c == 2) return SG_PAIR_UNSURE;
                     if (c == 3) {
                         double dx = s1[0] - s0[0], dy = s1[1] - s0[1];
@@ -401,14 +431,14 @@ int sg__pair_fast(GEOSContextHandle_t h, const sg_cgeo *G, size_t a, size_t b, d
         uint32_t na = R->n - 1;
         for (uint32_t k = 0; k < na; k++) {
             const double *v = p + 2 * k;
-            if (v[0] < B->x0 || v[0] > B->x1 || v[1] < B->y0 || v[1] > B->y1) continue;
+            if (v[0] < B->x0 - eps || v[0] > B->x1 + eps || v[1] < B->y0 - eps || v[1] > B->y1 + eps) continue;
             for (uint32_t rb = 0; rb < B->nr; rb++) {
                 const sg_cring *S = &G->ring[B->r0 + rb];
                 const double *q = G->xy + 2 * S->c0;
                 uint32_t nb = S->n - 1;
                 for (uint32_t l = 0; l < nb; l++) {
                     const double *w = q + 2 * l;
-                    if (w[0] != v[0] || w[1] != v[1]) continue;
+                    if (!same_pt(w, v, eps)) continue;
                     touch = 1;
                     ca[ra] = cb[rb] = 1;
                     const double *aprev = p + 2 * (k ? k - 1 : na - 1), *anext = p + 2 * (k + 1);

@@ -207,7 +207,8 @@ static const char *id_of(const sg_data *d, size_t i) { return d->city->id[d->ind
 
 /* ---- contiguity (contiguity.c) ---- */
 static sg_status build_contiguity(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
-    return sg__contiguity(ctx, d, sp, 0, &sp->queen, &sp->rook, &sp->blen, NULL, NULL);
+    return sg__contiguity_ov(ctx, d, sp, 0, &sp->queen, &sp->rook, &sp->blen, NULL, NULL, &sp->overlap,
+                             &sp->noverlap);
 }
 
 /* Lists the districts of `which` (n of them) in a warning: the first 20 ids. */
@@ -480,6 +481,7 @@ void sg__spatial_free(sg_ctx *ctx, sg_spatial *sp) {
     sg__weights_free(&sp->rook);
     sg__weights_free(&sp->blen);
     free(sp->islands);
+    free(sp->overlap);
     free(sp->centre_detail);
     free(sp->centre_order);
     free(sp->area_asc);

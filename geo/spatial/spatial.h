@@ -101,6 +101,8 @@ struct sg_spatial {
     size_t *islands;            /* used districts without a queen neighbour */
     size_t nislands;
     size_t nrook_islands;       /* districts without a shared boundary of positive length */
+    struct sg_overlap *overlap; /* pairs whose intersection has an area (contiguity's GEOS path) */
+    size_t noverlap;
 
     /* Centralization: the centre in the working CRS and the units sorted by
      * the distance of their centroid to it. */
@@ -156,6 +158,12 @@ int sg__kgrid_stored(const struct sg_kgrid *K);
  * Returns the path used (0 when AVX was asked for and is not available). */
 int sg__kernel_weights(const double *d2, double *w, size_t m, double h, int path);
 
+/* The snap tolerance of contiguity in metres (--snap-tolerance; options
+ * without it: 0, exact): two districts closer than this touch, vertices
+ * closer than this are one, so that neighbours whose common edges differ by
+ * rounding (an ulp of a longitude, a reprojection) are still neighbours. */
+static inline double sg__snap_tolerance(const sg_options *o) { return o && o->snap_tolerance > 0 ? o->snap_tolerance : 0; }
+
 /* Contiguity of the used districts of d (sp from sg__spatial_build: areas and
  * the district STRtree): queen, rook and boundary-length weights. geos_only
  * = 0 is the build's method (shared vertices and edges compared exactly, GEOS
@@ -164,6 +172,34 @@ int sg__kernel_weights(const double *d2, double *w, size_t m, double h, int path
  * *slow (may be NULL) count the candidate pairs decided each way. */
 sg_status sg__contiguity(sg_ctx *ctx, const sg_data *d, const sg_spatial *sp, int geos_only, sg_weights *queen,
                          sg_weights *rook, sg_weights *blen, size_t *fast, size_t *slow);
+/* Two used districts whose intersection has an area (i < j). */
+typedef struct sg_overlap {
+    uint32_t i, j;
+    double area; /* m² */
+} sg_overlap;
+/* sg__contiguity that also returns the overlapping pairs (*ov, *nov; the
+ * caller frees *ov): what GEOS's intersection of each pair it computes
+ * anyway tells (pairs the shared-vertex path settles cannot overlap). */
+sg_status sg__contiguity_ov(sg_ctx *ctx, const sg_data *d, const sg_spatial *sp, int geos_only, sg_weights *queen,
+                            sg_weights *rook, sg_weights *blen, size_t *fast, size_t *slow, sg_overlap **ov,
+                            size_t *nov);
+/* The overlapping pairs alone (no weights), as sg__contiguity_ov finds them
+ * but cheaper: GEOS relate ("2********") decides which of the pairs that
+ * intersect overlap, and only those are intersected for their area. */
+sg_status sg__overlap_pairs(sg_ctx *ctx, const sg_data *d, const sg_spatial *sp, sg_overlap **ov, size_t *nov);
+
+/* Overlapping districts (issue 16 item 16, overlap.c): the people in an
+ * overlap count in both districts. Pairs whose overlap is more than
+ * SG_OVERLAP_SHARE of the smaller district and more than SG_OVERLAP_MIN_M2
+ * are reported: W_OVERLAP with the ids, the area, its share of each and the
+ * population counted twice (estimated as the share of area times the total,
+ * as if people were spread evenly), E_OVERLAP under --strict (the run
+ * fails). Uses the pairs of sp's contiguity when it was built (no extra
+ * GEOS work), else runs the contiguity pass for them alone. Once per run,
+ * on the whole city (analyze.c), never on the regions of --by. */
+#define SG_OVERLAP_SHARE 1e-6
+#define SG_OVERLAP_MIN_M2 1.0
+sg_status sg__overlaps(sg_ctx *ctx, const sg_data *d, const sg_spatial *sp);
 
 /* k nearest neighbours by centroid distance (ties by index), self excluded;
  * binary weights. */

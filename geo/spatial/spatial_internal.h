@@ -41,6 +41,7 @@ typedef struct sg_cgeo {
     sg_cring *ring;
     double *xy; /* x, y pairs */
     size_t *ncoord, *nring; /* counts, then prefix offsets (pass 1) */
+    double eps;             /* snap tolerance (m): vertices this close are one (sg__snap_tolerance) */
 } sg_cgeo;
 
 /* The coordinates of every used district (fast path input). */

@@ -274,6 +274,21 @@ static void generate(void) {
     fx_write(gpkg, "GPKG", 4326, rows, 4, 1);
     for (int i = 0; i < 3; i++) free(sq[i]);
     free(gpkg);
+    /* Issue 16 item 13: a polygon of 50,004 vertices (a zig-zag ring), one more than
+     * --max-vertices allows by default: refused before GEOS validates it. */
+    char *many = sg_test_path(master, "many_vertices.geojson");
+    FILE *mf = fopen(many, "w");
+    assert_non_null(mf);
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{\"id\":\"zigzag\","
+          "\"total\":100,\"group\":10},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[",
+          mf);
+    for (int i = 0; i < 50001; i++) fprintf(mf, "[%.7f,%.4f],", 13.0 + 0.01 * i / 50001.0, 52.0 + (i % 2 ? 0.001 : 0));
+    fputs("[13.01,51.999],[13.0,51.999],[13.0,52.0]]]}},{\"type\":\"Feature\",\"properties\":{\"id\":\"sq\",\"total\":100,"
+          "\"group\":50},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[13.02,52],[13.03,52],[13.03,52.01],"
+          "[13.02,52.01],[13.02,52]]]}}]}",
+          mf);
+    assert_int_equal(fclose(mf), 0);
+    free(many);
     /* A file name that would run commands if it ever reached a shell. */
     char *evil = sg_test_path(master, "evil;touch pwned;$(touch pwned2)`touch pwned3`.geojson");
     copy_file(four, evil);
