@@ -16,6 +16,8 @@
 
 #include "write/write_internal.h"
 
+#define SG_MAP_SIMPLIFY_MAX 10000 /* vertices of a district the map simplifies (see below) */
+
 /* ---- SVG map ---- */
 
 typedef struct frame {
@@ -197,7 +199,14 @@ void sg__svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const sg_map_in
     double tol = 0.5 / f.s;
     for (size_t i = 0; !grid && i < c->n; i++) {
         if (!c->geom[i]) continue;
-        GEOSGeometry *sg = GEOSTopologyPreserveSimplify_r(sg__geos(ctx), c->geom[i], tol);
+        /* GEOS's topology-preserving simplifier recurses once per vertex on a zig-zag
+         * and takes time that grows with the square of the vertices (a 50,000-vertex
+         * zig-zag overflowed the stack; --max-vertices may allow more): such a
+         * polygon is drawn as it is. */
+        int nc = GEOSGetNumCoordinates_r(sg__geos(ctx), c->geom[i]);
+        GEOSGeometry *sg = nc >= 0 && nc <= SG_MAP_SIMPLIFY_MAX
+                               ? GEOSTopologyPreserveSimplify_r(sg__geos(ctx), c->geom[i], tol)
+                               : NULL;
         fprintf(m, "<path fill=\"#%06X\" d=\"", mi->fill[i] & 0xFFFFFFu);
         geom_path(ctx, m, sg ? sg : c->geom[i], &f);
         fputs("\"><title>", m);
