@@ -4,6 +4,8 @@
 # after it. geo/internal.h sits between base/ and read/. FOLDER/*_internal.h
 # headers are for the files of FOLDER/ alone. Fails (exit 1) and
 # names every back-include; prints the folder-level include graph otherwise.
+# Also the size rules of the house: no .c file above 700 lines, no header of
+# geo/ (all private) above 250.
 #   bash tools/check_layers.sh [GEO_DIR]
 set -euo pipefail
 geo=${1:-"$(dirname "$0")/../geo"}
@@ -49,6 +51,13 @@ while IFS= read -r f; do
       bad=1
     fi
   done < "$f"
+done < <(find "$geo" -name '*.[ch]' | sort)
+while IFS= read -r f; do
+  lines=$(wc -l < "$f"); max=700
+  case "$f" in *.h) max=250 ;; esac
+  if [ "$lines" -gt "$max" ]; then
+    echo "check_layers: ${f#"$geo"/}: $lines lines, above the house limit of $max (split it by concern)"; bad=1
+  fi
 done < <(find "$geo" -name '*.[ch]' | sort)
 if [ "$bad" -ne 0 ]; then
   echo "check_layers: FAILED"

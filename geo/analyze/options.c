@@ -1,5 +1,4 @@
-/* Command-line options of `seggap analyze`, parsed into sg_options by one
- * table. No getopt: it keeps global state, and the library stays reentrant. */
+/* Command-line options of `seggap analyze`, parsed into sg_options by one table (no getopt: it keeps global state). */
 #include <errno.h>
 #include <iconv.h>
 #include <limits.h>

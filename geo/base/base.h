@@ -8,8 +8,8 @@
  *   parallel.c  the only place threads start (sg__parallel, sg__threads_run,
  *               sg__thread_start) and sg__thread_count
  *   result.c    named global values and per-district columns
- *   output.c    atomic output files and directories; outset.c (outset.h): a
- *               --out folder published whole (staging folder, lock, swap)
+ *   output.c    atomic output files and directories, and outset.c: a --out
+ *               folder published whole; both declared in outset.h
  *   sha256.c    file digests; redact.c: secrets out of connection strings
  *
  * Included by every other folder's header; includes none of them. */
@@ -72,14 +72,9 @@ void sg__stage_add(sg_ctx *ctx, const char *name, double seconds);
  * sg_ctx_cancel was called it records "interrupted", returns SG_ERR_CANCELLED. */
 int sg__cancelled(const sg_ctx *ctx);
 sg_status sg__check_cancel(sg_ctx *ctx);
-/* Cancellation inside GEOS (issue 16 item 13): one GEOS validity check or
- * overlay can run for minutes. sg_ctx_create registers, once per process,
- * GEOS's interrupt callback (it chains to one registered before); GEOS calls
- * it often during long work, and it asks GEOS to stop (the call fails with
- * "InterruptedException") once the run the calling thread works for is
- * cancelled. A thread names that run with sg__geos_interruptible (NULL:
- * none): sg__geos(ctx) does it for the calling thread, sg__parallel's
- * workers for theirs; the districts' GEOS worker calls it itself. */
+/* Cancellation inside GEOS (issue 16 item 13): sg_ctx_create registers GEOS's interrupt callback once
+ * per process; it stops a long GEOS call once the run the calling thread works for (named with
+ * sg__geos_interruptible, NULL: none; sg__geos and sg__parallel's workers do it) is cancelled. */
 void sg__geos_interruptible(const sg_ctx *ctx);
 /* Progress (sg_options_set_progress; context.c says how): enter a stage's span of the run, report parts of it. */
 void sg__progress_set(sg_ctx *ctx, sg_progress_fn fn, void *user);
@@ -251,25 +246,5 @@ char **sg__result_text_column(sg_result *r, const char *name);
  * overwritten). Returns 0, or -1 when out of memory or the kinds differ. */
 int sg__result_move_columns(sg_result *r, sg_result *from);
 void sg__result_free(sg_result *r);
-
-/* ---- atomic output (output.c) ---- */
-/* Creates dir (and parents) if missing. */
-sg_status sg__ensure_dir(sg_ctx *ctx, const char *dir);
-/* Temporary name beside final: "DIR/.NAME.seggap-tmp-PID". Caller frees. */
-char *sg__tmp_path(const char *final_path);
-/* Renames tmp onto final (atomic on one file system); removes tmp on failure. */
-sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path);
-/* Every writer: sg__output_begin names the temporary file (o->tmp) beside
- * path; the writer fills it; sg__output_finish(ctx, o, st) then checks the
- * file (a GeoJSON layer's end, expect_size when >= 0: disk full), flushes it
- * to disk and renames it into place when st is SG_OK, else removes it, and
- * returns the final status. sg__output_write does all three for a buffer. */
-typedef struct sg_output { char *path, *tmp; long long expect_size; /* -1: unknown */ } sg_output;
-sg_status sg__output_begin(sg_ctx *ctx, const char *path, sg_output *o);
-sg_status sg__output_finish(sg_ctx *ctx, sg_output *o, sg_status st);
-sg_status sg__output_write(sg_ctx *ctx, const char *path, const void *buf, size_t len);
-/* Removes temporary files ".NAME.seggap-tmp-PID" (no other name) in dir left by a run that was
- * killed (PID no longer running). Best effort: errors are ignored. */
-void sg__clean_stale_tmp(const char *dir);
 
 #endif

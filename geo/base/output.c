@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/base.h"
+#include "base/outset.h"
 
 sg_status sg__ensure_dir(sg_ctx *ctx, const char *dir) {
     char *p = sg__strdup(dir);

@@ -23,6 +23,26 @@
 
 #include "base/base.h"
 
+/* ---- atomic output (output.c) ---- */
+/* Creates dir (and parents) if missing. */
+sg_status sg__ensure_dir(sg_ctx *ctx, const char *dir);
+/* Temporary name beside final: "DIR/.NAME.seggap-tmp-PID". Caller frees. */
+char *sg__tmp_path(const char *final_path);
+/* Renames tmp onto final (atomic on one file system); removes tmp on failure. */
+sg_status sg__commit(sg_ctx *ctx, const char *tmp, const char *final_path);
+/* Every writer: sg__output_begin names the temporary file (o->tmp) beside
+ * path; the writer fills it; sg__output_finish(ctx, o, st) then checks the
+ * file (a GeoJSON layer's end, expect_size when >= 0: disk full), flushes it
+ * to disk and renames it into place when st is SG_OK, else removes it, and
+ * returns the final status. sg__output_write does all three for a buffer. */
+typedef struct sg_output { char *path, *tmp; long long expect_size; /* -1: unknown */ } sg_output;
+sg_status sg__output_begin(sg_ctx *ctx, const char *path, sg_output *o);
+sg_status sg__output_finish(sg_ctx *ctx, sg_output *o, sg_status st);
+sg_status sg__output_write(sg_ctx *ctx, const char *path, const void *buf, size_t len);
+/* Removes temporary files ".NAME.seggap-tmp-PID" (no other name) in dir left by a run that was
+ * killed (PID no longer running). Best effort: errors are ignored. */
+void sg__clean_stale_tmp(const char *dir);
+
 typedef struct sg_outset {
     char *dir;       /* the folder, resolved (realpath) */
     char *stage;     /* PARENT/.NAME.seggap-tmp-PID while unpublished, else NULL */

@@ -1,8 +1,7 @@
 /* geo/read/: everything that comes from an OGR source, validated and in the
  * working CRS. Later folders never open a data source.
  *   source.c        opening sources and choosing layers (one place for both)
- *   parse_number.c  strict numbers from text; cell.c: attribute cells
- *   table.c         census tables and their key index
+ *   parse_number.c  strict numbers; cell.c: attribute cells; table.c: census tables
  *   districts.c     districts -> sg_city (sg__read_city), read in batches
  *   join.c          the tables joined to them; each district's values checked
  *   input_info.c    the input files and their SHA-256; first_ids.c: id lists
@@ -112,9 +111,8 @@ typedef struct sg_crs_info {
     int reprojected;       /* 0 when work == src */
     char *file, *layer;    /* the districts' source, for messages that name a district */
 } sg_crs_info;
-/* Chooses the working CRS (user's, the source's when projected in metres, or
- * the UTM zone / a local equal-area projection of the extent's centre) and
- * transforms every geometry of the city into it. */
+/* Chooses the working CRS (user's, the source's when projected in metres, or the UTM zone / a
+ * local equal-area projection of the extent's centre); transforms the city's geometries into it. */
 sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_crs_info *info);
 
 

@@ -14,6 +14,7 @@
 
 #include "test_support.h"
 #include "base/base.h"
+#include "base/outset.h"
 
 #include <cpl_error.h>
 
