@@ -541,14 +541,17 @@ sg_status sg__districts_layer(sg_ctx *ctx, const struct sg_run *run, const char 
     int has_name = city->name && run->rd.fields && run->rd.fields[SG_ROLE_NAME].name;
     F[nf++] = (sg_lfield){"id", SG_LF_TEXT, NULL, (const char *const *)city->id, NULL};
     if (has_name) F[nf++] = (sg_lfield){"name", SG_LF_TEXT, NULL, (const char *const *)city->name, NULL};
-    F[nf++] = (sg_lfield){"total", SG_LF_REAL, city->total, NULL, NULL};
-    F[nf++] = (sg_lfield){"group", SG_LF_REAL, city->group, NULL, NULL};
+    F[nf++] = (sg_lfield){"total", sg__count_kind(city->total, city->n), city->total, NULL, NULL};
+    F[nf++] = (sg_lfield){"group", sg__count_kind(city->group, city->n), city->group, NULL, NULL};
     F[nf++] = (sg_lfield){"status", SG_LF_TEXT, NULL, *status, NULL};
     F[nf++] = (sg_lfield){"status_note", SG_LF_TEXT, NULL, (const char *const *)city->note, NULL};
     F[nf++] = (sg_lfield){"source_fid", SG_LF_INT64, NULL, NULL, city->fid};
     for (size_t k = 0; k < res->ncols; k++) {
         const sg_column *c = &res->cols[k];
-        F[nf++] = (sg_lfield){c->name, c->num ? SG_LF_REAL : SG_LF_TEXT, c->num, (const char *const *)c->text, NULL};
+        sg_lf_kind kind = !c->num                             ? SG_LF_TEXT
+                          : strncmp(c->name, "count_", 6) == 0 ? sg__count_kind(c->num, city->n) /* count_TYPE_R */
+                                                               : SG_LF_REAL;
+        F[nf++] = (sg_lfield){c->name, kind, c->num, (const char *const *)c->text, NULL};
     }
     memset(L, 0, sizeof *L);
     L->name = "districts";

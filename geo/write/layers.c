@@ -62,6 +62,12 @@ void sg__range_label(double lo, double hi, int percent, char *buf, size_t size) 
 
 /* ---- layer descriptions ---- */
 
+sg_lf_kind sg__count_kind(const double *v, size_t n) {
+    for (size_t i = 0; v && i < n; i++)
+        if (isfinite(v[i]) && (v[i] != floor(v[i]) || fabs(v[i]) >= 9007199254740992.0)) return SG_LF_REAL;
+    return SG_LF_INT;
+}
+
 typedef sg_lfield lfield;
 
 static int add_field(sg_lspec *L, size_t cap, const char *name, sg_lf_kind kind, const double *num,
@@ -93,7 +99,10 @@ static int add_access(sg_lspec *L, size_t cap, const sg_result *r, const char *t
                 snprintf(want, sizeof want, exact[pass == 0 ? 0 : pass - 1], type);
                 match = strcmp(nm, want) == 0;
             }
-            if (match && add_field(L, cap, nm, r->cols[k].num ? SG_LF_REAL : SG_LF_TEXT, r->cols[k].num,
+            sg_lf_kind kind = !r->cols[k].num ? SG_LF_TEXT
+                              : pass == 1      ? sg__count_kind(r->cols[k].num, L->n) /* count_TYPE_R */
+                                               : SG_LF_REAL;
+            if (match && add_field(L, cap, nm, kind, r->cols[k].num,
                                    (const char *const *)r->cols[k].text) != 0)
                 return -1;
         }
@@ -204,8 +213,8 @@ static int spec_objective5(const struct sg_run *run, const layer_data *d, sg_lsp
     L->city = &run->city;
     rc |= add_field(L, L->cap, "id", SG_LF_TEXT, NULL, ids);
     if (names) rc |= add_field(L, L->cap, "name", SG_LF_TEXT, NULL, names);
-    rc |= add_field(L, L->cap, "total", SG_LF_REAL, run->city.total, NULL);
-    rc |= add_field(L, L->cap, "group", SG_LF_REAL, run->city.group, NULL);
+    rc |= add_field(L, L->cap, "total", sg__count_kind(run->city.total, run->city.n), run->city.total, NULL);
+    rc |= add_field(L, L->cap, "group", sg__count_kind(run->city.group, run->city.n), run->city.group, NULL);
     rc |= add_res(L, L->cap, r, "share");
     rc |= add_res(L, L->cap, r, "lq");
     rc |= add_res(L, L->cap, r, "d_contrib");
@@ -233,12 +242,12 @@ static int spec_objective10(const struct sg_run *run, const layer_data *d, sg_ls
     L->city = &run->city;
     rc |= add_field(L, L->cap, "id", SG_LF_TEXT, NULL, ids);
     if (names) rc |= add_field(L, L->cap, "name", SG_LF_TEXT, NULL, names);
-    rc |= add_field(L, L->cap, "total", SG_LF_REAL, run->city.total, NULL);
-    rc |= add_field(L, L->cap, "group", SG_LF_REAL, run->city.group, NULL);
+    rc |= add_field(L, L->cap, "total", sg__count_kind(run->city.total, run->city.n), run->city.total, NULL);
+    rc |= add_field(L, L->cap, "group", sg__count_kind(run->city.group, run->city.n), run->city.group, NULL);
     rc |= add_res(L, L->cap, r, "share");
     rc |= add_res(L, L->cap, r, "lq");
     rc |= add_field(L, L->cap, "concentrated", SG_LF_INT, d->conc, NULL);
-    rc |= add_field(L, L->cap, "social_units", SG_LF_REAL, d->units, NULL);
+    rc |= add_field(L, L->cap, "social_units", sg__count_kind(d->units, run->city.n), d->units, NULL);
     rc |= add_field(L, L->cap, "social_units_per_1000", SG_LF_REAL, d->per1000, NULL);
     rc |= add_field(L, L->cap, "dist_housing_m", SG_LF_REAL, d->dist_h, NULL);
     rc |= add_field(L, L->cap, "overcrowding", SG_LF_REAL, d->over, NULL);
@@ -266,13 +275,13 @@ static int spec_services(const struct sg_run *run, sg_lspec *L, double **cols) {
     rc |= add_field(L, L->cap, "type", SG_LF_TEXT, NULL, (const char *const *)S->type);
     rc |= add_field(L, L->cap, "name", SG_LF_TEXT, NULL, (const char *const *)S->name);
     rc |= add_field(L, L->cap, "source_fid", SG_LF_INT, S->fid, NULL);
-    rc |= add_field(L, L->cap, "capacity", SG_LF_REAL, S->capacity, NULL);
+    rc |= add_field(L, L->cap, "capacity", sg__count_kind(S->capacity, S->n), S->capacity, NULL);
     rc |= add_field(L, L->cap, "fca2", SG_LF_REAL, S->fca2, NULL);
     rc |= add_field(L, L->cap, "e2sfca", SG_LF_REAL, S->e2sfca, NULL);
-    rc |= add_field(L, L->cap, "pop_catchment", SG_LF_REAL, S->pop_catchment, NULL);
+    rc |= add_field(L, L->cap, "pop_catchment", sg__count_kind(S->pop_catchment, S->n), S->pop_catchment, NULL);
     for (size_t r = 0; r < S->nradius; r++) {
         cols[r] = matrix_col(S->pop_r, S->n, S->nradius, r);
-        rc |= cols[r] ? add_field(L, L->cap, S->pop_r_names[r], SG_LF_REAL, cols[r], NULL) : -1;
+        rc |= cols[r] ? add_field(L, L->cap, S->pop_r_names[r], sg__count_kind(cols[r], S->n), cols[r], NULL) : -1;
     }
     return rc;
 }

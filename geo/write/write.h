@@ -82,6 +82,10 @@ typedef struct sg_lfield {
     const char *const *text; /* TEXT; NULL entries = null */
     const long long *i64;    /* INT64 */
 } sg_lfield;
+/* The kind of a count field (total, group, units, counts of services,
+ * residents within a radius): SG_LF_INT when every finite value is a whole
+ * number below 2^53, else SG_LF_REAL (fractional counts, e.g. estimates). */
+sg_lf_kind sg__count_kind(const double *v, size_t n);
 typedef struct sg_geojson_layer {
     const char *name, *path;
     size_t n;

@@ -353,6 +353,29 @@ static void out_pg_into_any_data_source(void **state) {
  * working CRS, with the same features and values as the GeoJSON layers (ids
  * in order, gap5_class per id); the GeoPackage carries the styles, the
  * Shapefiles a .qml each and fields.csv mapping the short names. */
+/* Counts are integer fields (issue 17): total and group are integers
+ * (OFTInteger64 as written; GDAL reads a GeoJSON integer that fits 32 bits
+ * as OFTInteger), the share stays OFTReal. */
+static int is_int_type(OGRFieldType t) {
+    return t == OFTInteger || t == OFTInteger64;
+}
+static void assert_count_types(OGRLayerH l) {
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    int it = OGR_FD_GetFieldIndex(d, "total"), ig = OGR_FD_GetFieldIndex(d, "group"), is = OGR_FD_GetFieldIndex(d, "share");
+    assert_true(it >= 0 && ig >= 0 && is >= 0);
+    assert_true(is_int_type(OGR_Fld_GetType(OGR_FD_GetFieldDefn(d, it))));
+    assert_true(is_int_type(OGR_Fld_GetType(OGR_FD_GetFieldDefn(d, ig))));
+    assert_int_equal(OGR_Fld_GetType(OGR_FD_GetFieldDefn(d, is)), OFTReal);
+}
+
+static void count_kind_is_integer_only_for_whole_numbers(void **state) {
+    (void)state;
+    const double whole[] = {3114, 0, NAN, 1747}, frac[] = {3114, 12.5};
+    assert_int_equal(sg__count_kind(whole, 4), SG_LF_INT);
+    assert_int_equal(sg__count_kind(frac, 2), SG_LF_REAL);
+    assert_int_equal(sg__count_kind(NULL, 0), SG_LF_INT);
+}
+
 static void format_copies_match_the_geojson(void **state) {
     fixture *f = *state;
     char *src = sg_test_path(f->dir, "city.gpkg"), *out = sg_test_path(f->dir, "out");
@@ -373,6 +396,16 @@ static void format_copies_match_the_geojson(void **state) {
         assert_non_null(lb);
         assert_int_equal(OGR_L_GetFeatureCount(la, 1), 20);
         assert_int_equal(OGR_L_GetFeatureCount(lb, 1), 20);
+        assert_count_types(la);
+        assert_count_types(lb);
+        {
+            char *dj = sg_test_path(out, "districts.geojson");
+            GDALDatasetH dd = GDALOpenEx(dj, GDAL_OF_VECTOR, NULL, NULL, NULL);
+            assert_non_null(dd);
+            assert_count_types(GDALDatasetGetLayer(dd, 0));
+            GDALClose(dd);
+            free(dj);
+        }
         /* the copy is in the working CRS (EPSG:25832 here), the GeoJSON in lon/lat */
         OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(lb);
         assert_non_null(srs);
@@ -419,6 +452,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(output_write_is_atomic, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(out_pg_into_any_data_source, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(format_copies_match_the_geojson, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test(count_kind_is_integer_only_for_whole_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
