@@ -201,6 +201,42 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
     return root;
 }
 
+/* "wrote": the --out folder once, then every file the run wrote
+ * (districts.geojson, its written list, summary.json) by its name under the
+ * folder, wrapped. */
+static void wrote_line(FILE *m, const struct sg_run *run) {
+    const char *dir = run->out_dir;
+    size_t dl = dir ? strlen(dir) : 0;
+    while (dl > 1 && dir[dl - 1] == '/') dl--;
+    fprintf(m, "  wrote       %.*s/\n", (int)dl, dir ? dir : "");
+    size_t col = 0;
+    size_t nw = run->written.nfiles;
+    for (size_t f = 0; f < nw + 2; f++) { /* districts.geojson, the written list, summary.json */
+        const char *p = f == 0 ? run->districts_path : f <= nw ? run->written.files[f - 1] : run->summary_path;
+        if (!p) continue;
+        if (f == 0)
+            for (size_t k = 0; k < nw && p; k++)
+                if (strcmp(run->written.files[k], p) == 0) p = NULL; /* listed in its place */
+        if (!p) continue;
+        if (dl && strncmp(p, dir, dl) == 0 && p[dl] == '/') p += dl + 1; /* else: the whole path */
+        size_t len = strlen(p);
+        if (col && col + 2 + len > 100) {
+            fputs(",\n", m);
+            col = 0;
+        }
+        if (col) {
+            fputs(", ", m);
+            col += 2;
+        } else {
+            fputs("              ", m);
+            col = 14;
+        }
+        fputs(p, m);
+        col += len;
+    }
+    if (col) fputc('\n', m);
+}
+
 static char *text_summary(sg_ctx *ctx, const struct sg_run *run) {
     const sg_reader *rd = &run->rd;
     char *buf = NULL;
@@ -235,8 +271,7 @@ static char *text_summary(sg_ctx *ctx, const struct sg_run *run) {
     if (run->gaps) sg__gaps_text(run, m);
     size_t nw = sg_ctx_count(ctx, SG_SEV_WARNING);
     if (nw) fprintf(m, "  warnings    %zu (on stderr and in summary.json)\n", nw);
-    if (run->districts_path) fprintf(m, "  wrote       %s\n              %s\n", run->districts_path, run->summary_path);
-    else fprintf(m, "  wrote       %s\n", run->summary_path);
+    wrote_line(m, run);
     fclose(m);
     return buf;
 }

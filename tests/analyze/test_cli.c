@@ -79,6 +79,16 @@ static void sample_end_to_end(void **state) {
     assert_non_null(strstr(out, "dissimilarity"));
     assert_non_null(strstr(out, "isolation"));
     assert_non_null(strstr(err, "W_ZERO_TOTAL")); /* the sample's one empty district */
+    /* issue 17: the "wrote" line names the folder once, then every file written */
+    const char *wrote = strstr(out, "  wrote       ");
+    assert_non_null(wrote);
+    assert_non_null(strstr(wrote, f->out));
+    assert_null(strstr(strstr(wrote, f->out) + strlen(f->out), f->out));
+    static const char *const wrote_files[] = {"districts.geojson", "objective5.geojson", "objective10.geojson",
+                                        "districts.qml", "objective5.qml", "objective10.qml", "seggap.qgs",
+                                        "report.html", "summary.json"};
+    for (size_t k = 0; k < sizeof wrote_files / sizeof wrote_files[0]; k++)
+        if (!strstr(wrote, wrote_files[k])) fail_msg("the wrote line misses %s:\n%s", wrote_files[k], wrote);
 
     /* Input ids, read with OGR. */
     GDALDatasetH in = GDALOpenEx(SAMPLE "/districts.shp", GDAL_OF_VECTOR, NULL, NULL, NULL);
