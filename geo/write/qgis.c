@@ -21,11 +21,14 @@
 #include "write/write.h"
 
 /* ---- colours of the classes ---- */
-/* Okabe-Ito hues; greys for 'nothing to act on' and 'no data'. */
-static const unsigned gap5_colours[SG_GAP5_COUNT] = {0xD55E00, 0xCC79A7, 0xF0E442, 0xEEEEEE,
-                                                     0xCC79A7, 0xEEEEEE, 0x999999};
+/* Okabe-Ito hues; 'nothing to act on' (ok, not_concentrated) a pale bluish
+ * green (a 30 % tint of Okabe-Ito's 0x009E73), so it does not read as the
+ * grey of 'no data'. */
+#define SG_OK_COLOUR 0xB2E2D5
+static const unsigned gap5_colours[SG_GAP5_COUNT] = {0xD55E00, 0xCC79A7, 0xF0E442, SG_OK_COLOUR,
+                                                     0xCC79A7, SG_OK_COLOUR, 0x999999};
 const unsigned sg__viridis5[5] = {0x440154, 0x3B528B, 0x21918C, 0x5EC962, 0xFDE725};
-static const unsigned gap10_colours[SG_GAP10_COUNT] = {0xD55E00, 0xCC79A7, 0x0072B2, 0xEEEEEE, 0x999999};
+static const unsigned gap10_colours[SG_GAP10_COUNT] = {0xD55E00, 0xCC79A7, 0x0072B2, SG_OK_COLOUR, 0x999999};
 
 unsigned sg__gap5_colour(sg_gap5 c) { return c < SG_GAP5_COUNT ? gap5_colours[c] : 0x999999; }
 unsigned sg__gap10_colour(sg_gap10 c) { return c < SG_GAP10_COUNT ? gap10_colours[c] : 0x999999; }

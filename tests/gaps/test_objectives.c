@@ -801,6 +801,37 @@ static void qgis_files_parse_back(void **state) {
     check_qml(f, "objective10.qml", "objective10.geojson", c10, 5);
     check_qml(f, "districts.qml", "districts.geojson", NULL, 0);
 
+    /* issue 17: "ok" (and "not_concentrated", nothing to act on) is a light colour, not a grey that reads as
+     * "no data": the same in the styles and the report's legends */
+    unsigned ok = sg__gap10_colour(SG_GAP10_OK);
+    assert_int_equal(ok, sg__gap5_colour(SG_GAP5_OK));
+    assert_int_equal(ok, sg__gap5_colour(SG_GAP5_NOT_CONCENTRATED));
+    unsigned okr = ok >> 16, okg = (ok >> 8) & 0xFF, okb = ok & 0xFF;
+    assert_false(okr == okg && okg == okb); /* not a grey */
+    assert_true(okr + okg + okb > 3 * 180); /* light */
+    assert_int_not_equal(ok, sg__gap10_colour(SG_GAP10_NO_DATA));
+    {
+        char want[64], *qp = sg_test_path(f->out, "objective10.qml"), *rp = sg_test_path(f->out, "report.html");
+        FILE *qf = fopen(qp, "rb"), *rf = fopen(rp, "rb");
+        assert_non_null(qf);
+        assert_non_null(rf);
+        char *q = calloc(1, 1 << 20), *h = calloc(1, 4 << 20);
+        size_t nq = fread(q, 1, (1 << 20) - 1, qf), nh = fread(h, 1, (4 << 20) - 1, rf);
+        fclose(qf);
+        fclose(rf);
+        assert_true(nq > 0 && nh > 0);
+        snprintf(want, sizeof want, "value=\"%u,%u,%u,255\"", okr, okg, okb);
+        if (!strstr(q, want)) fail_msg("objective10.qml has no %s", want);
+        assert_null(strstr(q, "value=\"238,238,238,255\""));
+        snprintf(want, sizeof want, "fill=\"#%06X\"", ok);
+        if (!strstr(h, want)) fail_msg("report.html has no %s", want);
+        assert_null(strstr(h, "fill=\"#EEEEEE\""));
+        free(q);
+        free(h);
+        free(qp);
+        free(rp);
+    }
+
     /* the project: CRS, every layer resolvable, ids consistent, renderers on real fields */
     char *pp = sg_test_path(f->out, "seggap.qgs");
     xmlDocPtr doc = xmlReadFile(pp, NULL, XML_PARSE_NONET);
