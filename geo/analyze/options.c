@@ -133,6 +133,7 @@ static const char usage_text[] =
     "                         from PGHOST/PGUSER/PGPASSWORD or a service file), replaced in one\n"
     "                         transaction\n"
     "  --out-pg-prefix P      table name prefix (default seggap_; 'schema.seggap_' for a schema)\n"
+    "  --title TEXT           title of report.html (default: from the districts layer's name)\n"
     "  --config FILE          read these options from a YAML file (keys without --, '_' for '-');\n"
     "                         options on the command line override it\n"
     "  --quiet                no summary on stdout, no warnings on stderr\n"
@@ -155,13 +156,10 @@ typedef struct opt_def {
 
 #define O(name, kind, member) {name, kind, offsetof(struct sg_options, member)}
 static const opt_def opt_table[] = {
-    O("--districts", SG_OPT_STR, districts),
-    O("--layer", SG_OPT_STR, layer),
+    O("--districts", SG_OPT_STR, districts), O("--layer", SG_OPT_STR, layer),
     O("--sql", SG_OPT_STR, sql),
-    O("--id", SG_OPT_STR, id_field),
-    O("--name", SG_OPT_STR, name_field),
-    O("--total", SG_OPT_STR, total_field),
-    O("--group", SG_OPT_STR, group_field),
+    O("--id", SG_OPT_STR, id_field), O("--name", SG_OPT_STR, name_field),
+    O("--total", SG_OPT_STR, total_field), O("--group", SG_OPT_STR, group_field),
     O("--group-share", SG_OPT_STR, share_field),
     O("--share-scale", SG_OPT_STR, share_scale_text),
     O("--groups", SG_OPT_LIST, groups),
@@ -186,7 +184,7 @@ static const opt_def opt_table[] = {
     O("--work-crs", SG_OPT_STR, work_crs),
     O("--out", SG_OPT_STR, out_dir),
     O("--out-pg", SG_OPT_STR, out_pg),
-    O("--out-pg-prefix", SG_OPT_STR, out_pg_prefix),
+    O("--out-pg-prefix", SG_OPT_STR, out_pg_prefix), O("--title", SG_OPT_STR, title),
     O("--lq-threshold", SG_OPT_DOUBLE, lq_threshold),
     O("--housing", SG_OPT_STR, housing),
     O("--housing-layer", SG_OPT_STR, housing_layer),

@@ -70,9 +70,14 @@ static const char *district_label(const sg_city *c, size_t i) { return c->name &
 
 static void head(FILE *m, const struct sg_run *run) {
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>seggap report: ",
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           m);
-    sg__html_esc(m, run->rd.districts.path);
+    if (run->opts->title) { /* --title; else from the layer's name, never the input path */
+        sg__html_esc(m, run->opts->title);
+    } else {
+        fputs("seggap report: ", m);
+        sg__html_esc(m, run->rd.districts.layer ? run->rd.districts.layer : "districts");
+    }
     fputs("</title>\n<style>\n"
           "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;max-width:1000px;"
           "margin:0 auto;padding:1.5em;color:#1a1a1a;line-height:1.45}\n"
@@ -645,7 +650,9 @@ sg_status sg__write_report(sg_ctx *ctx, const struct sg_run *run, const char *pa
     time_t now = time(NULL);
     struct tm tmv;
     if (gmtime_r(&now, &tmv)) strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tmv);
-    fputs("<header>\n<h1>Migrant segregation and access gaps</h1>\n<p class=\"muted\">OECD checklist objectives 5 "
+    fputs("<header>\n<h1>", m);
+    sg__html_esc(m, run->opts->title ? run->opts->title : "Migrant segregation and access gaps");
+    fputs("</h1>\n<p class=\"muted\">OECD checklist objectives 5 "
           "(the spatial gap) and 10 (housing). Made by seggap " SG_VERSION_STRING " on ",
           m);
     sg__html_esc(m, when);

@@ -79,6 +79,18 @@ static void sample_end_to_end(void **state) {
     assert_non_null(strstr(out, "dissimilarity"));
     assert_non_null(strstr(out, "isolation"));
     assert_non_null(strstr(err, "W_ZERO_TOTAL")); /* the sample's one empty district */
+    /* issue 17: the report's title is built from the districts layer's name, never the input path */
+    {
+        char *rp = out_file(f, "report.html"), *html = slurp(rp);
+        const char *t = strstr(html, "<title>"), *te = t ? strstr(t, "</title>") : NULL;
+        assert_non_null(te);
+        char title[512];
+        snprintf(title, sizeof title, "%.*s", (int)(te - t - 7), t + 7);
+        if (strstr(title, "/") || strstr(title, ".shp") || !strstr(title, "districts"))
+            fail_msg("report title: %s", title);
+        free(html);
+        free(rp);
+    }
     /* issue 17: the "wrote" line names the folder once, then every file written */
     const char *wrote = strstr(out, "  wrote       ");
     assert_non_null(wrote);
@@ -213,6 +225,19 @@ static void sample_end_to_end(void **state) {
     free(err);
     free(stdout_path);
     free(stderr_path);
+}
+
+/* issue 17: --title TEXT titles the report (<title> and <h1>, escaped) */
+static void title_option(void **state) {
+    fixture *f = *state;
+    char args[2048];
+    snprintf(args, sizeof args, "%s --out '%s' --quiet --title 'Leipzig 2024 <East & West>'", sample_args, f->out);
+    assert_int_equal(run_cli(f, args), 0);
+    char *rp = out_file(f, "report.html"), *html = slurp(rp);
+    assert_non_null(strstr(html, "<title>Leipzig 2024 &lt;East &amp; West&gt;</title>"));
+    assert_non_null(strstr(html, "<h1>Leipzig 2024 &lt;East &amp; West&gt;</h1>"));
+    free(html);
+    free(rp);
 }
 
 static void json_flag_prints_summary(void **state) {
@@ -526,6 +551,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sample_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(json_flag_prints_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(title_option, setup, teardown),
         cmocka_unit_test_setup_teardown(exit_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_error_is_two_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(config_keys_did_you_mean, setup, teardown),
