@@ -175,8 +175,15 @@ sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res
         }
         g->value = (double)sig / (double)n;
         free(g->description);
+        /* the neighbours in words (the report and summary.json are read by people, not the CLI) */
+        char nb[160];
+        if (strcmp(spec, "queen") == 0)
+            snprintf(nb, sizeof nb, "queen contiguity (districts sharing a border or a corner)");
+        else if (strcmp(spec, "rook") == 0) snprintf(nb, sizeof nb, "rook contiguity (districts sharing a border)");
+        else if (strncmp(spec, "knn:", 4) == 0) snprintf(nb, sizeof nb, "the %s nearest districts (by centroid)", spec + 4);
+        else snprintf(nb, sizeof nb, "distance (districts with centroids within %s m)", spec + 9);
         g->description = sg__asprintf("Share of districts in a significant local Moran cluster (p <= %g, %d "
-                                      "conditional permutations, --weights %s)", alpha, perms, spec);
+                                      "conditional permutations), neighbours by %s", alpha, perms, nb);
     }
 out:
     free(p);

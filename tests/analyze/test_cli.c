@@ -88,6 +88,9 @@ static void sample_end_to_end(void **state) {
         snprintf(title, sizeof title, "%.*s", (int)(te - t - 7), t + 7);
         if (strstr(title, "/") || strstr(title, ".shp") || !strstr(title, "districts"))
             fail_msg("report title: %s", title);
+        /* the weights in words, not as a CLI flag */
+        assert_non_null(strstr(html, "queen contiguity (districts sharing a border or a corner)"));
+        assert_null(strstr(html, "--weights"));
         free(html);
         free(rp);
     }
@@ -238,6 +241,27 @@ static void title_option(void **state) {
     assert_non_null(strstr(html, "<h1>Leipzig 2024 &lt;East &amp; West&gt;</h1>"));
     free(html);
     free(rp);
+}
+
+/* issue 17: the report says which neighbours in words, whatever --weights */
+static void weights_in_words(void **state) {
+    fixture *f = *state;
+    static const char *const cases[][2] = {
+        {"rook", "rook contiguity (districts sharing a border)"},
+        {"knn:4", "neighbours by the 4 nearest districts (by centroid)"},
+        {"distance:1500", "centroids within 1500 m"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char args[2048];
+        snprintf(args, sizeof args, "%s --out '%s' --quiet --local-permutations 9 --weights %s", sample_args, f->out,
+                 cases[k][0]);
+        assert_int_equal(run_cli(f, args), 0);
+        char *rp = out_file(f, "report.html"), *html = slurp(rp);
+        if (!strstr(html, cases[k][1])) fail_msg("--weights %s: the report lacks '%s'", cases[k][0], cases[k][1]);
+        assert_null(strstr(html, "--weights"));
+        free(html);
+        free(rp);
+    }
 }
 
 static void json_flag_prints_summary(void **state) {
@@ -552,6 +576,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(sample_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(json_flag_prints_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(title_option, setup, teardown),
+        cmocka_unit_test_setup_teardown(weights_in_words, setup, teardown),
         cmocka_unit_test_setup_teardown(exit_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_error_is_two_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(config_keys_did_you_mean, setup, teardown),
