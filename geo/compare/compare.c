@@ -105,7 +105,8 @@ static sg_status load_run(sg_ctx *ctx, const char *path, run_data *r) {
                          "no such file: a seggap run directory holds the summary.json of its run");
     r->summary = json_object_from_file(r->summary_path);
     json_object *ind;
-    if (!r->summary || !json_object_object_get_ex(r->summary, "indices", &ind))
+    if (!r->summary || !json_object_object_get_ex(r->summary, "indices", &ind) ||
+        !json_object_is_type(ind, json_type_object)) /* "indices": null crashed the foreach (fuzz_compare) */
         return sg__error(ctx, SG_ERR_INPUT, "E_NOT_SUMMARY", (sg_where){r->summary_path, NULL, -1, NULL, NULL},
                          "not a seggap summary.json (no 'indices' object)");
     json_object_object_foreach(ind, iname, io) {

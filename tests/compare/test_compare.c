@@ -172,6 +172,10 @@ static json_object *props(json_object *root, size_t k) {
     assert_true(json_object_object_get_ex(json_object_array_get_idx(fs, k), "properties", &p));
     return p;
 }
+/* "indices": 0.75 instead of an object: UBSan found the foreach walking a
+ * non-object (fuzz_compare, the fresh-clone CI's smoke run). */
+static void indices_not_object(json_object *root) { json_object_object_add(root, "indices", json_object_new_double(0.75)); }
+
 static void value_x(json_object *root) {
     json_object *ind;
     assert_true(json_object_object_get_ex(root, "indices", &ind));
@@ -199,6 +203,7 @@ static void not_numbers_and_duplicates_are_errors(void **state) {
         {value_x, "summary.json", "E_NOT_NUMBER", "value is not a number"},
         {group_abc, "districts.geojson", "E_NOT_NUMBER", "district 'd02': group is not a number"},
         {id_twice, "districts.geojson", "E_DUPLICATE_ID", "district id 'd02' appears more than once"},
+        {indices_not_object, "summary.json", "E_NOT_SUMMARY", "no 'indices' object"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         char name[8];
