@@ -38,7 +38,7 @@ static void gap5_rules(void **state) {
     double da[N] = {1000, 100, 2000, 3000, 200, NAN, 300, 400};
     double db[N] = {1100, 110, 2100, 3100, 210, 5, 310, NAN}; /* d7 unknown: scored on type a alone */
     const double *dist[2] = {da, db};
-    sg_gap5_in in = {N, usable, total, group, lq, gz, gp, 2, dist, 1.5, 0.05};
+    sg_gap5_in in = {N, usable, total, group, lq, gz, gp, 2, dist, 1.5, 0.05, 0, NULL};
     sg_gap5_out out;
     assert_int_equal(sg__gap5_classify(ctx, &in, &out), SG_OK);
     const sg_gap5 want[N] = {SG_GAP5_CONC_UNDERSERVED, SG_GAP5_CONC_SERVED, SG_GAP5_CONC_UNDERSERVED,

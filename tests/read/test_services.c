@@ -167,7 +167,7 @@ static void services_are_read_into_the_working_crs(void **state) {
                 {NULL, "1"}};
     layer_write(f->services, "clinic", 4326, "capacity", s, 4);
     layer_write(f->services, "school", 4326, "capacity", s, 1); /* a second layer: chosen by the type's name */
-    sg_service_spec spec = {"clinic", f->services, NULL, NULL, "capacity"};
+    sg_service_spec spec = {"clinic", f->services, NULL, NULL, "capacity", NULL, NULL, NULL, NULL, NULL, NULL};
     sg_services sv;
     assert_int_equal(sg__services_read(f->ctx, &spec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_OK);
     assert_int_equal(sv.src.features, 4);
@@ -195,7 +195,7 @@ static void services_are_read_into_the_working_crs(void **state) {
 
     /* points only (a network): the square is its centre, no polygon kept;
      * --service-where keeps what it matches */
-    sg_service_spec where = {"clinic", f->services, NULL, "capacity > 1", NULL};
+    sg_service_spec where = {"clinic", f->services, NULL, "capacity > 1", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &where, f->o, &f->rd.crs, &f->city, 1, &sv), SG_OK);
     assert_int_equal(sv.src.features, 2);
     assert_string_equal(sv.src.where, "capacity > 1");
@@ -224,7 +224,7 @@ static void service_errors_name_the_feature(void **state) {
     sg_services sv;
 
     /* --strict: a service without geometry is an error */
-    sg_service_spec spec = {"clinic", f->services, NULL, NULL, "capacity"};
+    sg_service_spec spec = {"clinic", f->services, NULL, NULL, "capacity", NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &spec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_DATA);
     assert_diag(f->ctx, "E_NULL_GEOMETRY", "services.gpkg", "layer 'clinic'", "fid 2", "(--strict)");
     sg__services_free(f->ctx, &sv);
@@ -234,24 +234,24 @@ static void service_errors_name_the_feature(void **state) {
     assert_diag(f->ctx, "E_MISSING_FIELD", "field 'places'", "--capacity field not found (fields: capacity)");
     sg__services_free(f->ctx, &sv);
     /* a negative capacity and a line: both reported, by fid */
-    sg_service_spec nspec = {"x", f->services, "neg", NULL, "capacity"};
+    sg_service_spec nspec = {"x", f->services, "neg", NULL, "capacity", NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &nspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_DATA);
     assert_diag(f->ctx, "E_NEGATIVE", "layer 'neg'", "fid 1", "field 'capacity'", "negative capacity -1");
     assert_diag(f->ctx, "E_SERVICE_GEOMETRY", "fid 2", "a Line String: a service must be a point, multipoint or polygon");
     assert_non_null(strstr(sg_ctx_last_error(f->ctx), "(and 1 more service error)"));
     sg__services_free(f->ctx, &sv);
     /* no CRS: nothing to place the points with */
-    sg_service_spec cspec = {"nocrs", f->services, NULL, NULL, NULL};
+    sg_service_spec cspec = {"nocrs", f->services, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &cspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_CRS);
     assert_diag(f->ctx, "E_NO_CRS", "layer 'nocrs'", "the layer has no CRS");
     sg__services_free(f->ctx, &sv);
     /* a filter OGR cannot parse is a usage error */
-    sg_service_spec wspec = {"clinic", f->services, NULL, "capacity >", NULL};
+    sg_service_spec wspec = {"clinic", f->services, NULL, "capacity >", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &wspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_USAGE);
     assert_diag(f->ctx, "E_SERVICE_WHERE", "--service-where \"capacity >\" is not a valid filter");
     sg__services_free(f->ctx, &sv);
     /* services 90 km away: read, with a warning that the CRS is likely wrong */
-    sg_service_spec fspec = {"far", f->services, NULL, NULL, NULL};
+    sg_service_spec fspec = {"far", f->services, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &fspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_OK);
     assert_int_equal(sv.n, 1);
     assert_diag(f->ctx, "W_SERVICE_EXTENT", "none of the 1 service locations lies within the districts' extent",
@@ -259,12 +259,12 @@ static void service_errors_name_the_feature(void **state) {
     sg__services_free(f->ctx, &sv);
     /* a file that is not there; a layer that is not there */
     char *missing = sg_test_path(f->dir, "missing.gpkg");
-    sg_service_spec mspec = {"clinic", missing, NULL, NULL, NULL};
+    sg_service_spec mspec = {"clinic", missing, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &mspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_INPUT);
     assert_diag(f->ctx, "E_OPEN", "missing.gpkg", "no such file");
     sg__services_free(f->ctx, &sv);
     free(missing);
-    sg_service_spec lspec = {"clinic", f->services, "nosuch", NULL, NULL};
+    sg_service_spec lspec = {"clinic", f->services, "nosuch", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &lspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_INPUT);
     assert_diag(f->ctx, "E_NO_LAYER", "layer 'nosuch'", "no such layer (layers: clinic, neg, nocrs, far)");
     sg__services_free(f->ctx, &sv);
@@ -282,14 +282,14 @@ static void huge_capacity_is_refused(void **state) {
     prow max[] = {{pt_ll(500, 500), "1e12"}, {pt_ll(1500, 500), "1e12"}};
     layer_write(f->services, "max", 4326, "capacity", max, 2);
     sg_services sv;
-    sg_service_spec spec = {"x", f->services, "huge", NULL, "capacity"};
+    sg_service_spec spec = {"x", f->services, "huge", NULL, "capacity", NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &spec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_DATA);
     assert_diag(f->ctx, "E_TOO_LARGE", "services.gpkg", "layer 'huge'", "fid 1", "field 'capacity'",
                 "capacity 1.797e+308 is more than seggap accepts (1e+12)");
     assert_diag(f->ctx, "E_TOO_LARGE", "fid 2");
     sg__services_free(f->ctx, &sv);
     sg_ctx_clear(f->ctx);
-    sg_service_spec mspec = {"x", f->services, "max", NULL, "capacity"};
+    sg_service_spec mspec = {"x", f->services, "max", NULL, "capacity", NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &mspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_OK);
     sg_assert_near(sv.total_capacity, 2e12, 0);
     sg__services_free(f->ctx, &sv);
@@ -309,7 +309,7 @@ static void nan_point_is_not_finite(void **state) {
                            "{\"type\":\"Feature\",\"properties\":{\"n\":1},\"geometry\":{\"type\":\"Point\","
                            "\"coordinates\":[NaN,52.0]}}]}");
     sg_services sv;
-    sg_service_spec spec = {"x", gj, NULL, NULL, NULL};
+    sg_service_spec spec = {"x", gj, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &spec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_DATA);
     assert_diag(f->ctx, "E_BAD_COORDINATE", "nan.geojson", "fid 1", "coordinate is not finite (x nan, y 52)");
     for (size_t i = 0; i < sg_ctx_diag_count(f->ctx); i++)
