@@ -436,6 +436,42 @@ static void first_ids_of_a_list(void **state) {
     free(s);
 }
 
+
+/* read/travel_times.c on its own: the least minutes per district over the
+ * rows of known services; a GeoPackage table (not a CSV: rows, no lines);
+ * ids as given. d2 has no row: NaN and W_TT_NO_ROW. */
+static void travel_times_table(void **state) {
+    fixture *f = *state;
+    read_city(f, NULL);
+    char *tt = sg_test_path(f->dir, "tt.gpkg");
+    const char *names[] = {"from_id", "to_id", "travel_time_p50"};
+    const OGRFieldType types[] = {OFTString, OFTString, OFTReal};
+    sg_test_lrow rows[] = {{NULL, {"d0", "a", "12"}}, {NULL, {"d0", "b", "7.5"}}, {NULL, {"d1", "a", "3"}}};
+    sg_test_layer_write(tt, "matrix", 0, wkbNone, names, types, 3, rows, 3);
+    sg_service_spec spec = {"gp", f->services, NULL, NULL, NULL, NULL, tt, NULL, NULL, NULL, NULL};
+    char *ids[] = {"a", "b", "c"};
+    double m[3];
+    sg_tt_info info;
+    assert_int_equal(sg__travel_times_read(f->ctx, &spec, &f->city, ids, 3, m, &info), SG_OK);
+    sg_assert_near(m[0], 7.5, 0);
+    sg_assert_near(m[1], 3, 0);
+    assert_true(isnan(m[2]));
+    assert_int_equal(info.rows, 3);
+    assert_int_equal(info.districts_with_time, 2);
+    assert_int_equal(info.districts_without, 1);
+    assert_string_equal(info.minutes, "travel_time_p50");
+    assert_diag(f->ctx, "W_TT_NO_ROW", "1 of 3 districts", "no time_gp_min", "d2");
+    sg__tt_info_free(&info);
+    /* a service id that is not among those read: "row 2", not a CSV line */
+    char *few[] = {"a"};
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(sg__travel_times_read(f->ctx, &spec, &f->city, few, 1, m, &info), SG_ERR_DATA);
+    assert_diag(f->ctx, "E_TT_UNKNOWN_SERVICE", "1 rows name a 'gp' service that was not read (first on row 2): 'b'",
+                "their feature id");
+    sg__tt_info_free(&info);
+    free(tt);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(services_are_read_into_the_working_crs, setup, teardown),
@@ -445,6 +481,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(origins_are_points_on_surface, setup, teardown),
         cmocka_unit_test_setup_teardown(origins_from_population_points, setup, teardown),
         cmocka_unit_test(first_ids_of_a_list),
+        cmocka_unit_test_setup_teardown(travel_times_table, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
