@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "indices/indices.h"
+#include "read/travel_times.h"
 
 #define SG_ACCESS_MAX_TYPES 64
 #define SG_ACCESS_MAX_PAIRS ((size_t)400000000) /* origin-service pairs kept at once */

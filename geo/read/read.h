@@ -8,8 +8,7 @@
  *   validate.c      OGR geometry -> valid GEOS (Multi)Polygons (districts)
  *   geometry.c      the one OGR -> GEOS conversion (sg__ogr_to_work)
  *   crs.c           input and working CRS, reprojection
- *   services.c      service locations and origins (where people live)
- *   travel_times.c  --travel-times: origin-destination tables of minutes
+ *   services.c      services and origins (where people live); travel_times.c (.h): tables of minutes
  *   housing.c       social housing sites and district housing fields
  * read_internal.h: what only files of read/ share (no other folder includes it). */
 #ifndef SEGGAP_GEO_READ_H
@@ -59,7 +58,6 @@ typedef struct sg_table {
     char sha256[65], driver[32];
     const char *encoding; /* --encoding: keys that are not UTF-8 are recoded from it (NULL: none) */
 } sg_table;
-
 
 /* ---- districts (districts.c, join.c, validate.c) ---- */
 typedef enum sg_dstatus { SG_DS_OK = 0, SG_DS_NO_DATA, SG_DS_ZERO_TOTAL, SG_DS_REPAIRED } sg_dstatus;
@@ -116,7 +114,6 @@ typedef struct sg_crs_info {
  * local equal-area projection of the extent's centre); transforms the city's geometries into it. */
 sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_crs_info *info);
 
-
 /* ---- reading the districts with their joined tables (districts.c, join.c) ----
  * Fields read per district. Roles from SG_ROLE_COUNT on are the --groups
  * fields, in order. SG_ROLE_NAME and SG_ROLE_BY are text; the others numbers. */
@@ -160,10 +157,8 @@ typedef struct sg_service_spec {
     char *layer;    /* --service-layer, or NULL: the layer named TYPE, or the only one */
     char *where;    /* --service-where (OGR attribute filter), or NULL */
     char *capacity; /* --capacity field, or NULL: every service supplies 1 */
-    char *id_field; /* --service-id: the field naming each service in --travel-times (NULL: the feature id) */
-    /* --travel-times TYPE=FILE: an origin-destination table of minutes, its
-     * layer and columns (NULL: the defaults, see travel_times.c) */
-    char *tt_path, *tt_layer, *tt_origin, *tt_dest, *tt_minutes;
+    char *id_field; /* --service-id: names each service in --travel-times (NULL: the feature id) */
+    char *tt_path, *tt_layer, *tt_origin, *tt_dest, *tt_minutes; /* --travel-times, --tt-* (travel_times.h) */
 } sg_service_spec;
 
 /* What a reader learned about an OGR source, for the summary. */
@@ -184,9 +179,8 @@ typedef struct sg_services {
     GEOSGeometry **poly;    /* NULL, or n entries: the polygon to measure to, else NULL */
     double *cap;            /* supply of each location (1 without --capacity) */
     long long *fid;         /* feature each location comes from */
-    char **sid;             /* with --service-id: each location's service id (NULL without) */
-    char **name;            /* the feature's 'name' field when the layer has one and it is set and not null, else
-                             * NULL (for the services layer) */
+    char **name, **sid;     /* name: the 'name' field when the layer has one, set and not null, else NULL (for
+                             * the services layer); sid: the --service-id of each (sid NULL without it) */
     size_t npoly;           /* locations measured to a polygon */
     size_t nsplit;          /* multipoint features split into several locations */
     size_t nskipped;        /* features without geometry (skipped, warned) */
@@ -199,25 +193,6 @@ typedef struct sg_services {
 sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_options *o,
                             const sg_crs_info *crs, const sg_city *city, int points_only, sg_services *out);
 void sg__services_free(sg_ctx *ctx, sg_services *s);
-
-/* ---- travel times (travel_times.c) ---- */
-/* What the reader learned, for the summary. */
-typedef struct sg_tt_info {
-    sg_src_info src;
-    char *origin, *dest, *minutes; /* the columns used */
-    long long rows;                /* rows read */
-    size_t districts_with_time;    /* districts with at least one row */
-    size_t districts_without;      /* districts with a geometry but no row (warned, null) */
-} sg_tt_info;
-void sg__tt_info_free(sg_tt_info *t);
-/* Reads spec->tt_path, a table of (district id, service id, minutes), and
- * gives minutes[i] = the least minutes of district i to any service of the
- * type (NaN: no row). sid[0..nsid) are the ids of the services read (several
- * locations may share one). Unknown district or service ids, missing,
- * non-numeric or negative minutes are errors naming file, row and field;
- * districts without a row are a warning (W_TT_NO_ROW), never 0. */
-sg_status sg__travel_times_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_city *city,
-                                char *const *sid, size_t nsid, double *minutes, sg_tt_info *info);
 
 /* ---- origins: where people live (services.c) ---- */
 typedef struct sg_origins {

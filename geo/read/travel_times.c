@@ -16,6 +16,7 @@
 #include <ogr_api.h>
 
 #include "read/read_internal.h"
+#include "read/travel_times.h"
 
 void sg__tt_info_free(sg_tt_info *t) {
     if (!t) return;

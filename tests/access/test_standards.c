@@ -309,12 +309,41 @@ static void travel_time_errors(void **state) {
     assert_diag(f->ctx, "E_MISSING_FIELD", "--service-id field not found");
 }
 
+
+/* A minute standard from --network-speed: one road along the row's middle
+ * (y = 500) at 30 km/h = 500 m a minute; every centre and the school lie on
+ * it (snap legs 0): 1, 3, 5 and 7 minutes. 4 minutes: d3 and d4 beyond. */
+static void minute_standard_on_a_network(void **state) {
+    fixture *f = *state;
+    write_row(f, 0);
+    char *roads = sg_test_path(f->dir, "roads.gpkg");
+    char wkt[160];
+    snprintf(wkt, sizeof wkt, "LINESTRING (%.3f %.3f,%.3f %.3f)", X0 - 100, Y0 + 500, X0 + 4100, Y0 + 500);
+    const char *names[] = {"speed"};
+    OGRFieldType types[] = {OFTReal};
+    sg_test_lrow r[] = {{wkt, {"30"}}};
+    sg_test_layer_write(roads, "roads", 32633, wkbLineString, names, types, 1, r, 1);
+    char svc[600];
+    snprintf(svc, sizeof svc, "school=%s", f->services);
+    sg_run *run = NULL;
+    assert_int_equal(RUN(f, &run, "--service", svc, "--network", roads, "--network-speed", "speed", "--standard",
+                         "school=4min"),
+                     SG_OK);
+    const double *m = col(run, "time_school_min"), *b = col(run, "beyond_school");
+    for (int i = 0; i < 4; i++) sg_assert_near(m[i], 1 + 2 * i, 1e-9);
+    assert_true(b[0] == 0 && b[1] == 0 && b[2] == 1 && b[3] == 1);
+    for (size_t i = 0; i < 4; i++) assert_int_equal(underserved(run, i), i >= 2);
+    sg_run_destroy(run);
+    free(roads);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(standards_by_construction, setup, teardown),
         cmocka_unit_test_setup_teardown(standard_usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(travel_times_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(travel_time_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(minute_standard_on_a_network, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
  * centre (GEOS takes the middle of the interior on the line halfway up). */
 #include "test_support.h"
 #include "read/read.h"
+#include "read/travel_times.h"
 
 #define X0 500000.0
 #define Y0 5800000.0
