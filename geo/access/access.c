@@ -10,7 +10,9 @@
  *   count_TYPE_R     service locations within R metres, one per --radius
  *   fca2_TYPE        two-step floating catchment ratio (Luo & Wang 2003)
  *   e2sfca_TYPE      the same with a distance decay (Luo & Qi 2009)
- *   time_TYPE_min    with --network-speed: travel time to the nearest
+ *   time_TYPE_min    with --network-speed: travel time to the nearest; with
+ *                    --travel-times the table's least minutes (standards.c)
+ *   beyond_TYPE      with --standard: 1 beyond it, 0 within (standards.c)
  * With --population-points every value is computed at each point and the
  * district gets the population-weighted mean of its points.
  *
@@ -33,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "access/access.h"
+#include "access/access_internal.h"
 
 void sg__access_free(struct sg_access *A) {
     if (!A) return;
@@ -54,6 +56,9 @@ void sg__access_free(struct sg_access *A) {
         free(T->x);
         free(T->y);
         sg__supply_free(&T->supply);
+        sg__tt_info_free(&T->tt);
+        free(T->beyond);
+        free(T->bu);
     }
     free(A->t);
     sg__src_info_free(&A->pop);
@@ -302,6 +307,12 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
         if (st == SG_OK) st = sg__euclid_pairs(ctx, e, dmax, o->threads, &pairs);
         sg__euclid_destroy(ctx, e);
     }
+    if (st == SG_OK && spec->tt_path) { /* --travel-times: the table's minutes replace the network's */
+        double *tt = NULL;
+        st = sg__access_tt(ctx, d, spec, og, &s, T, &tt);
+        free(time);
+        time = tt;
+    }
     /* step 1 once: the district values below and the services layer's per-location values */
     if (st == SG_OK) st = sg__fca_supply(ctx, &pairs, og->demand, &s, ao, &T->supply);
     if (st == SG_OK) {
@@ -330,7 +341,10 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
         snprintf(name, sizeof name, "time_%s_min", spec->type);
         st = column(ctx, res, og, c, name, time);
     }
+    T->has_time = time != NULL;
     if (st == SG_OK) st = group_stats(ctx, d, og, ao, dist, time, fca2, e2, T);
+    size_t ti = (size_t)(spec - ao->svc);
+    if (st == SG_OK && ao->std && ao->std[ti].set) st = sg__access_beyond(ctx, d, res, &ao->std[ti], T);
     /* Districts with a place but no reachable service. */
     if (st == SG_OK) {
         size_t *un = malloc((c->n ? c->n : 1) * sizeof *un), nu = 0;
@@ -424,6 +438,9 @@ static void perm_reference(const sg_data *d, sg_rng *rngp, double *x) {
 
 static void gaps_of(perm_job *job, size_t r, const double *x) {
     const sg_data *d = job->d;
+    size_t nt = job->A->nt;
+    for (size_t t = 0; t < nt; t++) /* the second half: the shares beyond the standards */
+        job->vals[r * 2 * nt + nt + t] = job->A->t[t].bu ? sg__std_gap_of(d, &job->A->t[t], x) : NAN;
     for (size_t t = 0; t < job->A->nt; t++) {
         const sg_access_type *ty = &job->A->t[t];
         double s[2] = {0, 0}, w[2] = {0, 0};
@@ -434,7 +451,7 @@ static void gaps_of(perm_job *job, size_t r, const double *x) {
             s[1] += g1 * ty->a[i];
             w[1] += g1 * ty->r[i];
         }
-        job->vals[r * job->A->nt + t] = (w[0] > 0 && w[1] > 0) ? s[0] / w[0] - s[1] / w[1] : NAN;
+        job->vals[r * 2 * nt + t] = (w[0] > 0 && w[1] > 0) ? s[0] / w[0] - s[1] / w[1] : NAN;
     }
 }
 
@@ -464,7 +481,7 @@ static sg_status permute_gaps(sg_ctx *ctx, const sg_data *d, struct sg_access *A
     job.A = A;
     job.reps = reps;
     job.seed = (uint64_t)d->opts->seed;
-    job.vals = malloc(reps * (A->nt ? A->nt : 1) * sizeof *job.vals);
+    job.vals = malloc(reps * 2 * (A->nt ? A->nt : 1) * sizeof *job.vals);
     if (!job.vals) return sg__nomem(ctx);
     sg_psampler *ps = NULL;
     if (sg__psampler_create(ctx, d->t, d->x, d->n, &ps) == SG_ERR_NOMEM) {
@@ -484,9 +501,13 @@ static sg_status permute_gaps(sg_ctx *ctx, const sg_data *d, struct sg_access *A
     }
     for (size_t t = 0; t < A->nt; t++) {
         sg_access_type *T = &A->t[t];
-        if (!isfinite(T->gap_m)) continue;
         double p;
-        if (sg__null_test(T->gap_m, job.vals + t, reps, A->nt, &T->null_mean, &T->null_sd, &p) < 2) continue;
+        if (T->bu && isfinite(T->std_gap) &&
+            sg__null_test(T->std_gap, job.vals + A->nt + t, reps, 2 * A->nt, &T->std_null_mean, &T->std_null_sd,
+                          &p) >= 2)
+            T->std_p = T->std_null_sd > 0 ? p : NAN;
+        if (!isfinite(T->gap_m)) continue;
+        if (sg__null_test(T->gap_m, job.vals + t, reps, 2 * A->nt, &T->null_mean, &T->null_sd, &p) < 2) continue;
         T->p_value = T->null_sd > 0 ? p : NAN;
     }
     free(job.vals);

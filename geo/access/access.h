@@ -5,6 +5,7 @@
  *              statistics, the permutation test of the gap, and every service
  *              location with its supply (what the services layer shows)
  *   summary.c  summary.json's access object and the text summary's table
+ *   standards.c  --standard (beyond_TYPE, shares beyond) and --travel-times
  *   nearest.c  planar/geodesic distances through a GEOS STRtree
  *   fca.c      counts within radii, 2SFCA, E2SFCA (step 1 once per type)
  *   network.c  shortest paths on a road network
@@ -30,6 +31,7 @@
 #include <stdint.h>
 
 #include "indices/indices.h"
+#include "read/travel_times.h"
 
 #define SG_ACCESS_MAX_TYPES 64
 #define SG_ACCESS_MAX_PAIRS ((size_t)400000000) /* origin-service pairs kept at once */
@@ -38,6 +40,17 @@
 typedef enum sg_decay { SG_DECAY_GAUSSIAN = 0, SG_DECAY_LINEAR, SG_DECAY_STEP, SG_DECAY_EXP } sg_decay;
 const char *sg__decay_name(sg_decay k);
 
+
+/* An access standard (--standard TYPE=VALUE, issue 17): a district is beyond
+ * it when its nearest service of the type is farther than limit (metres for
+ * m and km, minutes of time_TYPE_min for min). */
+typedef struct sg_standard {
+    int set;
+    double value;  /* as given, in unit */
+    char unit[4];  /* "m", "km" or "min" */
+    double limit;  /* metres, or minutes when minutes */
+    int minutes;
+} sg_standard;
 
 /* The access options, checked, from sg_options (analyze/options.c calls
  * sg__access_options, access/options.c, from check()). */
@@ -50,6 +63,8 @@ struct sg_access_opts {
     sg_decay decay;
     double bandwidth; /* h of the gaussian and exp decay */
     double max_snap;  /* network: farther from every edge than this is unreachable */
+    sg_standard *std; /* nsvc: the --standard of each type (set 0: none) */
+    size_t nstd;      /* types with a standard */
 };
 
 
@@ -169,6 +184,18 @@ typedef struct sg_access_type {
     double *cap;     /* capacity (a multipoint's share), 1 without --capacity */
     double *x, *y;   /* working CRS; point on surface for polygons */
     sg_supply supply; /* step 1 of the floating catchments (fca.c) */
+    /* --standard and --travel-times (standards.c) */
+    int has_time;          /* a time_TYPE_min column: --network-speed or --travel-times */
+    int has_tt;            /* --travel-times: time_TYPE_min from the table, tt says what was read */
+    sg_tt_info tt;
+    sg_standard std;       /* std.set 0: no standard for this type */
+    double *beyond;        /* with a standard, city->n: 1 beyond it, 0 within, NaN without a value */
+    double *bu;            /* the same per used district (the permutations) */
+    size_t n_beyond, n_within; /* districts with a geometry */
+    double std_share[2];   /* resident-weighted share beyond the standard over the used districts with a
+                            * value: 0 migrants, 1 the rest */
+    double std_gap;        /* std_share[0] - std_share[1] */
+    double std_p, std_null_mean, std_null_sd; /* its permutation test; NaN without --permutations */
 } sg_access_type;
 
 struct sg_access {

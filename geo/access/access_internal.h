@@ -46,4 +46,26 @@ int sg__net_snap_range(void *user, GEOSContextHandle_t h, size_t b, size_t end);
  * off[x+1]-1]. Returns 0 when out of memory. */
 int sg__net_by_edge(size_t ne, size_t n, const uint32_t *e, size_t **off_out, uint32_t **by_out);
 
+/* ---- standards and travel times (standards.c) ---- */
+/* One access argument "--NAME=VALUE" of --standard, --service-id,
+ * --travel-times or --tt-*: returns 1 when it is one (*st set), 0 else. cur
+ * is the --service it follows ((size_t)-1: none), *tt_cur the --travel-times
+ * the --tt-* options follow. */
+int sg__access_std_arg(sg_ctx *ctx, struct sg_access_opts *a, const char *item, size_t cur, size_t *tt_cur,
+                       sg_status *st);
+/* The checks across options: a minute standard needs times. */
+sg_status sg__access_std_check(sg_ctx *ctx, const sg_options *o, const struct sg_access_opts *a);
+/* --travel-times of one type: the table read against the services s (their
+ * ids) into *time (origins, the district's least minutes at each of its
+ * origins; caller frees). */
+sg_status sg__access_tt(sg_ctx *ctx, const sg_data *d, const sg_service_spec *spec, const sg_origins *og,
+                        const sg_services *s, sg_access_type *T, double **time);
+/* With a standard: beyond_TYPE into res (from dist_TYPE_m or time_TYPE_min),
+ * T->beyond, T->bu and the shares beyond. */
+sg_status sg__access_beyond(sg_ctx *ctx, const sg_data *d, sg_result *res, const sg_standard *std,
+                            sg_access_type *T);
+/* The difference of the shares beyond the standard with group counts x per
+ * used district (a permutation replicate; t rounded as there). */
+double sg__std_gap_of(const sg_data *d, const sg_access_type *T, const double *x);
+
 #endif

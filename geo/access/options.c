@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "access/access.h"
+#include "access/access_internal.h"
 
 static const char *const decay_names[] = {"gaussian", "linear", "step", "exp"};
 const char *sg__decay_name(sg_decay k) {
@@ -23,14 +23,22 @@ void sg__access_opts_free(struct sg_access_opts *a) {
         free(a->svc[i].layer);
         free(a->svc[i].where);
         free(a->svc[i].capacity);
+        free(a->svc[i].id_field);
+        free(a->svc[i].tt_path);
+        free(a->svc[i].tt_layer);
+        free(a->svc[i].tt_origin);
+        free(a->svc[i].tt_dest);
+        free(a->svc[i].tt_minutes);
     }
     free(a->svc);
+    free(a->std);
     free(a->radius);
     free(a);
 }
 
 static const char *const seq_names[] = {"--service", "--service-layer", "--service-where", "--capacity",
-                                        "--radius"};
+                                        "--radius", "--service-id", "--standard", "--travel-times", "--tt-layer",
+                                        "--tt-origin", "--tt-destination", "--tt-minutes"};
 #define N_SEQ (sizeof seq_names / sizeof seq_names[0])
 
 int sg__access_is_arg(const char *name) {
@@ -200,7 +208,7 @@ sg_status sg__access_options(sg_ctx *ctx, sg_options *o) {
             }
     }
     /* Pass 2: the options that follow a service, and the radii. */
-    size_t cur = (size_t)-1, seen = 0;
+    size_t cur = (size_t)-1, seen = 0, tt_cur = (size_t)-1;
     for (size_t i = 0; st == SG_OK && i < o->access_args.n; i++) {
         const char *it = o->access_args.items[i], *v;
         if ((v = arg_value(it, "--service"))) {
@@ -229,6 +237,8 @@ sg_status sg__access_options(sg_ctx *ctx, sg_options *o) {
             } else {
                 st = set_svc(ctx, &a->svc[target].capacity, "--capacity", a->svc[target].type, field);
             }
+        } else if (sg__access_std_arg(ctx, a, it, cur, &tt_cur, &st)) {
+            continue; /* --standard, --service-id, --travel-times and the --tt-* options (standards.c) */
         } else {
             int layer = arg_value(it, "--service-layer") != NULL;
             const char *name = layer ? "--service-layer" : "--service-where";
@@ -281,6 +291,7 @@ sg_status sg__access_options(sg_ctx *ctx, sg_options *o) {
                         : NULL;
         if (n) st = usage(ctx, "option %s applies only with --network FILE", n);
     }
+    if (st == SG_OK) st = sg__access_std_check(ctx, o, a);
     if (st == SG_OK && o->network && o->geodesic)
         st = usage(ctx, "%s", "--geodesic and --network exclude each other: network lengths are measured in the "
                               "working CRS");

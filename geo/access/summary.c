@@ -24,7 +24,7 @@ static json_object *src_json(const sg_src_info *s) {
     return o;
 }
 
-static json_object *group_json(const struct sg_access *A, const sg_access_group *g) {
+static json_object *group_json(const struct sg_access *A, const sg_access_type *T, const sg_access_group *g) {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "population", jnum(g->pop));
     json_object_object_add(o, "mean_m", jnum(g->mean));
@@ -39,7 +39,19 @@ static json_object *group_json(const struct sg_access *A, const sg_access_group 
     json_object_object_add(o, "unreachable_residents", jnum(g->unreachable));
     json_object_object_add(o, "fca2_mean", jnum(g->fca2));
     json_object_object_add(o, "e2sfca_mean", jnum(g->e2sfca));
-    if (A->has_time) json_object_object_add(o, "time_mean_min", jnum(g->time_mean));
+    if (A->has_time || T->has_tt) json_object_object_add(o, "time_mean_min", jnum(g->time_mean));
+    if (T->std.set) json_object_object_add(o, "share_beyond_standard", jnum(T->std_share[g == &T->g[0] ? 0 : 1]));
+    return o;
+}
+
+static json_object *tt_json(const sg_tt_info *t) {
+    json_object *o = src_json(&t->src);
+    json_object_object_add(o, "origin_field", jstr(t->origin));
+    json_object_object_add(o, "destination_field", jstr(t->dest));
+    json_object_object_add(o, "minutes_field", jstr(t->minutes));
+    json_object_object_add(o, "rows", json_object_new_int64(t->rows));
+    json_object_object_add(o, "districts_with_time", json_object_new_int64((int64_t)t->districts_with_time));
+    json_object_object_add(o, "districts_without_row", json_object_new_int64((int64_t)t->districts_without));
     return o;
 }
 
@@ -111,8 +123,23 @@ void *sg__access_json(const struct sg_access *A) {
         json_object_object_add(in, "idle_locations", json_object_new_int64((int64_t)T->idle));
         if (A->has_network) json_object_object_add(in, "off_network", json_object_new_int64((int64_t)T->off_network));
         json_object_object_add(o, "input", in);
-        json_object_object_add(o, "migrant", group_json(A, &T->g[0]));
-        json_object_object_add(o, "rest", group_json(A, &T->g[1]));
+        if (T->has_tt) json_object_object_add(o, "travel_times", tt_json(&T->tt));
+        if (T->std.set) {
+            json_object *sd = json_object_new_object();
+            json_object_object_add(sd, "value", jnum(T->std.value));
+            json_object_object_add(sd, "unit", jstr(T->std.unit));
+            json_object_object_add(o, "standard", sd);
+        }
+        json_object_object_add(o, "migrant", group_json(A, T, &T->g[0]));
+        json_object_object_add(o, "rest", group_json(A, T, &T->g[1]));
+        if (T->std.set) {
+            json_object_object_add(o, "share_beyond_standard_gap", jnum(T->std_gap));
+            if (isfinite(T->std_null_mean)) {
+                json_object_object_add(o, "share_beyond_standard_p_value", jnum(T->std_p));
+                json_object_object_add(o, "share_beyond_standard_null_mean", jnum(T->std_null_mean));
+                json_object_object_add(o, "share_beyond_standard_null_sd", jnum(T->std_null_sd));
+            }
+        }
         json_object_object_add(o, "gap_ratio", jnum(T->gap_ratio));
         json_object_object_add(o, "gap_m", jnum(T->gap_m));
         json_object_object_add(o, "e2sfca_ratio",
@@ -127,6 +154,10 @@ void *sg__access_json(const struct sg_access *A) {
         json_object *dd = json_object_new_object();
         json_object_object_add(dd, "with_distance", json_object_new_int64((int64_t)T->districts_with_value));
         json_object_object_add(dd, "unreachable", json_object_new_int64((int64_t)T->unreachable));
+        if (T->std.set) {
+            json_object_object_add(dd, "beyond_standard", json_object_new_int64((int64_t)T->n_beyond));
+            json_object_object_add(dd, "within_standard", json_object_new_int64((int64_t)T->n_within));
+        }
         json_object *ids = json_object_new_array();
         for (size_t i = 0; i < T->n_unreachable_ids; i++) json_object_array_add(ids, jstr(T->unreachable_ids[i]));
         json_object_object_add(dd, "unreachable_first_ids", ids);
@@ -154,6 +185,14 @@ char *sg__access_text(const struct sg_access *A) {
         if (perm) fprintf(m, " %8.3f", T->p_value);
         fprintf(m, " %11.3f", T->g[1].e2sfca > 0 ? T->g[0].e2sfca / T->g[1].e2sfca : NAN);
         if (T->unreachable) fprintf(m, "   (%zu districts unreachable)", T->unreachable);
+        fputc('\n', m);
+    }
+    for (size_t t = 0; t < A->nt; t++) {
+        const sg_access_type *T = &A->t[t];
+        if (!T->std.set) continue;
+        fprintf(m, "    %-20s beyond %g %s: migrants %.1f %%, rest %.1f %%, %zu districts", T->type, T->std.value,
+                T->std.unit, 100 * T->std_share[0], 100 * T->std_share[1], T->n_beyond);
+        if (perm) fprintf(m, " (p %.3f)", T->std_p);
         fputc('\n', m);
     }
     fclose(m);

@@ -384,7 +384,9 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
 
 const char *sg__option_suggest(const char *name) {
     static const char *const extra[] = {"--table", "--table-key", "--table-layer", "--service", "--service-layer",
-                                        "--service-where", "--capacity", "--radius", "--config", "--help"};
+                                        "--service-where", "--capacity", "--radius", "--config", "--help",
+                                        "--standard", "--travel-times", "--service-id", "--tt-layer", "--tt-origin",
+                                        "--tt-destination", "--tt-minutes"};
     const char *names[N_OPTS + sizeof extra / sizeof extra[0]];
     size_t n = 0;
     for (size_t k = 0; k < N_OPTS; k++) names[n++] = opt_table[k].name;

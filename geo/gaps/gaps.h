@@ -31,8 +31,10 @@ typedef enum sg_gap5 {
     SG_GAP5_COUNT
 } sg_gap5;
 const char *sg__gap5_name(sg_gap5 c);
-/* Plain-language legend label. */
+/* Plain-language legend label (of the median rule). */
 const char *sg__gap5_label(sg_gap5 c);
+/* The label of the rule that made the map: by_standards 1 (--standard) or 0 (the median). */
+const char *sg__gap5_label_std(sg_gap5 c, int by_standards);
 
 typedef struct sg_gap5_in {
     size_t n;                     /* districts read */
@@ -43,6 +45,9 @@ typedef struct sg_gap5_in {
     const double *const *dist;    /* ntypes arrays of n nearest distances (NaN = none) */
     double lq_threshold;          /* concentrated: lq >= this ... */
     double alpha;                 /* ... or a Gi* hot spot: z > 0 and p <= alpha */
+    size_t nstd;                  /* types with an access standard; 0: the median rule */
+    const double *const *beyond;  /* with nstd: ntypes entries, NULL for a type without a standard, else n
+                                   * values 1 beyond / 0 within / NaN unknown */
 } sg_gap5_in;
 
 typedef struct sg_gap5_out {
@@ -53,6 +58,7 @@ typedef struct sg_gap5_out {
     double *score;                /* n gap5_score in [0, 1], NaN when not usable */
     double *rank;                 /* n 1 = act first, NaN when not usable */
     double access_median;         /* population-weighted median of access_score, NaN without access */
+    int by_standards;             /* underserved = beyond at least one standard (else: above the median) */
     size_t count[SG_GAP5_COUNT];
 } sg_gap5_out;
 
@@ -140,6 +146,8 @@ struct sg_gaps {
     char **types;            /* service types of the access stage (sg_access.t[].type), in its order */
     size_t ntypes;
     double *const *dist;     /* ntypes borrowed columns of run->res: dist_TYPE_m */
+    const double **beyond;   /* ntypes: the access stage's beyond_TYPE (NULL: no standard for the type) */
+    size_t nstd;             /* types with a standard */
     unsigned char *usable;
     sg_gap5_out g5;
     double lq_threshold, alpha;

@@ -10,7 +10,11 @@
  *    the city, 1 = farthest); access_score is their mean over the types.
  *    Without service data it is null and access is not assessed.
  *  - underserved: access_score above the city's population-weighted median
- *    of access_score (the lower weighted median over the districts used).
+ *    of access_score (the lower weighted median over the districts used);
+ *    with --standard (issue 17) instead: beyond at least one standard
+ *    (beyond_TYPE = 1); within every one (all 0) is served; none beyond but
+ *    one unknown is no_data. Types without a standard still enter
+ *    access_score (and so gap5_score), not this rule.
  *  - gap5_class: concentrated_underserved, concentrated_served, underserved,
  *    ok; without service data only concentrated / not_concentrated; no_data
  *    for districts without residents or counts (or without any distance).
@@ -39,6 +43,17 @@ static const char *const gap5_labels[SG_GAP5_COUNT] = {
     "Migrant concentration (access not assessed: no service data)",
     "No migrant concentration (access not assessed: no service data)",
     "No data (no residents, counts missing or no distance)"};
+
+static const char *const gap5_labels_std[SG_GAP5_OK + 1] = {
+    "Migrant concentration, beyond an access standard",
+    "Migrant concentration, within every access standard",
+    "No concentration, beyond an access standard",
+    "No concentration, within every access standard"};
+
+const char *sg__gap5_label_std(sg_gap5 c, int by_standards) {
+    if (c == SG_GAP5_NO_DATA && by_standards) return "No data (no residents, counts missing or no distance or time)";
+    return by_standards && c <= SG_GAP5_OK ? gap5_labels_std[c] : sg__gap5_label(c);
+}
 
 const char *sg__gap5_name(sg_gap5 c) { return c < SG_GAP5_COUNT ? gap5_names[c] : "unknown"; }
 const char *sg__gap5_label(sg_gap5 c) { return c < SG_GAP5_COUNT ? gap5_labels[c] : "unknown"; }
@@ -175,6 +190,7 @@ sg_status sg__gap5_classify(sg_ctx *ctx, const sg_gap5_in *in, sg_gap5_out *out)
             out->access_score[i] = in->usable[i] && nt[i] ? out->access_score[i] / (double)nt[i] : NAN;
         free(nt);
         out->access_median = weighted_median(out->access_score, in->total, in->usable, n);
+        out->by_standards = in->nstd > 0;
     }
     if (sg__percentile_rank(in->lq, in->usable, n, lqr) != 0) {
         st = sg__nomem(ctx);
@@ -188,6 +204,18 @@ sg_status sg__gap5_classify(sg_ctx *ctx, const sg_gap5_in *in, sg_gap5_out *out)
         else if (!isfinite(out->access_score[i]) || !isfinite(out->access_median)) c = SG_GAP5_NO_DATA;
         else {
             int under = out->access_score[i] > out->access_median;
+            if (in->nstd) { /* the standards: beyond one is underserved; an unknown one leaves it undecided */
+                int unknown = 0;
+                under = 0;
+                for (size_t t = 0; t < in->ntypes; t++)
+                    if (in->beyond[t] && in->beyond[t][i] == 1) under = 1;
+                    else if (in->beyond[t] && !isfinite(in->beyond[t][i])) unknown = 1;
+                if (!under && unknown) {
+                    out->cls[i] = (unsigned char)SG_GAP5_NO_DATA;
+                    out->count[SG_GAP5_NO_DATA]++;
+                    continue;
+                }
+            }
             c = out->concentrated[i] ? (under ? SG_GAP5_CONC_UNDERSERVED : SG_GAP5_CONC_SERVED)
                                      : (under ? SG_GAP5_UNDERSERVED : SG_GAP5_OK);
         }
@@ -214,6 +242,7 @@ void sg__gaps_free(struct sg_gaps *g) {
     for (size_t t = 0; t < g->ntypes; t++) free(g->types[t]);
     free(g->types);
     free((void *)g->dist);
+    free(g->beyond);
     free(g->usable);
     sg__gap5_out_free(&g->g5);
     sg__housing_free(&g->h);
@@ -231,7 +260,8 @@ static sg_status find_types(sg_ctx *ctx, const sg_gaps_in *in, struct sg_gaps *g
     g->types = calloc(nt + 1, sizeof *g->types);
     double **dist = calloc(nt + 1, sizeof *dist);
     g->dist = dist;
-    if (!g->types || !dist) return sg__nomem(ctx);
+    g->beyond = calloc(nt + 1, sizeof *g->beyond);
+    if (!g->types || !dist || !g->beyond) return sg__nomem(ctx);
     for (size_t t = 0; t < nt; t++) {
         char name[96];
         snprintf(name, sizeof name, "dist_%s_m", A->t[t].type);
@@ -240,6 +270,8 @@ static sg_status find_types(sg_ctx *ctx, const sg_gaps_in *in, struct sg_gaps *g
             return sg__error(ctx, SG_ERR_INTERNAL, "E_INTERNAL", SG_WHERE_NONE, "objective 5: no %s column", name);
         if (!(g->types[t] = sg__strdup(A->t[t].type))) return sg__nomem(ctx);
         dist[t] = col->num;
+        g->beyond[t] = A->t[t].beyond;
+        g->nstd += A->t[t].beyond != NULL;
         g->ntypes++;
     }
     return SG_OK;
@@ -275,7 +307,9 @@ sg_status sg__objective5(sg_ctx *ctx, const sg_gaps_in *gin, struct sg_gaps **ou
                      g->ntypes,
                      (const double *const *)g->dist,
                      g->lq_threshold,
-                     g->alpha};
+                     g->alpha,
+                     g->nstd,
+                     g->beyond};
     st = sg__gap5_classify(ctx, &in, &g->g5);
     if (st != SG_OK) return st;
     if (gin->access) {

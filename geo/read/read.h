@@ -8,7 +8,7 @@
  *   validate.c      OGR geometry -> valid GEOS (Multi)Polygons (districts)
  *   geometry.c      the one OGR -> GEOS conversion (sg__ogr_to_work)
  *   crs.c           input and working CRS, reprojection
- *   services.c      service locations and origins (where people live)
+ *   services.c      services and origins (where people live); travel_times.c (.h): tables of minutes
  *   housing.c       social housing sites and district housing fields
  * read_internal.h: what only files of read/ share (no other folder includes it). */
 #ifndef SEGGAP_GEO_READ_H
@@ -58,7 +58,6 @@ typedef struct sg_table {
     char sha256[65], driver[32];
     const char *encoding; /* --encoding: keys that are not UTF-8 are recoded from it (NULL: none) */
 } sg_table;
-
 
 /* ---- districts (districts.c, join.c, validate.c) ---- */
 typedef enum sg_dstatus { SG_DS_OK = 0, SG_DS_NO_DATA, SG_DS_ZERO_TOTAL, SG_DS_REPAIRED } sg_dstatus;
@@ -115,7 +114,6 @@ typedef struct sg_crs_info {
  * local equal-area projection of the extent's centre); transforms the city's geometries into it. */
 sg_status sg__crs_project(sg_ctx *ctx, const char *user_work, sg_city *city, sg_crs_info *info);
 
-
 /* ---- reading the districts with their joined tables (districts.c, join.c) ----
  * Fields read per district. Roles from SG_ROLE_COUNT on are the --groups
  * fields, in order. SG_ROLE_NAME and SG_ROLE_BY are text; the others numbers. */
@@ -159,6 +157,8 @@ typedef struct sg_service_spec {
     char *layer;    /* --service-layer, or NULL: the layer named TYPE, or the only one */
     char *where;    /* --service-where (OGR attribute filter), or NULL */
     char *capacity; /* --capacity field, or NULL: every service supplies 1 */
+    char *id_field; /* --service-id: names each service in --travel-times (NULL: the feature id) */
+    char *tt_path, *tt_layer, *tt_origin, *tt_dest, *tt_minutes; /* --travel-times, --tt-* (travel_times.h) */
 } sg_service_spec;
 
 /* What a reader learned about an OGR source, for the summary. */
@@ -179,8 +179,8 @@ typedef struct sg_services {
     GEOSGeometry **poly;    /* NULL, or n entries: the polygon to measure to, else NULL */
     double *cap;            /* supply of each location (1 without --capacity) */
     long long *fid;         /* feature each location comes from */
-    char **name;            /* the feature's 'name' field when the layer has one and it is set and not null, else
-                             * NULL (for the services layer) */
+    char **name, **sid;     /* name: the 'name' field when the layer has one, set and not null, else NULL (for
+                             * the services layer); sid: the --service-id of each (sid NULL without it) */
     size_t npoly;           /* locations measured to a polygon */
     size_t nsplit;          /* multipoint features split into several locations */
     size_t nskipped;        /* features without geometry (skipped, warned) */

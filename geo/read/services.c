@@ -79,17 +79,23 @@ static int svc_grow(sg_services *s, size_t *cap) {
     if (p) s->poly = p;
     char **nm = sg__reallocarray(s->name, nc, sizeof *nm);
     if (nm) s->name = nm;
-    if (!x || !y || !c || !f || !p || !nm) return -1;
+    char **si = s->spec->id_field ? sg__reallocarray(s->sid, nc, sizeof *si) : NULL;
+    if (si) s->sid = si;
+    if (!x || !y || !c || !f || !p || !nm || (s->spec->id_field && !si)) return -1;
     *cap = nc;
     return 0;
 }
 
-/* name is copied (NULL: none). */
+/* name and sid are copied (NULL: none). */
 static int svc_add(sg_services *s, size_t *cap, double x, double y, double supply, long long fid, GEOSGeometry *poly,
-                   const char *name) {
+                   const char *name, const char *sid) {
     if (svc_grow(s, cap) != 0) return -1;
     s->name[s->n] = NULL;
     if (name && !(s->name[s->n] = sg__strdup(name))) return -1;
+    if (s->sid && !(s->sid[s->n] = sg__strdup(sid ? sid : ""))) {
+        free(s->name[s->n]);
+        return -1;
+    }
     s->x[s->n] = x;
     s->y[s->n] = y;
     s->cap[s->n] = supply;
@@ -104,6 +110,8 @@ void sg__services_free(sg_ctx *ctx, sg_services *s) {
     for (size_t i = 0; s->poly && i < s->n; i++)
         if (s->poly[i]) GEOSGeom_destroy_r(sg__geos(ctx), s->poly[i]);
     for (size_t i = 0; s->name && i < s->n; i++) free(s->name[i]);
+    for (size_t i = 0; s->sid && i < s->n; i++) free(s->sid[i]);
+    free(s->sid);
     free(s->poly);
     free(s->name);
     free(s->x);
@@ -223,6 +231,15 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
             goto done;
         }
     }
+    int sid_idx = -1; /* --service-id: the ids --travel-times names the services by */
+    if (spec->id_field && (sid_idx = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lyr), spec->id_field)) < 0) {
+        char *fl = sg__layer_field_list(OGR_L_GetLayerDefn(lyr));
+        w.field = spec->id_field;
+        st = sg__error(ctx, SG_ERR_DATA, "E_MISSING_FIELD", w, "--service-id field not found (fields: %s)",
+                       fl ? fl : "");
+        free(fl);
+        goto done;
+    }
     /* the services layer shows each location's 'name' when the layer has that field */
     int name_idx = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lyr), "name");
     size_t before = sg__nerrors(ctx), cap = 0, nrepaired = 0;
@@ -276,10 +293,21 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
             OGR_F_Destroy(f);
             continue;
         }
-        char *name = NULL;
-        if (name_idx >= 0 && OGR_F_IsFieldSetAndNotNull(f, name_idx) &&
-            !(name = sg__strdup(OGR_F_GetFieldAsString(f, name_idx)))) {
+        const char *sid = sid_idx >= 0 && OGR_F_IsFieldSetAndNotNull(f, sid_idx) ? OGR_F_GetFieldAsString(f, sid_idx)
+                                                                                 : NULL;
+        if (sid_idx >= 0 && (!sid || !*sid)) {
+            fw.field = spec->id_field;
+            sg__report(ctx, "E_MISSING_VALUE", fw, "the service id (--service-id) is missing: --travel-times names "
+                       "every service by it");
             OGR_F_Destroy(f);
+            continue;
+        }
+        char *sidc = sid ? sg__strdup(sid) : NULL;
+        char *name = NULL;
+        if ((sid && !sidc) || (name_idx >= 0 && OGR_F_IsFieldSetAndNotNull(f, name_idx) &&
+            !(name = sg__strdup(OGR_F_GetFieldAsString(f, name_idx))))) {
+            OGR_F_Destroy(f);
+            free(sidc);
             st = sg__nomem(ctx);
             break;
         }
@@ -289,6 +317,7 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
         if (!g) {
             sg__report(ctx, "E_TRANSFORM", fw, "%s", why ? why : "unusable geometry");
             free(name);
+            free(sidc);
             continue;
         }
         int bad = 0;
@@ -301,13 +330,14 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
                 if (!GEOSGeomGetX_r(h, p, &x) || !GEOSGeomGetY_r(h, p, &y)) {
                     sg__report(ctx, "E_TRANSFORM", fw, "cannot read the point");
                     bad = 1;
-                } else if (svc_add(out, &cap, x, y, supply / np, fid, NULL, name) != 0) {
+                } else if (svc_add(out, &cap, x, y, supply / np, fid, NULL, name, sidc) != 0) {
                     st = sg__nomem(ctx);
                     bad = 1;
                 }
             }
             GEOSGeom_destroy_r(h, g);
             free(name);
+            free(sidc);
             continue;
         }
         if (GEOSisValid_r(h, g) != 1) {
@@ -323,11 +353,13 @@ sg_status sg__services_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_o
             sg__report(ctx, "E_SERVICE_GEOMETRY", fw, "the polygon has no interior point (degenerate?)");
             GEOSGeom_destroy_r(h, g);
             free(name);
+            free(sidc);
             continue;
         }
         int keep = !points_only && !o->service_point;
-        int added = svc_add(out, &cap, x, y, supply, fid, keep ? g : NULL, name) == 0;
+        int added = svc_add(out, &cap, x, y, supply, fid, keep ? g : NULL, name, sidc) == 0;
         free(name);
+        free(sidc);
         if (!added) {
             GEOSGeom_destroy_r(h, g);
             st = sg__nomem(ctx);

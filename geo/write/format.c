@@ -39,7 +39,7 @@ static void shp_name(const char *full, char used[][11], size_t nused, char out[1
         static const struct {
             const char *prefix, *abbr;
         } pre[] = {{"dist_", "d_"}, {"count_", "n_"}, {"e2sfca_", "e_"}, {"fca2_", "f_"}, {"time_", "t_"},
-                   {"pop_within_", "pop_"}};
+                   {"pop_within_", "pop_"}, {"beyond_", "b_"}};
         const char *p = full, *ab = "";
         for (size_t k = 0; k < sizeof pre / sizeof pre[0]; k++)
             if (strncmp(full, pre[k].prefix, strlen(pre[k].prefix)) == 0) {

@@ -86,8 +86,8 @@ static int add_res(sg_lspec *L, size_t cap, const sg_result *r, const char *name
 /* Access columns of one service type, by name. */
 static int add_access(sg_lspec *L, size_t cap, const sg_result *r, const char *type) {
     size_t tl = strlen(type);
-    static const char *const exact[] = {"dist_%s_m", "fca2_%s", "e2sfca_%s"};
-    for (int pass = 0; pass < 4; pass++)
+    static const char *const exact[] = {"dist_%s_m", "fca2_%s", "e2sfca_%s", "time_%s_min", "beyond_%s"};
+    for (int pass = 0; pass < 6; pass++)
         for (size_t k = 0; k < r->ncols; k++) {
             const char *nm = r->cols[k].name;
             int match = 0;
@@ -101,6 +101,7 @@ static int add_access(sg_lspec *L, size_t cap, const sg_result *r, const char *t
             }
             sg_lf_kind kind = !r->cols[k].num ? SG_LF_TEXT
                               : pass == 1      ? sg__count_kind(r->cols[k].num, L->n) /* count_TYPE_R */
+                              : pass == 5      ? SG_LF_INT                            /* beyond_TYPE: 0/1 */
                                                : SG_LF_REAL;
             if (match && add_field(L, cap, nm, kind, r->cols[k].num,
                                    (const char *const *)r->cols[k].text) != 0)
@@ -187,7 +188,9 @@ static int build_data(const struct sg_run *run, layer_data *d) {
             if (!g->ntypes)
                 d->note5[i] = sg__strdup("access not assessed: no service data was given");
             else if (g->g5.cls[i] == SG_GAP5_NO_DATA)
-                d->note5[i] = sg__strdup("no distance to any service");
+                d->note5[i] = sg__strdup(g->g5.by_standards && isfinite(g->g5.access_score[i])
+                                             ? "within the access standards it has a value for, unknown for another"
+                                             : "no distance to any service");
             if (!g->assessed10)
                 d->note10[i] = sg__strdup("no housing data was given (--housing, --social-housing-field, "
                                           "--overcrowding-field)");

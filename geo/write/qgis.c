@@ -105,7 +105,7 @@ int sg__style_build(const struct sg_run *run, sg_style_key key, sg_style *s) {
         const sg_gap5 *list = g->ntypes ? with : without;
         size_t nl = g->ntypes ? 5 : 3;
         for (size_t k = 0; k < nl; k++)
-            if (add_cat(s, sg__gap5_name(list[k]), sg__gap5_label(list[k]), sg__gap5_colour(list[k])) != 0)
+            if (add_cat(s, sg__gap5_name(list[k]), sg__gap5_label_std(list[k], g->g5.by_standards), sg__gap5_colour(list[k])) != 0)
                 return -1;
         return 0;
     }

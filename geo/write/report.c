@@ -324,16 +324,17 @@ static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     size_t n = c->n;
     fputs("<section id=\"objective5\">\n<h2>Objective 5: where migrants are concentrated, and how well served</h2>\n",
           m);
+    sg__report_standards(m, run);
     fprintf(m, "<p>A district counts as a <b>migrant concentration</b> when its location quotient (its migrant share "
                "divided by the city's) is at least %.2f, or when it is a statistically significant hot spot of the "
                "migrant share (Getis-Ord Gi*, p &le; %.2f). ",
             g->lq_threshold, g->alpha);
-    if (g->ntypes)
+    if (g->ntypes && !sg__report_standards_rule(m, run))
         fputs("Its <b>access</b> is worse when its access score (the mean, over the service types, of its rank by "
               "distance to the nearest service: 0 nearest, 1 farthest) is above the city's population-weighted "
               "median.</p>\n",
               m);
-    else
+    else if (!g->ntypes)
         fputs("</p>\n<p class=\"note\"><b>Access was not assessed:</b> no service data was given, so this map only "
               "tells concentrated districts from the others. It says nothing about access to schools, health care "
               "or other services.</p>\n",
@@ -347,7 +348,7 @@ static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
         sg_gap5 cl = (sg_gap5)g->g5.cls[i];
         fill[i] = sg__gap5_colour(cl);
         if (n <= SG_REPORT_MAP_MAX) /* a grid map has no tooltips */
-            tips[i] = sg__asprintf("%s (%s): %s", district_label(c, i), c->id[i], sg__gap5_label(cl));
+            tips[i] = sg__asprintf("%s (%s): %s", district_label(c, i), c->id[i], sg__gap5_label_std(cl, g->g5.by_standards));
     }
     static const sg_gap5 with[] = {SG_GAP5_CONC_UNDERSERVED, SG_GAP5_CONC_SERVED, SG_GAP5_UNDERSERVED, SG_GAP5_OK,
                                    SG_GAP5_NO_DATA};
@@ -358,7 +359,7 @@ static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     unsigned rgb[5];
     size_t counts[5];
     for (size_t k = 0; k < nl; k++) {
-        labels[k] = sg__gap5_label(list[k]);
+        labels[k] = sg__gap5_label_std(list[k], g->g5.by_standards);
         rgb[k] = sg__gap5_colour(list[k]);
         counts[k] = g->g5.count[list[k]];
     }

@@ -46,8 +46,27 @@ static json_object *objective5(const struct sg_run *run) {
                            jstr("mean over the service types of the district's percentile rank (mid-rank, 0 = "
                                 "nearest in the city, 1 = farthest) of the distance to the nearest service "
                                 "(dist_TYPE_m), over the districts with residents"));
-    json_object_object_add(acc, "underserved_rule",
-                           jstr("access_score above the city's population-weighted median access_score"));
+    if (g->g5.by_standards) { /* --standard (issue 17) */
+        json_object_object_add(acc, "underserved_rule",
+                               jstr("beyond at least one access standard (beyond_TYPE = 1); within every standard "
+                                    "is served; none beyond but one unknown is no_data. Types without a standard "
+                                    "enter access_score and gap5_score, not this rule"));
+        json_object_object_add(acc, "underserved_by", jstr("standards"));
+        json_object *sd = json_object_new_object();
+        for (size_t t = 0; run->access && t < run->access->nt; t++) {
+            const sg_standard *S = &run->access->t[t].std;
+            if (!S->set) continue;
+            json_object *one = json_object_new_object();
+            json_object_object_add(one, "value", jnum(S->value));
+            json_object_object_add(one, "unit", jstr(S->unit));
+            json_object_object_add(one, "field", jstr(S->minutes ? "time_TYPE_min" : "dist_TYPE_m"));
+            json_object_object_add(sd, run->access->t[t].type, one);
+        }
+        json_object_object_add(acc, "standards", sd);
+    } else {
+        json_object_object_add(acc, "underserved_rule",
+                               jstr("access_score above the city's population-weighted median access_score"));
+    }
     json_object_object_add(acc, "city_median_access_score", jnum(g->g5.access_median));
     if (!g->ntypes)
         json_object_object_add(acc, "note", jstr("no service data was given: access is not assessed, access_score "

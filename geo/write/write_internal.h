@@ -29,6 +29,11 @@ sg_status sg__write_shp(sg_ctx *ctx, const struct sg_run *run, sg_written *out, 
 #define SG_REPORT_MAP_MAX 20000 /* above: maps on a grid of cells (README, report.html) */
 /* s with &, <, >, " and ' escaped for HTML. */
 void sg__html_esc(FILE *m, const char *s);
+/* With --standard (report_access.c): the lead sentences of the objective 5
+ * section, and the rule's sentence (ending its paragraph). Each returns 0 and
+ * writes nothing without standards. */
+int sg__report_standards(FILE *m, const struct sg_run *run);
+int sg__report_standards_rule(FILE *m, const struct sg_run *run);
 /* A map: the districts coloured, with a legend of nleg classes. */
 typedef struct sg_map_in {
     const char *title;

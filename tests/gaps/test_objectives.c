@@ -38,7 +38,7 @@ static void gap5_rules(void **state) {
     double da[N] = {1000, 100, 2000, 3000, 200, NAN, 300, 400};
     double db[N] = {1100, 110, 2100, 3100, 210, 5, 310, NAN}; /* d7 unknown: scored on type a alone */
     const double *dist[2] = {da, db};
-    sg_gap5_in in = {N, usable, total, group, lq, gz, gp, 2, dist, 1.5, 0.05};
+    sg_gap5_in in = {N, usable, total, group, lq, gz, gp, 2, dist, 1.5, 0.05, 0, NULL};
     sg_gap5_out out;
     assert_int_equal(sg__gap5_classify(ctx, &in, &out), SG_OK);
     const sg_gap5 want[N] = {SG_GAP5_CONC_UNDERSERVED, SG_GAP5_CONC_SERVED, SG_GAP5_CONC_UNDERSERVED,
@@ -1023,10 +1023,48 @@ static void housing_lines_and_nan_points(void **state) {
     free(gj);
 }
 
+
+/* With access standards (issue 17) underserved is "beyond at least one
+ * standard", whatever the median says. Five districts, three types: a and b
+ * with a standard, c without (it enters access_score only).
+ *   e0 beyond a              -> underserved (though nearest for c)
+ *   e1 within a and b        -> ok (though farthest of all: the median rule would say underserved)
+ *   e2 within a, b unknown   -> no_data (not served: b is undecided)
+ *   e3 beyond b, a unknown   -> underserved (one beyond decides)
+ *   e4 concentrated, within  -> concentrated_served */
+static void gap5_standards(void **state) {
+    (void)state;
+    sg_ctx *ctx = sg_ctx_create();
+    enum { N = 5 };
+    unsigned char usable[N] = {1, 1, 1, 1, 1};
+    double total[N] = {100, 100, 100, 100, 100}, group[N] = {10, 10, 10, 10, 60};
+    double lq[N] = {0.5, 0.5, 0.5, 0.5, 3.0};
+    double da[N] = {900, 950, 200, 300, 400}, db[N] = {100, 950, 300, 900, 400}, dc[N] = {1, 900, 5, 6, 7};
+    double ba[N] = {1, 0, 0, NAN, 0}, bb[N] = {0, 0, NAN, 1, 0};
+    const double *dist[3] = {da, db, dc};
+    const double *beyond[3] = {ba, bb, NULL};
+    sg_gap5_in in = {N, usable, total, group, lq, NULL, NULL, 3, dist, 1.5, 0.05, 2, beyond};
+    sg_gap5_out out;
+    assert_int_equal(sg__gap5_classify(ctx, &in, &out), SG_OK);
+    const sg_gap5 want[N] = {SG_GAP5_UNDERSERVED, SG_GAP5_OK, SG_GAP5_NO_DATA, SG_GAP5_UNDERSERVED,
+                             SG_GAP5_CONC_SERVED};
+    for (int i = 0; i < N; i++)
+        if (out.cls[i] != want[i])
+            fail_msg("e%d: %s, want %s", i, sg__gap5_name((sg_gap5)out.cls[i]), sg__gap5_name(want[i]));
+    assert_true(out.by_standards);
+    assert_true(out.access_score[1] > out.access_median); /* the median rule would have said underserved */
+    assert_true(isfinite(out.score[2]) == 0);
+    assert_string_equal(sg__gap5_label_std(SG_GAP5_UNDERSERVED, 1), "No concentration, beyond an access standard");
+    assert_string_equal(sg__gap5_label_std(SG_GAP5_UNDERSERVED, 0), sg__gap5_label(SG_GAP5_UNDERSERVED));
+    sg__gap5_out_free(&out);
+    sg_ctx_destroy(ctx);
+}
+
 int main(void) {
     GDALAllRegister();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gap5_rules),
+        cmocka_unit_test(gap5_standards),
         cmocka_unit_test(percentile_ties),
         cmocka_unit_test(objective5_from_access),
         cmocka_unit_test(gap10_rules),

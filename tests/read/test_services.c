@@ -14,6 +14,7 @@
  * centre (GEOS takes the middle of the interior on the line halfway up). */
 #include "test_support.h"
 #include "read/read.h"
+#include "read/travel_times.h"
 
 #define X0 500000.0
 #define Y0 5800000.0
@@ -167,7 +168,7 @@ static void services_are_read_into_the_working_crs(void **state) {
                 {NULL, "1"}};
     layer_write(f->services, "clinic", 4326, "capacity", s, 4);
     layer_write(f->services, "school", 4326, "capacity", s, 1); /* a second layer: chosen by the type's name */
-    sg_service_spec spec = {"clinic", f->services, NULL, NULL, "capacity"};
+    sg_service_spec spec = {"clinic", f->services, NULL, NULL, "capacity", NULL, NULL, NULL, NULL, NULL, NULL};
     sg_services sv;
     assert_int_equal(sg__services_read(f->ctx, &spec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_OK);
     assert_int_equal(sv.src.features, 4);
@@ -195,7 +196,7 @@ static void services_are_read_into_the_working_crs(void **state) {
 
     /* points only (a network): the square is its centre, no polygon kept;
      * --service-where keeps what it matches */
-    sg_service_spec where = {"clinic", f->services, NULL, "capacity > 1", NULL};
+    sg_service_spec where = {"clinic", f->services, NULL, "capacity > 1", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &where, f->o, &f->rd.crs, &f->city, 1, &sv), SG_OK);
     assert_int_equal(sv.src.features, 2);
     assert_string_equal(sv.src.where, "capacity > 1");
@@ -224,7 +225,7 @@ static void service_errors_name_the_feature(void **state) {
     sg_services sv;
 
     /* --strict: a service without geometry is an error */
-    sg_service_spec spec = {"clinic", f->services, NULL, NULL, "capacity"};
+    sg_service_spec spec = {"clinic", f->services, NULL, NULL, "capacity", NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &spec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_DATA);
     assert_diag(f->ctx, "E_NULL_GEOMETRY", "services.gpkg", "layer 'clinic'", "fid 2", "(--strict)");
     sg__services_free(f->ctx, &sv);
@@ -234,24 +235,24 @@ static void service_errors_name_the_feature(void **state) {
     assert_diag(f->ctx, "E_MISSING_FIELD", "field 'places'", "--capacity field not found (fields: capacity)");
     sg__services_free(f->ctx, &sv);
     /* a negative capacity and a line: both reported, by fid */
-    sg_service_spec nspec = {"x", f->services, "neg", NULL, "capacity"};
+    sg_service_spec nspec = {"x", f->services, "neg", NULL, "capacity", NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &nspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_DATA);
     assert_diag(f->ctx, "E_NEGATIVE", "layer 'neg'", "fid 1", "field 'capacity'", "negative capacity -1");
     assert_diag(f->ctx, "E_SERVICE_GEOMETRY", "fid 2", "a Line String: a service must be a point, multipoint or polygon");
     assert_non_null(strstr(sg_ctx_last_error(f->ctx), "(and 1 more service error)"));
     sg__services_free(f->ctx, &sv);
     /* no CRS: nothing to place the points with */
-    sg_service_spec cspec = {"nocrs", f->services, NULL, NULL, NULL};
+    sg_service_spec cspec = {"nocrs", f->services, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &cspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_CRS);
     assert_diag(f->ctx, "E_NO_CRS", "layer 'nocrs'", "the layer has no CRS");
     sg__services_free(f->ctx, &sv);
     /* a filter OGR cannot parse is a usage error */
-    sg_service_spec wspec = {"clinic", f->services, NULL, "capacity >", NULL};
+    sg_service_spec wspec = {"clinic", f->services, NULL, "capacity >", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &wspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_USAGE);
     assert_diag(f->ctx, "E_SERVICE_WHERE", "--service-where \"capacity >\" is not a valid filter");
     sg__services_free(f->ctx, &sv);
     /* services 90 km away: read, with a warning that the CRS is likely wrong */
-    sg_service_spec fspec = {"far", f->services, NULL, NULL, NULL};
+    sg_service_spec fspec = {"far", f->services, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &fspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_OK);
     assert_int_equal(sv.n, 1);
     assert_diag(f->ctx, "W_SERVICE_EXTENT", "none of the 1 service locations lies within the districts' extent",
@@ -259,12 +260,12 @@ static void service_errors_name_the_feature(void **state) {
     sg__services_free(f->ctx, &sv);
     /* a file that is not there; a layer that is not there */
     char *missing = sg_test_path(f->dir, "missing.gpkg");
-    sg_service_spec mspec = {"clinic", missing, NULL, NULL, NULL};
+    sg_service_spec mspec = {"clinic", missing, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &mspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_INPUT);
     assert_diag(f->ctx, "E_OPEN", "missing.gpkg", "no such file");
     sg__services_free(f->ctx, &sv);
     free(missing);
-    sg_service_spec lspec = {"clinic", f->services, "nosuch", NULL, NULL};
+    sg_service_spec lspec = {"clinic", f->services, "nosuch", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &lspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_INPUT);
     assert_diag(f->ctx, "E_NO_LAYER", "layer 'nosuch'", "no such layer (layers: clinic, neg, nocrs, far)");
     sg__services_free(f->ctx, &sv);
@@ -282,14 +283,14 @@ static void huge_capacity_is_refused(void **state) {
     prow max[] = {{pt_ll(500, 500), "1e12"}, {pt_ll(1500, 500), "1e12"}};
     layer_write(f->services, "max", 4326, "capacity", max, 2);
     sg_services sv;
-    sg_service_spec spec = {"x", f->services, "huge", NULL, "capacity"};
+    sg_service_spec spec = {"x", f->services, "huge", NULL, "capacity", NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &spec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_DATA);
     assert_diag(f->ctx, "E_TOO_LARGE", "services.gpkg", "layer 'huge'", "fid 1", "field 'capacity'",
                 "capacity 1.797e+308 is more than seggap accepts (1e+12)");
     assert_diag(f->ctx, "E_TOO_LARGE", "fid 2");
     sg__services_free(f->ctx, &sv);
     sg_ctx_clear(f->ctx);
-    sg_service_spec mspec = {"x", f->services, "max", NULL, "capacity"};
+    sg_service_spec mspec = {"x", f->services, "max", NULL, "capacity", NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &mspec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_OK);
     sg_assert_near(sv.total_capacity, 2e12, 0);
     sg__services_free(f->ctx, &sv);
@@ -309,7 +310,7 @@ static void nan_point_is_not_finite(void **state) {
                            "{\"type\":\"Feature\",\"properties\":{\"n\":1},\"geometry\":{\"type\":\"Point\","
                            "\"coordinates\":[NaN,52.0]}}]}");
     sg_services sv;
-    sg_service_spec spec = {"x", gj, NULL, NULL, NULL};
+    sg_service_spec spec = {"x", gj, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sg__services_read(f->ctx, &spec, f->o, &f->rd.crs, &f->city, 0, &sv), SG_ERR_DATA);
     assert_diag(f->ctx, "E_BAD_COORDINATE", "nan.geojson", "fid 1", "coordinate is not finite (x nan, y 52)");
     for (size_t i = 0; i < sg_ctx_diag_count(f->ctx); i++)
@@ -436,6 +437,42 @@ static void first_ids_of_a_list(void **state) {
     free(s);
 }
 
+
+/* read/travel_times.c on its own: the least minutes per district over the
+ * rows of known services; a GeoPackage table (not a CSV: rows, no lines);
+ * ids as given. d2 has no row: NaN and W_TT_NO_ROW. */
+static void travel_times_table(void **state) {
+    fixture *f = *state;
+    read_city(f, NULL);
+    char *tt = sg_test_path(f->dir, "tt.gpkg");
+    const char *names[] = {"from_id", "to_id", "travel_time_p50"};
+    const OGRFieldType types[] = {OFTString, OFTString, OFTReal};
+    sg_test_lrow rows[] = {{NULL, {"d0", "a", "12"}}, {NULL, {"d0", "b", "7.5"}}, {NULL, {"d1", "a", "3"}}};
+    sg_test_layer_write(tt, "matrix", 0, wkbNone, names, types, 3, rows, 3);
+    sg_service_spec spec = {"gp", f->services, NULL, NULL, NULL, NULL, tt, NULL, NULL, NULL, NULL};
+    char *ids[] = {"a", "b", "c"};
+    double m[3];
+    sg_tt_info info;
+    assert_int_equal(sg__travel_times_read(f->ctx, &spec, &f->city, ids, 3, m, &info), SG_OK);
+    sg_assert_near(m[0], 7.5, 0);
+    sg_assert_near(m[1], 3, 0);
+    assert_true(isnan(m[2]));
+    assert_int_equal(info.rows, 3);
+    assert_int_equal(info.districts_with_time, 2);
+    assert_int_equal(info.districts_without, 1);
+    assert_string_equal(info.minutes, "travel_time_p50");
+    assert_diag(f->ctx, "W_TT_NO_ROW", "1 of 3 districts", "no time_gp_min", "d2");
+    sg__tt_info_free(&info);
+    /* a service id that is not among those read: "row 2", not a CSV line */
+    char *few[] = {"a"};
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(sg__travel_times_read(f->ctx, &spec, &f->city, few, 1, m, &info), SG_ERR_DATA);
+    assert_diag(f->ctx, "E_TT_UNKNOWN_SERVICE", "1 rows name a 'gp' service that was not read (first on row 2): 'b'",
+                "their feature id");
+    sg__tt_info_free(&info);
+    free(tt);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(services_are_read_into_the_working_crs, setup, teardown),
@@ -445,6 +482,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(origins_are_points_on_surface, setup, teardown),
         cmocka_unit_test_setup_teardown(origins_from_population_points, setup, teardown),
         cmocka_unit_test(first_ids_of_a_list),
+        cmocka_unit_test_setup_teardown(travel_times_table, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

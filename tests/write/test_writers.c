@@ -443,6 +443,62 @@ static void format_copies_match_the_geojson(void **state) {
     free(out);
 }
 
+
+/* Issue 17 item 1: with access standards the report leads objective 5 with
+ * the shares beyond each (in words, no option names), says the rule, and the
+ * legend of objective5.qml and the layer say "beyond an access standard".
+ * A row of four 0.01-degree squares at 52 N (about 685 m wide), a school at
+ * the centre of the first: the third and fourth are beyond 1 km. Migrants
+ * 0, 0, 50, 50 of 100 each: all 100 migrants are beyond; of the 300 others
+ * (100 + 100 + 50 + 50), 100. */
+static void report_leads_with_standards(void **state) {
+    fixture *f = *state;
+    char *src = sg_test_path(f->dir, "row.gpkg"), *svc = sg_test_path(f->dir, "schools.gpkg"),
+         *out = sg_test_path(f->dir, "std");
+    char *sq[4];
+    fx_row rows[4];
+    const char *ids[] = {"a", "b", "c", "d"}, *grp[] = {"0", "0", "50", "50"};
+    for (int i = 0; i < 4; i++) {
+        sq[i] = fx_square(i, 0);
+        rows[i] = (fx_row){sq[i], ids[i], "100", grp[i]};
+    }
+    fx_write(src, "GPKG", 4326, rows, 4, 1);
+    const char *names[] = {"name"};
+    const OGRFieldType types[] = {OFTString};
+    sg_test_lrow s[] = {{"POINT (13.005 52.005)", {"Schule"}}};
+    sg_test_layer_write(svc, "school", 4326, wkbPoint, names, types, 1, s, 1);
+    char sarg[600];
+    snprintf(sarg, sizeof sarg, "school=%s", svc);
+    const char *args[] = {"--districts", src, "--id", "id", "--total", "total", "--group", "group", "--out", out,
+                          "--quiet", "--service", sarg, "--standard", "school=1km", "--format", "shp", NULL};
+    sg_run *run = NULL;
+    if (sg_test_analyze(f->ctx, &run, args) != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    sg_run_destroy(run);
+    char *rp = sg_test_path(out, "report.html"), *qp = sg_test_path(out, "objective5.qml"),
+         *fp = sg_test_path(out, "shp/fields.csv");
+    char *html = slurp(rp, NULL), *qml = slurp(qp, NULL), *fields = slurp(fp, NULL);
+    const char *lead = strstr(html, "100 % of migrants and 33 % of other residents live more than 1 km from a school");
+    if (!lead) fail_msg("no lead sentence in the report");
+    assert_true(lead < strstr(html, "<svg")); /* before the map */
+    assert_non_null(strstr(html, "It is <b>underserved</b> when its nearest school is more than 1 km away"));
+    assert_null(strstr(html, "--standard"));
+    assert_non_null(strstr(html, "No concentration, within every access standard"));
+    assert_non_null(strstr(qml, "beyond an access standard"));
+    assert_null(strstr(qml, "worse than the city median"));
+    assert_non_null(strstr(fields, "beyond_school"));
+    assert_non_null(strstr(fields, "b_school"));
+    free(html);
+    free(qml);
+    free(fields);
+    for (int i = 0; i < 4; i++) free(sq[i]);
+    free(rp);
+    free(qp);
+    free(fp);
+    free(src);
+    free(svc);
+    free(out);
+}
+
 int main(void) {
     GDALAllRegister();
     const struct CMUnitTest tests[] = {
@@ -453,6 +509,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(out_pg_into_any_data_source, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(format_copies_match_the_geojson, sg_test_setup, sg_test_teardown),
         cmocka_unit_test(count_kind_is_integer_only_for_whole_numbers),
+        cmocka_unit_test_setup_teardown(report_leads_with_standards, sg_test_setup, sg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
