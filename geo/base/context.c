@@ -105,16 +105,20 @@ sg_ctx *sg_ctx_create(void) {
     return ctx;
 }
 
+/* The strings one diagnostic owns. */
+static void diag_free(sg_diag *d) {
+    free((char *)d->code);
+    free((char *)d->file);
+    free((char *)d->layer);
+    free((char *)d->id);
+    free((char *)d->field);
+    free((char *)d->message);
+    free((char *)d->hint);
+}
+
 static void free_diags(sg_ctx *ctx) {
     for (size_t i = 0; i < ctx->ndiags; i++) {
-        sg_diag *d = &ctx->diags[i];
-        free((char *)d->code);
-        free((char *)d->file);
-        free((char *)d->layer);
-        free((char *)d->id);
-        free((char *)d->field);
-        free((char *)d->message);
-        free((char *)d->hint);
+        diag_free(&ctx->diags[i]);
     }
     free(ctx->diags);
     ctx->diags = NULL;
@@ -187,13 +191,7 @@ void sg__drop_last_diag(sg_ctx *ctx) {
     sg_diag *d = &ctx->diags[--ctx->ndiags];
     if (d->severity == SG_SEV_ERROR) ctx->nerrors--;
     else ctx->nwarnings--;
-    free((char *)d->code);
-    free((char *)d->file);
-    free((char *)d->layer);
-    free((char *)d->id);
-    free((char *)d->field);
-    free((char *)d->message);
-    free((char *)d->hint);
+    diag_free(d);
 }
 
 size_t sg__drop_errors_since(sg_ctx *ctx, size_t from) {
@@ -206,13 +204,7 @@ size_t sg__drop_errors_since(sg_ctx *ctx, size_t from) {
         }
         dropped++;
         ctx->nerrors--;
-        free((char *)d->code);
-        free((char *)d->file);
-        free((char *)d->layer);
-        free((char *)d->id);
-        free((char *)d->field);
-        free((char *)d->message);
-        free((char *)d->hint);
+        diag_free(d);
     }
     if (from < ctx->ndiags) ctx->ndiags = k;
     return dropped;

@@ -164,25 +164,3 @@ sg_status sg__output_write(sg_ctx *ctx, const char *path, const void *buf, size_
     o.expect_size = (long long)len;
     return sg__output_finish(ctx, &o, st);
 }
-
-void sg__clean_stale_tmp(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        /* only names sg__tmp_path makes: ".NAME.seggap-tmp-PID" (issue 16 item 9) */
-        const char *n = de->d_name, *t = strstr(n, ".seggap-tmp-");
-        if (n[0] != '.' || !t || t == n) continue;
-        char *end = NULL;
-        errno = 0;
-        long pid = strtol(t + 12, &end, 10);
-        if (errno || !end || *end || end == t + 12 || !(t[12] >= '0' && t[12] <= '9') || pid <= 0 ||
-            pid == (long)getpid())
-            continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* still running, or not ours to judge */
-        char *p = sg__asprintf("%s/%s", dir, n);
-        if (p) remove(p);
-        free(p);
-    }
-    closedir(d);
-}

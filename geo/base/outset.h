@@ -39,9 +39,6 @@ typedef struct sg_output { char *path, *tmp; long long expect_size; /* -1: unkno
 sg_status sg__output_begin(sg_ctx *ctx, const char *path, sg_output *o);
 sg_status sg__output_finish(sg_ctx *ctx, sg_output *o, sg_status st);
 sg_status sg__output_write(sg_ctx *ctx, const char *path, const void *buf, size_t len);
-/* Removes temporary files ".NAME.seggap-tmp-PID" (no other name) in dir left by a run that was
- * killed (PID no longer running). Best effort: errors are ignored. */
-void sg__clean_stale_tmp(const char *dir);
 
 typedef struct sg_outset {
     char *dir;       /* the folder, resolved (realpath) */

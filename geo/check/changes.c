@@ -113,6 +113,27 @@ static json_object *values_old_new(const char *what, double old, double now) {
     return v;
 }
 
+/* W_TOTAL_JUMP or W_GROUP_JUMP: the count `what` ("total", "group") of
+ * district id went from old to now, by more than `limit` (relative; the
+ * option named `limit_name`). Returns 1 when flagged. */
+static int count_jump(sg_check_state *S, const char *id, const char *what, const char *label, const char *code,
+                      const char *limit_name, double limit, double old, double now) {
+    double rel = old > 0 ? (now - old) / old : (now > 0 ? INFINITY : 0);
+    if (!(fabs(rel) > limit)) return 0;
+    char buf[512];
+    if (isfinite(rel))
+        snprintf(buf, sizeof buf, "district '%s': %s changed by %+.1f %% (%.0f -> %.0f), more than %s %.0f %%", id,
+                 label, 100 * rel, old, now, limit_name, 100 * limit);
+    else
+        snprintf(buf, sizeof buf, "district '%s': %s went from 0 to %.0f", id, label, now);
+    json_object *f = sg__check_add_finding(S->c, code, SG_FIND_WARNING, "population_change", id, buf);
+    json_object *v = values_old_new(what, old, now);
+    json_object_object_add(v, "relative_change", sg__check_jnum(rel));
+    json_object_object_add(v, limit_name, sg__check_jnum(limit));
+    json_object_object_add(f, "values", v);
+    return 1;
+}
+
 /* W_TOTAL_JUMP, W_GROUP_JUMP, W_SHARE_JUMP of district i (baseline index
  * k); counts the districts flagged. */
 static void district_jumps(sg_check_state *S, const sg_city *city, size_t i, size_t k, size_t count[3]) {
@@ -122,36 +143,13 @@ static void district_jumps(sg_check_state *S, const sg_city *city, size_t i, siz
     char buf[512];
     double old = b->total[k], now = city->total[i];
     if (!isfinite(old) || !isfinite(now)) return;
-    double rel = old > 0 ? (now - old) / old : (now > 0 ? INFINITY : 0);
-    if (fabs(rel) > cfg->max_total_change) {
-        count[0]++;
-        if (isfinite(rel))
-            snprintf(buf, sizeof buf, "district '%s': total population changed by %+.1f %% (%.0f -> %.0f), more than "
-                     "max_total_change %.0f %%", id, 100 * rel, old, now, 100 * cfg->max_total_change);
-        else
-            snprintf(buf, sizeof buf, "district '%s': total population went from 0 to %.0f", id, now);
-        json_object *f = sg__check_add_finding(S->c, "W_TOTAL_JUMP", SG_FIND_WARNING, "population_change", id, buf);
-        json_object *v = values_old_new("total", old, now);
-        json_object_object_add(v, "relative_change", sg__check_jnum(rel));
-        json_object_object_add(v, "max_total_change", sg__check_jnum(cfg->max_total_change));
-        json_object_object_add(f, "values", v);
-    }
+    count[0] += (size_t)count_jump(S, id, "total", "total population", "W_TOTAL_JUMP", "max_total_change",
+                                   cfg->max_total_change, old, now);
     double og = b->group ? b->group[k] : NAN, ng = city->group ? city->group[i] : NAN;
     if (!isfinite(og) || !isfinite(ng)) return;
-    double dg = ng - og, relg = og > 0 ? dg / og : (ng > 0 ? INFINITY : 0);
-    if (fabs(dg) >= cfg->min_residents && fabs(relg) > cfg->max_group_change) {
-        count[1]++;
-        if (isfinite(relg))
-            snprintf(buf, sizeof buf, "district '%s': group count changed by %+.1f %% (%.0f -> %.0f), more than "
-                     "max_group_change %.0f %%", id, 100 * relg, og, ng, 100 * cfg->max_group_change);
-        else
-            snprintf(buf, sizeof buf, "district '%s': group count went from 0 to %.0f", id, ng);
-        json_object *f = sg__check_add_finding(S->c, "W_GROUP_JUMP", SG_FIND_WARNING, "population_change", id, buf);
-        json_object *v = values_old_new("group", og, ng);
-        json_object_object_add(v, "relative_change", sg__check_jnum(relg));
-        json_object_object_add(v, "max_group_change", sg__check_jnum(cfg->max_group_change));
-        json_object_object_add(f, "values", v);
-    }
+    if (fabs(ng - og) >= cfg->min_residents)
+        count[1] += (size_t)count_jump(S, id, "group", "group count", "W_GROUP_JUMP", "max_group_change",
+                                       cfg->max_group_change, og, ng);
     if (!(old > 0) || !(now > 0) || fmax(old, now) < cfg->min_residents) return;
     double so = og / old, sn = ng / now;
     if (fabs(sn - so) > cfg->max_share_change) {

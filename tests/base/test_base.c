@@ -4,7 +4,7 @@
  * message hooks (context.c); string helpers, UTF-8, file hints and the
  * compensated sum and bounding boxes (util.c); the string map, key index and
  * arena (strmap.c); atomic outputs
- * and stale temporary files (output.c); the worker pool and threads
+ * (output.c); the worker pool and threads
  * (parallel.c); named results and columns (result.c); SHA-256 against the
  * FIPS 180-2 vectors (sha256.c); and passwords out of connection strings
  * (redact.c). Every expected value is worked out by hand in a comment or is
@@ -691,46 +691,6 @@ static void outputs_are_atomic(void **state) {
     free(deep), free(abc), free(out), free(under), free(layer), free(sized);
 }
 
-static void stale_temporary_files_are_removed(void **state) {
-    sg_test_fixture *f = *state;
-    /* a pid that is surely not running: a child that has exited and been reaped */
-    pid_t dead = fork();
-    assert_true(dead >= 0);
-    if (dead == 0) _exit(0);
-    int status;
-    assert_int_equal(waitpid(dead, &status, 0), dead);
-    char name[64];
-    const char *keep[] = {"kept.json", ".a.json.tmp-1", ".a.json.tmp-", ".b.tmp-12x", "c.json.tmp-999999999"};
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
-        char *p = sg_test_path(f->dir, keep[i]);
-        sg_test_write_file(p, "x");
-        free(p);
-    }
-    snprintf(name, sizeof name, ".mine.json.seggap-tmp-%ld", (long)getpid()); /* this process: running */
-    char *mine = sg_test_path(f->dir, name);
-    sg_test_write_file(mine, "x");
-    snprintf(name, sizeof name, ".dead.geojson.seggap-tmp-%ld", (long)dead);
-    char *stale = sg_test_path(f->dir, name);
-    sg_test_write_file(stale, "x");
-    /* a user's own temporary file of a dead pid is not seggap's (issue 16 item 9) */
-    snprintf(name, sizeof name, ".thesis.docx.tmp-%ld", (long)dead);
-    char *users = sg_test_path(f->dir, name);
-    sg_test_write_file(users, "x");
-    sg__clean_stale_tmp(f->dir);
-    assert_false(sg_test_exists(stale));
-    assert_true(sg_test_exists(mine));
-    assert_true(sg_test_exists(users));
-    free(users);
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
-        char *p = sg_test_path(f->dir, keep[i]);
-        assert_true(sg_test_exists(p)); /* pid 1 runs; the others are no temporary names */
-        free(p);
-    }
-    sg__clean_stale_tmp("/nonexistent/seggap"); /* best effort: nothing happens */
-    free(mine);
-    free(stale);
-}
-
 /* ---- parallel.c ---- */
 
 typedef struct squares {
@@ -965,7 +925,6 @@ int main(void) {
         cmocka_unit_test(bounding_boxes),
         cmocka_unit_test(string_map_key_index_and_arena),
         cmocka_unit_test_setup_teardown(outputs_are_atomic, sg_test_setup, sg_test_teardown),
-        cmocka_unit_test_setup_teardown(stale_temporary_files_are_removed, sg_test_setup, sg_test_teardown),
         cmocka_unit_test(worker_pool),
         cmocka_unit_test(named_results_and_columns),
         cmocka_unit_test_setup_teardown(sha256_of_files, sg_test_setup, sg_test_teardown),

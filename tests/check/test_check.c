@@ -325,6 +325,8 @@ static void group_and_share_jumps(void **state) {
     assert_string_equal(js(x, "rule"), "population_change");
     sg_assert_near(value_of(x, "baseline_group"), 1711, 1e-9);
     sg_assert_near(value_of(x, "current_group"), 0, 1e-9);
+    assert_string_equal(js(x, "message"), "district '00077': group count changed by -100.0 % (1711 -> 0), more than "
+                                          "max_group_change 50 %");
     x = finding(chk, "W_SHARE_JUMP", "00077");
     assert_non_null(x);
     sg_assert_near(value_of(x, "baseline_share"), 1711.0 / 3579.0, 1e-9);
@@ -544,6 +546,8 @@ static void total_jump_is_flagged(void **state) {
     assert_true(json_object_object_get_ex(x, "values", &v));
     assert_true(json_object_object_get_ex(v, "relative_change", &rel));
     sg_assert_near(json_object_get_double(rel), 2.0, 1e-3);
+    assert_non_null(strstr(js(x, "message"), "district '00010': total population changed by +200.0 % ("));
+    assert_non_null(strstr(js(x, "message"), "), more than max_total_change 50 %"));
     json_object_put(chk);
     /* Issue 15 item 10: the district id on the text line and in JUnit's <system-out> too. */
     assert_true(file_has_line(f, "stdout", "W_TOTAL_JUMP", "district '00010'"));
