@@ -118,7 +118,7 @@ int sg__access_std_arg(sg_ctx *ctx, struct sg_access_opts *a, const char *it, si
     if ((v = arg_value(it, "--travel-times"))) {
         *st = find_type(ctx, a, "--travel-times", v, "TYPE=FILE (e.g. gp=travel_times.csv)", &j);
         if (*st == SG_OK) *st = set_once(ctx, &a->svc[j].tt_path, "--travel-times", a->svc[j].type, strchr(v, '=') + 1);
-        *tt_cur = j;
+        if (*st == SG_OK) *tt_cur = j;
         return 1;
     }
     static const char *const tt_opts[] = {"--tt-layer", "--tt-origin", "--tt-destination", "--tt-minutes"};
