@@ -6,7 +6,8 @@
  *   layers.c        districts/objective/services layers
  *   format.c        --format gpkg|shp: the objective layers in the working CRS
  *   qgis.c          .qml styles and seggap.qgs
- *   report.c        report.html; report_map.c: its SVG maps
+ *   report.c        report.html; report_gaps.c: its objective sections;
+ *                   report_map.c: its SVG maps
  *   summary.c, summary_gaps.c   summary.json and the text summary
  *   pg.c            --out-pg: the layers as PostGIS tables
  * write_internal.h: what only files of write/ share (no other folder includes it).

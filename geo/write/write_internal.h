@@ -25,7 +25,7 @@ sg_status sg__write_gpkg(sg_ctx *ctx, const struct sg_run *run, sg_written *out,
 sg_status sg__write_shp(sg_ctx *ctx, const struct sg_run *run, sg_written *out, const sg_lspec *const *L,
                         const sg_style_key *keys, size_t nl);
 
-/* ---- report.html (report.c, report_map.c) ---- */
+/* ---- report.html (report.c, report_gaps.c, report_map.c) ---- */
 #define SG_REPORT_MAP_MAX 20000 /* above: maps on a grid of cells (README, report.html) */
 /* s with &, <, >, " and ' escaped for HTML. */
 void sg__html_esc(FILE *m, const char *s);
@@ -34,6 +34,17 @@ void sg__html_esc(FILE *m, const char *s);
  * writes nothing without standards. */
 int sg__report_standards(FILE *m, const struct sg_run *run);
 int sg__report_standards_rule(FILE *m, const struct sg_run *run);
+/* Numbers for the report's text ("–" for NaN): 1234567 -> "1,234,567"; dec
+ * decimals; a fraction as "12.5 %"; metres as "850 m" or "1.2 km". */
+void sg__fmt_int(double v, char *buf, size_t size);
+void sg__fmt_num(double v, int dec, char *buf, size_t size);
+void sg__fmt_pct(double v, int dec, char *buf, size_t size);
+void sg__fmt_dist(double m, char *buf, size_t size);
+/* A district's name (--name), else its id. */
+const char *sg__district_label(const sg_city *c, size_t i);
+/* The objective 5 and 10 sections, each with its map (report_gaps.c). */
+void sg__report_objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run);
+void sg__report_objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run);
 /* A map: the districts coloured, with a legend of nleg classes. */
 typedef struct sg_map_in {
     const char *title;
