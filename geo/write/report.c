@@ -88,7 +88,8 @@ static void head(FILE *m, const struct sg_run *run) {
           "border-left:5px solid #E69F00;padding:.6em 1.2em}\n"
           "figure.map{margin:1em 0}figure.map svg{width:100%;max-width:900px;height:auto;border:1px solid #ddd}"
           "figcaption{font-size:.85em;color:#555}\n"
-          ".scroll{overflow-x:auto}.scroll table{font-size:.85em}\n.sw{display:inline-block;width:.9em;height:.9em;border:1px solid #666;vertical-align:middle;margin-right:"
+          ".multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:0 1em}"
+          ".multiples figure.map{margin:.3em 0}\n.scroll{overflow-x:auto}.scroll table{font-size:.85em}\n.sw{display:inline-block;width:.9em;height:.9em;border:1px solid #666;vertical-align:middle;margin-right:"
           ".3em}\n.muted{color:#666;font-size:.9em}\n"
           "</style>\n</head>\n<body>\n",
           m);
@@ -196,9 +197,19 @@ static void inputs(FILE *m, const struct sg_run *run) {
         fprintf(m, "): %lld sites, %lld in a district, %.0f units; ", g->h.sites_read, g->h.sites_assigned,
                 g->h.units_read);
     }
-    if (g->h.units_from) {
+    if (g->h.units_from) { /* "--housing F (layer L), --housing-units U": no option names in the prose */
+        static const char *const words[][2] = {{"--social-housing-field ", "field "}, {"--housing-units ", "units in "},
+                                               {"--housing ", ""}};
         fputs("units per district from ", m);
-        sg__html_esc(m, g->h.units_from);
+        char *u = sg__strdup(g->h.units_from);
+        for (size_t w = 0; u && w < sizeof words / sizeof words[0]; w++)
+            for (char *at; (at = strstr(u, words[w][0]));) {
+                size_t ol = strlen(words[w][0]), nl = strlen(words[w][1]);
+                memcpy(at, words[w][1], nl);
+                memmove(at + nl, at + ol, strlen(at + ol) + 1);
+            }
+        sg__html_esc(m, u ? u : "");
+        free(u);
         fputs("; ", m);
     }
     if (g->h.have_overcrowding) {
@@ -256,8 +267,8 @@ static void indices(FILE *m, const struct sg_run *run) {
     int any_p = 0;
     for (size_t i = 0; i < run->res.ng; i++) any_p |= isfinite(run->res.g[i].p_value);
     if (!any_p)
-        fputs("<p class=\"muted\">No p-values: the run had no permutation test (run with --permutations 999 "
-              "to get them).</p>\n",
+        fputs("<p class=\"muted\">No p-values: the run had no permutation test (a run with 999 "
+              "permutations gives them).</p>\n",
               m);
     index_table(m, run, 1);
     fputs("<p class=\"muted\">Every other index is in the appendix at the end.</p>\n</section>\n", m);
@@ -336,10 +347,14 @@ sg_status sg__write_report(sg_ctx *ctx, const struct sg_run *run, const char *pa
     sg__html_esc(m, run->rd.districts.path);
     fputs(".</p>\n</header>\n", m);
     brief(m, run);
+    sg__svg_shapes(ctx, m, run);
+    sg__report_share(ctx, m, run); /* the first map: the OECD figure */
     inputs(m, run);
     indices(m, run);
     sg__report_objective5(ctx, m, run);
     sg__report_objective10(ctx, m, run);
+    sg__report_groups(ctx, m, run);
+    sg__report_distances(ctx, m, run);
     method(m, run);
     fputs("<section id=\"appendix\">\n<h2>Appendix: every index</h2>\n", m);
     index_table(m, run, 0);

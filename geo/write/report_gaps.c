@@ -91,8 +91,11 @@ void sg__report_objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
         counts[k] = g->g5.count[list[k]];
     }
     sg_map_in mi = {"Objective 5: migrant concentration and access", fill, (const char *const *)tips, nl, labels, rgb,
-                 counts};
+                 counts, NULL, 0};
+    char *note = sg__map_note(run);
+    mi.note = note;
     sg__svg_map(ctx, m, run, &mi);
+    free(note);
     /* access gap per type */
     if (g->ntypes) {
         fputs("<h3>Access gap per service type</h3>\n<p>Mean distance to the nearest service for the average migrant "
@@ -211,8 +214,8 @@ void sg__report_objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     fputs("<section id=\"objective10\">\n<h2>Objective 10: housing</h2>\n", m);
     if (!g->assessed10) {
         fputs("<p class=\"note\"><b>Not assessed: no housing data was given.</b> seggap needs social or affordable "
-              "housing sites with their number of dwellings (--housing, --housing-units), social housing units per "
-              "district (--social-housing-field) or an overcrowding rate per district (--overcrowding-field). "
+              "housing sites with their number of dwellings, social housing units per district or an overcrowding "
+              "rate per district. "
               "Without them this report makes no statement about housing",
               m);
         fputs(sg__layer_on(run->opts, SG_LAYER_OBJECTIVE10)
@@ -279,8 +282,11 @@ void sg__report_objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
         counts[k] = o->count[k];
     }
     sg_map_in mi = {"Objective 10: migrant concentration and housing", fill, (const char *const *)tips, SG_GAP10_COUNT,
-                 labels, rgb, counts};
+                 labels, rgb, counts, NULL, 0};
+    char *note = sg__map_note(run);
+    mi.note = note;
     sg__svg_map(ctx, m, run, &mi);
+    free(note);
     static const sg_gap10 worst[] = {SG_GAP10_SUPPLY_DEEPENS, SG_GAP10_CONC_OVERCROWDED, SG_GAP10_CONC_LOW_SUPPLY};
     static const char *const heads[] = {
         ("High social housing supply where migrants are already concentrated: improve the distribution of social "
