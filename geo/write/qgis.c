@@ -371,7 +371,7 @@ static sg_status write_project(sg_ctx *ctx, const struct sg_run *run, const char
         layers[nl++] = (proj_layer){lq_ids[k], lq_names[k], "./districts.geojson", SG_STYLE_DISTRICTS, 0, col};
     }
     /* district names as labels on the maps of the layouts */
-    const char *label_field = c->name ? "name" : "id";
+    const char *label_field = c->name && run->rd.fields && run->rd.fields[SG_ROLE_NAME].name ? "name" : "id";
     double label_scale = sg__label_scale(ctx, run);
     /* extent in the working CRS */
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;

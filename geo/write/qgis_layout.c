@@ -58,16 +58,20 @@ void sg__x_labeling(sg_xw *x, const char *field, double max_scale) {
     sg__x_start(x, "text-style");
     sg__x_attr(x, "fieldName", field);
     sg__x_attr(x, "isExpression", "0");
-    sg__x_attr(x, "fontSize", "8");
+    sg__x_attr(x, "fontSize", "9");
     sg__x_attr(x, "fontSizeUnit", "Point");
-    sg__x_attr(x, "textColor", "20,20,20,255");
+    sg__x_attr(x, "textColor", "0,0,0,255");
+    sg__x_attr(x, "fontFamily", "Sans Serif");
+    sg__x_attr(x, "fontWeight", "50");
     sg__x_attr(x, "textOpacity", "1");
     sg__x_start(x, "text-buffer");
     sg__x_attr(x, "bufferDraw", "1");
-    sg__x_attr(x, "bufferSize", "0.7");
+    sg__x_attr(x, "bufferSize", "0.6");
+    sg__x_attr(x, "bufferNoFill", "1");
+    sg__x_attr(x, "bufferJoinStyle", "128");
     sg__x_attr(x, "bufferSizeUnits", "MM");
     sg__x_attr(x, "bufferColor", "255,255,255,255");
-    sg__x_attr(x, "bufferOpacity", "0.85");
+    sg__x_attr(x, "bufferOpacity", "1");
     sg__x_end(x);
     sg__x_end(x); /* text-style */
     sg__x_start(x, "text-format");
