@@ -7,10 +7,13 @@
  *    Palettes: viridis (graduated), Okabe-Ito (categories); both read by
  *    colour-blind people.
  *  - seggap.qgs, a project in the working CRS with every layer, styled,
- *    relative paths, top to bottom: services, objective 5 classes, objective 5
- *    priority score, objective 10 classes, migrant share. The first two are
- *    visible. The renderer is the same as in the .qml (QGIS 3.22 format: see
- *    ../shared/check/tests/data/minimal_graduated.qml). */
+ *    relative paths, top to bottom: services, migrant share, objective 5
+ *    classes, objective 5 priority score, objective 10 classes, and with
+ *    several groups each group's location quotient. Services (up to 400),
+ *    the share and the objective 5 classes are visible. The renderer is the
+ *    same as in the .qml (QGIS 3.22 format: see
+ *    ../shared/check/tests/data/minimal_graduated.qml). Labels and the print
+ *    layouts: qgis_layout.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

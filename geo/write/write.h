@@ -5,8 +5,10 @@
  *   geojson.c       RFC 7946 layers through OGR, lon/lat shared by all layers
  *   layers.c        districts/objective/services layers
  *   format.c        --format gpkg|shp: the objective layers in the working CRS
- *   qgis.c          .qml styles and seggap.qgs
+ *   qgis.c          .qml styles and seggap.qgs; qgis_layout.c: its print
+ *                   layouts and labels
  *   report.c        report.html; report_gaps.c: its objective sections;
+ *                   report_figures.c: the share, group and distance maps;
  *                   report_map.c: its SVG maps
  *   summary.c, summary_gaps.c   summary.json and the text summary
  *   pg.c            --out-pg: the layers as PostGIS tables
