@@ -26,6 +26,7 @@ struct sg_options {
     char *sql;            /* --sql: districts from a query on the source instead of a layer */
     char *out_pg, *out_pg_prefix; /* --out-pg CONN: layers also written as PostGIS tables */
     char *title;          /* --title: report.html's title (NULL: from the districts layer's name) */
+    char *source_note;    /* --source-note: source/date line under the report's and layouts' maps (NULL: none) */
     char *id_field, *total_field, *group_field, *share_field;
     char *share_scale_text;
     double share_scale; /* 0 unset, 1 fraction, 100 percent */

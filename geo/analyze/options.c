@@ -47,6 +47,7 @@ static const opt_def opt_table[] = {
     O("--out", SG_OPT_STR, out_dir),
     O("--out-pg", SG_OPT_STR, out_pg),
     O("--out-pg-prefix", SG_OPT_STR, out_pg_prefix), O("--title", SG_OPT_STR, title),
+    O("--source-note", SG_OPT_STR, source_note),
     O("--lq-threshold", SG_OPT_DOUBLE, lq_threshold),
     O("--housing", SG_OPT_STR, housing),
     O("--housing-layer", SG_OPT_STR, housing_layer),

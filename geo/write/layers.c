@@ -54,10 +54,34 @@ int sg__graduated_breaks(const double *v, const unsigned char *mask, size_t n, d
     return 0;
 }
 
-void sg__range_label(double lo, double hi, int percent, char *buf, size_t size) {
-    double a = percent ? 100 * lo : lo, b = percent ? 100 * hi : hi, span = fabs(b - a);
-    int dec = span >= 10 ? 0 : span >= 1 ? 1 : span >= 0.1 ? 2 : 3;
-    snprintf(buf, size, "%.*f \xE2\x80\x93 %.*f%s", dec, a, dec, b, percent ? " %" : "");
+/* Decimals for a legend: the fewest (0 to 3) that print every bound exactly,
+ * the same for every class of the legend. */
+static int legend_decimals(const double *b, size_t nb) {
+    int dec = 0;
+    for (size_t k = 0; k < nb; k++) {
+        if (!isfinite(b[k])) continue;
+        int d = 0;
+        while (d < 3 && fabs(b[k] * pow(10, d) - round(b[k] * pow(10, d))) > 1e-6 * fmax(1, fabs(b[k]) * pow(10, d)))
+            d++;
+        if (d > dec) dec = d;
+    }
+    return dec;
+}
+
+void sg__range_labels(const double *lo, const double *hi, int nb, sg_unit unit, char (*labels)[SG_LABEL_MAX]) {
+    double b[12];
+    size_t m = 0;
+    int km = 0;
+    for (int k = 0; k < nb && k < 5; k++) km |= unit == SG_UNIT_M && hi[k] >= 2000;
+    double f = unit == SG_UNIT_PCT ? 100 : km ? 0.001 : 1;
+    for (int k = 0; k < nb && k < 5; k++) {
+        b[m++] = f * lo[k];
+        b[m++] = f * hi[k];
+    }
+    int dec = legend_decimals(b, m);
+    const char *u = unit == SG_UNIT_PCT ? " %" : unit == SG_UNIT_M ? (km ? " km" : " m") : unit == SG_UNIT_MIN ? " min" : "";
+    for (int k = 0; k < nb && k < 5; k++)
+        snprintf(labels[k], SG_LABEL_MAX, "%.*f \xE2\x80\x93 %.*f%s", dec, f * lo[k], dec, f * hi[k], u);
 }
 
 /* ---- layer descriptions ---- */

@@ -7,18 +7,19 @@
  *    Palettes: viridis (graduated), Okabe-Ito (categories); both read by
  *    colour-blind people.
  *  - seggap.qgs, a project in the working CRS with every layer, styled,
- *    relative paths, top to bottom: services, objective 5 classes, objective 5
- *    priority score, objective 10 classes, migrant share. The first two are
- *    visible. The renderer is the same as in the .qml (QGIS 3.22 format: see
- *    ../shared/check/tests/data/minimal_graduated.qml). */
+ *    relative paths, top to bottom: services, migrant share, objective 5
+ *    classes, objective 5 priority score, objective 10 classes, and with
+ *    several groups each group's location quotient. Services (up to 400),
+ *    the share and the objective 5 classes are visible. The renderer is the
+ *    same as in the .qml (QGIS 3.22 format: see
+ *    ../shared/check/tests/data/minimal_graduated.qml). Labels and the print
+ *    layouts: qgis_layout.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/xmlwriter.h>
-
-#include "write/write.h"
+#include "write/write_internal.h"
 
 /* ---- colours of the classes ---- */
 /* Okabe-Ito hues; 'nothing to act on' (ok, not_concentrated) a pale bluish
@@ -30,6 +31,12 @@ static const unsigned gap5_colours[SG_GAP5_COUNT] = {0xD55E00, 0xCC79A7, 0xF0E44
 const unsigned sg__viridis5[5] = {0x440154, 0x3B528B, 0x21918C, 0x5EC962, 0xFDE725};
 static const unsigned gap10_colours[SG_GAP10_COUNT] = {0xD55E00, 0xCC79A7, 0x0072B2, SG_OK_COLOUR, 0x999999};
 
+/* Class k of nb: the palette spread over the classes used, light (low) to
+ * dark (high), as a choropleth reads: darker is more. */
+unsigned sg__graduated_colour(int k, int nb) {
+    int c = nb <= 1 ? 2 : (int)lround(4.0 * k / (nb - 1));
+    return sg__viridis5[4 - (c < 0 ? 0 : c > 4 ? 4 : c)];
+}
 unsigned sg__gap5_colour(sg_gap5 c) { return c < SG_GAP5_COUNT ? gap5_colours[c] : 0x999999; }
 unsigned sg__gap10_colour(sg_gap10 c) { return c < SG_GAP10_COUNT ? gap10_colours[c] : 0x999999; }
 
@@ -60,12 +67,10 @@ static int add_graduated(sg_style *s, const double *v, const unsigned char *mask
         hi[0] = 1;
         nb = 1;
     }
+    char labels[5][SG_LABEL_MAX];
+    sg__range_labels(lo, hi, nb, percent ? SG_UNIT_PCT : SG_UNIT_NONE, labels);
     for (int k = 0; k < nb; k++) {
-        char label[64];
-        sg__range_label(lo[k], hi[k], percent, label, sizeof label);
-        /* spread the palette over the classes used */
-        int c = nb == 1 ? 2 : (int)lround(4.0 * k / (nb - 1));
-        if (add_cat(s, "", label, sg__viridis5[c]) != 0) return -1;
+        if (add_cat(s, "", labels[k], sg__graduated_colour(k, nb)) != 0) return -1;
         s->lo[k] = lo[k];
         s->hi[k] = hi[k];
     }
@@ -131,136 +136,132 @@ int sg__style_build(const struct sg_run *run, sg_style_key key, sg_style *s) {
     return -1;
 }
 
-/* ---- XML with error latching ---- */
-typedef struct xw {
-    xmlTextWriterPtr w;
-    int err;
-} xw;
+/* ---- XML with error latching (write_internal.h) ---- */
 
-static void x_start(xw *x, const char *name) {
+void sg__x_start(sg_xw *x, const char *name) {
     if (xmlTextWriterStartElement(x->w, BAD_CAST name) < 0) x->err = 1;
 }
-static void x_end(xw *x) {
+void sg__x_end(sg_xw *x) {
     if (xmlTextWriterEndElement(x->w) < 0) x->err = 1;
 }
-static void x_attr(xw *x, const char *name, const char *value) {
+void sg__x_attr(sg_xw *x, const char *name, const char *value) {
     if (xmlTextWriterWriteAttribute(x->w, BAD_CAST name, BAD_CAST(value ? value : "")) < 0) x->err = 1;
 }
-static void x_attrf(xw *x, const char *name, const char *fmt, ...) SG_PRINTF(3, 4);
-static void x_attrf(xw *x, const char *name, const char *fmt, ...) {
+void sg__x_attrf(sg_xw *x, const char *name, const char *fmt, ...) SG_PRINTF(3, 4);
+void sg__x_attrf(sg_xw *x, const char *name, const char *fmt, ...) {
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    x_attr(x, name, buf);
+    sg__x_attr(x, name, buf);
 }
-static void x_elem(xw *x, const char *name, const char *text) {
+void sg__x_elem(sg_xw *x, const char *name, const char *text) {
     if (xmlTextWriterWriteElement(x->w, BAD_CAST name, BAD_CAST(text ? text : "")) < 0) x->err = 1;
 }
-static void x_option(xw *x, const char *name, const char *value) {
-    x_start(x, "Option");
-    x_attr(x, "type", "QString");
-    x_attr(x, "name", name);
-    x_attr(x, "value", value);
-    x_end(x);
+void sg__x_option(sg_xw *x, const char *name, const char *value) {
+    sg__x_start(x, "Option");
+    sg__x_attr(x, "type", "QString");
+    sg__x_attr(x, "name", name);
+    sg__x_attr(x, "value", value);
+    sg__x_end(x);
 }
 static void rgb_text(unsigned rgb, char *buf, size_t size) {
     snprintf(buf, size, "%u,%u,%u,255", (rgb >> 16) & 255u, (rgb >> 8) & 255u, rgb & 255u);
 }
 
-static void x_symbol(xw *x, const sg_style *s, size_t k) {
+static void x_symbol(sg_xw *x, const sg_style *s, size_t k) {
     char col[32], name[24];
     rgb_text(s->rgb[k], col, sizeof col);
     snprintf(name, sizeof name, "%zu", k);
-    x_start(x, "symbol");
-    x_attr(x, "type", s->geom == SG_STYLE_POINT ? "marker" : "fill");
-    x_attr(x, "name", name);
-    x_attr(x, "alpha", "1");
-    x_attr(x, "clip_to_extent", "1");
-    x_attr(x, "force_rhr", "0");
-    x_start(x, "layer");
-    x_attr(x, "class", s->geom == SG_STYLE_POINT ? "SimpleMarker" : "SimpleFill");
-    x_attr(x, "enabled", "1");
-    x_attr(x, "locked", "0");
-    x_attr(x, "pass", "0");
-    x_start(x, "Option");
-    x_attr(x, "type", "Map");
-    x_option(x, "color", col);
+    sg__x_start(x, "symbol");
+    sg__x_attr(x, "type", s->geom == SG_STYLE_POINT ? "marker" : "fill");
+    sg__x_attr(x, "name", name);
+    sg__x_attr(x, "alpha", "1");
+    sg__x_attr(x, "clip_to_extent", "1");
+    sg__x_attr(x, "force_rhr", "0");
+    sg__x_start(x, "layer");
+    sg__x_attr(x, "class", s->geom == SG_STYLE_POINT ? "SimpleMarker" : "SimpleFill");
+    sg__x_attr(x, "enabled", "1");
+    sg__x_attr(x, "locked", "0");
+    sg__x_attr(x, "pass", "0");
+    sg__x_start(x, "Option");
+    sg__x_attr(x, "type", "Map");
+    sg__x_option(x, "color", col);
     if (s->geom == SG_STYLE_POINT) {
-        x_option(x, "name", point_shape[k % 8]);
-        x_option(x, "size", "2.4");
-        x_option(x, "size_unit", "MM");
-        x_option(x, "outline_color", "255,255,255,255");
-        x_option(x, "outline_style", "solid");
-        x_option(x, "outline_width", "0.4");
-        x_option(x, "outline_width_unit", "MM");
+        sg__x_option(x, "name", point_shape[k % 8]);
+        sg__x_option(x, "size", "2.4");
+        sg__x_option(x, "size_unit", "MM");
+        sg__x_option(x, "outline_color", "255,255,255,255");
+        sg__x_option(x, "outline_style", "solid");
+        sg__x_option(x, "outline_width", "0.4");
+        sg__x_option(x, "outline_width_unit", "MM");
     } else {
-        x_option(x, "style", "solid");
-        x_option(x, "outline_color", "110,110,110,255");
-        x_option(x, "outline_style", "solid");
-        x_option(x, "outline_width", "0.15");
-        x_option(x, "outline_width_unit", "MM");
+        sg__x_option(x, "style", "solid");
+        sg__x_option(x, "outline_color", "110,110,110,255");
+        sg__x_option(x, "outline_style", "solid");
+        sg__x_option(x, "outline_width", "0.15");
+        sg__x_option(x, "outline_width_unit", "MM");
     }
-    x_end(x); /* Option */
-    x_end(x); /* layer */
-    x_end(x); /* symbol */
+    sg__x_end(x); /* Option */
+    sg__x_end(x); /* layer */
+    sg__x_end(x); /* symbol */
 }
 
 /* <renderer-v2>: attr names the field (the style's, or a Shapefile's short name). */
-static void x_renderer(xw *x, const sg_style *s, const char *attr) {
-    x_start(x, "renderer-v2");
-    x_attr(x, "type", s->graduated ? "graduatedSymbol" : "categorizedSymbol");
-    x_attr(x, "attr", attr ? attr : s->attr);
-    if (s->graduated) x_attr(x, "graduatedMethod", "GraduatedColor");
-    x_attr(x, "symbollevels", "0");
-    x_attr(x, "enableorderby", "0");
-    x_attr(x, "forceraster", "0");
-    x_start(x, s->graduated ? "ranges" : "categories");
+static void x_renderer(sg_xw *x, const sg_style *s, const char *attr) {
+    sg__x_start(x, "renderer-v2");
+    sg__x_attr(x, "type", s->graduated ? "graduatedSymbol" : "categorizedSymbol");
+    sg__x_attr(x, "attr", attr ? attr : s->attr);
+    if (s->graduated) sg__x_attr(x, "graduatedMethod", "GraduatedColor");
+    sg__x_attr(x, "symbollevels", "0");
+    sg__x_attr(x, "enableorderby", "0");
+    sg__x_attr(x, "forceraster", "0");
+    sg__x_start(x, s->graduated ? "ranges" : "categories");
     for (size_t k = 0; k < s->n; k++) {
         char sym[24];
         snprintf(sym, sizeof sym, "%zu", k);
-        x_start(x, s->graduated ? "range" : "category");
+        sg__x_start(x, s->graduated ? "range" : "category");
         if (s->graduated) {
-            x_attrf(x, "lower", "%.15g", s->lo[k]);
-            x_attrf(x, "upper", "%.15g", s->hi[k]);
+            sg__x_attrf(x, "lower", "%.15g", s->lo[k]);
+            sg__x_attrf(x, "upper", "%.15g", s->hi[k]);
         } else {
-            x_attr(x, "value", s->values[k]);
+            sg__x_attr(x, "value", s->values[k]);
         }
-        x_attr(x, "symbol", sym);
-        x_attr(x, "label", s->labels[k]);
-        x_attr(x, "render", "true");
-        x_end(x);
+        sg__x_attr(x, "symbol", sym);
+        sg__x_attr(x, "label", s->labels[k]);
+        sg__x_attr(x, "render", "true");
+        sg__x_end(x);
     }
-    x_end(x);
-    x_start(x, "symbols");
+    sg__x_end(x);
+    sg__x_start(x, "symbols");
     for (size_t k = 0; k < s->n; k++) x_symbol(x, s, k);
-    x_end(x);
-    x_end(x); /* renderer-v2 */
+    sg__x_end(x);
+    sg__x_end(x); /* renderer-v2 */
 }
 
-static void x_doctype(xw *x) {
+static void x_doctype(sg_xw *x) {
     if (xmlTextWriterStartDocument(x->w, NULL, "UTF-8", NULL) < 0) x->err = 1;
     if (xmlTextWriterWriteDTD(x->w, BAD_CAST "qgis", BAD_CAST "http://mrcc.com/qgis.dtd", BAD_CAST "SYSTEM", NULL) <
         0)
         x->err = 1;
 }
 
-static void x_qml(xw *x, const sg_style *s, const char *attr) {
+static void x_qml(sg_xw *x, const sg_style *s, const char *attr) {
     x_doctype(x);
-    x_start(x, "qgis");
-    x_attr(x, "version", "3.22.0");
-    x_attr(x, "styleCategories", "Symbology");
+    sg__x_start(x, "qgis");
+    sg__x_attr(x, "version", "3.22.0");
+    sg__x_attr(x, "styleCategories", "Symbology");
     x_renderer(x, s, attr);
-    x_elem(x, "layerGeometryType", s->geom == SG_STYLE_POINT ? "0" : "2");
-    x_end(x);
+    sg__x_elem(x, "layerGeometryType", s->geom == SG_STYLE_POINT ? "0" : "2");
+    sg__x_end(x);
     if (xmlTextWriterEndDocument(x->w) < 0) x->err = 1;
 }
 
 char *sg__qml_text(const sg_style *s, const char *attr) {
     xmlBufferPtr buf = xmlBufferCreate();
     if (!buf) return NULL;
-    xw x = {xmlNewTextWriterMemory(buf, 0), 0};
+    sg_xw x = {xmlNewTextWriterMemory(buf, 0), 0};
     char *out = NULL;
     if (x.w) {
         xmlTextWriterSetIndent(x.w, 1);
@@ -294,15 +295,32 @@ typedef struct proj_layer {
     const char *id, *name, *file;
     sg_style_key key;
     int visible;
+    const char *lq; /* a group's location quotient column (districts.geojson), or NULL */
 } proj_layer;
 
-static void x_srs(xw *x, const char *authid, const char *wkt) {
-    x_start(x, "srs");
-    x_start(x, "spatialrefsys");
-    if (wkt) x_elem(x, "wkt", wkt);
-    if (authid) x_elem(x, "authid", authid);
-    x_end(x);
-    x_end(x);
+/* The style of a group's location quotient: the report's fixed classes. */
+static int lq_style(const char *col, sg_style *s) {
+    memset(s, 0, sizeof *s);
+    s->key = SG_STYLE_DISTRICTS;
+    s->graduated = 1;
+    s->attr = col;
+    s->title = col;
+    s->geom = SG_STYLE_POLYGON;
+    for (int k = 0; k < 5; k++) {
+        if (add_cat(s, "", sg__lq_label[k], sg__lq_rgb[k]) != 0) return -1;
+        s->lo[k] = k ? sg__lq_bounds[k - 1] : 0;
+        s->hi[k] = k < 4 ? sg__lq_bounds[k] : 1e9;
+    }
+    return 0;
+}
+
+static void x_srs(sg_xw *x, const char *authid, const char *wkt) {
+    sg__x_start(x, "srs");
+    sg__x_start(x, "spatialrefsys");
+    if (wkt) sg__x_elem(x, "wkt", wkt);
+    if (authid) sg__x_elem(x, "authid", authid);
+    sg__x_end(x);
+    sg__x_end(x);
 }
 
 /* 1 when the layer a style belongs to was written (--layers; services only with services). */
@@ -321,17 +339,43 @@ static int layer_written(const struct sg_run *run, sg_style_key key) {
 static sg_status write_project(sg_ctx *ctx, const struct sg_run *run, const char *path, sg_written *out) {
     struct sg_gaps *g = run->gaps;
     const sg_city *c = &run->city;
-    proj_layer layers[] = {
+    proj_layer fixed[] = {
         /* thousands of points hide the areas: then the layer starts unchecked */
-        {"seggap_services", "Public services", "./services.geojson", SG_STYLE_SERVICES, g->nsites <= 400},
-        {"seggap_objective5", "Objective 5: spatial gap (classes)", "./objective5.geojson", SG_STYLE_OBJ5, 1},
-        {"seggap_objective5_score", "Objective 5: priority score", "./objective5.geojson", SG_STYLE_OBJ5_SCORE, 0},
+        {"seggap_services", "Public services", "./services.geojson", SG_STYLE_SERVICES, g->nsites <= 400, NULL},
+        /* the OECD map, the report's first: on top, visible */
+        {"seggap_districts", "Migrant share", "./districts.geojson", SG_STYLE_DISTRICTS, 1, NULL},
+        {"seggap_objective5", "Objective 5: spatial gap (classes)", "./objective5.geojson", SG_STYLE_OBJ5, 1, NULL},
+        {"seggap_objective5_score", "Objective 5: priority score", "./objective5.geojson", SG_STYLE_OBJ5_SCORE, 0,
+         NULL},
         {"seggap_objective10", g->assessed10 ? "Objective 10: housing gap (classes)"
                                              : "Objective 10: housing gap (no housing data)",
-         "./objective10.geojson", SG_STYLE_OBJ10, 0},
-        {"seggap_districts", "Migrant share", "./districts.geojson", SG_STYLE_DISTRICTS, 0},
+         "./objective10.geojson", SG_STYLE_OBJ10, 0, NULL},
     };
-    size_t nl = sizeof layers / sizeof layers[0];
+    size_t nl = 0, nfixed = sizeof fixed / sizeof fixed[0];
+    /* then, with several groups, each group's location quotient (unchecked) */
+    proj_layer *layers = malloc((nfixed + run->res.ncols) * sizeof *layers);
+    char **lq_ids = calloc(run->res.ncols ? run->res.ncols : 1, sizeof *lq_ids);
+    char **lq_names = calloc(run->res.ncols ? run->res.ncols : 1, sizeof *lq_names);
+    if (!layers || !lq_ids || !lq_names) {
+        free(layers);
+        free(lq_ids);
+        free(lq_names);
+        return sg__nomem(ctx);
+    }
+    for (size_t k = 0; k < nfixed; k++) layers[nl++] = fixed[k];
+    size_t ngroups = 0;
+    for (size_t k = 0; k < run->res.ncols; k++) ngroups += strncmp(run->res.cols[k].name, "lq_", 3) == 0;
+    for (size_t k = 0; ngroups >= 2 && layer_written(run, SG_STYLE_DISTRICTS) && k < run->res.ncols; k++) {
+        const char *col = run->res.cols[k].name;
+        if (strncmp(col, "lq_", 3) != 0 || !run->res.cols[k].num) continue;
+        lq_ids[k] = sg__asprintf("seggap_%s", col);
+        lq_names[k] = sg__asprintf("Location quotient: %s", col + 3);
+        if (!lq_ids[k] || !lq_names[k]) continue;
+        layers[nl++] = (proj_layer){lq_ids[k], lq_names[k], "./districts.geojson", SG_STYLE_DISTRICTS, 0, col};
+    }
+    /* district names as labels on the maps of the layouts */
+    const char *label_field = c->name && run->rd.fields && run->rd.fields[SG_ROLE_NAME].name ? "name" : "id";
+    double label_scale = sg__label_scale(ctx, run);
     /* extent in the working CRS */
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     for (size_t i = 0; i < c->n; i++) {
@@ -355,127 +399,162 @@ static sg_status write_project(sg_ctx *ctx, const struct sg_run *run, const char
 
     /* built in memory, then written atomically (sg__output_write checks its size) */
     xmlBufferPtr xbuf = xmlBufferCreate();
-    xw x = {xbuf ? xmlNewTextWriterMemory(xbuf, 0) : NULL, 0};
+    sg_xw x = {xbuf ? xmlNewTextWriterMemory(xbuf, 0) : NULL, 0};
     if (!x.w) {
         if (xbuf) xmlBufferFree(xbuf);
         proj_destroy(wgs);
+        for (size_t k = 0; k < run->res.ncols; k++) {
+            free(lq_ids[k]);
+            free(lq_names[k]);
+        }
+        free(lq_ids);
+        free(lq_names);
+        free(layers);
         return sg__nomem(ctx);
     }
     xmlTextWriterSetIndent(x.w, 1);
     xmlTextWriterSetIndentString(x.w, BAD_CAST "  ");
     x_doctype(&x);
-    x_start(&x, "qgis");
-    x_attr(&x, "projectname", "seggap: objectives 5 and 10");
-    x_attr(&x, "version", "3.22.0-Białowieża");
-    x_start(&x, "homePath");
-    x_attr(&x, "path", "");
-    x_end(&x);
-    x_elem(&x, "title", "seggap: objectives 5 and 10");
-    x_start(&x, "projectCrs");
-    x_start(&x, "spatialrefsys");
-    if (work_wkt) x_elem(&x, "wkt", work_wkt);
-    if (work_id) x_elem(&x, "authid", work_id);
-    x_elem(&x, "description", run->rd.crs.work_name);
-    x_end(&x);
-    x_end(&x);
+    sg__x_start(&x, "qgis");
+    sg__x_attr(&x, "projectname", "seggap: objectives 5 and 10");
+    sg__x_attr(&x, "version", "3.22.0-Białowieża");
+    sg__x_start(&x, "homePath");
+    sg__x_attr(&x, "path", "");
+    sg__x_end(&x);
+    sg__x_elem(&x, "title", "seggap: objectives 5 and 10");
+    sg__x_start(&x, "projectCrs");
+    sg__x_start(&x, "spatialrefsys");
+    if (work_wkt) sg__x_elem(&x, "wkt", work_wkt);
+    if (work_id) sg__x_elem(&x, "authid", work_id);
+    sg__x_elem(&x, "description", run->rd.crs.work_name);
+    sg__x_end(&x);
+    sg__x_end(&x);
     /* layer tree, top first */
-    x_start(&x, "layer-tree-group");
+    sg__x_start(&x, "layer-tree-group");
     for (size_t k = 0; k < nl; k++) {
         if (!layer_written(run, layers[k].key)) continue;
-        x_start(&x, "layer-tree-layer");
-        x_attr(&x, "id", layers[k].id);
-        x_attr(&x, "name", layers[k].name);
-        x_attr(&x, "source", layers[k].file);
-        x_attr(&x, "providerKey", "ogr");
-        x_attr(&x, "checked", layers[k].visible ? "Qt::Checked" : "Qt::Unchecked");
-        x_attr(&x, "expanded", layers[k].visible ? "1" : "0");
-        x_end(&x);
+        sg__x_start(&x, "layer-tree-layer");
+        sg__x_attr(&x, "id", layers[k].id);
+        sg__x_attr(&x, "name", layers[k].name);
+        sg__x_attr(&x, "source", layers[k].file);
+        sg__x_attr(&x, "providerKey", "ogr");
+        sg__x_attr(&x, "checked", layers[k].visible ? "Qt::Checked" : "Qt::Unchecked");
+        sg__x_attr(&x, "expanded", layers[k].visible ? "1" : "0");
+        sg__x_end(&x);
     }
-    x_end(&x);
+    sg__x_end(&x);
     /* the map canvas opens on the city */
     if (x0 <= x1) {
-        x_start(&x, "mapcanvas");
-        x_attr(&x, "name", "theMapCanvas");
-        x_attr(&x, "annotationsVisible", "1");
-        x_elem(&x, "units", "meters");
-        x_start(&x, "extent");
+        sg__x_start(&x, "mapcanvas");
+        sg__x_attr(&x, "name", "theMapCanvas");
+        sg__x_attr(&x, "annotationsVisible", "1");
+        sg__x_elem(&x, "units", "meters");
+        sg__x_start(&x, "extent");
         char v[64];
         snprintf(v, sizeof v, "%.3f", x0 - mx);
-        x_elem(&x, "xmin", v);
+        sg__x_elem(&x, "xmin", v);
         snprintf(v, sizeof v, "%.3f", y0 - my);
-        x_elem(&x, "ymin", v);
+        sg__x_elem(&x, "ymin", v);
         snprintf(v, sizeof v, "%.3f", x1 + mx);
-        x_elem(&x, "xmax", v);
+        sg__x_elem(&x, "xmax", v);
         snprintf(v, sizeof v, "%.3f", y1 + my);
-        x_elem(&x, "ymax", v);
-        x_end(&x);
-        x_elem(&x, "rotation", "0");
-        x_start(&x, "destinationsrs");
-        x_start(&x, "spatialrefsys");
-        if (work_wkt) x_elem(&x, "wkt", work_wkt);
-        if (work_id) x_elem(&x, "authid", work_id);
-        x_end(&x);
-        x_end(&x);
-        x_end(&x);
+        sg__x_elem(&x, "ymax", v);
+        sg__x_end(&x);
+        sg__x_elem(&x, "rotation", "0");
+        sg__x_start(&x, "destinationsrs");
+        sg__x_start(&x, "spatialrefsys");
+        if (work_wkt) sg__x_elem(&x, "wkt", work_wkt);
+        if (work_id) sg__x_elem(&x, "authid", work_id);
+        sg__x_end(&x);
+        sg__x_end(&x);
+        sg__x_end(&x);
     }
-    x_start(&x, "projectlayers");
+    sg__x_start(&x, "projectlayers");
     sg_status st = SG_OK;
     for (size_t k = 0; k < nl && st == SG_OK; k++) {
         if (!layer_written(run, layers[k].key)) continue;
         sg_style s;
-        if (sg__style_build(run, layers[k].key, &s) != 0) {
+        if ((layers[k].lq ? lq_style(layers[k].lq, &s) : sg__style_build(run, layers[k].key, &s)) != 0) {
             sg__style_free(&s);
             st = sg__nomem(ctx);
             break;
         }
         int pts = s.geom == SG_STYLE_POINT;
-        x_start(&x, "maplayer");
-        x_attr(&x, "type", "vector");
-        x_attr(&x, "geometry", pts ? "Point" : "Polygon");
-        x_attr(&x, "wkbType", pts ? "Point" : "MultiPolygon");
-        x_attr(&x, "hasScaleBasedVisibilityFlag", "0");
-        x_attr(&x, "styleCategories", "AllStyleCategories");
-        x_elem(&x, "id", layers[k].id);
-        x_elem(&x, "datasource", layers[k].file);
-        x_elem(&x, "layername", layers[k].name);
+        sg__x_start(&x, "maplayer");
+        sg__x_attr(&x, "labelsEnabled", !pts && !layers[k].lq && layers[k].key != SG_STYLE_OBJ5_SCORE ? "1" : "0");
+        sg__x_attr(&x, "type", "vector");
+        sg__x_attr(&x, "geometry", pts ? "Point" : "Polygon");
+        sg__x_attr(&x, "wkbType", pts ? "Point" : "MultiPolygon");
+        sg__x_attr(&x, "hasScaleBasedVisibilityFlag", "0");
+        sg__x_attr(&x, "styleCategories", "AllStyleCategories");
+        sg__x_elem(&x, "id", layers[k].id);
+        sg__x_elem(&x, "datasource", layers[k].file);
+        sg__x_elem(&x, "layername", layers[k].name);
         x_srs(&x, "EPSG:4326", wgs_wkt);
-        x_start(&x, "provider");
-        x_attr(&x, "encoding", "UTF-8");
+        sg__x_start(&x, "provider");
+        sg__x_attr(&x, "encoding", "UTF-8");
         if (xmlTextWriterWriteString(x.w, BAD_CAST "ogr") < 0) x.err = 1;
-        x_end(&x);
+        sg__x_end(&x);
         x_renderer(&x, &s, NULL);
-        x_elem(&x, "blendMode", "0");
-        x_elem(&x, "featureBlendMode", "0");
-        x_elem(&x, "layerOpacity", "1");
-        x_end(&x); /* maplayer */
+        if (!pts && !layers[k].lq && layers[k].key != SG_STYLE_OBJ5_SCORE)
+            sg__x_labeling(&x, label_field, label_scale);
+        sg__x_elem(&x, "blendMode", "0");
+        sg__x_elem(&x, "featureBlendMode", "0");
+        sg__x_elem(&x, "layerOpacity", "1");
+        sg__x_end(&x); /* maplayer */
         sg__style_free(&s);
     }
-    x_end(&x); /* projectlayers */
-    x_start(&x, "properties");
-    /* QGIS reads <projectCrs> only when ProjectionsEnabled is set */
-    x_start(&x, "SpatialRefSys");
-    x_start(&x, "ProjectionsEnabled");
-    x_attr(&x, "type", "int");
-    if (xmlTextWriterWriteString(x.w, BAD_CAST "1") < 0) x.err = 1;
-    x_end(&x);
-    if (work_id) {
-        x_start(&x, "ProjectCrs");
-        x_attr(&x, "type", "QString");
-        if (xmlTextWriterWriteString(x.w, BAD_CAST work_id) < 0) x.err = 1;
-        x_end(&x);
+    sg__x_end(&x); /* projectlayers */
+    /* a print layout per objective map */
+    sg_layout lay[3];
+    size_t nlay = 0;
+    for (size_t k = 0; k < nfixed; k++) {
+        const proj_layer *p = &fixed[k];
+        if (!layer_written(run, p->key)) continue;
+        if (p->key == SG_STYLE_DISTRICTS)
+            lay[nlay++] = (sg_layout){"Migrant share", "Share of residents with a migration background", p->id, p->name,
+                                      p->file};
+        else if (p->key == SG_STYLE_OBJ5)
+            lay[nlay++] = (sg_layout){"Objective 5", g->ntypes ? "Objective 5: migrant concentration and access to services"
+                                                               : "Objective 5: migrant concentration",
+                                      p->id, p->name, p->file};
+        else if (p->key == SG_STYLE_OBJ10 && g->assessed10)
+            lay[nlay++] = (sg_layout){"Objective 10", "Objective 10: migrant concentration and housing", p->id, p->name, p->file};
     }
-    x_end(&x);
-    x_start(&x, "Paths");
-    x_start(&x, "Absolute");
-    x_attr(&x, "type", "bool");
+    double ext[4] = {x0, y0, x1, y1};
+    if (x0 <= x1 && nlay) sg__x_layouts(&x, run, lay, nlay, ext);
+    sg__x_start(&x, "properties");
+    /* QGIS reads <projectCrs> only when ProjectionsEnabled is set */
+    sg__x_start(&x, "SpatialRefSys");
+    sg__x_start(&x, "ProjectionsEnabled");
+    sg__x_attr(&x, "type", "int");
+    if (xmlTextWriterWriteString(x.w, BAD_CAST "1") < 0) x.err = 1;
+    sg__x_end(&x);
+    if (work_id) {
+        sg__x_start(&x, "ProjectCrs");
+        sg__x_attr(&x, "type", "QString");
+        if (xmlTextWriterWriteString(x.w, BAD_CAST work_id) < 0) x.err = 1;
+        sg__x_end(&x);
+    }
+    sg__x_end(&x);
+    sg__x_start(&x, "Paths");
+    sg__x_start(&x, "Absolute");
+    sg__x_attr(&x, "type", "bool");
     if (xmlTextWriterWriteString(x.w, BAD_CAST "false") < 0) x.err = 1;
-    x_end(&x);
-    x_end(&x);
-    x_end(&x); /* properties */
-    x_end(&x); /* qgis */
+    sg__x_end(&x);
+    sg__x_end(&x);
+    sg__x_end(&x); /* properties */
+    sg__x_end(&x); /* qgis */
     if (xmlTextWriterEndDocument(x.w) < 0) x.err = 1;
     xmlFreeTextWriter(x.w); /* flushes into xbuf */
     proj_destroy(wgs);
+    for (size_t k = 0; k < run->res.ncols; k++) {
+        free(lq_ids[k]);
+        free(lq_names[k]);
+    }
+    free(lq_ids);
+    free(lq_names);
+    free(layers);
     if (st == SG_OK && x.err)
         st = sg__error(ctx, SG_ERR_INTERNAL, "E_XML", (sg_where){path, NULL, -1, NULL, NULL},
                        "libxml2 could not build the project");

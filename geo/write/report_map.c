@@ -143,20 +143,15 @@ static void grid_cells(FILE *m, const struct sg_run *run, const sg_map_in *mi, c
     *cell_out = cell;
 }
 
-void sg__svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const sg_map_in *mi) {
+/* The frame of every map of the report (the same for all, so the districts'
+ * shapes are drawn once, sg__svg_shapes): the city's extent in a 760 px wide
+ * area; cx, cy (or NULL): the districts' bounding-box centres. -1: nothing to draw. */
+static int map_frame(sg_ctx *ctx, const struct sg_run *run, frame *fr, double *cx, double *cy) {
     const sg_city *c = &run->city;
     frame f = {INFINITY, INFINITY, -INFINITY, -INFINITY, 0, 0, 0, 0, 0};
-    int grid = c->n > SG_REPORT_MAP_MAX;
-    double *cx = grid ? malloc((c->n ? c->n : 1) * sizeof *cx) : NULL;
-    double *cy = grid ? malloc((c->n ? c->n : 1) * sizeof *cy) : NULL;
-    if (grid && (!cx || !cy)) {
-        free(cx);
-        free(cy);
-        return;
-    }
     for (size_t i = 0; i < c->n; i++) {
         double a, b, cc, d;
-        if (grid) cx[i] = cy[i] = NAN;
+        if (cx) cx[i] = cy[i] = NAN;
         if (!c->geom[i]) continue;
         if (GEOSGeom_getXMin_r(sg__geos(ctx), c->geom[i], &a) && GEOSGeom_getYMin_r(sg__geos(ctx), c->geom[i], &b) &&
             GEOSGeom_getXMax_r(sg__geos(ctx), c->geom[i], &cc) && GEOSGeom_getYMax_r(sg__geos(ctx), c->geom[i], &d)) {
@@ -164,17 +159,13 @@ void sg__svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const sg_map_in
             f.y0 = fmin(f.y0, b);
             f.x1 = fmax(f.x1, cc);
             f.y1 = fmax(f.y1, d);
-            if (grid) {
+            if (cx) {
                 cx[i] = 0.5 * (a + cc);
                 cy[i] = 0.5 * (b + d);
             }
         }
     }
-    if (!(f.x0 < f.x1 && f.y0 < f.y1)) {
-        free(cx);
-        free(cy);
-        return;
-    }
+    if (!(f.x0 < f.x1 && f.y0 < f.y1)) return -1;
     const double W = 760, maxH = 600, pad = 20;
     double dx = f.x1 - f.x0, dy = f.y1 - f.y0;
     f.s = fmin((W - 2 * pad) / dx, (maxH - 2 * pad) / dy);
@@ -182,7 +173,50 @@ void sg__svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const sg_map_in
     f.h = dy * f.s + 2 * pad;
     f.ox = (W - dx * f.s) / 2;
     f.oy = pad;
-    double legend_h = 16 + 22.0 * (double)mi->nleg, H = f.h + 54 + legend_h;
+    *fr = f;
+    return 0;
+}
+
+void sg__svg_shapes(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
+    const sg_city *c = &run->city;
+    frame f;
+    if (c->n > SG_REPORT_MAP_MAX || map_frame(ctx, run, &f, NULL, NULL) != 0) return;
+    fputs("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\" style=\"position:absolute\" "
+          "aria-hidden=\"true\"><defs>\n",
+          m);
+    double tol = 0.5 / f.s; /* simplified to half a pixel */
+    for (size_t i = 0; i < c->n; i++) {
+        if (!c->geom[i]) continue;
+        /* GEOS's topology-preserving simplifier recurses once per vertex on a zig-zag
+         * and takes time that grows with the square of the vertices (a 50,000-vertex
+         * zig-zag overflowed the stack; --max-vertices may allow more): such a
+         * polygon is drawn as it is. */
+        int nc = GEOSGetNumCoordinates_r(sg__geos(ctx), c->geom[i]);
+        GEOSGeometry *sg = nc >= 0 && nc <= SG_MAP_SIMPLIFY_MAX
+                               ? GEOSTopologyPreserveSimplify_r(sg__geos(ctx), c->geom[i], tol)
+                               : NULL;
+        fprintf(m, "<path id=\"sgd%zu\" d=\"", i);
+        geom_path(ctx, m, sg ? sg : c->geom[i], &f);
+        fputs("\"/>\n", m);
+        if (sg) GEOSGeom_destroy_r(sg__geos(ctx), sg);
+    }
+    fputs("</defs></svg>\n", m);
+}
+
+void sg__svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const sg_map_in *mi) {
+    const sg_city *c = &run->city;
+    frame f;
+    int grid = c->n > SG_REPORT_MAP_MAX;
+    double *cx = grid ? malloc((c->n ? c->n : 1) * sizeof *cx) : NULL;
+    double *cy = grid ? malloc((c->n ? c->n : 1) * sizeof *cy) : NULL;
+    if ((grid && (!cx || !cy)) || map_frame(ctx, run, &f, cx, cy) != 0) {
+        free(cx);
+        free(cy);
+        return;
+    }
+    const double W = f.w;
+    double dx = f.x1 - f.x0;
+    double legend_h = mi->compact ? 0 : 16 + 22.0 * (double)mi->nleg, H = f.h + (mi->compact ? 40 : 54) + legend_h;
     fprintf(m, "<figure class=\"map\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
                "role=\"img\" aria-label=\"",
             W, H);
@@ -193,26 +227,14 @@ void sg__svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const sg_map_in
     if (grid) grid_cells(m, run, mi, &f, cx, cy, &cell);
     free(cx);
     free(cy);
-    /* districts, simplified to half a pixel */
+    /* districts: the shapes drawn once (sg__svg_shapes), here filled */
     if (!grid)
         fputs("<g stroke=\"#6e6e6e\" stroke-width=\"0.4\" stroke-linejoin=\"round\" fill-rule=\"evenodd\">\n", m);
-    double tol = 0.5 / f.s;
     for (size_t i = 0; !grid && i < c->n; i++) {
         if (!c->geom[i]) continue;
-        /* GEOS's topology-preserving simplifier recurses once per vertex on a zig-zag
-         * and takes time that grows with the square of the vertices (a 50,000-vertex
-         * zig-zag overflowed the stack; --max-vertices may allow more): such a
-         * polygon is drawn as it is. */
-        int nc = GEOSGetNumCoordinates_r(sg__geos(ctx), c->geom[i]);
-        GEOSGeometry *sg = nc >= 0 && nc <= SG_MAP_SIMPLIFY_MAX
-                               ? GEOSTopologyPreserveSimplify_r(sg__geos(ctx), c->geom[i], tol)
-                               : NULL;
-        fprintf(m, "<path fill=\"#%06X\" d=\"", mi->fill[i] & 0xFFFFFFu);
-        geom_path(ctx, m, sg ? sg : c->geom[i], &f);
-        fputs("\"><title>", m);
+        fprintf(m, "<use href=\"#sgd%zu\" fill=\"#%06X\"><title>", i, mi->fill[i] & 0xFFFFFFu);
         sg__html_esc(m, mi->tip[i]);
-        fputs("</title></path>\n", m);
-        if (sg) GEOSGeom_destroy_r(sg__geos(ctx), sg);
+        fputs("</title></use>\n", m);
     }
     if (!grid) fputs("</g>\n", m);
     /* north arrow, top right */
@@ -243,6 +265,7 @@ void sg__svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const sg_map_in
     fputs("</text>\n", m);
     /* legend */
     double ly = f.h + 48;
+    if (mi->compact) goto caption;
     fprintf(m, "<g font-size=\"13\" aria-label=\"legend\"><text x=\"20\" y=\"%.1f\" font-weight=\"bold\">", ly + 4);
     sg__html_esc(m, mi->title);
     fputs("</text>\n", m);
@@ -255,20 +278,81 @@ void sg__svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const sg_map_in
         if (mi->leg_count) fprintf(m, " (%zu)", mi->leg_count[k]);
         fputs("</text>\n", m);
     }
-    fputs("</g>\n</svg>\n", m);
-    fputs("<figcaption>", m);
+    fputs("</g>\n", m);
+caption:
+    fputs("</svg>\n<figcaption>", m);
     sg__html_esc(m, mi->title);
+    if (mi->compact) {
+        if (grid) fputs(" (a grid of squares, as above)", m);
+        fputs(".</figcaption>\n</figure>\n", m);
+        return;
+    }
     if (grid) {
         char cl[32];
         fmt_len(cell, cl, sizeof cl);
         fprintf(m, ". The city has %zu districts, too many to draw one by one (seggap draws them one by one up to "
                    "%d): each square of %s shows the class most of the districts whose centre lies in it have (a tie "
                    "goes to the class listed first); blank squares have no district. Every district, with its class, "
-                   "is in the layer. Drawn by seggap in the working CRS; the arrow points to true north.</figcaption>"
-                   "\n</figure>\n",
+                   "is in the layer. Drawn by seggap in the working CRS; the arrow points to true north.",
                 c->n, SG_REPORT_MAP_MAX, cl);
     } else {
         fputs(". Hover over a district for its name and class. Drawn by seggap from the district polygons in the "
-              "working CRS; the arrow points to true north.</figcaption>\n</figure>\n", m);
+              "working CRS; the arrow points to true north.", m);
     }
+    if (mi->note) {
+        fputs("<br>", m);
+        sg__html_esc(m, mi->note);
+    }
+    fputs("</figcaption>\n</figure>\n", m);
+}
+
+/* ---- graduated maps ---- */
+
+static void fmt_value(double v, sg_unit unit, char *buf, size_t size) {
+    if (!isfinite(v)) snprintf(buf, size, "no data");
+    else if (unit == SG_UNIT_PCT) sg__fmt_pct(v, 1, buf, size);
+    else if (unit == SG_UNIT_M) sg__fmt_dist(v, buf, size);
+    else if (unit == SG_UNIT_MIN) snprintf(buf, size, "%.0f min", v);
+    else sg__fmt_num(v, 2, buf, size);
+}
+
+void sg__svg_graduated(sg_ctx *ctx, FILE *m, const struct sg_run *run, const char *title, const double *v,
+                       sg_unit unit, const char *note) {
+    const sg_city *c = &run->city;
+    size_t n = c->n;
+    const unsigned char *usable = run->gaps ? run->gaps->usable : NULL;
+    double lo[5], hi[5];
+    int nb = 0;
+    if (sg__graduated_breaks(v, usable, n, lo, hi, &nb) != 0) nb = 0;
+    char labels[6][SG_LABEL_MAX];
+    sg__range_labels(lo, hi, nb, unit, labels);
+    snprintf(labels[nb], SG_LABEL_MAX, "No data");
+    const char *lab[6];
+    unsigned rgb[6];
+    size_t cnt[6] = {0};
+    for (int k = 0; k <= nb; k++) {
+        lab[k] = labels[k];
+        rgb[k] = k < nb ? sg__graduated_colour(k, nb) : sg__gap5_colour(SG_GAP5_NO_DATA);
+    }
+    unsigned *fill = malloc((n ? n : 1) * sizeof *fill);
+    char **tips = calloc(n ? n : 1, sizeof *tips);
+    if (!fill || !tips) goto out;
+    for (size_t i = 0; i < n; i++) {
+        int k = nb; /* no data */
+        if ((!usable || usable[i]) && isfinite(v[i]))
+            for (k = 0; k < nb - 1 && v[i] > hi[k]; k++) {}
+        fill[i] = rgb[k];
+        cnt[k]++;
+        if (n <= SG_REPORT_MAP_MAX) {
+            char val[48];
+            fmt_value(k < nb ? v[i] : NAN, unit, val, sizeof val);
+            tips[i] = sg__asprintf("%s (%s): %s", sg__district_label(c, i), c->id[i], val);
+        }
+    }
+    sg_map_in mi = {title, fill, (const char *const *)tips, (size_t)nb + (cnt[nb] ? 1 : 0), lab, rgb, cnt, note, 0};
+    sg__svg_map(ctx, m, run, &mi);
+out:
+    for (size_t i = 0; tips && i < n; i++) free(tips[i]);
+    free(tips);
+    free(fill);
 }

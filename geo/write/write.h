@@ -5,8 +5,11 @@
  *   geojson.c       RFC 7946 layers through OGR, lon/lat shared by all layers
  *   layers.c        districts/objective/services layers
  *   format.c        --format gpkg|shp: the objective layers in the working CRS
- *   qgis.c          .qml styles and seggap.qgs
- *   report.c        report.html; report_map.c: its SVG maps
+ *   qgis.c          .qml styles and seggap.qgs; qgis_layout.c: its print
+ *                   layouts and labels
+ *   report.c        report.html; report_gaps.c: its objective sections;
+ *                   report_figures.c: the share, group and distance maps;
+ *                   report_map.c: its SVG maps
  *   summary.c, summary_gaps.c   summary.json and the text summary
  *   pg.c            --out-pg: the layers as PostGIS tables
  * write_internal.h: what only files of write/ share (no other folder includes it).
@@ -131,6 +134,9 @@ void sg__gaps_text(const struct sg_run *run, void *file);
 unsigned sg__gap5_colour(sg_gap5 c);
 unsigned sg__gap10_colour(sg_gap10 c);
 extern const unsigned sg__viridis5[5];
+/* Colour of graduated class k of nb: viridis from light yellow (lowest) to
+ * dark purple (highest). */
+unsigned sg__graduated_colour(int k, int nb);
 
 /* ---- QGIS styles (write_qgis.c) ---- */
 typedef enum sg_style_key {
@@ -171,8 +177,13 @@ sg_status sg__write_report(sg_ctx *ctx, const struct sg_run *run, const char *pa
  * bounds. Returns 0, or -1 when there is no finite value. */
 int sg__graduated_breaks(const double *v, const unsigned char *mask, size_t n, double lo[5], double hi[5],
                          int *nb);
-/* Label of a graduated class: "12.5 – 20 %" for shares, "0.25 – 0.50" else. */
-void sg__range_label(double lo, double hi, int percent, char *buf, size_t size);
+/* Labels of the nb (<= 5) graduated classes [lo[k], hi[k]] of one legend,
+ * all with the same number of decimals (the fewest that print every bound
+ * exactly, at most 3): "3 – 17 %", "17 – 25 %"; shares (fractions) in %,
+ * metres in km when a bound reaches 2 km. */
+typedef enum sg_unit { SG_UNIT_NONE = 0, SG_UNIT_PCT, SG_UNIT_M, SG_UNIT_MIN } sg_unit;
+#define SG_LABEL_MAX 64
+void sg__range_labels(const double *lo, const double *hi, int nb, sg_unit unit, char (*labels)[SG_LABEL_MAX]);
 
 /* ---- PostGIS and connection strings (pg.c) ---- */
 /* --out-pg: the run's layers (summary.json -> outputs, *.geojson) written as

@@ -7,6 +7,8 @@
 #include "test_support.h"
 
 #include <cpl_string.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
 
 #include "write/write.h"
 
@@ -268,6 +270,155 @@ static void report_warns_when_districts_are_left_out(void **state) {
     free(out);
 }
 
+/* Decimals of the numbers in s (up to the end of the text), all the same:
+ * the count of a legend entry "(12)" is not a bound and is skipped. */
+static int legend_decimals(const char *s, const char *end) {
+    int dec = -1;
+    for (const char *p = s; p < end; p++) {
+        if (*p < '0' || *p > '9' || (p > s && ((p[-1] >= '0' && p[-1] <= '9') || p[-1] == '.' || p[-1] == '('))) continue;
+        const char *q = p;
+        while (q < end && *q >= '0' && *q <= '9') q++;
+        int d = 0;
+        if (q < end && *q == '.')
+            for (q++; q < end && *q >= '0' && *q <= '9'; q++) d++;
+        if (dec < 0) dec = d;
+        else if (d != dec) return -2;
+        p = q;
+    }
+    return dec;
+}
+
+/* Issue 17 item 6: the report's first map is the migrant share (city name
+ * from --title, the source line from --source-note), the prose names no
+ * option, and every graduated legend prints its bounds with one number of
+ * decimals (before: "3 – 17 %" next to "17.0 – 25.0 %"). */
+static void report_share_map_first_and_one_precision(void **state) {
+    fixture *f = *state;
+    char *src = sg_test_path(f->dir, "city.gpkg"), *out = sg_test_path(f->dir, "share");
+    write_city(src, 12, 9);
+    const char *args[] = {"--districts", src, "--id", "id", "--total", "total", "--group", "group", "--out", out,
+                          "--quiet", "--title", "Testtown 2024", "--source-note", "Testtown statistics office, 2024",
+                          NULL};
+    sg_run *run = NULL;
+    if (sg_test_analyze(f->ctx, &run, args) != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    sg_run_destroy(run);
+    char *rp = sg_test_path(out, "report.html");
+    char *html = slurp(rp, NULL);
+    assert_non_null(html);
+    const char *first = strstr(html, "<figure class=\"map\">");
+    assert_non_null(first);
+    assert_true(strncmp(strstr(first, "aria-label=\"") + 12, "Testtown 2024: share of residents with a migration "
+                        "background", 60) == 0);
+    assert_true(first < strstr(html, "Objective 5: migrant concentration and access"));
+    assert_non_null(strstr(html, "Source: Testtown statistics office, 2024. Map: seggap, "));
+    if (strstr(html, "--")) fail_msg("report.html names an option: %.60s", strstr(html, "--") - 20);
+    /* every legend entry with a range: one precision per legend */
+    size_t nleg = 0;
+    for (const char *g = strstr(html, "aria-label=\"legend\""); g; g = strstr(g + 1, "aria-label=\"legend\"")) {
+        const char *gend = strstr(g, "</g>");
+        int dec = -1;
+        for (const char *tx = strstr(g, "<text x=\"54\""); tx && tx < gend; tx = strstr(tx + 1, "<text x=\"54\"")) {
+            const char *a = strchr(tx, '>') + 1, *b = strstr(a, "</text>");
+            if (!strstr(a, "\xE2\x80\x93") || strstr(a, "\xE2\x80\x93") > b) continue; /* a class, not a range */
+            int d = legend_decimals(a, b);
+            if (d == -2 || (dec >= 0 && d != dec)) fail_msg("legend mixes precisions: %.*s", (int)(b - a), a);
+            dec = d;
+            nleg++;
+        }
+    }
+    assert_true(nleg >= 3); /* the share map's classes */
+    free(html);
+    free(rp);
+    /* the same rule in the styles (districts.qml labels) */
+    char labels[5][SG_LABEL_MAX];
+    double lo[3] = {0.03, 0.17, 0.25}, hi[3] = {0.17, 0.25, 0.345};
+    sg__range_labels(lo, hi, 3, SG_UNIT_PCT, labels);
+    assert_string_equal(labels[0], "3.0 \xE2\x80\x93 17.0 %");
+    assert_string_equal(labels[2], "25.0 \xE2\x80\x93 34.5 %");
+    double mlo[2] = {0, 1500}, mhi[2] = {1500, 2500};
+    sg__range_labels(mlo, mhi, 2, SG_UNIT_M, labels);
+    assert_string_equal(labels[1], "1.5 \xE2\x80\x93 2.5 km");
+    free(src);
+    free(out);
+}
+
+static xmlXPathObjectPtr xq(xmlDocPtr doc, const char *q) {
+    xmlXPathContextPtr c = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr r = xmlXPathEvalExpression(BAD_CAST q, c);
+    xmlXPathFreeContext(c);
+    assert_non_null(r);
+    return r;
+}
+static double xnum(xmlDocPtr doc, const char *q) {
+    xmlXPathObjectPtr r = xq(doc, q);
+    double v = r->floatval;
+    xmlXPathFreeObject(r);
+    return v;
+}
+
+/* Issue 17 item 7: seggap.qgs opens with the share layer visible, labels the
+ * districts from a scale on, and has one A3 landscape print layout per
+ * objective map with its map (on the city's extent in the project CRS),
+ * title, legend, scale bar, north arrow and source line. */
+static void qgis_project_has_a_layout_per_map(void **state) {
+    fixture *f = *state;
+    char *src = sg_test_path(f->dir, "city.gpkg"), *out = sg_test_path(f->dir, "qgs");
+    write_city(src, 12, 9);
+    const char *args[] = {"--districts", src, "--id", "id", "--total", "total", "--group", "group", "--out", out,
+                          "--quiet", "--source-note", "Testtown statistics office", NULL};
+    sg_run *run = NULL;
+    if (sg_test_analyze(f->ctx, &run, args) != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    sg_run_destroy(run);
+    char *pp = sg_test_path(out, "seggap.qgs");
+    xmlDocPtr doc = xmlReadFile(pp, NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    sg_assert_near(xnum(doc, "count(/qgis/layer-tree-group/layer-tree-layer[@id='seggap_districts' and "
+                             "@checked='Qt::Checked'])"), 1, 0);
+    sg_assert_near(xnum(doc, "count(/qgis/projectlayers/maplayer[id='seggap_districts']/labeling/settings/"
+                             "rendering[@scaleVisibility='1' and @scaleMax > 0])"), 1, 0);
+    /* objective 10 not assessed: the share and objective 5 */
+    sg_assert_near(xnum(doc, "count(/qgis/Layouts/Layout)"), 2, 0);
+    sg_assert_near(xnum(doc, "count(/qgis/Layouts/Layout[@name='Migrant share'])"), 1, 0);
+    sg_assert_near(xnum(doc, "count(/qgis/Layouts/Layout[@name='Objective 5'])"), 1, 0);
+    static const int types[] = {65639 /* map */, 65642 /* legend */, 65646 /* scale bar */, 65640 /* picture */};
+    for (int l = 1; l <= 2; l++) {
+        char q[256];
+        snprintf(q, sizeof q, "count(/qgis/Layouts/Layout[%d]/PageCollection/LayoutItem[@size='420,297,mm'])", l);
+        sg_assert_near(xnum(doc, q), 1, 0); /* A3 landscape */
+        for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+            snprintf(q, sizeof q, "count(/qgis/Layouts/Layout[%d]/LayoutItem[@type='%d'])", l, types[k]);
+            sg_assert_near(xnum(doc, q), 1, 0);
+        }
+        snprintf(q, sizeof q, "count(/qgis/Layouts/Layout[%d]/LayoutItem[@type='65641'])", l); /* title, source */
+        sg_assert_near(xnum(doc, q), 2, 0);
+        snprintf(q, sizeof q, "count(/qgis/Layouts/Layout[%d]/LayoutItem[@type='65641' and "
+                              "starts-with(@labelText, 'Source: Testtown statistics office. Map: seggap, [%%')])", l);
+        sg_assert_near(xnum(doc, q), 1, 0);
+        /* the map's extent holds the city (EPSG:25832, x 500000-501200, y 5800000-5800900) */
+        snprintf(q, sizeof q, "/qgis/Layouts/Layout[%d]/LayoutItem[@type='65639']/Extent", l);
+        xmlXPathObjectPtr e = xq(doc, q);
+        assert_int_equal(xmlXPathNodeSetGetLength(e->nodesetval), 1);
+        xmlNodePtr en = e->nodesetval->nodeTab[0];
+        double b[4];
+        const char *nm[4] = {"xmin", "ymin", "xmax", "ymax"};
+        for (int k = 0; k < 4; k++) {
+            xmlChar *v = xmlGetProp(en, BAD_CAST nm[k]);
+            b[k] = atof((const char *)v);
+            xmlFree(v);
+        }
+        xmlXPathFreeObject(e);
+        assert_true(b[0] <= 500000 && b[0] > 499000 && b[2] >= 501200 && b[2] < 502500);
+        assert_true(b[1] <= 5800000 && b[1] > 5799000 && b[3] >= 5800900 && b[3] < 5802000);
+    }
+    /* the legend shows the map's layer alone */
+    sg_assert_near(xnum(doc, "count(/qgis/Layouts/Layout[@name='Migrant share']/LayoutItem[@type='65642']/"
+                             "layer-tree-group/layer-tree-layer[@id='seggap_districts'])"), 1, 0);
+    xmlFreeDoc(doc);
+    free(pp);
+    free(src);
+    free(out);
+}
+
 /* sg__output_write: in place with its content, no temporary file left;
  * an unwritable place fails with E_OUTPUT and leaves nothing. */
 static void output_write_is_atomic(void **state) {
@@ -479,7 +630,7 @@ static void report_leads_with_standards(void **state) {
     char *html = slurp(rp, NULL), *qml = slurp(qp, NULL), *fields = slurp(fp, NULL);
     const char *lead = strstr(html, "100 % of migrants and 33 % of other residents live more than 1 km from a school");
     if (!lead) fail_msg("no lead sentence in the report");
-    assert_true(lead < strstr(html, "<svg")); /* before the map */
+    assert_true(lead < strstr(html, "aria-label=\"Objective 5")); /* before the objective 5 map (the share map comes first) */ /* before the map */
     assert_non_null(strstr(html, "It is <b>underserved</b> when its nearest school is more than 1 km away"));
     assert_null(strstr(html, "--standard"));
     assert_non_null(strstr(html, "No concentration, within every access standard"));
@@ -510,6 +661,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(format_copies_match_the_geojson, sg_test_setup, sg_test_teardown),
         cmocka_unit_test(count_kind_is_integer_only_for_whole_numbers),
         cmocka_unit_test_setup_teardown(report_leads_with_standards, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(report_share_map_first_and_one_precision, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(qgis_project_has_a_layout_per_map, sg_test_setup, sg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
