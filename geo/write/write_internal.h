@@ -47,5 +47,14 @@ typedef struct sg_map_in {
 /* The map as an inline SVG <figure> of the working-CRS geometry (a grid of
  * cells above SG_REPORT_MAP_MAX districts). */
 void sg__svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const sg_map_in *mi);
+/* Objective 10 (report_housing.c): the lists of concentrated districts by
+ * condition (flag), sorted by key ascending, a district in every list whose
+ * condition it meets; the rows of the housing indicators; the concentrated
+ * districts with an SG_F10_* flag. */
+void sg__report_housing_lists(FILE *m, const struct sg_run *run, const double *key);
+void sg__report_housing_indicators(FILE *m, const struct sg_run *run);
+/* The sentences of "How the classes are made" on the lists and indicators. */
+void sg__report_housing_method(FILE *m, const struct sg_run *run);
+size_t sg__gap10_conc_flag_count(const struct sg_gaps *g, unsigned flag, size_t n);
 
 #endif
