@@ -77,8 +77,7 @@ typedef struct sg_city {
     double *groups;          /* n x ngroups counts, NaN when missing */
     double *social_units;    /* --social-housing-field, NaN when missing or not given */
     double *overcrowding;    /* --overcrowding-field as read, NaN when missing or not given */
-    size_t nhind;            /* --housing-indicator fields (o->hind; 0 for the overcrowding one) */
-    double *hind;            /* n x nhind as read, NaN when missing */
+    size_t nhind; double *hind; /* n x nhind --housing-indicator values as read, NaN when missing */
 } sg_city;
 void sg__city_free(sg_ctx *ctx, sg_city *c);
 
@@ -137,8 +136,7 @@ typedef struct sg_reader {
     size_t ntables;
     sg_join_info *joins; /* one per table */
     sg_field_src *fields; /* SG_ROLE_COUNT + ngroups + nhind; name NULL when unused */
-    size_t ngroups;
-    size_t nhind;         /* --housing-indicator: roles SG_ROLE_COUNT + ngroups + k */
+    size_t ngroups, nhind; /* --housing-indicator k: role SG_ROLE_COUNT + ngroups + k */
     char *id_field;
     sg_crs_info crs;
 } sg_reader;

@@ -212,6 +212,9 @@ static int build_data(const struct sg_run *run, layer_data *d) {
                                                     g->h.units && !isfinite(g->h.units[i]) ? "; " : "",
                                             g->h.units && !isfinite(g->h.units[i]) ? "social housing units unknown"
                                                                                     : "");
+            else if (g->g5.concentrated[i] && d->flags10[i] && strstr(d->flags10[i], "_worse"))
+                d->note10[i] = sg__strdup("concentrated, with a housing indicator worse than the city (in "
+                                          "gap10_flags): a condition, not a class");
         }
     }
     return 0;

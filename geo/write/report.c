@@ -526,9 +526,14 @@ static void objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     }
     fputs("</table>\n", m);
     sg__report_housing_indicators(m, run);
-    if (!g->h.have_units)
+    if (!g->h.have_units && !g->h.have_overcrowding)
+        fputs("<p class=\"note\">Neither social housing nor overcrowding was given: the classes of the map need "
+              "one of them, so every district with residents is ok there. The housing indicators are conditions: "
+              "the districts where they are worse are in the lists below.</p>\n",
+              m);
+    else if (!g->h.have_units)
         fputs("<p class=\"note\">No social housing supply was given: the classes only use overcrowding.</p>\n", m);
-    if (!g->h.have_overcrowding)
+    else if (!g->h.have_overcrowding)
         fputs("<p class=\"note\">No overcrowding data was given: the classes only use the social housing supply."
               "</p>\n",
               m);
