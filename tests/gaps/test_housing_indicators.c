@@ -361,6 +361,40 @@ static void overcrowding_alias(void **state) {
     sg_run_destroy(run);
 }
 
+/* The defect of issue 17: living space per person given as
+ * --overcrowding-field (scale ratio) counts more space as more overcrowding:
+ * c0r0 (60 m², the most space) is flagged overcrowded. The run warns, naming
+ * the way that reads it right. */
+static void living_space_as_overcrowding_warns(void **state) {
+    fixture *f = *state;
+    write_city(f);
+    const char *args[] = {"--districts", f->districts, "--id", "id", "--total", "total", "--group", "group",
+                          "--table", f->census, "--table-key", "key", "--out", f->out, "--quiet",
+                          "--overcrowding-field", "wfl", "--overcrowding-scale", "ratio", NULL};
+    sg_run *run = NULL;
+    if (sg_test_analyze(f->ctx, &run, args) != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    char *o10 = sg_test_path(f->out, "objective10.geojson");
+    GDALDatasetH ds = GDALOpenEx(o10, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    char flags[160];
+    field_of(GDALDatasetGetLayer(ds, 0), "c0r0", "overcrowding", flags, sizeof flags);
+    assert_non_null(strstr(flags, "overcrowded")); /* the wrong way round, as documented */
+    GDALClose(ds);
+    free(o10);
+    assert_diag(f->ctx, "W_OVERCROWDING_LIVING_SPACE", "field 'wfl'", "averages 39.5",
+                "--housing-indicator living_space=wfl");
+    sg_run_destroy(run);
+    /* a real persons-per-room ratio does not warn */
+    sg_ctx *ctx2 = sg_ctx_create();
+    const char *args2[] = {"--districts", f->districts, "--id", "id", "--total", "total", "--group", "group",
+                           "--table", f->census, "--table-key", "key", "--out", f->out, "--quiet",
+                           "--overcrowding-field", "over", "--overcrowding-scale", "ratio", NULL};
+    assert_int_equal(sg_test_analyze(ctx2, &run, args2), SG_OK);
+    for (size_t i = 0; i < sg_ctx_diag_count(ctx2); i++)
+        assert_string_not_equal(sg_ctx_diag(ctx2, i)->code, "W_OVERCROWDING_LIVING_SPACE");
+    sg_run_destroy(run);
+    sg_ctx_destroy(ctx2);
+}
+
 int main(void) {
     GDALAllRegister();
     const struct CMUnitTest tests[] = {
@@ -370,6 +404,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(report_lists_by_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(overcrowding_alias, setup, teardown),
+        cmocka_unit_test_setup_teardown(living_space_as_overcrowding_warns, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
