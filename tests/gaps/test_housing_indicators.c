@@ -214,7 +214,7 @@ static void living_space_lower(void **state) {
     const char *spellings[2] = {"living_space=wfl:lower", "living_space=wfl"}; /* lower by default */
     for (int sp = 0; sp < 2; sp++) {
         sg_run *run = NULL;
-        const char *extra[] = {"--housing-indicator", spellings[sp], NULL};
+        const char *extra[] = {"--housing-indicator", spellings[sp], sp ? "--format" : NULL, "shp", NULL};
         if (run_city(f, &run, extra) != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
         char *o10 = sg_test_path(f->out, "objective10.geojson");
         GDALDatasetH ds = GDALOpenEx(o10, GDAL_OF_VECTOR, NULL, NULL, NULL);
@@ -255,6 +255,14 @@ static void living_space_lower(void **state) {
         assert_non_null(strstr(json_object_get_string(x), "m²"));
         json_object_put(root);
         free(sp_path);
+        if (sp) { /* shapefile names: NAME cut, NAME_worse as NAME cut + _w */
+            char *fc = sg_test_path(f->out, "shp/fields.csv");
+            char *csv = slurp(fc);
+            assert_non_null(strstr(csv, "objective10,living_s_w,living_space_worse"));
+            assert_non_null(strstr(csv, "objective10,living_spa,living_space\n"));
+            free(csv);
+            free(fc);
+        }
         sg_run_destroy(run);
     }
 }
