@@ -247,5 +247,4 @@ typedef struct sg_housing {
 sg_status sg__housing_read(sg_ctx *ctx, const sg_options *o, const struct sg_reader *rd, const sg_city *city,
                            sg_housing *h);
 void sg__housing_free(sg_housing *h);
-
 #endif
