@@ -63,6 +63,11 @@ struct sg_options {
     char *social_housing_field, *overcrowding_field; /* district fields (layer or --table) */
     char *overcrowding_scale_text; /* --overcrowding-scale fraction|percent|ratio */
     int overcrowding_kind;         /* SG_OVERCROWD_* */
+    sg_strlist housing_indicator_args; /* --housing-indicator NAME=FIELD[:lower|:higher], one per use */
+    char *housing_margin_text;     /* --housing-margin M */
+    struct sg_hind *hind;          /* the indicators, checked (analyze/options_housing.c) */
+    size_t nhind;
+    double housing_margin;         /* relative margin of NAME_worse (default SG_HOUSING_MARGIN) */
     double lq_threshold;           /* --lq-threshold: concentrated when lq >= this (default 1.5) */
     char *format;                  /* --format gpkg|shp: the layers also in that format */
     sg_strlist layers_list;        /* --layers: the GeoJSON layers to write (default all) ... */
@@ -104,6 +109,20 @@ enum {
 /* 1 when --layers asks for layer `bit` (no options: every layer). */
 static inline int sg__layer_on(const sg_options *o, unsigned bit) { return !o || (o->layers & bit) != 0; }
 
+
+/* One --housing-indicator NAME=FIELD[:lower|:higher] (objective 10): a
+ * district rate or share read like --total (district layer or --table).
+ * NAME_worse is 1 when the district is worse than the city's
+ * population-weighted rate by more than housing_margin of it. */
+typedef struct sg_hind {
+    char *name, *field;
+    int lower;              /* 1: lower values are worse (living space per person) */
+    int direction_given;    /* 0: the name's default direction */
+    int overcrowding;       /* NAME is overcrowding: the input of the overcrowded rule (--overcrowding-field) */
+    const char *definition; /* plain text (static) */
+    const char *unit;       /* "m² per person", "share", ... (static) */
+} sg_hind;
+#define SG_HOUSING_MARGIN 0.10
 
 /* Overcrowding scale of --overcrowding-scale (sg_options.overcrowding_kind). */
 enum { SG_OVERCROWD_FRACTION = 1, SG_OVERCROWD_PERCENT, SG_OVERCROWD_RATIO };

@@ -11,12 +11,20 @@
 
 /* One entry of the option table (options.c). New options are one line there
  * plus a member of struct sg_options. */
-typedef enum sg_opt_kind { SG_OPT_STR, SG_OPT_FLAG, SG_OPT_DOUBLE, SG_OPT_INT, SG_OPT_LIST } sg_opt_kind;
+/* SG_OPT_MULTI: repeatable, each use one item of a list (no comma split). */
+typedef enum sg_opt_kind { SG_OPT_STR, SG_OPT_FLAG, SG_OPT_DOUBLE, SG_OPT_INT, SG_OPT_LIST, SG_OPT_MULTI } sg_opt_kind;
 /* Kind of an option by its name ("--total"); 0 when there is no such option. */
 int sg__option_kind(const char *name, sg_opt_kind *kind);
 /* The option closest to a mistyped one ("--totl" -> "--total", "-total" ->
  * "--total"), or NULL. */
 const char *sg__option_suggest(const char *name);
+/* --housing-indicator and --housing-margin, checked into o->hind, with the
+ * margin's default; an indicator named overcrowding becomes the overcrowding
+ * input (options_housing.c). */
+sg_status sg__options_housing(sg_ctx *ctx, sg_options *o);
+void sg__options_housing_free(sg_options *o);
+/* Appends a copy of val to l (an SG_OPT_MULTI option); an empty val is E_USAGE. */
+sg_status sg__strlist_push(sg_ctx *ctx, sg_strlist *l, const char *opt, const char *val);
 /* --snap-tolerance and --max-vertices, checked, with their defaults (options_geometry.c). */
 sg_status sg__options_geometry(sg_ctx *ctx, sg_options *o);
 /* sg_options_parse where argv[0, nbase) come from a config file (config.c)

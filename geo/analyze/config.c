@@ -399,6 +399,8 @@ static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, co
     sg_status st = SG_OK;
     const char *s = NULL;
     switch (kind) {
+    case SG_OPT_MULTI: /* a list, or one value */
+        return add_repeated(L, key, name, v);
     case SG_OPT_FLAG: {
         int on = 0;
         if ((st = sg__cfg_need_bool(L, key, v, &on)) != SG_OK) return st;

@@ -55,6 +55,8 @@ static const opt_def opt_table[] = {
     O("--social-housing-field", SG_OPT_STR, social_housing_field),
     O("--overcrowding-field", SG_OPT_STR, overcrowding_field),
     O("--overcrowding-scale", SG_OPT_STR, overcrowding_scale_text),
+    O("--housing-indicator", SG_OPT_MULTI, housing_indicator_args),
+    O("--housing-margin", SG_OPT_STR, housing_margin_text),
     O("--format", SG_OPT_STR, format),
     O("--layers", SG_OPT_LIST, layers_list),
     O("--catchment", SG_OPT_STR, catchment_text),
@@ -104,8 +106,9 @@ void sg_options_free(sg_options *o) {
     for (size_t k = 0; k < N_OPTS; k++) {
         void *m = (char *)o + opt_table[k].offset;
         if (opt_table[k].kind == SG_OPT_STR) free(*(char **)m);
-        else if (opt_table[k].kind == SG_OPT_LIST) list_free(m);
+        else if (opt_table[k].kind == SG_OPT_LIST || opt_table[k].kind == SG_OPT_MULTI) list_free(m);
     }
+    sg__options_housing_free(o);
     for (size_t i = 0; i < o->ntables; i++) {
         free(o->tables[i].path);
         free(o->tables[i].key);
@@ -165,10 +168,10 @@ static sg_status set_value(sg_ctx *ctx, sg_options *o, const opt_def *d, unsigne
         if (d->kind == SG_OPT_STR) {
             free(*(char **)m);
             *(char **)m = NULL;
-        } else if (d->kind == SG_OPT_LIST) {
+        } else if (d->kind == SG_OPT_LIST || d->kind == SG_OPT_MULTI) {
             list_free(m);
         }
-    } else if (*seen && d->kind != SG_OPT_STR && d->kind != SG_OPT_LIST) {
+    } else if (*seen && d->kind != SG_OPT_STR && d->kind != SG_OPT_LIST && d->kind != SG_OPT_MULTI) {
         return usage(ctx, "option %s given twice", d->name);
     }
     *seen = layer;
@@ -177,6 +180,8 @@ static sg_status set_value(sg_ctx *ctx, sg_options *o, const opt_def *d, unsigne
         return set_once(ctx, (char **)m, d->name, val);
     case SG_OPT_LIST:
         return parse_list(ctx, m, d->name, val);
+    case SG_OPT_MULTI:
+        return sg__strlist_push(ctx, m, d->name, val);
     case SG_OPT_DOUBLE: {
         double v;
         const char *why;
@@ -253,6 +258,8 @@ static sg_status check_spatial(sg_ctx *ctx, sg_options *o) {
 
 /* --housing*, --overcrowding-*, --lq-threshold, --format. */
 static sg_status check_objectives(sg_ctx *ctx, sg_options *o) {
+    sg_status hst = sg__options_housing(ctx, o); /* --housing-indicator, --housing-margin */
+    if (hst != SG_OK) return hst;
     if (o->housing && !o->housing_units)
         return usage(ctx, "%s", "--housing needs --housing-units FIELD (the dwellings of each site)");
     if (!o->housing && (o->housing_units || o->housing_layer))

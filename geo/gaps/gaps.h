@@ -92,6 +92,7 @@ typedef struct sg_gap10_in {
     const unsigned char *concentrated; /* from objective 5 */
     const double *units;          /* social housing units per district, NULL when no supply input (NaN = unknown) */
     const double *overcrowding;   /* NULL when no overcrowding input (NaN = unknown) */
+    int indicators;               /* --housing-indicator given: assessed even without units or overcrowding */
 } sg_gap10_in;
 
 typedef struct sg_gap10_out {
@@ -116,6 +117,37 @@ sg_status sg__gap10_classify(sg_ctx *ctx, const sg_gap10_in *in, sg_gap10_out *o
 void sg__gap10_out_free(sg_gap10_out *out);
 /* "overcrowded,high_supply" (static buffer of at least 64 bytes). */
 void sg__gap10_flags_text(unsigned flags, char *buf, size_t size);
+
+/* ---- objective 10: housing indicators with a direction (indicators10.c) ----
+ * --housing-indicator NAME=FIELD[:lower]: per district NAME_worse = 1 when
+ * worse than the city's population-weighted rate R = sum(t v) / sum(t) by
+ * more than margin |R|: v > R + margin |R| (higher is worse), v < R -
+ * margin |R| (lower is worse); 0 otherwise; NaN when v is unknown, the
+ * district not usable or R not computable. The flags never change
+ * gap10_class: they are in gap10_flags as NAME_worse. */
+typedef struct sg_hind_out {
+    double *value;            /* n as read (NaN unknown) */
+    double *worse;            /* n 1, 0 or NaN */
+    double rate;              /* population-weighted city rate over the usable districts with a value */
+    double threshold;         /* R + margin |R| (higher is worse) or R - margin |R| */
+    double corr_share;        /* Pearson (unweighted, per district): migrant share vs value */
+    double migrant_rest_ratio; /* (sum x v / X) / (sum y v / Y), as overcrowding_ratio */
+    double conc_other_ratio;  /* population-weighted mean in concentrated / in other usable districts */
+    size_t n_known, n_missing, n_worse, n_worse_conc; /* usable districts */
+} sg_hind_out;
+/* v: n values (copied). Arrays of out allocated here (sg__hind_out_free). */
+sg_status sg__hind_assess(sg_ctx *ctx, const sg_gap10_in *in, const double *v, int lower, double margin,
+                          sg_hind_out *out);
+void sg__hind_out_free(sg_hind_out *o);
+/* Pearson correlation of a and b over mask with both finite; NaN when fewer
+ * than 3 districts or a constant variable. */
+double sg__pearson(const double *a, const double *b, const unsigned char *mask, size_t n);
+/* gap10_flags of district i: the SG_F10_* names, then NAME_worse for each
+ * indicator worse there ("overcrowded,low_supply,living_space_worse"). The
+ * text is cut at size. */
+void sg__gap10_flags_all(const struct sg_gaps *g, size_t i, char *buf, size_t size);
+/* Bytes sg__gap10_flags_all may need for one district (with its NUL). */
+size_t sg__gap10_flags_size(const struct sg_gaps *g);
 
 
 /* ---- services.geojson: every service location (sites.c) ---- */
@@ -156,6 +188,10 @@ struct sg_gaps {
     sg_housing h;
     sg_gap10_out g10;
     int assessed10;          /* some housing input was given */
+    const sg_hind *hind;     /* --housing-indicator (opts->hind), nind of them */
+    sg_hind_out *ind;        /* nind */
+    size_t nind;
+    double housing_margin;
     /* services layer */
     sg_sites sites;
     size_t nsites;           /* = sites.n */

@@ -79,30 +79,6 @@ void sg__gap10_out_free(sg_gap10_out *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* Pearson correlation of a and b over mask with both finite; NaN when
- * fewer than 3 districts or a constant variable. */
-static double pearson(const double *a, const double *b, const unsigned char *mask, size_t n) {
-    sg_ksum sa = {0, 0}, sb = {0, 0};
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (mask[i] && isfinite(a[i]) && isfinite(b[i])) {
-            sg__ksum_add(&sa, a[i]);
-            sg__ksum_add(&sb, b[i]);
-            m++;
-        }
-    if (m < 3) return NAN;
-    double ma = sg__ksum_get(&sa) / (double)m, mb = sg__ksum_get(&sb) / (double)m;
-    sg_ksum sab = {0, 0}, saa = {0, 0}, sbb = {0, 0};
-    for (size_t i = 0; i < n; i++)
-        if (mask[i] && isfinite(a[i]) && isfinite(b[i])) {
-            sg__ksum_add(&sab, (a[i] - ma) * (b[i] - mb));
-            sg__ksum_add(&saa, (a[i] - ma) * (a[i] - ma));
-            sg__ksum_add(&sbb, (b[i] - mb) * (b[i] - mb));
-        }
-    double den = sqrt(sg__ksum_get(&saa) * sg__ksum_get(&sbb));
-    return den > 0 ? sg__ksum_get(&sab) / den : NAN;
-}
-
 sg_status sg__gap10_classify(sg_ctx *ctx, const sg_gap10_in *in, sg_gap10_out *out) {
     size_t n = in->n, nn = n ? n : 1;
     memset(out, 0, sizeof *out);
@@ -159,12 +135,12 @@ sg_status sg__gap10_classify(sg_ctx *ctx, const sg_gap10_in *in, sg_gap10_out *o
                 sg__ksum_add(&D, fabs(in->units[i] / out->units_total - in->total[i] / Tt));
         out->housing_dissimilarity = 0.5 * sg__ksum_get(&D);
         out->units_share_concentrated = sg__ksum_get(&Uc) / out->units_total;
-        out->corr_share_supply = pearson(share, out->per_1000, in->usable, n);
+        out->corr_share_supply = sg__pearson(share, out->per_1000, in->usable, n);
     }
     if (sg__ksum_get(&Tall) > 0) out->pop_share_concentrated = sg__ksum_get(&Tc) / sg__ksum_get(&Tall);
-    if (in->overcrowding) out->corr_share_overcrowding = pearson(share, in->overcrowding, in->usable, n);
+    if (in->overcrowding) out->corr_share_overcrowding = sg__pearson(share, in->overcrowding, in->usable, n);
 
-    int any = in->units || in->overcrowding;
+    int any = in->units || in->overcrowding || in->indicators;
     for (size_t i = 0; i < n; i++) {
         sg_gap10 c = SG_GAP10_OK;
         unsigned f = 0;
@@ -212,15 +188,42 @@ sg_status sg__objective10(sg_ctx *ctx, const sg_gaps_in *gin, struct sg_gaps *g)
         memset(gin->housing, 0, sizeof *gin->housing);
     }
     sg_status st;
-    g->assessed10 = g->h.have_units || g->h.have_overcrowding;
+    const sg_options *o = gin->opts;
+    g->assessed10 = g->h.have_units || g->h.have_overcrowding || (o && o->nhind);
     sg_gap10_in in = {c->n,
                       g->usable,
                       c->total,
                       c->group,
                       g->g5.concentrated,
                       g->h.have_units ? g->h.units : NULL,
-                      g->h.have_overcrowding ? g->h.overcrowding : NULL};
+                      g->h.have_overcrowding ? g->h.overcrowding : NULL,
+                      o && o->nhind > 0};
     st = sg__gap10_classify(ctx, &in, &g->g10);
+    if (st != SG_OK) return st;
+    /* --housing-indicator: the overcrowding one is the overcrowding input */
+    size_t nind = o ? o->nhind : 0;
+    g->hind = o ? o->hind : NULL;
+    g->housing_margin = o ? o->housing_margin : SG_HOUSING_MARGIN;
+    if (nind && !(g->ind = calloc(nind, sizeof *g->ind))) return sg__nomem(ctx);
+    double *v = malloc((c->n ? c->n : 1) * sizeof *v);
+    if (!v) return sg__nomem(ctx);
+    for (size_t k = 0; k < nind; k++) {
+        for (size_t i = 0; i < c->n; i++)
+            v[i] = g->hind[k].overcrowding ? (g->h.overcrowding ? g->h.overcrowding[i] : NAN)
+                                           : c->hind ? c->hind[i * c->nhind + k] : NAN;
+        st = sg__hind_assess(ctx, &in, v, g->hind[k].lower, g->housing_margin, &g->ind[k]);
+        if (st != SG_OK) break;
+        g->nind = k + 1;
+        if (g->ind[k].n_missing && !g->hind[k].overcrowding) /* overcrowding: W_OVERCROWDING_MISSING */
+            sg__warn(ctx, "W_HOUSING_INDICATOR_MISSING", (sg_where){NULL, NULL, -1, NULL, g->hind[k].field},
+                     "--housing-indicator %s: %zu districts with residents have no value: %s_worse is null there",
+                     g->hind[k].name, g->ind[k].n_missing, g->hind[k].name);
+        if (!g->ind[k].n_known)
+            sg__warn(ctx, "W_HOUSING_INDICATOR_EMPTY", (sg_where){NULL, NULL, -1, NULL, g->hind[k].field},
+                     "--housing-indicator %s: no district with residents has a value: the indicator is not assessed",
+                     g->hind[k].name);
+    }
+    free(v);
     if (st != SG_OK) return st;
     if (!g->assessed10)
         sg__warn(ctx, "W_NO_HOUSING", SG_WHERE_NONE,

@@ -247,6 +247,8 @@ void sg__gaps_free(struct sg_gaps *g) {
     sg__gap5_out_free(&g->g5);
     sg__housing_free(&g->h);
     sg__gap10_out_free(&g->g10);
+    for (size_t k = 0; g->ind && k < g->nind; k++) sg__hind_out_free(&g->ind[k]);
+    free(g->ind);
     sg__sites_free(&g->sites);
     free(g);
 }

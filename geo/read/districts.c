@@ -40,6 +40,7 @@ void sg__city_free(sg_ctx *ctx, sg_city *c) {
     free(c->groups);
     free(c->social_units);
     free(c->overcrowding);
+    free(c->hind);
     memset(c, 0, sizeof *c);
 }
 
@@ -70,6 +71,11 @@ int sg__city_grow(sg_city *c, size_t want) {
         if (!g) return -1;
         c->groups = g;
     }
+    if (c->nhind) {
+        double *h = sg__reallocarray(c->hind, cap * c->nhind, sizeof *h);
+        if (!h) return -1;
+        c->hind = h;
+    }
     c->cap = cap;
     return 0;
 }
@@ -82,7 +88,7 @@ void sg__reader_free(sg_reader *rd) {
     }
     free(rd->tables);
     free(rd->joins);
-    for (size_t r = 0; rd->fields && r < SG_ROLE_COUNT + rd->ngroups; r++) free(rd->fields[r].name);
+    for (size_t r = 0; rd->fields && r < SG_ROLE_COUNT + rd->ngroups + rd->nhind; r++) free(rd->fields[r].name);
     free(rd->fields);
     free(rd->id_field);
     sg__crs_info_free(&rd->crs);
@@ -381,7 +387,8 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
     t_table = sg__now() - t_table;
     rd->ngroups = o->groups.n;
     city->ngroups = o->groups.n;
-    rd->fields = calloc(SG_ROLE_COUNT + rd->ngroups, sizeof *rd->fields);
+    rd->nhind = city->nhind = o->nhind;
+    rd->fields = calloc(SG_ROLE_COUNT + rd->ngroups + rd->nhind, sizeof *rd->fields);
     if (!rd->fields) {
         st = sg__nomem(ctx);
         goto done;
@@ -402,6 +409,13 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
         }
     for (size_t g = 0; g < rd->ngroups; g++)
         if ((st = sg__resolve_field(ctx, rd, defn, SG_ROLE_COUNT + g, "--groups", o->groups.items[g])) != SG_OK) {
+            if (st != SG_ERR_DATA) goto done;
+            missing = st;
+        }
+    for (size_t k = 0; k < rd->nhind; k++) /* the overcrowding one is read as --overcrowding-field */
+        if (!o->hind[k].overcrowding &&
+            (st = sg__resolve_field(ctx, rd, defn, SG_ROLE_COUNT + rd->ngroups + k, "--housing-indicator",
+                                    o->hind[k].field)) != SG_OK) {
             if (st != SG_ERR_DATA) goto done;
             missing = st;
         }

@@ -37,6 +37,7 @@ typedef struct housing_in {
 } housing_in;
 
 #define SG_FIRST_FIDS 10
+#define SG_MAX_PERSONS_PER_ROOM 5 /* a city's mean above it: not persons per room (W_OVERCROWDING_LIVING_SPACE) */
 
 void sg__housing_free(sg_housing *h) {
     free(h->units_from);
@@ -87,6 +88,7 @@ static sg_status read_overcrowding(sg_ctx *ctx, const housing_in *in, sg_housing
     double scale = o->overcrowding_kind == SG_OVERCROWD_PERCENT ? 100.0 : 1.0;
     const char *file = fs->table < 0 ? in->rd->districts.path : in->rd->tables[fs->table].spec->path;
     size_t before = sg__nerrors(ctx), missing = 0;
+    sg_ksum tv = {0, 0}, tt = {0, 0};
     for (size_t i = 0; i < c->n; i++) {
         double v = c->overcrowding ? c->overcrowding[i] : NAN;
         h->overcrowding[i] = NAN;
@@ -101,7 +103,21 @@ static sg_status read_overcrowding(sg_ctx *ctx, const housing_in *in, sg_housing
             continue;
         }
         h->overcrowding[i] = v / scale;
+        if (c->status[i] == SG_DS_OK || c->status[i] == SG_DS_REPAIRED) {
+            sg__ksum_add(&tv, c->total[i] * v);
+            sg__ksum_add(&tt, c->total[i]);
+        }
     }
+    /* Issue 17: living space per person (m², 20-60) given as a ratio would
+     * count more space as more overcrowding; persons per room average far
+     * below SG_MAX_PERSONS_PER_ROOM in any city. */
+    double mean = sg__ksum_get(&tt) > 0 ? sg__ksum_get(&tv) / sg__ksum_get(&tt) : NAN;
+    if (o->overcrowding_kind == SG_OVERCROWD_RATIO && mean > SG_MAX_PERSONS_PER_ROOM)
+        sg__warn(ctx, "W_OVERCROWDING_LIVING_SPACE", (sg_where){file, NULL, -1, NULL, fs->name},
+                 "overcrowding read as a ratio averages %.3g (population-weighted): no city averages %g persons "
+                 "per room. If this is living space per person (m²), more of it is less crowding and it is read "
+                 "the wrong way round here: give it as --housing-indicator living_space=%s (lower is worse)",
+                 mean, (double)SG_MAX_PERSONS_PER_ROOM, fs->name);
     if (missing)
         sg__warn(ctx, "W_OVERCROWDING_MISSING", (sg_where){file, NULL, -1, NULL, fs->name},
                  "%zu districts with residents have no overcrowding value: objective 10 cannot judge their "

@@ -22,7 +22,7 @@ void sg__ignore_other_fields(sg_ctx *ctx, const sg_reader *rd, OGRLayerH lyr, in
     const char **ign = calloc((size_t)nf + 1, sizeof *ign);
     if (used && ign) {
         if (id_idx >= 0 && id_idx < nf) used[id_idx] = 1;
-        for (size_t r = 0; r < SG_ROLE_COUNT + rd->ngroups; r++)
+        for (size_t r = 0; r < SG_ROLE_COUNT + rd->ngroups + rd->nhind; r++)
             if (rd->fields[r].name && rd->fields[r].table == -1 && rd->fields[r].idx >= 0 && rd->fields[r].idx < nf)
                 used[rd->fields[r].idx] = 1;
         int n = 0;
@@ -220,6 +220,7 @@ sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job) {
     city->name[i] = NULL;
     city->region[i] = NULL;
     city->social_units[i] = city->overcrowding[i] = NAN;
+    for (size_t k = 0; k < city->nhind; k++) city->hind[i * city->nhind + k] = NAN;
     city->id[i] = sg__feature_text(f, id_idx);
     sg_where fw = {o->districts, din->layer, city->fid[i], city->id[i], NULL};
     size_t badbyte = 0;
@@ -300,8 +301,10 @@ sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job) {
         }
     }
     /* Optional numbers for objective 10: a missing value stays NaN and
-     * does not make the district no_data; a bad one is an error. */
-    for (size_t r = SG_ROLE_SOCIAL; r <= SG_ROLE_OVERCROWD; r++) {
+     * does not make the district no_data; a bad one is an error. The
+     * --housing-indicator ones (roles after the --groups) may be negative. */
+    size_t hrole = SG_ROLE_COUNT + rd->ngroups;
+    for (size_t r = SG_ROLE_SOCIAL; r < hrole + rd->nhind; r = r == SG_ROLE_OVERCROWD ? hrole : r + 1) {
         if (!rd->fields[r].name) continue;
         double ov = NAN;
         const char *why = "";
@@ -310,7 +313,8 @@ sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job) {
         sg_where vw = fw;
         vw.file = role_file(rd, r);
         vw.field = rd->fields[r].name;
-        if (pr == SG_NUM_OK && ov < 0) sg__report(ctx, "E_NEGATIVE", vw, "negative value %g", ov);
+        if (pr == SG_NUM_OK && r >= hrole) city->hind[i * rd->nhind + (r - hrole)] = ov;
+        else if (pr == SG_NUM_OK && ov < 0) sg__report(ctx, "E_NEGATIVE", vw, "negative value %g", ov);
         else if (pr != SG_NUM_OK && pr != SG_NUM_MISSING) {
             const char *shown = tmp.kind == SG_CELL_TEXT ? tmp.text : NULL;
             const sg_field_src *ofs = &rd->fields[r];
@@ -322,7 +326,7 @@ sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job) {
             if (ofs->table >= 0) vw.layer = rd->tables[ofs->table].layer_name;
             sg__report(ctx, "E_NOT_NUMBER", vw, "'%s' is %s", shown ? shown : "?", why);
         }
-        if (pr == SG_NUM_OK && ov >= 0) *(r == SG_ROLE_SOCIAL ? &city->social_units[i] : &city->overcrowding[i]) = ov;
+        if (pr == SG_NUM_OK && ov >= 0 && r < hrole) *(r == SG_ROLE_SOCIAL ? &city->social_units[i] : &city->overcrowding[i]) = ov;
     }
     /* Values: total, group (or share), then the --groups fields. */
     double v[SG_ROLE_COUNT] = {NAN, NAN, NAN, NAN, NAN};

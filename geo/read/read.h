@@ -77,6 +77,7 @@ typedef struct sg_city {
     double *groups;          /* n x ngroups counts, NaN when missing */
     double *social_units;    /* --social-housing-field, NaN when missing or not given */
     double *overcrowding;    /* --overcrowding-field as read, NaN when missing or not given */
+    size_t nhind; double *hind; /* n x nhind --housing-indicator values as read, NaN when missing */
 } sg_city;
 void sg__city_free(sg_ctx *ctx, sg_city *c);
 
@@ -134,8 +135,8 @@ typedef struct sg_reader {
     sg_table *tables;
     size_t ntables;
     sg_join_info *joins; /* one per table */
-    sg_field_src *fields; /* SG_ROLE_COUNT + ngroups; name NULL when unused */
-    size_t ngroups;
+    sg_field_src *fields; /* SG_ROLE_COUNT + ngroups + nhind; name NULL when unused */
+    size_t ngroups, nhind; /* --housing-indicator k: role SG_ROLE_COUNT + ngroups + k */
     char *id_field;
     sg_crs_info crs;
 } sg_reader;
@@ -246,5 +247,4 @@ typedef struct sg_housing {
 sg_status sg__housing_read(sg_ctx *ctx, const sg_options *o, const struct sg_reader *rd, const sg_city *city,
                            sg_housing *h);
 void sg__housing_free(sg_housing *h);
-
 #endif

@@ -49,7 +49,10 @@ static void shp_name(const char *full, char used[][11], size_t nused, char out[1
         size_t pl = strlen(p);
         if (*ab == 'd' && pl > 2 && strcmp(p + pl - 2, "_m") == 0) pl -= 2;
         const char *r = *ab == 'n' ? strrchr(p, '_') : NULL; /* count_TYPE_R: keep R whole */
-        if (r && r[1] && strlen(r) < 8 && strlen(full) > 10)
+        size_t fl = strlen(full);
+        if (fl > 10 && strcmp(full + fl - 6, "_worse") == 0) /* --housing-indicator NAME_worse: NAME cut, _w */
+            snprintf(base, sizeof base, "%.*s_w", (int)(fl - 6 < 8 ? fl - 6 : 8), full);
+        else if (r && r[1] && strlen(r) < 8 && strlen(full) > 10)
             snprintf(base, sizeof base, "n%.*s%s", (int)(10 - 1 - strlen(r)), p, r);
         else
             snprintf(base, sizeof base, "%s%.*s", ab, (int)pl, p);

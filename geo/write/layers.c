@@ -139,6 +139,8 @@ typedef struct layer_data {
     const char **cls5, **cls10, **status, **flags10;
     char **note5, **note10, *flagbuf;
     double *conc, *hot, *dist_h, *units, *per1000, *over;
+    char **worse_names; /* NAME_worse of each --housing-indicator */
+    size_t nind;
 } layer_data;
 
 static void layer_data_free(layer_data *d, size_t n) {
@@ -159,6 +161,8 @@ static void layer_data_free(layer_data *d, size_t n) {
     free(d->units);
     free(d->per1000);
     free(d->over);
+    for (size_t k = 0; d->worse_names && k < d->nind; k++) free(d->worse_names[k]);
+    free(d->worse_names);
     memset(d, 0, sizeof *d);
 }
 
@@ -179,13 +183,20 @@ static int build_data(const struct sg_run *run, layer_data *d) {
     d->flags10 = calloc(nn, sizeof *d->flags10);
     d->note5 = calloc(nn, sizeof *d->note5);
     d->note10 = calloc(nn, sizeof *d->note10);
-    d->flagbuf = calloc(nn, 64);
+    size_t fsz = sg__gap10_flags_size(g);
+    d->flagbuf = calloc(nn, fsz);
     d->conc = nan_array(n);
     d->hot = nan_array(n);
     d->dist_h = nan_array(n);
     d->units = nan_array(n);
     d->per1000 = nan_array(n);
     d->over = nan_array(n);
+    d->worse_names = calloc(g->nind ? g->nind : 1, sizeof *d->worse_names);
+    if (!d->worse_names) return -1;
+    for (size_t k = 0; k < g->nind; k++) {
+        if (!(d->worse_names[k] = sg__asprintf("%s_worse", g->hind[k].name))) return -1;
+        d->nind = k + 1;
+    }
     if (!d->cls5 || !d->cls10 || !d->status || !d->flags10 || !d->note5 || !d->note10 || !d->flagbuf || !d->conc ||
         !d->hot || !d->dist_h || !d->units || !d->per1000 || !d->over)
         return -1;
@@ -193,8 +204,8 @@ static int build_data(const struct sg_run *run, layer_data *d) {
         d->cls5[i] = sg__gap5_name((sg_gap5)g->g5.cls[i]);
         d->cls10[i] = sg__gap10_name((sg_gap10)g->g10.cls[i]);
         d->status[i] = sg__dstatus_name((sg_dstatus)c->status[i]);
-        char *fb = d->flagbuf + 64 * i;
-        sg__gap10_flags_text(g->g10.flags[i], fb, 64);
+        char *fb = d->flagbuf + fsz * i;
+        sg__gap10_flags_all(g, i, fb, fsz);
         d->flags10[i] = *fb ? fb : NULL;
         if (g->usable[i]) {
             d->conc[i] = g->g5.concentrated[i];
@@ -225,6 +236,9 @@ static int build_data(const struct sg_run *run, layer_data *d) {
                                                     g->h.units && !isfinite(g->h.units[i]) ? "; " : "",
                                             g->h.units && !isfinite(g->h.units[i]) ? "social housing units unknown"
                                                                                     : "");
+            else if (g->g5.concentrated[i] && d->flags10[i] && strstr(d->flags10[i], "_worse"))
+                d->note10[i] = sg__strdup("concentrated, with a housing indicator worse than the city (in "
+                                          "gap10_flags): a condition, not a class");
         }
     }
     return 0;
@@ -278,6 +292,11 @@ static int spec_objective10(const struct sg_run *run, const layer_data *d, sg_ls
     rc |= add_field(L, L->cap, "social_units_per_1000", SG_LF_REAL, d->per1000, NULL);
     rc |= add_field(L, L->cap, "dist_housing_m", SG_LF_REAL, d->dist_h, NULL);
     rc |= add_field(L, L->cap, "overcrowding", SG_LF_REAL, d->over, NULL);
+    const struct sg_gaps *g = run->gaps;
+    for (size_t k = 0; k < g->nind; k++) { /* --housing-indicator: NAME (overcrowding is above), NAME_worse */
+        if (!g->hind[k].overcrowding) rc |= add_field(L, L->cap, g->hind[k].name, SG_LF_REAL, g->ind[k].value, NULL);
+        rc |= add_field(L, L->cap, d->worse_names[k], SG_LF_INT, g->ind[k].worse, NULL);
+    }
     rc |= add_field(L, L->cap, "gap10_class", SG_LF_TEXT, NULL, d->cls10);
     rc |= add_field(L, L->cap, "gap10_flags", SG_LF_TEXT, NULL, d->flags10);
     rc |= add_field(L, L->cap, "gap10_note", SG_LF_TEXT, NULL, (const char *const *)d->note10);
@@ -340,7 +359,7 @@ static int layer_set_build(const struct sg_run *run, layer_set *S) {
     /* room for the fields, from the run: every result column at most once,
      * every --radius (a fixed 256 made 500 --radius values "out of memory"
      * after the whole computation) */
-    size_t cap = 32 + run->res.ncols + g->sites.nradius;
+    size_t cap = 32 + run->res.ncols + g->sites.nradius + 2 * g->nind;
     S->f5 = calloc(cap, sizeof *S->f5);
     S->f10 = calloc(cap, sizeof *S->f10);
     S->fs = calloc(cap, sizeof *S->fs);

@@ -143,10 +143,11 @@ static void brief(FILE *m, const struct sg_run *run) {
                 nconc);
     if (g->assessed10)
         fprintf(m, "<li><b>Objective 10:</b> in %zu districts with a migrant concentration, a social housing supply "
-                   "above the city rate adds to the concentration; %zu more concentrated districts are overcrowded "
-                   "and %zu have little social housing.</li>\n",
-                g->g10.count[SG_GAP10_SUPPLY_DEEPENS], g->g10.count[SG_GAP10_CONC_OVERCROWDED],
-                g->g10.count[SG_GAP10_CONC_LOW_SUPPLY]);
+                   "above the city rate adds to the concentration; %zu concentrated districts are overcrowded "
+                   "and %zu have little social housing (a district can be both).</li>\n",
+                sg__gap10_conc_flag_count(g, SG_F10_HIGH_SUPPLY, run->city.n),
+                sg__gap10_conc_flag_count(g, SG_F10_OVERCROWDED, run->city.n),
+                sg__gap10_conc_flag_count(g, SG_F10_LOW_SUPPLY, run->city.n));
     else
         fputs("<li><b>Objective 10:</b> <b>not assessed</b>: no housing data was given. No housing figure in this "
               "report is estimated or invented.</li>\n",
@@ -308,8 +309,10 @@ static void method(FILE *m, const struct sg_run *run) {
           "city rate (population-weighted), has <i>low supply</i> when its social housing units per 1,000 residents "
           "are below the city's, and <i>high supply</i> when above. Its class is the first that applies: "
           "high supply that deepens the concentration (more social housing there would add to it, whatever the "
-          "overcrowding), concentrated and overcrowded, concentrated with low supply; otherwise ok. Every condition that holds is in the layer's gap10_flags.</li>\n",
+          "overcrowding), concentrated and overcrowded, concentrated with low supply; otherwise ok. Every condition that holds is in the layer's gap10_flags.",
           m);
+    sg__report_housing_method(m, run);
+    fputs("</li>\n", m);
     fputs("<li>Districts without residents or with missing counts are <i>no data</i>: they are shown in grey and "
           "never counted as ok.</li>\n</ul>\n",
           m);

@@ -254,9 +254,15 @@ void sg__report_objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
         fprintf(m, "<tr><th>Correlation: migrant share and overcrowding</th><td>%s</td></tr>\n", a);
     }
     fputs("</table>\n", m);
-    if (!g->h.have_units)
+    sg__report_housing_indicators(m, run);
+    if (!g->h.have_units && !g->h.have_overcrowding)
+        fputs("<p class=\"note\">Neither social housing nor overcrowding was given: the classes of the map need "
+              "one of them, so every district with residents is ok there. The housing indicators are conditions: "
+              "the districts where they are worse are in the lists below.</p>\n",
+              m);
+    else if (!g->h.have_units)
         fputs("<p class=\"note\">No social housing supply was given: the classes only use overcrowding.</p>\n", m);
-    if (!g->h.have_overcrowding)
+    else if (!g->h.have_overcrowding)
         fputs("<p class=\"note\">No overcrowding data was given: the classes only use the social housing supply."
               "</p>\n",
               m);
@@ -264,7 +270,7 @@ void sg__report_objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     char **tips = calloc(n ? n : 1, sizeof *tips);
     order_item *ord = malloc((n ? n : 1) * sizeof *ord);
     double *key = malloc((n ? n : 1) * sizeof *key);
-    const sg_column *share = sg__res_col(&run->res, "share"), *lq = sg__res_col(&run->res, "lq");
+    const sg_column *share = sg__res_col(&run->res, "share");
     if (!fill || !tips || !ord || !key) goto out;
     for (size_t i = 0; i < n; i++) {
         sg_gap10 cl = (sg_gap10)o->cls[i];
@@ -287,48 +293,7 @@ void sg__report_objective10(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     mi.note = note;
     sg__svg_map(ctx, m, run, &mi);
     free(note);
-    static const sg_gap10 worst[] = {SG_GAP10_SUPPLY_DEEPENS, SG_GAP10_CONC_OVERCROWDED, SG_GAP10_CONC_LOW_SUPPLY};
-    static const char *const heads[] = {
-        ("High social housing supply where migrants are already concentrated: improve the distribution of social "
-         "housing"),
-        "Concentrated and overcrowded", "Concentrated with little social housing"};
-    int frac = run->opts->overcrowding_kind != SG_OVERCROWD_RATIO;
-    for (int w = 0; w < 3; w++) {
-        size_t k = select_class(o->cls, worst[w], key, n, ord);
-        fprintf(m, "<h3><span class=\"sw\" style=\"background:#%06X\"></span>", sg__gap10_colour(worst[w]));
-        sg__html_esc(m, heads[w]);
-        fprintf(m, " (%zu)</h3>\n", k);
-        if (!k) {
-            fputs("<p>None.</p>\n", m);
-            continue;
-        }
-        fputs("<div class=\"scroll\"><table>\n<tr><th>District</th><th>Id</th><th>Residents</th><th>Migrant share</th>"
-              "<th>LQ</th><th>Social units per 1,000</th><th>Overcrowding</th><th>Nearest social housing</th></tr>\n",
-              m);
-        for (size_t q = 0; q < k && q < LIST_MAX; q++) {
-            size_t i = ord[q].i;
-            char t[32], s[32], l[32], u[32], ov[32], d[32];
-            sg__fmt_int(c->total[i], t, sizeof t);
-            sg__fmt_pct(share ? share->num[i] : NAN, 1, s, sizeof s);
-            sg__fmt_num(lq ? lq->num[i] : NAN, 2, l, sizeof l);
-            sg__fmt_num(o->per_1000[i], 1, u, sizeof u);
-            double ovv = g->h.overcrowding ? g->h.overcrowding[i] : NAN;
-            if (frac) sg__fmt_pct(ovv, 1, ov, sizeof ov);
-            else sg__fmt_num(ovv, 2, ov, sizeof ov);
-            sg__fmt_dist(g->h.dist_m ? g->h.dist_m[i] : NAN, d, sizeof d);
-            fputs("<tr><td>", m);
-            sg__html_esc(m, sg__district_label(c, i));
-            fputs("</td><td>", m);
-            sg__html_esc(m, c->id[i]);
-            fprintf(m, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s"
-                       "</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
-                    t, s, l, u, ov, d);
-        }
-        fputs("</table></div>\n", m);
-        if (k > LIST_MAX)
-            fprintf(m, "<p class=\"muted\">… and %zu more%s.</p>\n", k - LIST_MAX,
-                    sg__layer_on(run->opts, SG_LAYER_OBJECTIVE10) ? ": every district is in objective10.geojson" : "");
-    }
+    sg__report_housing_lists(m, run, key); /* by flag: a district in every list it belongs to */
     fputs("</section>\n", m);
 out:
     for (size_t i = 0; tips && i < n; i++) free(tips[i]);

@@ -153,8 +153,53 @@ static json_object *objective10(const struct sg_run *run) {
     json_object_object_add(fl, "overcrowded", jint((long long)nf[0]));
     json_object_object_add(fl, "low_supply", jint((long long)nf[1]));
     json_object_object_add(fl, "high_supply", jint((long long)nf[2]));
+    for (size_t k = 0; k < g->nind; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s_worse", g->hind[k].name);
+        json_object_object_add(fl, key, jint((long long)g->ind[k].n_worse));
+    }
     json_object_object_add(o, "flags", fl);
     return o;
+}
+
+/* housing.indicators: one object per --housing-indicator (absent without one). */
+static json_object *indicators(const struct sg_run *run) {
+    const struct sg_gaps *g = run->gaps;
+    json_object *all = json_object_new_object();
+    for (size_t k = 0; k < g->nind; k++) {
+        const sg_hind *h = &g->hind[k];
+        const sg_hind_out *r = &g->ind[k];
+        json_object *o = json_object_new_object();
+        const sg_field_src *fs = &run->rd.fields[h->overcrowding ? SG_ROLE_OVERCROWD
+                                                                  : SG_ROLE_COUNT + run->rd.ngroups + k];
+        json_object_object_add(o, "field", jstr(fs->name));
+        json_object_object_add(o, "source", jstr(!fs->name ? NULL
+                                                 : fs->table < 0 ? run->rd.districts.path
+                                                                 : run->rd.tables[fs->table].spec->path));
+        json_object_object_add(o, "definition", jstr(h->definition));
+        json_object_object_add(o, "unit", jstr(h->overcrowding ? g->h.overcrowding_unit : h->unit));
+        json_object_object_add(o, "direction", jstr(h->lower ? "lower_is_worse" : "higher_is_worse"));
+        json_object_object_add(o, "direction_given", json_object_new_boolean(h->direction_given));
+        json_object_object_add(o, "city_rate", jnum(r->rate));
+        json_object_object_add(o, "margin", jnum(g->housing_margin));
+        json_object_object_add(o, h->lower ? "worse_below" : "worse_above", jnum(r->threshold));
+        json_object_object_add(o, "districts_with_value", jint((long long)r->n_known));
+        json_object_object_add(o, "districts_without_value", jint((long long)r->n_missing));
+        json_object_object_add(o, "districts_worse", jint((long long)r->n_worse));
+        json_object_object_add(o, "concentrated_districts_worse", jint((long long)r->n_worse_conc));
+        json_object_object_add(o, "corr_migrant_share", jnum(r->corr_share));
+        json_object_object_add(o, "ratio_migrants_rest", jnum(r->migrant_rest_ratio));
+        json_object_object_add(o, "ratio_concentrated_other", jnum(r->conc_other_ratio));
+        json_object_object_add(all, h->name, o);
+    }
+    json_object_object_add(all, "definitions",
+                           jstr("city_rate = sum t_i v_i / sum t_i over the districts with residents and a value; "
+                                "NAME_worse = 1 when v_i > city_rate + margin |city_rate| (higher_is_worse) or "
+                                "v_i < city_rate - margin |city_rate| (lower_is_worse); corr_migrant_share: Pearson, "
+                                "unweighted, over districts; ratio_migrants_rest = (sum x_i v_i / X) / (sum y_i v_i "
+                                "/ Y); ratio_concentrated_other: the population-weighted mean of v in the "
+                                "concentrated districts over that in the others"));
+    return all;
 }
 
 static json_object *housing(const struct sg_run *run) {
@@ -177,6 +222,7 @@ static json_object *housing(const struct sg_run *run) {
     json_object_object_add(o, "districts_with_overcrowding", jint((long long)o10->n_overcrowding));
     json_object_object_add(o, "units_share_in_concentrated_districts", jnum(o10->units_share_concentrated));
     json_object_object_add(o, "population_share_in_concentrated_districts", jnum(o10->pop_share_concentrated));
+    if (g->nind) json_object_object_add(o, "indicators", indicators(run));
     json_object_object_add(
         o, "definitions",
         jstr("dissimilarity_units_population = 1/2 sum |u_i/U - t_i/T| (social housing units against residents); "
@@ -234,5 +280,10 @@ void sg__gaps_text(const struct sg_run *run, void *file) {
                 g->g10.count[SG_GAP10_SUPPLY_DEEPENS], g->g10.count[SG_GAP10_OK], g->g10.count[SG_GAP10_NO_DATA]);
     else
         fprintf(m, "  objective 10 not assessed: no housing data given\n");
+    for (size_t k = 0; k < g->nind; k++)
+        fprintf(m, "  housing     %s: city %.4g (%s is worse), %zu districts worse by more than %.0f %%, %zu of them "
+                   "concentrated\n",
+                g->hind[k].name, g->ind[k].rate, g->hind[k].lower ? "lower" : "higher", g->ind[k].n_worse,
+                100 * g->housing_margin, g->ind[k].n_worse_conc);
     fprintf(m, "  maps        %s/report.html; open %s/seggap.qgs in QGIS\n", run->out_dir, run->out_dir);
 }

@@ -112,5 +112,14 @@ double sg__label_scale(sg_ctx *ctx, const struct sg_run *run);
 extern const double sg__lq_bounds[4];
 extern const unsigned sg__lq_rgb[5];
 extern const char *const sg__lq_label[5];
+/* Objective 10 (report_housing.c): the lists of concentrated districts by
+ * condition (flag), sorted by key ascending, a district in every list whose
+ * condition it meets; the rows of the housing indicators; the concentrated
+ * districts with an SG_F10_* flag. */
+void sg__report_housing_lists(FILE *m, const struct sg_run *run, const double *key);
+void sg__report_housing_indicators(FILE *m, const struct sg_run *run);
+/* The sentences of "How the classes are made" on the lists and indicators. */
+void sg__report_housing_method(FILE *m, const struct sg_run *run);
+size_t sg__gap10_conc_flag_count(const struct sg_gaps *g, unsigned flag, size_t n);
 
 #endif

@@ -231,7 +231,7 @@ static void gap10_rules(void **state) {
     double group[N] = {500, 500, 450, 400, 100, 100, 500, 0};
     double units[N] = {100, 0, 5, 20, 10, 10, NAN, 0};
     double over[N] = {0.30, 0.30, 0.02, NAN, 0.50, 0.01, 0.01, NAN};
-    sg_gap10_in in = {N, usable, total, group, conc, units, over};
+    sg_gap10_in in = {N, usable, total, group, conc, units, over, 0};
     sg_gap10_out out;
     assert_int_equal(sg__gap10_classify(ctx, &in, &out), SG_OK);
     const sg_gap10 want[N] = {SG_GAP10_SUPPLY_DEEPENS, SG_GAP10_CONC_OVERCROWDED, SG_GAP10_CONC_LOW_SUPPLY,
