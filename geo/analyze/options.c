@@ -36,7 +36,7 @@ static const opt_def opt_table[] = {
     O("--indices", SG_OPT_LIST, indices),
     O("--weights", SG_OPT_STR, weights),
     O("--local-permutations", SG_OPT_INT, local_permutations),
-    O("--alpha", SG_OPT_DOUBLE, alpha),
+    O("--alpha", SG_OPT_DOUBLE, alpha), O("--p-adjust", SG_OPT_STR, p_adjust_text),
     O("--centre", SG_OPT_STR, centre_text),
     O("--centre-district", SG_OPT_STR, centre_district),
     O("--decay-bandwidth", SG_OPT_STR, decay_bandwidth_text),
@@ -228,6 +228,7 @@ static sg_status check_spatial(sg_ctx *ctx, sg_options *o) {
         o->has_centre = 1;
     }
     if (sg__options_geometry(ctx, o) != SG_OK) return SG_ERR_USAGE; /* --snap-tolerance, --max-vertices */
+    if (sg__options_join(ctx, o) != SG_OK) return SG_ERR_USAGE;     /* --p-adjust, --table-join */
     o->decay_bandwidth = 1000.0;
     if (o->decay_bandwidth_text) {
         sg_status st = spatial_number(ctx, "--decay-bandwidth", o->decay_bandwidth_text, &o->decay_bandwidth);

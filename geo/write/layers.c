@@ -223,6 +223,7 @@ static int spec_objective5(const struct sg_run *run, const layer_data *d, sg_lsp
     rc |= add_res(L, L->cap, r, "d_contrib");
     rc |= add_res(L, L->cap, r, "gi_star_z");
     rc |= add_res(L, L->cap, r, "gi_star_p");
+    rc |= add_res(L, L->cap, r, "gi_star_q");
     rc |= add_res(L, L->cap, r, "lisa_class");
     for (size_t t = 0; t < g->ntypes; t++) rc |= add_access(L, L->cap, r, g->types[t]);
     rc |= add_field(L, L->cap, "access_score", SG_LF_REAL, g->g5.access_score, NULL);

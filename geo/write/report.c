@@ -327,8 +327,8 @@ static void objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     sg__report_standards(m, run);
     fprintf(m, "<p>A district counts as a <b>migrant concentration</b> when its location quotient (its migrant share "
                "divided by the city's) is at least %.2f, or when it is a statistically significant hot spot of the "
-               "migrant share (Getis-Ord Gi*, p &le; %.2f). ",
-            g->lq_threshold, g->alpha);
+               "migrant share (Getis-Ord Gi*, %s &le; %.2f). ",
+            g->lq_threshold, sg__p_adjust_words(g->p_adjust), g->alpha);
     if (g->ntypes && !sg__report_standards_rule(m, run))
         fputs("Its <b>access</b> is worse when its access score (the mean, over the service types, of its rank by "
               "distance to the nearest service: 0 nearest, 1 farthest) is above the city's population-weighted "
@@ -610,8 +610,8 @@ static void method(FILE *m, const struct sg_run *run) {
     fputs("<section id=\"method\">\n<h2>How the classes are made</h2>\n<ul>\n", m);
     fprintf(m, "<li><b>Migrant concentration</b>: location quotient LQ &ge; %.2f (the district's migrant share is at "
                "least %.0f %% above the city's), or a significant Getis-Ord Gi* hot spot of the migrant share (z &gt; 0, "
-               "p &le; %.2f).</li>\n",
-            g->lq_threshold, 100 * (g->lq_threshold - 1), g->alpha);
+               "%s &le; %.2f).</li>\n",
+            g->lq_threshold, 100 * (g->lq_threshold - 1), sg__p_adjust_words(g->p_adjust), g->alpha);
     fputs("<li><b>Access score</b> (objective 5): for each service type, the district's rank by distance from its "
           "point on surface to the nearest service, scaled from 0 (nearest in the city) to 1 (farthest); the access "
           "score is the mean over the types. <b>Underserved</b>: above the city's population-weighted median score. "
