@@ -123,7 +123,7 @@ typedef struct sg_sites {
     size_t n;
     char **type, **name;     /* name: the source's 'name' field when it has one */
     double *fid, *capacity;
-    double *fca2, *e2sfca;   /* supply ratios R_j of 2SFCA and E2SFCA (capacity per resident reached) */
+    double *fca2, *e2sfca;   /* supply ratios R_j of 2SFCA and E2SFCA (capacity per 1,000 residents reached) */
     double *pop_catchment;   /* residents within the catchment d0 */
     double *pop_r;           /* n x nradius: residents within each --radius */
     double *x, *y;           /* working CRS */
