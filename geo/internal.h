@@ -17,6 +17,7 @@ typedef struct sg_table_spec {
     char *path;
     char *key;   /* key field in the table; default: the --id field name */
     char *layer; /* layer in the table source; default: the only/first layer */
+    char *join;  /* --table-join: the district field the key matches (a coarser level), NULL: the --id */
 } sg_table_spec;
 
 

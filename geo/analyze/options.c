@@ -109,6 +109,7 @@ void sg_options_free(sg_options *o) {
         free(o->tables[i].path);
         free(o->tables[i].key);
         free(o->tables[i].layer);
+        free(o->tables[i].join);
     }
     free(o->tables);
     list_free(&o->access_args);
@@ -384,7 +385,8 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
 }
 
 const char *sg__option_suggest(const char *name) {
-    static const char *const extra[] = {"--table", "--table-key", "--table-layer", "--service", "--service-layer",
+    static const char *const extra[] = {"--table", "--table-key", "--table-layer", "--table-join",
+                                        "--service", "--service-layer",
                                         "--service-where", "--capacity", "--radius", "--config", "--help",
                                         "--standard", "--travel-times", "--service-id", "--tt-layer", "--tt-origin",
                                         "--tt-destination", "--tt-minutes"};
@@ -424,6 +426,7 @@ static void tables_free(sg_options *o) {
         free(o->tables[i].path);
         free(o->tables[i].key);
         free(o->tables[i].layer);
+        free(o->tables[i].join);
     }
     free(o->tables);
     o->tables = NULL;
@@ -484,7 +487,7 @@ sg_status sg__options_parse_layered(sg_ctx *ctx, int argc, char *const *argv, in
                 break;
             }
         int is_table = strcmp(name, "--table") == 0 || strcmp(name, "--table-key") == 0 ||
-                       strcmp(name, "--table-layer") == 0;
+                       strcmp(name, "--table-layer") == 0 || strcmp(name, "--table-join") == 0;
         int is_access = !d && sg__access_is_arg(name); /* repeatable, positional (access.c) */
         if (!d && !is_table && !is_access) {
             st = unknown_option(ctx, name);
@@ -537,7 +540,9 @@ sg_status sg__options_parse_layered(sg_ctx *ctx, int argc, char *const *argv, in
                             "the config file's tables)", name);
         } else {
             sg_table_spec *t = &o->tables[o->ntables - 1];
-            st = set_once(ctx, strcmp(name, "--table-key") == 0 ? &t->key : &t->layer, name, val);
+            st = set_once(ctx, strcmp(name, "--table-key") == 0 ? &t->key : strcmp(name, "--table-join") == 0 ? &t->join
+                                                                                                      : &t->layer,
+                          name, val);
         }
     }
     /* --layer and --sql choose the districts one way: the command line's
