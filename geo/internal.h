@@ -17,6 +17,7 @@ typedef struct sg_table_spec {
     char *path;
     char *key;   /* key field in the table; default: the --id field name */
     char *layer; /* layer in the table source; default: the only/first layer */
+    char *join;  /* --table-join: the district field the key matches (a coarser level), NULL: the --id */
 } sg_table_spec;
 
 
@@ -49,6 +50,8 @@ struct sg_options {
     char *weights;        /* --weights queen|rook|knn:K|distance:M for local statistics */
     int local_permutations; /* --local-permutations N for LISA p-values (default 999) */
     double alpha;         /* --alpha: significance level of the local classes (default 0.05) */
+    char *p_adjust_text;  /* --p-adjust fdr|bonferroni|none ... */
+    int p_adjust;         /* ... as SG_PADJ_* (default fdr): the Gi* hot-spot flag uses gi_star_q */
     char *centre_text;    /* --centre X,Y in the input CRS (parsed into centre_x/y) */
     int has_centre;
     double centre_x, centre_y;
@@ -123,6 +126,8 @@ typedef struct sg_hind {
     const char *unit;       /* "m² per person", "share", ... (static) */
 } sg_hind;
 #define SG_HOUSING_MARGIN 0.10
+/* --p-adjust (sg_options.p_adjust; indices/p_adjust.c). */
+enum { SG_PADJ_FDR = 0, SG_PADJ_BONFERRONI, SG_PADJ_NONE };
 
 /* Overcrowding scale of --overcrowding-scale (sg_options.overcrowding_kind). */
 enum { SG_OVERCROWD_FRACTION = 1, SG_OVERCROWD_PERCENT, SG_OVERCROWD_RATIO };

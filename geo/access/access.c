@@ -8,8 +8,9 @@
  * indices: they are real places):
  *   dist_TYPE_m      nearest service location (planar, geodesic or network)
  *   count_TYPE_R     service locations within R metres, one per --radius
- *   fca2_TYPE        two-step floating catchment ratio (Luo & Wang 2003)
- *   e2sfca_TYPE      the same with a distance decay (Luo & Qi 2009)
+ *   fca2_TYPE_per1000    two-step floating catchment ratio (Luo & Wang 2003),
+ *                        supply per 1,000 residents
+ *   e2sfca_TYPE_per1000  the same with a distance decay (Luo & Qi 2009)
  *   time_TYPE_min    with --network-speed: travel time to the nearest; with
  *                    --travel-times the table's least minutes (standards.c)
  *   beyond_TYPE      with --standard: 1 beyond it, 0 within (standards.c)
@@ -330,11 +331,11 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
         st = column(ctx, res, og, c, name, count + r * og->n);
     }
     if (st == SG_OK) {
-        snprintf(name, sizeof name, "fca2_%s", spec->type);
+        snprintf(name, sizeof name, "fca2_%s_per1000", spec->type);
         st = column(ctx, res, og, c, name, fca2);
     }
     if (st == SG_OK) {
-        snprintf(name, sizeof name, "e2sfca_%s", spec->type);
+        snprintf(name, sizeof name, "e2sfca_%s_per1000", spec->type);
         st = column(ctx, res, og, c, name, e2);
     }
     if (st == SG_OK && time) {
@@ -373,7 +374,7 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
     if (st == SG_OK && T->idle)
         sg__warn(ctx, "W_SERVICE_IDLE", (sg_where){spec->path, T->src.layer, -1, NULL, NULL},
                  "%zu of %zu '%s' locations have no resident within the %g m catchment: their supply counts for "
-                 "nobody in fca2_%s / e2sfca_%s", T->idle, s.n, spec->type, ao->catchment, spec->type, spec->type);
+                 "nobody in fca2_%s_per1000 / e2sfca_%s_per1000", T->idle, s.n, spec->type, ao->catchment, spec->type, spec->type);
     (void)A;
     free(dist);
     free(time);

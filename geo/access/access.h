@@ -96,9 +96,11 @@ sg_status sg__euclid_pairs(sg_ctx *ctx, sg_euclid *e, double dmax, int threads, 
 double sg__decay_weight(sg_decay k, double d, double d0, double h);
 /* Step 1 of the floating catchments, per service location of one type: what
  * the district values (step 2) and the services layer are made of. */
+/* The floating-catchment ratios are per 1,000 residents (fields *_per1000). */
+#define SG_FCA_PER 1000.0
 typedef struct sg_supply {
     size_t n, nradius;       /* locations; radii */
-    double *fca2, *e2sfca;   /* R_j of 2SFCA and of E2SFCA (with the decay): capacity per resident reached,
+    double *fca2, *e2sfca;   /* R_j of 2SFCA and of E2SFCA (with the decay): capacity per 1,000 residents reached,
                               * 0 when nobody is within the catchment */
     double *pop_catchment;   /* residents within the catchment d0 */
     double *pop_r;           /* n x nradius: residents within each --radius */

@@ -12,7 +12,9 @@
  * or exp(-d/h) (exp). S_j is the capacity (or 1), P_k the residents at the
  * origin. A location without residents within reach (denominator 0) supplies
  * nobody: R_j = 0. Σ_k P_k A_k = Σ_j S_j over the locations that supply
- * someone, a check the tests use.
+ * someone, a check the tests use. Both R_j and A_k are kept per 1,000
+ * residents (SG_FCA_PER, issue 17: 0.15 reads as 150 places per 1,000), so
+ * Σ_k P_k A_k = 1000 Σ_j S_j; the fields say so (fca2_TYPE_per1000).
  *
  * Step 1 (sg__fca_supply) is computed once per type and kept: the district
  * values come from it (sg__fca_access, step 2) and so do the services
@@ -82,8 +84,8 @@ sg_status sg__fca_supply(sg_ctx *ctx, const sg_pairs *p, const double *demand, c
     }
     for (size_t j = 0; j < m; j++) {
         double a = sg__ksum_get(&dem2[j]), b = sg__ksum_get(&deme[j]);
-        out->fca2[j] = a > 0 ? s->cap[j] / a : 0;
-        out->e2sfca[j] = b > 0 ? s->cap[j] / b : 0;
+        out->fca2[j] = a > 0 ? SG_FCA_PER * s->cap[j] / a : 0; /* per 1,000 residents */
+        out->e2sfca[j] = b > 0 ? SG_FCA_PER * s->cap[j] / b : 0;
         out->pop_catchment[j] = a;
         for (size_t r = 0; r < nr; r++) out->pop_r[j * nr + r] = sg__ksum_get(&demr[j * nr + r]);
         out->idle += !(a > 0);

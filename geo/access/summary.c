@@ -37,8 +37,8 @@ static json_object *group_json(const struct sg_access *A, const sg_access_type *
     }
     json_object_object_add(o, "share_beyond_m", b);
     json_object_object_add(o, "unreachable_residents", jnum(g->unreachable));
-    json_object_object_add(o, "fca2_mean", jnum(g->fca2));
-    json_object_object_add(o, "e2sfca_mean", jnum(g->e2sfca));
+    json_object_object_add(o, "fca2_per1000_mean", jnum(g->fca2)); /* per 1,000 residents (issue 17) */
+    json_object_object_add(o, "e2sfca_per1000_mean", jnum(g->e2sfca));
     if (A->has_time || T->has_tt) json_object_object_add(o, "time_mean_min", jnum(g->time_mean));
     if (T->std.set) json_object_object_add(o, "share_beyond_standard", jnum(T->std_share[g == &T->g[0] ? 0 : 1]));
     return o;

@@ -27,6 +27,8 @@ void sg__options_housing_free(sg_options *o);
 sg_status sg__strlist_push(sg_ctx *ctx, sg_strlist *l, const char *opt, const char *val);
 /* --snap-tolerance and --max-vertices, checked, with their defaults (options_geometry.c). */
 sg_status sg__options_geometry(sg_ctx *ctx, sg_options *o);
+/* --p-adjust and the --table-join tables, checked (options_join.c). */
+sg_status sg__options_join(sg_ctx *ctx, sg_options *o);
 /* sg_options_parse where argv[0, nbase) come from a config file (config.c)
  * and the rest from the command line: a command-line option replaces the
  * config's value, and a --table there replaces the config's tables. */

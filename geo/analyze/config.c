@@ -263,7 +263,7 @@ static sg_status add_tables(loader *L, const yaml_node_t *v) {
                          sg__cfg_type_name(v));
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
         const yaml_node_t *t = sg__cfg_node(L, *it);
-        const char *path = NULL, *key = NULL, *layer = NULL;
+        const char *path = NULL, *key = NULL, *layer = NULL, *join = NULL;
         sg_status st = SG_OK;
         if (t->type == YAML_SCALAR_NODE) {
             st = sg__cfg_need_scalar(L, "tables", t, &path);
@@ -275,7 +275,8 @@ static sg_status add_tables(loader *L, const yaml_node_t *v) {
                 if (strcmp(k, "path") == 0) st = sg__cfg_need_scalar(L, "tables: path", tv, &path);
                 else if (strcmp(k, "key") == 0) st = sg__cfg_need_scalar(L, "tables: key", tv, &key);
                 else if (strcmp(k, "layer") == 0) st = sg__cfg_need_scalar(L, "tables: layer", tv, &layer);
-                else st = sg__cfg_error(L, sg__cfg_node(L, p->key), "unknown key '%s' in a table (known: path, key, layer)", k);
+                else if (strcmp(k, "join") == 0) st = sg__cfg_need_scalar(L, "tables: join", tv, &join);
+                else st = sg__cfg_error(L, sg__cfg_node(L, p->key), "unknown key '%s' in a table (known: path, key, layer, join)", k);
             }
             if (st == SG_OK && !path) st = sg__cfg_error(L, t, "a table needs 'path'");
         } else {
@@ -289,6 +290,7 @@ static sg_status add_tables(loader *L, const yaml_node_t *v) {
         free(rp);
         if (st == SG_OK && key && (st = push(L, "--table-key")) == SG_OK) st = push(L, key);
         if (st == SG_OK && layer && (st = push(L, "--table-layer")) == SG_OK) st = push(L, layer);
+        if (st == SG_OK && join && (st = push(L, "--table-join")) == SG_OK) st = push(L, join);
         if (st != SG_OK) return st;
     }
     return SG_OK;
@@ -367,7 +369,7 @@ static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, co
                          key);
     }
     if (strchr(key, '-') || !sg__option_kind(name, &kind) || strcmp(key, "table_key") == 0 ||
-        strcmp(key, "table_layer") == 0) {
+        strcmp(key, "table_layer") == 0 || strcmp(key, "table_join") == 0) {
         if (strchr(key, '-') && sg__option_kind(name, &kind)) {
             char *u = sg__strdup(key);
             for (char *c = u; c && *c; c++)
@@ -376,8 +378,9 @@ static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, co
             free(u);
             return st;
         }
-        if (strcmp(key, "table") == 0 || strcmp(key, "table_key") == 0 || strcmp(key, "table_layer") == 0)
-            return sg__cfg_error(L, k, "unknown key '%s' (census tables go in 'tables:', a list of path/key/layer)", key);
+        if (strcmp(key, "table") == 0 || strcmp(key, "table_key") == 0 || strcmp(key, "table_layer") == 0 ||
+            strcmp(key, "table_join") == 0)
+            return sg__cfg_error(L, k, "unknown key '%s' (census tables go in 'tables:', a list of path/key/layer/join)", key);
         static const char *const sections[] = {"tables", "services", "check"};
         const char *sec = sg__suggest(key, sections, 3), *near = sec ? NULL : sg__option_suggest(name);
         if (near && (!strncmp(near, "--table", 7) || !strcmp(near, "--config") || !strcmp(near, "--help") ||

@@ -36,7 +36,7 @@ static const opt_def opt_table[] = {
     O("--indices", SG_OPT_LIST, indices),
     O("--weights", SG_OPT_STR, weights),
     O("--local-permutations", SG_OPT_INT, local_permutations),
-    O("--alpha", SG_OPT_DOUBLE, alpha),
+    O("--alpha", SG_OPT_DOUBLE, alpha), O("--p-adjust", SG_OPT_STR, p_adjust_text),
     O("--centre", SG_OPT_STR, centre_text),
     O("--centre-district", SG_OPT_STR, centre_district),
     O("--decay-bandwidth", SG_OPT_STR, decay_bandwidth_text),
@@ -113,6 +113,7 @@ void sg_options_free(sg_options *o) {
         free(o->tables[i].path);
         free(o->tables[i].key);
         free(o->tables[i].layer);
+        free(o->tables[i].join);
     }
     free(o->tables);
     list_free(&o->access_args);
@@ -234,6 +235,7 @@ static sg_status check_spatial(sg_ctx *ctx, sg_options *o) {
         o->has_centre = 1;
     }
     if (sg__options_geometry(ctx, o) != SG_OK) return SG_ERR_USAGE; /* --snap-tolerance, --max-vertices */
+    if (sg__options_join(ctx, o) != SG_OK) return SG_ERR_USAGE;     /* --p-adjust, --table-join */
     o->decay_bandwidth = 1000.0;
     if (o->decay_bandwidth_text) {
         sg_status st = spatial_number(ctx, "--decay-bandwidth", o->decay_bandwidth_text, &o->decay_bandwidth);
@@ -391,7 +393,8 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
 }
 
 const char *sg__option_suggest(const char *name) {
-    static const char *const extra[] = {"--table", "--table-key", "--table-layer", "--service", "--service-layer",
+    static const char *const extra[] = {"--table", "--table-key", "--table-layer", "--table-join",
+                                        "--service", "--service-layer",
                                         "--service-where", "--capacity", "--radius", "--config", "--help",
                                         "--standard", "--travel-times", "--service-id", "--tt-layer", "--tt-origin",
                                         "--tt-destination", "--tt-minutes"};
@@ -431,6 +434,7 @@ static void tables_free(sg_options *o) {
         free(o->tables[i].path);
         free(o->tables[i].key);
         free(o->tables[i].layer);
+        free(o->tables[i].join);
     }
     free(o->tables);
     o->tables = NULL;
@@ -491,7 +495,7 @@ sg_status sg__options_parse_layered(sg_ctx *ctx, int argc, char *const *argv, in
                 break;
             }
         int is_table = strcmp(name, "--table") == 0 || strcmp(name, "--table-key") == 0 ||
-                       strcmp(name, "--table-layer") == 0;
+                       strcmp(name, "--table-layer") == 0 || strcmp(name, "--table-join") == 0;
         int is_access = !d && sg__access_is_arg(name); /* repeatable, positional (access.c) */
         if (!d && !is_table && !is_access) {
             st = unknown_option(ctx, name);
@@ -544,7 +548,9 @@ sg_status sg__options_parse_layered(sg_ctx *ctx, int argc, char *const *argv, in
                             "the config file's tables)", name);
         } else {
             sg_table_spec *t = &o->tables[o->ntables - 1];
-            st = set_once(ctx, strcmp(name, "--table-key") == 0 ? &t->key : &t->layer, name, val);
+            st = set_once(ctx, strcmp(name, "--table-key") == 0 ? &t->key : strcmp(name, "--table-join") == 0 ? &t->join
+                                                                                                      : &t->layer,
+                          name, val);
         }
     }
     /* --layer and --sql choose the districts one way: the command line's

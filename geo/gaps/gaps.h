@@ -40,11 +40,11 @@ typedef struct sg_gap5_in {
     size_t n;                     /* districts read */
     const unsigned char *usable;  /* 1: counts known and total > 0 */
     const double *total, *group, *lq;
-    const double *gi_z, *gi_p;    /* Getis-Ord Gi* of the share, or NULL (NaN = none) */
+    const double *gi_z, *gi_p;    /* Getis-Ord Gi* of the share, or NULL (NaN = none); gi_p the adjusted p (gi_star_q) */
     size_t ntypes;                /* service types; 0: access not assessed */
     const double *const *dist;    /* ntypes arrays of n nearest distances (NaN = none) */
     double lq_threshold;          /* concentrated: lq >= this ... */
-    double alpha;                 /* ... or a Gi* hot spot: z > 0 and p <= alpha */
+    double alpha;                 /* ... or a Gi* hot spot: z > 0 and adjusted p <= alpha */
     size_t nstd;                  /* types with an access standard; 0: the median rule */
     const double *const *beyond;  /* with nstd: ntypes entries, NULL for a type without a standard, else n
                                    * values 1 beyond / 0 within / NaN unknown */
@@ -155,7 +155,7 @@ typedef struct sg_sites {
     size_t n;
     char **type, **name;     /* name: the source's 'name' field when it has one */
     double *fid, *capacity;
-    double *fca2, *e2sfca;   /* supply ratios R_j of 2SFCA and E2SFCA (capacity per resident reached) */
+    double *fca2, *e2sfca;   /* supply ratios R_j of 2SFCA and E2SFCA (capacity per 1,000 residents reached) */
     double *pop_catchment;   /* residents within the catchment d0 */
     double *pop_r;           /* n x nradius: residents within each --radius */
     double *x, *y;           /* working CRS */
@@ -183,6 +183,7 @@ struct sg_gaps {
     unsigned char *usable;
     sg_gap5_out g5;
     double lq_threshold, alpha;
+    int p_adjust;            /* SG_PADJ_*: how gi_star_q (which decides the hot spot) was adjusted */
     int have_gi;
     /* objective 10 */
     sg_housing h;
@@ -211,6 +212,9 @@ sg_status sg__objective5(sg_ctx *ctx, const sg_gaps_in *in, struct sg_gaps **out
 /* Objective 10 from the housing inputs, into g (objective10.c). */
 sg_status sg__objective10(sg_ctx *ctx, const sg_gaps_in *in, struct sg_gaps *g);
 void sg__gaps_free(struct sg_gaps *g);
+/* The concentration rule in words, with the adjustment that made the hot
+ * spots: "LQ ≥ 1.5 or a Gi* hot spot, FDR-adjusted p ≤ 0.05 (Benjamini-Hochberg)". */
+void sg__gap5_conc_rule(const struct sg_gaps *g, char *buf, size_t size);
 
 
 

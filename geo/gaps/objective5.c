@@ -3,7 +3,8 @@
  *
  *  - concentrated: lq >= --lq-threshold (default 1.5), or a significant
  *    Getis-Ord Gi* hot spot of the migrant share (gi_star_z > 0 and
- *    gi_star_p <= --alpha, default 0.05).
+ *    gi_star_q <= --alpha, default 0.05; gi_star_q is gi_star_p adjusted
+ *    by --p-adjust, default fdr: Benjamini-Hochberg over the districts).
  *  - access_score: for every service type of the access stage, the
  *    district's mid-rank percentile rank of its nearest distance (the
  *    column dist_TYPE_m) among the districts with residents (0 = nearest in
@@ -288,6 +289,7 @@ sg_status sg__objective5(sg_ctx *ctx, const sg_gaps_in *gin, struct sg_gaps **ou
     *out = g;
     g->lq_threshold = o->lq_threshold;
     g->alpha = o->alpha > 0 ? o->alpha : 0.05;
+    g->p_adjust = o->p_adjust;
     g->usable = malloc(c->n ? c->n : 1);
     if (!g->usable) return sg__nomem(ctx);
     for (size_t i = 0; i < c->n; i++)
@@ -295,7 +297,8 @@ sg_status sg__objective5(sg_ctx *ctx, const sg_gaps_in *gin, struct sg_gaps **ou
     sg_status st = find_types(ctx, gin, g);
     if (st != SG_OK) return st;
     const sg_column *lq = sg__res_col(gin->res, "lq");
-    const sg_column *gz = sg__res_col(gin->res, "gi_star_z"), *gp = sg__res_col(gin->res, "gi_star_p");
+    /* the hot spot is decided on the adjusted p (--p-adjust) */
+    const sg_column *gz = sg__res_col(gin->res, "gi_star_z"), *gp = sg__res_col(gin->res, "gi_star_q");
     if (!lq || !lq->num)
         return sg__error(ctx, SG_ERR_INTERNAL, "E_INTERNAL", SG_WHERE_NONE, "objective 5: no lq column");
     g->have_gi = gz && gz->num && gp && gp->num;
@@ -324,4 +327,11 @@ sg_status sg__objective5(sg_ctx *ctx, const sg_gaps_in *gin, struct sg_gaps **ou
                  "objective 5: no service data (no dist_TYPE_m columns): access is not assessed, access_score is "
                  "null and gap5_class only tells concentrated from not_concentrated");
     return SG_OK;
+}
+
+void sg__gap5_conc_rule(const struct sg_gaps *g, char *buf, size_t size) {
+    if (g->have_gi)
+        snprintf(buf, size, "LQ \u2265 %g or a Gi* hot spot, %s \u2264 %g", g->lq_threshold,
+                 sg__p_adjust_words(g->p_adjust), g->alpha);
+    else snprintf(buf, size, "LQ \u2265 %g", g->lq_threshold);
 }

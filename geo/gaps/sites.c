@@ -2,10 +2,10 @@
  * capacity and its supply ratios, as the access stage measured them
  * (sg_access_type: the locations as read, step 1 of its floating
  * catchments; planar, geodesic or network distances):
- *   fca2          R_j = S_j / sum of the residents within the catchment d0
- *                 (two-step floating catchment, Luo & Wang 2003: capacity
- *                 per resident who can reach it; 0 when nobody can)
- *   e2sfca        the same with the access stage's distance decay
+ *   fca2_per1000  R_j = 1000 S_j / sum of the residents within the catchment
+ *                 d0 (two-step floating catchment, Luo & Wang 2003: capacity
+ *                 per 1,000 residents who can reach it; 0 when nobody can)
+ *   e2sfca_per1000 the same with the access stage's distance decay
  *   pop_catchment residents within d0 of the location
  *   pop_within_R  residents within each --radius R
  * Residents are the access stage's origins (a point on surface per district,

@@ -6,7 +6,10 @@
  *      z_i = (sum_j w_ij p_j - pbar W_i) / (s sqrt((n S1_i - W_i^2) / (n - 1))),
  *    W_i = sum_j w_ij, S1_i = sum_j w_ij^2, pbar and s the mean and standard
  *    deviation (divisor n) of p. gi_star_p is the two-sided normal p-value,
- *    as in the usual hot-spot analysis.
+ *    as in the usual hot-spot analysis; gi_star_q the same adjusted for
+ *    multiple testing over the districts with a p (--p-adjust, default fdr:
+ *    Benjamini-Hochberg; p_adjust.c). Objective 5's hot spot is
+ *    gi_star_z > 0 and gi_star_q <= --alpha.
  *  - Local Moran's I (Anselin 1995) with row-standardised weights:
  *    I_i = (z_i / m2) sum_j w_ij z_j, z = p - pbar, m2 = sum z^2 / n.
  *    lisa_p is a conditional permutation p-value: z_i held, the neighbours'
@@ -14,7 +17,12 @@
  *    (--local-permutations, default 999), folded as PySAL does:
  *    p = (min(#{I_r >= I_i}, N - #{I_r >= I_i}) + 1) / (N + 1).
  *    lisa_class: HH, LL, HL or LH (the sign of z_i and of its spatial lag)
- *    when lisa_p <= --alpha (default 0.05), else ns.
+ *    when lisa_p <= --alpha (default 0.05), else ns. lisa_p is not
+ *    adjusted: lisa_class is the descriptive cluster map of GeoDa and PySAL
+ *    (their default), and a conditional permutation p cannot fall below
+ *    1/(N+1), so BH over hundreds of districts would leave no cluster at
+ *    999 permutations; the decision the tool takes (the hot spot) is
+ *    adjusted.
  * Weights: --weights queen (default) | rook | knn:K | distance:M (metres,
  * centroid distance band). Islands (no neighbour) get null values and are
  * reported. Unit i's permutations use random stream i of --seed, so the
@@ -95,10 +103,11 @@ sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res
     }
     double *p = malloc(n * sizeof *p), *z = malloc(n * sizeof *z);
     double *gz = sg__result_column(res, "gi_star_z"), *gp = sg__result_column(res, "gi_star_p");
+    double *gq = sg__result_column(res, "gi_star_q");
     double *li = sg__result_column(res, "lisa_i"), *lp = sg__result_column(res, "lisa_p");
     char **lc = sg__result_text_column(res, "lisa_class");
     size_t *pool = malloc(n * sizeof *pool);
-    if (!p || !z || !gz || !gp || !li || !lp || !lc || !pool) st = sg__nomem(ctx);
+    if (!p || !z || !gz || !gp || !gq || !li || !lp || !lc || !pool) st = sg__nomem(ctx);
     if (st != SG_OK) goto out;
     sg_ksum s1 = {0, 0}, s2 = {0, 0};
     for (size_t i = 0; i < n; i++) {
@@ -163,6 +172,8 @@ sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res
             break;
         }
     }
+    /* gi_star_q: gi_star_p adjusted over the districts with a p (--p-adjust) */
+    if (st == SG_OK && sg__p_adjust(o->p_adjust, gp, res->n, gq) != 0) st = sg__nomem(ctx);
     if (islands && w != &sp->queen)
         sg__warn(ctx, "W_ISLAND", SG_WHERE_NONE, "%zu districts have no neighbour under --weights %s: their local "
                  "statistics are null", islands, spec);

@@ -151,6 +151,16 @@ double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n);
 double sg__dcd_theta_star(double theta);
 /* Spatial families (index_concentration.c, ...). */
 sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* --p-adjust (p_adjust.c): q[i] the adjusted p of p[i] over the finite p
+ * (SG_PADJ_FDR: Benjamini-Hochberg step-up; SG_PADJ_BONFERRONI: min(1, m p);
+ * SG_PADJ_NONE: p), NaN where p is not finite. Returns -1 when out of memory
+ * or for an unknown method. */
+int sg__p_adjust(int method, const double *p, size_t n, double *q);
+const char *sg__p_adjust_name(int method);
+/* In words, for legends and the report: "unadjusted p", ... */
+const char *sg__p_adjust_words(int method);
+/* "fdr", "bonferroni", "none" (or "bh") -> SG_PADJ_*, else -1. */
+int sg__p_adjust_parse(const char *text);
 sg_status sg__family_concentration(sg_ctx *ctx, const sg_data *d, sg_result *res);
 sg_status sg__family_centralization(sg_ctx *ctx, const sg_data *d, sg_result *res);
 sg_status sg__family_clustering(sg_ctx *ctx, const sg_data *d, sg_result *res);

@@ -385,6 +385,7 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
         if (st != SG_OK) goto done;
     }
     t_table = sg__now() - t_table;
+    if (sg__resolve_joins(ctx, rd, defn, w) != SG_OK) missing = SG_ERR_DATA; /* --table-join fields */
     rd->ngroups = o->groups.n;
     city->ngroups = o->groups.n;
     rd->nhind = city->nhind = o->nhind;
@@ -476,7 +477,7 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
         st = sg__error(ctx, SG_ERR_INPUT, "E_READ", w, "read error: %s", sg__gdal_msg(ctx));
     t_loop = sg__now() - t_loop;
     double tj = sg__now();
-    if (st == SG_OK) sg__report_joins(ctx, rd, city, hasrow);
+    if (st == SG_OK) sg__report_joins(ctx, rd, city, hasrow, lyr);
     for (size_t t = 0; t < o->ntables; t++) sg__table_drop_rows(&rd->tables[t]); /* joined: rows not needed */
     t_join += sg__now() - tj;
     /* the reading loop with the join look-ups; validate overlaps it on a second thread (validate.wait:

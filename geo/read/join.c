@@ -11,8 +11,10 @@
 void sg__join_info_free(sg_join_info *j) {
     for (size_t i = 0; i < j->n_unmatched_ids; i++) free(j->unmatched_ids[i]);
     for (size_t i = 0; i < j->n_missing_ids; i++) free(j->missing_ids[i]);
+    for (size_t i = 0; i < j->n_district_keys; i++) free(j->district_keys[i]);
     free(j->unmatched_ids);
     free(j->missing_ids);
+    free(j->district_keys);
 }
 
 void sg__ignore_other_fields(sg_ctx *ctx, const sg_reader *rd, OGRLayerH lyr, int id_idx) {
@@ -22,6 +24,8 @@ void sg__ignore_other_fields(sg_ctx *ctx, const sg_reader *rd, OGRLayerH lyr, in
     const char **ign = calloc((size_t)nf + 1, sizeof *ign);
     if (used && ign) {
         if (id_idx >= 0 && id_idx < nf) used[id_idx] = 1;
+        for (size_t t = 0; t < rd->ntables; t++) /* --table-join fields */
+            if (rd->tables[t].join_idx >= 0 && rd->tables[t].join_idx < nf) used[rd->tables[t].join_idx] = 1;
         for (size_t r = 0; r < SG_ROLE_COUNT + rd->ngroups + rd->nhind; r++)
             if (rd->fields[r].name && rd->fields[r].table == -1 && rd->fields[r].idx >= 0 && rd->fields[r].idx < nf)
                 used[rd->fields[r].idx] = 1;
@@ -63,7 +67,7 @@ sg_status sg__resolve_field(sg_ctx *ctx, sg_reader *rd, OGRFeatureDefnH defn, si
         fs->name = sg__strdup(rd->tables[t].fields[ti]);
         if (fs->idx < 0) return sg__nomem(ctx);
     }
-    if (fs->table != -2) return fs->name ? SG_OK : sg__nomem(ctx);
+    if (fs->table != -2) return fs->name ? sg__coarse_count(ctx, rd, role) : sg__nomem(ctx);
     /* Not found: list what exists, source by source. */
     char *msg = NULL, *lf = sg__layer_field_list(defn);
     msg = sg__asprintf("%s field not found in the districts (fields: %s)", option, lf ? lf : "?");
@@ -134,7 +138,7 @@ static const char *skip_zeros(const char *s) {
     return s;
 }
 
-void sg__report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned char **hasrow) {
+void sg__report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned char **hasrow, void *lyr) {
     for (size_t t = 0; t < rd->ntables; t++) {
         sg_table *tb = &rd->tables[t];
         sg_join_info *j = &rd->joins[t];
@@ -150,7 +154,7 @@ void sg__report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned 
             }
             j->unmatched_rows++;
             add_first(&j->unmatched_ids, &j->n_unmatched_ids, tb->keys[r] ? tb->keys[r] : "");
-            if (tb->keys[r] && !loose_tried) {
+            if (tb->keys[r] && !loose_tried && tb->join_idx < 0) { /* ids, not a --table-join field */
                 loose_tried = 1;
                 loose = sg__strmap_create(city->n);
                 for (size_t i = 0; loose && i < city->n; i++)
@@ -161,19 +165,22 @@ void sg__report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned 
         sg__strmap_destroy(loose);
         j->zero_matches = loose_hits;
         for (size_t i = 0; i < city->n; i++) {
+            j->matched_districts += hasrow[t][i];
             if (hasrow[t][i]) continue;
             j->districts_without_row++;
             add_first(&j->missing_ids, &j->n_missing_ids, city->id[i] ? city->id[i] : "");
         }
         sg_where w = {tb->spec->path, tb->layer_name, -1, NULL, tb->key};
-        if (j->unmatched_rows) {
+        int none = tb->nrows && !j->matched_rows; /* nothing joined: an error, not a run of districts without data */
+        if (none) sg__join_none(ctx, tb, j, city, lyr);
+        if (j->unmatched_rows && !none) {
             char *ids = sg__format_ids((const char *const *)j->unmatched_ids, j->n_unmatched_ids, j->n_unmatched_ids, j->unmatched_rows, 0);
             sg__warn(ctx, "W_ROW_WITHOUT_DISTRICT", w,
                      "%zu of %zu rows match no district and are not used: %s", j->unmatched_rows,
                      tb->nrows, ids ? ids : "");
             free(ids);
         }
-        if (j->districts_without_row) {
+        if (j->districts_without_row && !none) {
             char *ids = sg__format_ids((const char *const *)j->missing_ids, j->n_missing_ids, j->n_missing_ids, j->districts_without_row, 0);
             sg__warn(ctx, "W_DISTRICT_WITHOUT_ROW", w,
                      "%zu of %zu districts have no row in this table (kept with status no_data): %s",
@@ -264,11 +271,15 @@ sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job) {
         sg__warn(ctx, "W_GEOMETRY_REPAIRED", fw, "invalid geometry repaired with GEOS MakeValid: %s",
                  note ? note : "");
     }
-    /* Join: the row of each table for this id. */
+    /* Join: the row of each table for this id (or, --table-join, for its join field's value). */
     for (size_t t = 0; t < o->ntables; t++) {
-        has[t] = city->id[i] && sg__keyindex_get(&rd->tables[t].index, city->id[i], &rows[t]);
+        char *jk = rd->tables[t].join_idx >= 0 ? sg__join_key(f, rd->tables[t].join_idx) : NULL;
+        const char *key = rd->tables[t].join_idx >= 0 ? jk : city->id[i];
+        has[t] = key && sg__keyindex_get(&rd->tables[t].index, key, &rows[t]);
         hasrow[t][i] = (unsigned char)has[t];
         if (has[t]) rd->tables[t].matched[rows[t]] = 1;
+        if (jk) sg__join_note_key(&rd->joins[t], jk);
+        free(jk);
     }
     /* Text fields: the name label and the region. */
     for (int tr = 0; tr < 2; tr++) {

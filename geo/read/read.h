@@ -45,7 +45,7 @@ typedef struct sg_table {
     const sg_table_spec *spec;
     char *key, *layer_name; /* key: the key field actually used */
     char **fields;       /* every field name of the table */
-    int nfields, key_idx;
+    int nfields, key_idx, join_idx; /* join_idx: --table-join, the district field the keys match; -1: the id */
     int *cols, ncols;    /* requested field indices, ncols of them */
     size_t nrows;
     char **keys;         /* trimmed key per row */
@@ -91,14 +91,14 @@ typedef struct sg_input_info {
 } sg_input_info;
 
 typedef struct sg_join_info {
-    size_t rows, matched_rows;
-    size_t unmatched_rows;       /* rows without a district */
-    char **unmatched_ids;        /* first few */
-    size_t n_unmatched_ids;
-    size_t districts_without_row;
-    char **missing_ids;          /* first few */
-    size_t n_missing_ids;
-    size_t zero_matches;         /* unmatched rows whose key matches an id once leading zeros are removed */
+    size_t rows, matched_rows, unmatched_rows; /* unmatched: rows without a district */
+    char **unmatched_ids;        /* first few (n_unmatched_ids) */
+    size_t n_unmatched_ids, districts_without_row;
+    char **missing_ids;          /* first few districts without a row (n_missing_ids) */
+    size_t n_missing_ids, zero_matches; /* zero_matches: unmatched keys matching an id without leading zeros */
+    const char *join_field;      /* --table-join FIELD (a coarser level), NULL: joined on the id */
+    size_t matched_districts, n_district_keys; /* districts that got a row (children); district_keys */
+    char **district_keys;        /* first few distinct district-side keys (join_field's values) */
 } sg_join_info;
 
 /* ---- CRS (crs.c) ---- */

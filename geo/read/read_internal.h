@@ -202,9 +202,24 @@ void sg__ignore_other_fields(sg_ctx *ctx, const sg_reader *rd, OGRLayerH lyr, in
  * the diagnostics). The caller destroys f. */
 sg_status sg__one_district(sg_dloop *L, OGRFeatureH f, sg_geom_job *job);
 /* After the join: report rows without a district, districts without a row,
- * and the likely cause when keys match once leading zeros are ignored. */
-void sg__report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned char **hasrow);
+ * and the likely cause when keys match once leading zeros are ignored; a
+ * table that matches nothing is E_JOIN_NONE (lyr, the districts, rewound to
+ * guess the --table-join field its keys belong to). */
+void sg__report_joins(sg_ctx *ctx, sg_reader *rd, const sg_city *city, unsigned char **hasrow, void *lyr);
 void sg__join_info_free(sg_join_info *j);
+/* --table-join: each table's join_idx, the district field its keys match
+ * (-1: the id); a field that is not there is E_MISSING_FIELD (join.c). */
+sg_status sg__resolve_joins(sg_ctx *ctx, sg_reader *rd, void *feature_defn, sg_where w);
+/* 1 for the roles that are counts of people or units (total, group, --groups, social units). */
+int sg__role_is_count(size_t role);
+/* E_COARSE_COUNT (SG_ERR_USAGE) when a count role comes from a --table-join table. */
+sg_status sg__coarse_count(sg_ctx *ctx, const sg_reader *rd, size_t role);
+/* The trimmed text of a district's join field, NULL when empty (caller frees). */
+char *sg__join_key(void *feature, int idx);
+/* Keeps the first SG_FIRST_IDS distinct district-side keys of a join. */
+void sg__join_note_key(sg_join_info *j, const char *key);
+/* E_JOIN_NONE: no row of the table matches a district (first keys of both sides, a did-you-mean). */
+void sg__join_none(sg_ctx *ctx, sg_table *tb, const sg_join_info *j, const sg_city *city, void *lyr);
 
 /* ---- plausibility guards (plausible.c), after the districts are read ----
  * Shares on the wrong scale (E_SHARE_SCALE; the hint of E_SHARE_RANGE),

@@ -49,6 +49,7 @@ sg_status sg__table_open(sg_ctx *ctx, const sg_table_spec *spec, const char *def
     memset(t, 0, sizeof *t);
     t->spec = spec;
     t->key_idx = -1;
+    t->join_idx = -1; /* the id, until sg__resolve_joins */
     sg_where w = {spec->path, spec->layer, -1, NULL, NULL};
     GDALDatasetH ds = sg__ogr_open(ctx, spec->path);
     char why[SG_GDAL_MSG_MAX + 64];

@@ -27,7 +27,8 @@ static const struct {
     {"social_units", "soc_units"},   {"social_units_per_1000", "soc_p1000"}, {"dist_housing_m", "dist_house"},
     {"overcrowding", "overcrowd"},   {"access_score", "acc_score"},          {"concentrated", "conc"},
     {"gap10_class", "gap10_cls"},    {"gap10_flags", "gap10_flg"},           {"supply_ratio", "supply_rat"},
-    {"pop_catchment", "pop_catch"},  {"source_fid", "src_fid"},
+    {"pop_catchment", "pop_catch"},  {"source_fid", "src_fid"},          {"fca2_per1000", "fca2_p1000"},
+    {"e2sfca_per1000", "e2sf_p1000"},
 };
 
 /* A name of at most 10 bytes, unique among used[0..nused). */
@@ -48,6 +49,7 @@ static void shp_name(const char *full, char used[][11], size_t nused, char out[1
             }
         size_t pl = strlen(p);
         if (*ab == 'd' && pl > 2 && strcmp(p + pl - 2, "_m") == 0) pl -= 2;
+        if ((*ab == 'f' || *ab == 'e') && pl > 8 && strcmp(p + pl - 8, "_per1000") == 0) pl -= 8; /* f_TYPE */
         const char *r = *ab == 'n' ? strrchr(p, '_') : NULL; /* count_TYPE_R: keep R whole */
         size_t fl = strlen(full);
         if (fl > 10 && strcmp(full + fl - 6, "_worse") == 0) /* --housing-indicator NAME_worse: NAME cut, _w */

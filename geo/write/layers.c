@@ -110,7 +110,7 @@ static int add_res(sg_lspec *L, size_t cap, const sg_result *r, const char *name
 /* Access columns of one service type, by name. */
 static int add_access(sg_lspec *L, size_t cap, const sg_result *r, const char *type) {
     size_t tl = strlen(type);
-    static const char *const exact[] = {"dist_%s_m", "fca2_%s", "e2sfca_%s", "time_%s_min", "beyond_%s"};
+    static const char *const exact[] = {"dist_%s_m", "fca2_%s_per1000", "e2sfca_%s_per1000", "time_%s_min", "beyond_%s"};
     for (int pass = 0; pass < 6; pass++)
         for (size_t k = 0; k < r->ncols; k++) {
             const char *nm = r->cols[k].name;
@@ -261,6 +261,7 @@ static int spec_objective5(const struct sg_run *run, const layer_data *d, sg_lsp
     rc |= add_res(L, L->cap, r, "d_contrib");
     rc |= add_res(L, L->cap, r, "gi_star_z");
     rc |= add_res(L, L->cap, r, "gi_star_p");
+    rc |= add_res(L, L->cap, r, "gi_star_q");
     rc |= add_res(L, L->cap, r, "lisa_class");
     for (size_t t = 0; t < g->ntypes; t++) rc |= add_access(L, L->cap, r, g->types[t]);
     rc |= add_field(L, L->cap, "access_score", SG_LF_REAL, g->g5.access_score, NULL);
@@ -322,8 +323,8 @@ static int spec_services(const struct sg_run *run, sg_lspec *L, double **cols) {
     rc |= add_field(L, L->cap, "name", SG_LF_TEXT, NULL, (const char *const *)S->name);
     rc |= add_field(L, L->cap, "source_fid", SG_LF_INT, S->fid, NULL);
     rc |= add_field(L, L->cap, "capacity", sg__count_kind(S->capacity, S->n), S->capacity, NULL);
-    rc |= add_field(L, L->cap, "fca2", SG_LF_REAL, S->fca2, NULL);
-    rc |= add_field(L, L->cap, "e2sfca", SG_LF_REAL, S->e2sfca, NULL);
+    rc |= add_field(L, L->cap, "fca2_per1000", SG_LF_REAL, S->fca2, NULL); /* R_j per 1,000 residents */
+    rc |= add_field(L, L->cap, "e2sfca_per1000", SG_LF_REAL, S->e2sfca, NULL);
     rc |= add_field(L, L->cap, "pop_catchment", sg__count_kind(S->pop_catchment, S->n), S->pop_catchment, NULL);
     for (size_t r = 0; r < S->nradius; r++) {
         cols[r] = matrix_col(S->pop_r, S->n, S->nradius, r);

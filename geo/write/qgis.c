@@ -109,9 +109,15 @@ int sg__style_build(const struct sg_run *run, sg_style_key key, sg_style *s) {
         static const sg_gap5 without[] = {SG_GAP5_CONCENTRATED, SG_GAP5_NOT_CONCENTRATED, SG_GAP5_NO_DATA};
         const sg_gap5 *list = g->ntypes ? with : without;
         size_t nl = g->ntypes ? 5 : 3;
-        for (size_t k = 0; k < nl; k++)
-            if (add_cat(s, sg__gap5_name(list[k]), sg__gap5_label_std(list[k], g->g5.by_standards), sg__gap5_colour(list[k])) != 0)
-                return -1;
+        char rule[160], lab[320]; /* concentrated classes: which rule (and p adjustment) made the flag */
+        sg__gap5_conc_rule(g, rule, sizeof rule);
+        for (size_t k = 0; k < nl; k++) {
+            int conc = list[k] == SG_GAP5_CONC_UNDERSERVED || list[k] == SG_GAP5_CONC_SERVED ||
+                       list[k] == SG_GAP5_CONCENTRATED;
+            snprintf(lab, sizeof lab, "%s%s%s%s", sg__gap5_label_std(list[k], g->g5.by_standards), conc ? " (" : "",
+                     conc ? rule : "", conc ? ")" : "");
+            if (add_cat(s, sg__gap5_name(list[k]), lab, sg__gap5_colour(list[k])) != 0) return -1;
+        }
         return 0;
     }
     case SG_STYLE_OBJ10:

@@ -297,8 +297,8 @@ static void method(FILE *m, const struct sg_run *run) {
     fputs("<section id=\"method\">\n<h2>How the classes are made</h2>\n<ul>\n", m);
     fprintf(m, "<li><b>Migrant concentration</b>: location quotient LQ &ge; %.2f (the district's migrant share is at "
                "least %.0f %% above the city's), or a significant Getis-Ord Gi* hot spot of the migrant share (z &gt; 0, "
-               "p &le; %.2f).</li>\n",
-            g->lq_threshold, 100 * (g->lq_threshold - 1), g->alpha);
+               "%s &le; %.2f).</li>\n",
+            g->lq_threshold, 100 * (g->lq_threshold - 1), sg__p_adjust_words(g->p_adjust), g->alpha);
     fputs("<li><b>Access score</b> (objective 5): for each service type, the district's rank by distance from its "
           "point on surface to the nearest service, scaled from 0 (nearest in the city) to 1 (farthest); the access "
           "score is the mean over the types. <b>Underserved</b>: above the city's population-weighted median score. "

@@ -54,8 +54,8 @@ void sg__report_objective5(sg_ctx *ctx, FILE *m, const struct sg_run *run) {
     sg__report_standards(m, run);
     fprintf(m, "<p>A district counts as a <b>migrant concentration</b> when its location quotient (its migrant share "
                "divided by the city's) is at least %.2f, or when it is a statistically significant hot spot of the "
-               "migrant share (Getis-Ord Gi*, p &le; %.2f). ",
-            g->lq_threshold, g->alpha);
+               "migrant share (Getis-Ord Gi*, %s &le; %.2f). ",
+            g->lq_threshold, sg__p_adjust_words(g->p_adjust), g->alpha);
     if (g->ntypes && !sg__report_standards_rule(m, run))
         fputs("Its <b>access</b> is worse when its access score (the mean, over the service types, of its rank by "
               "distance to the nearest service: 0 nearest, 1 farthest) is above the city's population-weighted "

@@ -94,11 +94,13 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
         json_object_object_add(to, "layer", jstr(tb->layer_name));
         json_object_object_add(to, "driver", jstr(tb->driver));
         json_object_object_add(to, "key", jstr(tb->key));
+        json_object_object_add(to, "join_field", jstr(j->join_field)); /* --table-join: a coarser level; null: the id */
         json_object_object_add(to, "sha256", tb->sha256[0] ? jstr(tb->sha256) : NULL);
         json_object_object_add(to, "rows", json_object_new_int64((int64_t)j->rows));
         json_object_object_add(to, "matched_rows", json_object_new_int64((int64_t)j->matched_rows));
         json_object_object_add(to, "rows_without_district", json_object_new_int64((int64_t)j->unmatched_rows));
         json_object_object_add(to, "rows_without_district_first_ids", str_array(j->unmatched_ids, j->n_unmatched_ids));
+        json_object_object_add(to, "matched_districts", json_object_new_int64((int64_t)j->matched_districts));
         json_object_object_add(to, "districts_without_row", json_object_new_int64((int64_t)j->districts_without_row));
         json_object_object_add(to, "districts_without_row_first_ids", str_array(j->missing_ids, j->n_missing_ids));
         json_object_array_add(tables, to);
@@ -246,11 +248,17 @@ static char *text_summary(sg_ctx *ctx, const struct sg_run *run) {
     fprintf(m, "seggap %s analyze\n", SG_VERSION_STRING);
     fprintf(m, "  districts   %s (layer %s, %s): %zu read, %zu used, %zu excluded\n", rd->districts.path,
             rd->districts.layer, rd->districts.driver, run->city.n, run->used, run->excluded);
-    for (size_t t = 0; t < rd->ntables; t++)
-        fprintf(m, "  table       %s: %zu rows on key %s, %zu joined, %zu without district, "
-                "%zu districts without row\n", rd->tables[t].spec->path, rd->joins[t].rows,
-                rd->tables[t].key, rd->joins[t].matched_rows, rd->joins[t].unmatched_rows,
-                rd->joins[t].districts_without_row);
+    for (size_t t = 0; t < rd->ntables; t++) {
+        const sg_join_info *j = &rd->joins[t];
+        if (j->join_field) /* a coarser level: parents and children */
+            fprintf(m, "  table       %s: %zu of %zu %s rows matched %zu districts (on their %s), %zu districts "
+                    "without row\n", rd->tables[t].spec->path, j->matched_rows, j->rows, rd->tables[t].key,
+                    j->matched_districts, j->join_field, j->districts_without_row);
+        else
+            fprintf(m, "  table       %s: %zu rows on key %s, %zu joined, %zu without district, "
+                    "%zu districts without row\n", rd->tables[t].spec->path, j->rows,
+                    rd->tables[t].key, j->matched_rows, j->unmatched_rows, j->districts_without_row);
+    }
     fprintf(m, "  input CRS   %s%s%s%s\n", rd->crs.src_name, rd->crs.src_id ? " (" : "",
             rd->crs.src_id ? rd->crs.src_id : "", rd->crs.src_id ? ")" : "");
     fprintf(m, "  working CRS %s%s%s%s: %s\n", rd->crs.work_name, rd->crs.work_id ? " (" : "",

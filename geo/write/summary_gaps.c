@@ -25,9 +25,11 @@ static json_object *objective5(const struct sg_run *run) {
     json_object_object_add(o, "layer", sg__layer_on(run->opts, SG_LAYER_OBJECTIVE5) ? jstr("objective5.geojson") : NULL);
     json_object *conc = json_object_new_object();
     json_object_object_add(conc, "rule", jstr("concentrated: lq >= lq_threshold, or a significant Getis-Ord Gi* hot "
-                                              "spot of the migrant share (gi_star_z > 0 and gi_star_p <= alpha)"));
+                                              "spot of the migrant share (gi_star_z > 0 and gi_star_q <= alpha, "
+                                              "gi_star_q the gi_star_p adjusted by hotspot_p_adjust)"));
     json_object_object_add(conc, "lq_threshold", jnum(g->lq_threshold));
     json_object_object_add(conc, "hotspot_alpha", jnum(g->alpha));
+    json_object_object_add(conc, "hotspot_p_adjust", jstr(sg__p_adjust_name(g->p_adjust)));
     json_object_object_add(conc, "hotspots_available", json_object_new_boolean(g->have_gi));
     size_t nc = 0, nh = 0;
     for (size_t i = 0; i < run->city.n; i++) {

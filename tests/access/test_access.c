@@ -192,7 +192,9 @@ static void distances_by_hand(void **state) {
  *   2SFCA: R1 = 10/100 = 0.1, R2 = 20/(100+300) = 0.05; A = 0.15, B = 0.05.
  *   linear decay w = 1 - d/2000 (0.75, 0.25): R1 = 10/75, R2 = 20/(25+225) = 0.08;
  *   A = 0.75·10/75 + 0.25·0.08 = 0.12, B = 0.75·0.08 = 0.06.
- * Both conserve supply: Σ P·A = 100·0.15 + 300·0.05 = 30 = 10 + 20. */
+ * Both conserve supply: Σ P·A = 100·0.15 + 300·0.05 = 30 = 10 + 20.
+ * The fields are per 1,000 residents (issue 17): fca2_gp_per1000 = 150 and 50,
+ * e2sfca_gp_per1000 = 120 and 60, and Σ P·A / 1000 = 30. */
 static void write_two(fixture *f) {
     fx_row d[] = {{rect(0, 0, 1000, 1000), "A", "100", "10"}, {rect(2000, 0, 3000, 1000), "B", "300", "200"}};
     fx_write(f->districts, "GPKG", 32633, d, 2, 1);
@@ -207,30 +209,30 @@ static void fca_on_paper(void **state) {
     snprintf(svc, sizeof svc, "gp=%s", f->services);
     sg_run *run = NULL;
     assert_int_equal(RUN(f, &run, "--service", svc, "--capacity", "capacity", "--decay", "linear"), SG_OK);
-    const double *a = col(run, "fca2_gp"), *e = col(run, "e2sfca_gp");
-    sg_assert_near(a[0], 0.15, 1e-12);
-    sg_assert_near(a[1], 0.05, 1e-12);
-    sg_assert_near(e[0], 0.12, 1e-12);
-    sg_assert_near(e[1], 0.06, 1e-12);
-    sg_assert_near(100 * e[0] + 300 * e[1], 30, 1e-12);
+    const double *a = col(run, "fca2_gp_per1000"), *e = col(run, "e2sfca_gp_per1000");
+    sg_assert_near(a[0], 150, 1e-9); /* 0.15 per resident */
+    sg_assert_near(a[1], 50, 1e-9);
+    sg_assert_near(e[0], 120, 1e-9);
+    sg_assert_near(e[1], 60, 1e-9);
+    sg_assert_near((100 * e[0] + 300 * e[1]) / 1000, 30, 1e-12);
     sg_run_destroy(run);
     /* the default gaussian decay, h = catchment / 2 = 1000: the same two steps with w(d) = exp(-d²/2h²) */
     sg_ctx_clear(f->ctx);
     assert_int_equal(RUN(f, &run, "--service", svc, "--capacity", "gp=capacity"), SG_OK);
     double w5 = exp(-0.125), w15 = exp(-1.125);
     double R1 = 10 / (100 * w5), R2 = 20 / (100 * w15 + 300 * w5);
-    e = col(run, "e2sfca_gp");
-    sg_assert_near(e[0], w5 * R1 + w15 * R2, 1e-12);
-    sg_assert_near(e[1], w5 * R2, 1e-12);
-    sg_assert_near(100 * e[0] + 300 * e[1], 30, 1e-12);
-    a = col(run, "fca2_gp");
-    sg_assert_near(a[0], 0.15, 1e-12);
+    e = col(run, "e2sfca_gp_per1000");
+    sg_assert_near(e[0], 1000 * (w5 * R1 + w15 * R2), 1e-9);
+    sg_assert_near(e[1], 1000 * w5 * R2, 1e-9);
+    sg_assert_near((100 * e[0] + 300 * e[1]) / 1000, 30, 1e-12);
+    a = col(run, "fca2_gp_per1000");
+    sg_assert_near(a[0], 150, 1e-9); /* 0.15 per resident */
     sg_run_destroy(run);
     /* --decay step: e2sfca = fca2 */
     sg_ctx_clear(f->ctx);
     assert_int_equal(RUN(f, &run, "--service", svc, "--capacity", "capacity", "--decay", "step"), SG_OK);
-    sg_assert_near(col(run, "e2sfca_gp")[0], 0.15, 1e-12);
-    sg_assert_near(col(run, "e2sfca_gp")[1], 0.05, 1e-12);
+    sg_assert_near(col(run, "e2sfca_gp_per1000")[0], 150, 1e-9);
+    sg_assert_near(col(run, "e2sfca_gp_per1000")[1], 50, 1e-9);
     sg_run_destroy(run);
 }
 

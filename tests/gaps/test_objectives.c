@@ -631,7 +631,7 @@ static void city_with_services(void **state) {
     check_layer_classes(o5, "gap5_class", want5_access);
     GDALDatasetH ds = GDALOpenEx(o5, GDAL_OF_VECTOR, NULL, NULL, NULL);
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(GDALDatasetGetLayer(ds, 0));
-    const char *fields[] = {"dist_school_m", "count_school_1000", "e2sfca_school", "access_score", "gap5_score"};
+    const char *fields[] = {"dist_school_m", "count_school_1000", "e2sfca_school_per1000", "access_score", "gap5_score"};
     for (size_t k = 0; k < 5; k++)
         if (OGR_FD_GetFieldIndex(defn, fields[k]) < 0) fail_msg("objective5.geojson lacks %s", fields[k]);
     GDALClose(ds);
@@ -644,7 +644,8 @@ static void city_with_services(void **state) {
     assert_string_equal(OGR_F_GetFieldAsString(ft, OGR_F_GetFieldIndex(ft, "type")), "school");
     assert_string_equal(OGR_F_GetFieldAsString(ft, OGR_F_GetFieldIndex(ft, "name")), "Schule Ost");
     sg_assert_near(OGR_F_GetFieldAsDouble(ft, OGR_F_GetFieldIndex(ft, "pop_catchment")), 8000, 1e-12);
-    sg_assert_near(OGR_F_GetFieldAsDouble(ft, OGR_F_GetFieldIndex(ft, "fca2")), 500.0 / 8000, 1e-12);
+    sg_assert_near(OGR_F_GetFieldAsDouble(ft, OGR_F_GetFieldIndex(ft, "fca2_per1000")), 1000 * 500.0 / 8000, 1e-9);
+    assert_int_equal(OGR_F_GetFieldIndex(ft, "fca2"), -1); /* renamed with the scale: an old baseline lacks it */
     sg_assert_near(OGR_F_GetFieldAsDouble(ft, OGR_F_GetFieldIndex(ft, "pop_within_1000")), 4000, 1e-12); /* c5r1..c5r3, c4r2 */
     OGR_F_Destroy(ft);
     GDALClose(ds);
@@ -657,6 +658,10 @@ static void city_with_services(void **state) {
     assert_true(json_object_get_boolean(jget(j, "objective5.access.assessed")));
     assert_int_equal(json_object_get_int(jget(j, "objective5.classes.concentrated_underserved")), 1);
     assert_non_null(jget(j, "outputs.services"));
+    /* the city means are on the same scale: per 1,000 residents, at most the one school's 62.5 */
+    double fm = json_object_get_double(jget(j, "access.school.migrant.fca2_per1000_mean"));
+    assert_true(fm > 0 && fm <= 62.5 + 1e-9);
+    assert_false(json_object_object_get_ex(jget(j, "access.school.migrant"), "fca2_mean", NULL));
     json_object_put(j);
     free(sp);
     free(o5);

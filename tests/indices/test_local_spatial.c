@@ -28,7 +28,8 @@ static int teardown(void **state) {
 
 /* cols x rows grid of 1000-resident districts with group counts g[]; an
  * extra detached square when island is set. Ids are "rRcC". */
-static sg_run *run_grid(fixture *f, int cols, int rows, const int *g, int island, const char *weights) {
+static sg_run *run_grid_adj(fixture *f, int cols, int rows, const int *g, int island, const char *weights,
+                            const char *padj) {
     int n = cols * rows + (island ? 1 : 0);
     fx_row *r = calloc((size_t)n, sizeof *r);
     char (*ids)[32] = calloc((size_t)n, 32), (*gs)[32] = calloc((size_t)n, 32);
@@ -42,7 +43,7 @@ static sg_run *run_grid(fixture *f, int cols, int rows, const int *g, int island
     }
     fx_write(f->path, "GeoJSON", 4326, r, (size_t)n, 1);
     const char *args[] = {"--districts", f->path, "--id", "id", "--total", "total", "--group", "group",
-                          "--out", f->out, "--quiet", "--weights", weights, NULL};
+                          "--out", f->out, "--quiet", "--weights", weights, padj ? "--p-adjust" : NULL, padj, NULL};
     sg_run *run = NULL;
     sg_status st = sg_test_analyze(f->ctx, &run, args);
     if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(f->ctx));
@@ -53,6 +54,10 @@ static sg_run *run_grid(fixture *f, int cols, int rows, const int *g, int island
     free(ids);
     free(gs);
     return run;
+}
+
+static sg_run *run_grid(fixture *f, int cols, int rows, const int *g, int island, const char *weights) {
+    return run_grid_adj(f, cols, rows, g, island, weights, NULL);
 }
 
 static const sg_column *col(const sg_run *run, const char *name) {
@@ -145,11 +150,109 @@ static void indices_selection(void **state) {
     for (int i = 0; i < 9; i++) free(sq[i]);
 }
 
+/* --p-adjust on a vector worked by hand: p = 0.01, 0.04, 0.03, 0.005 (and
+ * a NaN, which is not a test). BH: sorted 0.005, 0.01, 0.03, 0.04 give
+ * 4p/k = 0.02, 0.02, 0.04, 0.04, already monotone: q = 0.02, 0.04, 0.04,
+ * 0.02. Bonferroni: 4p = 0.04, 0.16, 0.12, 0.02. Capped at 1, and the step
+ * up: p = 0.5, 0.9 give BH 2*0.5/1 = 1 -> min(1, 0.9) = 0.9, and 0.9. */
+static void p_adjust_hand_computed(void **state) {
+    (void)state;
+    double p[5] = {0.01, 0.04, 0.03, 0.005, NAN}, q[5];
+    assert_int_equal(sg__p_adjust(SG_PADJ_FDR, p, 5, q), 0);
+    double bh[4] = {0.02, 0.04, 0.04, 0.02}, bf[4] = {0.04, 0.16, 0.12, 0.02};
+    for (int i = 0; i < 4; i++) sg_assert_near(q[i], bh[i], 1e-15);
+    assert_true(isnan(q[4]));
+    assert_int_equal(sg__p_adjust(SG_PADJ_BONFERRONI, p, 5, q), 0);
+    for (int i = 0; i < 4; i++) sg_assert_near(q[i], bf[i], 1e-15);
+    assert_true(isnan(q[4]));
+    assert_int_equal(sg__p_adjust(SG_PADJ_NONE, p, 5, q), 0);
+    for (int i = 0; i < 4; i++) assert_true(q[i] == p[i]);
+    double p2[2] = {0.5, 0.9}, q2[2];
+    assert_int_equal(sg__p_adjust(SG_PADJ_FDR, p2, 2, q2), 0);
+    sg_assert_near(q2[0], 0.9, 1e-15);
+    sg_assert_near(q2[1], 0.9, 1e-15);
+    assert_int_equal(sg__p_adjust(SG_PADJ_BONFERRONI, p2, 2, q2), 0);
+    assert_true(q2[0] == 1.0 && q2[1] == 1.0);
+    assert_int_equal(sg__p_adjust(7, p2, 2, q2), -1);
+    assert_string_equal(sg__p_adjust_name(SG_PADJ_FDR), "fdr");
+    assert_int_equal(sg__p_adjust_parse("bonferroni"), SG_PADJ_BONFERRONI);
+    assert_int_equal(sg__p_adjust_parse("holm"), -1);
+}
+
+static size_t count_hot(const sg_run *run) {
+    size_t k = 0;
+    for (size_t i = 0; i < run->city.n; i++) k += run->gaps->g5.hotspot[i];
+    return k;
+}
+
+/* A city without any pattern: shares drawn from a fixed LCG on a 12 x 12
+ * grid. Unadjusted Gi* p flags some districts as hot spots by chance; BH
+ * at 0.05 flags none. gi_star_q is checked against the BH definition
+ * (q_i = min over p_j >= p_i of m p_j / rank_j), --p-adjust none against the
+ * old rule (z > 0 and p <= 0.05 on gi_star_p), and a real cluster (the
+ * left half of clustered_city_classes) survives the adjustment. */
+static void fdr_hot_spots_by_chance(void **state) {
+    fixture *f = *state;
+    int g[144];
+    uint32_t x = 3u; /* 6 hot spots unadjusted */
+    for (int i = 0; i < 144; i++) {
+        x = x * 1664525u + 1013904223u;
+        g[i] = 100 + (int)((x >> 8) % 800);
+    }
+    sg_run *run = run_grid_adj(f, 12, 12, g, 0, "queen", "none");
+    const sg_column *gz = col(run, "gi_star_z"), *gp = col(run, "gi_star_p"), *gq = col(run, "gi_star_q");
+    size_t old = 0;
+    for (size_t i = 0; i < 144; i++) {
+        int hot = gz->num[i] > 0 && gp->num[i] <= 0.05;
+        assert_int_equal(run->gaps->g5.hotspot[i], hot);
+        assert_true(gq->num[i] == gp->num[i]);
+        old += (size_t)hot;
+    }
+    assert_true(old >= 1);
+    sg_run_destroy(run);
+    sg_ctx_clear(f->ctx);
+    run = run_grid_adj(f, 12, 12, g, 0, "queen", NULL); /* the default: fdr */
+    gp = col(run, "gi_star_p");
+    gq = col(run, "gi_star_q");
+    for (size_t i = 0; i < 144; i++) {
+        double best = 1;
+        for (size_t j = 0; j < 144; j++) {
+            if (gp->num[j] < gp->num[i]) continue;
+            size_t rank = 0;
+            for (size_t k = 0; k < 144; k++) rank += gp->num[k] <= gp->num[j];
+            best = fmin(best, 144.0 * gp->num[j] / (double)rank);
+        }
+        sg_assert_near(gq->num[i], best, 1e-12);
+        assert_true(gq->num[i] >= gp->num[i] * (1 - 1e-12));
+    }
+    assert_int_equal(count_hot(run), 0);
+    assert_int_equal(run->gaps->p_adjust, SG_PADJ_FDR);
+    sg_run_destroy(run);
+    print_message("fdr_hot_spots_by_chance: %zu hot spots unadjusted, 0 with FDR\n", old);
+    /* a real cluster survives: the left half at 80 % */
+    int c[64];
+    for (int i = 0; i < 64; i++) c[i] = (i % 8) < 4 ? 800 + (i % 3) * 10 : 50 + (i % 5) * 5;
+    sg_ctx_clear(f->ctx);
+    run = run_grid_adj(f, 8, 8, c, 0, "queen", NULL);
+    assert_true(run->gaps->g5.hotspot[3 * 8 + 1]);
+    size_t fdr = count_hot(run);
+    sg_run_destroy(run);
+    sg_ctx_clear(f->ctx);
+    run = run_grid_adj(f, 8, 8, c, 0, "queen", "bonferroni");
+    gp = col(run, "gi_star_p");
+    gq = col(run, "gi_star_q");
+    for (size_t i = 0; i < 64; i++) sg_assert_near(gq->num[i], fmin(1.0, 64 * gp->num[i]), 1e-15);
+    assert_true(count_hot(run) <= fdr); /* Bonferroni is the stricter */
+    sg_run_destroy(run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(hand_computed_grid, setup, teardown),
         cmocka_unit_test_setup_teardown(clustered_city_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(indices_selection, setup, teardown),
+        cmocka_unit_test(p_adjust_hand_computed),
+        cmocka_unit_test_setup_teardown(fdr_hot_spots_by_chance, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
