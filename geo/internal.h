@@ -57,6 +57,13 @@ struct sg_options {
     char *distance_kernel_text; /* --distance-kernel exp|exp-exact|pysal */
     int distance_kernel_pysal;
     int distance_kernel_exact;  /* exp-exact: exp(-d/h) over every pair, no cut-off (O(N²)) */
+    /* the multiscalar segregation profile (indices/profile.c) */
+    char *scales_text;          /* --scales D1,D2,... (metres) */
+    char *scale_kernel_text;    /* --scale-kernel NAME (PySAL's kernels; default triangular) */
+    int scale_unrounded;        /* --scale-unrounded: the indices on the unrounded kernel sums */
+    double *scales;             /* parsed --scales, in the order given (owned) */
+    size_t nscales;             /* 0: no profile */
+    int scale_kernel;           /* SG_SCALE_KERNEL_* */
     /* objectives 5 and 10 (gaps.h) */
     char *housing, *housing_layer, *housing_units; /* --housing SRC [--housing-layer] --housing-units F */
     char *social_housing_field, *overcrowding_field; /* district fields (layer or --table) */
@@ -103,6 +110,10 @@ enum {
 /* 1 when --layers asks for layer `bit` (no options: every layer). */
 static inline int sg__layer_on(const sg_options *o, unsigned bit) { return !o || (o->layers & bit) != 0; }
 
+
+/* The kernels of --scale-kernel, as PySAL (libpysal 4.7 Kernel) names them. */
+enum { SG_SCALE_KERNEL_TRIANGULAR = 0, SG_SCALE_KERNEL_UNIFORM, SG_SCALE_KERNEL_QUADRATIC, SG_SCALE_KERNEL_QUARTIC,
+       SG_SCALE_KERNEL_GAUSSIAN };
 
 /* Overcrowding scale of --overcrowding-scale (sg_options.overcrowding_kind). */
 enum { SG_OVERCROWD_FRACTION = 1, SG_OVERCROWD_PERCENT, SG_OVERCROWD_RATIO };

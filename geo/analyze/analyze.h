@@ -19,6 +19,8 @@ int sg__option_kind(const char *name, sg_opt_kind *kind);
 const char *sg__option_suggest(const char *name);
 /* --snap-tolerance and --max-vertices, checked, with their defaults (options_geometry.c). */
 sg_status sg__options_geometry(sg_ctx *ctx, sg_options *o);
+/* --scales (parsed into o->scales), --scale-kernel and --scale-unrounded, checked (options_profile.c). */
+sg_status sg__options_profile(sg_ctx *ctx, sg_options *o);
 /* sg_options_parse where argv[0, nbase) come from a config file (config.c)
  * and the rest from the command line: a command-line option replaces the
  * config's value, and a --table there replaces the config's tables. */

@@ -45,6 +45,7 @@ struct sg_run {
     char *summary_json, *summary_text;
     char *compare_text;   /* with --baseline: the comparison table */
     struct sg_regions *regions; /* with --by (regions.c) */
+    struct sg_profile *profile; /* with --scales (indices/profile.c) */
     struct sg_gaps *gaps;       /* objectives 5 and 10 (gaps.h) */
     struct sg_access *access;   /* with --service: service access (access.h) */
     const sg_options *opts;
