@@ -186,11 +186,22 @@ struct sg_regions {
     /* Theil's H = between + sum_r weight_r * H_r, weight_r = T_r E_r / (T E) */
     double h_total, h_between, h_within;
     int have_h;
+    /* the mutual information index M (multi_divergence, on the multigroup
+     * frame) = between + sum_r (T_r / T) M_r (regions_mutual.c) */
+    double m_total, m_between, m_within;
+    int have_m;
 };
 /* Every index family (aspatial ones only: a region has no spatial cache) on
  * the districts of each region, and the decomposition of Theil's H. */
 sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out);
 void sg__regions_free(struct sg_regions *r);
+/* M and its split over the regions of[i] (0..nr-1, SIZE_MAX: a district
+ * that is its own region) on the frame of d (d->m, or [x, t - x]); 0 when M
+ * is undefined (an empty group). regions_mutual.c. */
+int sg__regions_mutual(const sg_data *d, const size_t *of, size_t nr, double *total, double *between,
+                       double *within);
+/* summary.json -> regions -> mutual_information_decomposition into o (a json_object). */
+void sg__regions_mutual_json(const struct sg_regions *r, void *o);
 /* summary.json -> regions (a json_object; write/summary.c uses it). */
 void *sg__regions_json(const struct sg_regions *r);
 
