@@ -663,6 +663,7 @@ sg_status sg__write_report(sg_ctx *ctx, const struct sg_run *run, const char *pa
     brief(m, run);
     inputs(m, run);
     indices(m, run);
+    sg__report_profile(m, run); /* --scales (report_profile.c) */
     objective5(ctx, m, run);
     objective10(ctx, m, run);
     method(m, run);

@@ -47,5 +47,7 @@ typedef struct sg_map_in {
 /* The map as an inline SVG <figure> of the working-CRS geometry (a grid of
  * cells above SG_REPORT_MAP_MAX districts). */
 void sg__svg_map(sg_ctx *ctx, FILE *m, const struct sg_run *run, const sg_map_in *mi);
+/* The segregation profile section (--scales): an SVG line chart and a table (report_profile.c). */
+void sg__report_profile(FILE *m, const struct sg_run *run);
 
 #endif

@@ -161,6 +161,20 @@ static void hand_made_profile(void **state) {
             sg_assert_near(profile_value(prof, "isolation", s), 0.23033333333333333, 1e-13);
             sg_assert_near(profile_value(prof, "entropy", s), 0.038372227544321354, 1e-12);
         }
+        /* report.html: the profile chart, one line per index, and its table */
+        char *rp = sg_test_path(dir, "report.html");
+        FILE *rf = fopen(rp, "r");
+        assert_non_null(rf);
+        static char html[1 << 20];
+        size_t nh = fread(html, 1, sizeof html - 1, rf);
+        html[nh] = 0;
+        fclose(rf);
+        assert_non_null(strstr(html, "<section id=\"profile\">"));
+        int lines = 0;
+        for (const char *q = html; (q = strstr(q, "<polyline")) != NULL; q++) lines++;
+        assert_int_equal(lines, 4);
+        assert_non_null(strstr(html, unrounded ? "not rounded" : "rounded to whole persons"));
+        free(rp);
         json_object_put(root);
         free(dir);
     }
