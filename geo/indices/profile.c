@@ -16,8 +16,8 @@
  *     aspatial index (PySAL's classes; not its profile's automatic bandwidth).
  * One pass over the pairs within the largest bandwidth serves every
  * bandwidth: the pairs come from the centroid STRtree of the spatial build
- * (sp->ctree), each district's row on its own (sg__parallel: the result does
- * not depend on the number of threads). */
+ * (sp->ctree), one query per block of districts, each district's row on its
+ * own (sg__parallel: the result does not depend on the number of threads). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,13 +111,22 @@ static void four_indices(const double *x, const double *t, const double *y, cons
 }
 
 /* ---- the kernel pass ---- */
+/* Districts are taken in blocks of SG_PROFILE_BLOCK, consecutive in the
+ * centroid tree's own order (GEOS STR packing: spatially compact), and each
+ * block asks the tree once for every centroid within the largest distance
+ * of its bounding box; each district of the block then scans those
+ * candidates. The blocks do not depend on the number of threads, so neither
+ * does the order of any sum. */
+#define SG_PROFILE_BLOCK 64
 typedef struct prof_job {
     const sg_spatial *sp;
     const double *const *col; /* C input columns of n counts */
     size_t C, S, n;
-    const double *h;          /* S bandwidths (> 0) */
+    const double *h;          /* S bandwidths (> 0), ascending */
+    const size_t *slot;       /* slot[s]: where h[s] goes in sm (the order of --scales) */
     double hmax;
     int kernel;
+    const size_t *order;      /* the districts in tree order */
     double *sm;               /* S x C x n sums: sm[(s * C + c) * n + i] */
     size_t *pairs;            /* per district: neighbours within hmax (j != i) */
 } prof_job;
@@ -131,7 +140,7 @@ static void cand_cb(void *item, void *userdata) {
     cand_vec *c = userdata;
     if (c->failed) return;
     if (c->n == c->cap) {
-        size_t nc = c->cap ? 2 * c->cap : 256;
+        size_t nc = c->cap ? 2 * c->cap : 1024;
         size_t *nv = realloc(c->v, nc * sizeof *nv);
         if (!nv) {
             c->failed = 1;
@@ -143,16 +152,26 @@ static void cand_cb(void *item, void *userdata) {
     c->v[c->n++] = *(const size_t *)item;
 }
 
-static int prof_range(void *user, GEOSContextHandle_t h, size_t begin, size_t end) {
+static int prof_range(void *user, GEOSContextHandle_t h, size_t bbegin, size_t bend) {
     const prof_job *J = user;
     const sg_spatial *sp = J->sp;
     size_t S = J->S, C = J->C, n = J->n;
-    double *acc = malloc(S * C * sizeof *acc);
+    double *acc = malloc(S * C * sizeof *acc), hmax = J->hmax, lim2 = hmax * hmax * (1 + 1e-9);
+    double *buf = NULL; /* the block's candidates: x, y, then the C counts, contiguous */
+    size_t bcap = 0;
     cand_vec cand = {0};
     int rc = acc ? 0 : -1;
-    for (size_t i = begin; rc == 0 && i < end; i++) {
-        double r = J->hmax;
-        GEOSGeometry *rect = GEOSGeom_createRectangle_r(h, sp->cx[i] - r, sp->cy[i] - r, sp->cx[i] + r, sp->cy[i] + r);
+    for (size_t b = bbegin; rc == 0 && b < bend; b++) {
+        size_t k0 = b * SG_PROFILE_BLOCK, k1 = k0 + SG_PROFILE_BLOCK < n ? k0 + SG_PROFILE_BLOCK : n;
+        double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+        for (size_t k = k0; k < k1; k++) {
+            size_t i = J->order[k];
+            x0 = fmin(x0, sp->cx[i]);
+            y0 = fmin(y0, sp->cy[i]);
+            x1 = fmax(x1, sp->cx[i]);
+            y1 = fmax(y1, sp->cy[i]);
+        }
+        GEOSGeometry *rect = GEOSGeom_createRectangle_r(h, x0 - hmax, y0 - hmax, x1 + hmax, y1 + hmax);
         cand.n = 0;
         if (rect) GEOSSTRtree_query_r(h, sp->ctree, rect, cand_cb, &cand);
         if (rect) GEOSGeom_destroy_r(h, rect);
@@ -160,29 +179,71 @@ static int prof_range(void *user, GEOSContextHandle_t h, size_t begin, size_t en
             rc = -1;
             break;
         }
-        for (size_t q = 0; q < S * C; q++) acc[q] = 0;
-        size_t np = 0;
+        size_t stride = 2 + C;
+        if (cand.n * stride > bcap) {
+            double *nb = realloc(buf, cand.n * stride * sizeof *nb);
+            if (!nb) {
+                rc = -1;
+                break;
+            }
+            buf = nb;
+            bcap = cand.n * stride;
+        }
         for (size_t c = 0; c < cand.n; c++) {
             size_t j = cand.v[c];
-            if (j == i) continue;
-            double dx = sp->cx[i] - sp->cx[j], dy = sp->cy[i] - sp->cy[j];
-            double dij = sqrt(dx * dx + dy * dy);
-            if (!(dij <= J->hmax)) continue;
-            np++;
-            for (size_t s = 0; s < S; s++) {
-                if (!(dij <= J->h[s])) continue;
-                double w = kernel_weight(J->kernel, dij / J->h[s]);
-                double *a = acc + s * C;
-                for (size_t q = 0; q < C; q++) a[q] += w * J->col[q][j];
-            }
+            double *e = buf + c * stride;
+            e[0] = sp->cx[j];
+            e[1] = sp->cy[j];
+            for (size_t q = 0; q < C; q++) e[2 + q] = J->col[q][j];
         }
-        J->pairs[i] = np;
-        for (size_t s = 0; s < S; s++)
-            for (size_t q = 0; q < C; q++) J->sm[(s * C + q) * n + i] = J->col[q][i] + acc[s * C + q];
+        for (size_t k = k0; k < k1; k++) {
+            size_t i = J->order[k], np = 0;
+            double xi = sp->cx[i], yi = sp->cy[i];
+            for (size_t q = 0; q < S * C; q++) acc[q] = 0;
+            for (size_t c = 0; c < cand.n; c++) {
+                const double *e = buf + c * stride;
+                double dx = xi - e[0], dy = yi - e[1], d2 = dx * dx + dy * dy;
+                if (d2 > lim2 || cand.v[c] == i) continue;
+                double dij = sqrt(d2);
+                if (!(dij <= hmax)) continue;
+                np++;
+                /* the bandwidths ascending: every one from the first that reaches d */
+                size_t s = 0;
+                while (!(dij <= J->h[s])) s++;
+                for (; s < S; s++) {
+                    double w = kernel_weight(J->kernel, dij / J->h[s]);
+                    double *a = acc + J->slot[s] * C;
+                    for (size_t q = 0; q < C; q++) a[q] += w * e[2 + q];
+                }
+            }
+            J->pairs[i] = np;
+            for (size_t s = 0; s < S; s++)
+                for (size_t q = 0; q < C; q++) J->sm[(s * C + q) * n + i] = J->col[q][i] + acc[s * C + q];
+        }
     }
     free(acc);
+    free(buf);
     free(cand.v);
     return rc;
+}
+
+/* The districts in the centroid tree's order (every one exactly once, else
+ * the input order). */
+static void order_cb(void *item, void *userdata) { cand_cb(item, userdata); }
+
+static int tree_order(sg_ctx *ctx, const sg_spatial *sp, size_t *order) {
+    cand_vec v = {0};
+    GEOSSTRtree_iterate_r(sg__geos(ctx), sp->ctree, order_cb, &v);
+    int ok = !v.failed && v.n == sp->n;
+    unsigned char *seen = ok ? calloc(sp->n ? sp->n : 1, 1) : NULL;
+    for (size_t k = 0; ok && k < v.n; k++) {
+        if (!seen || v.v[k] >= sp->n || seen[v.v[k]]) ok = 0;
+        else seen[v.v[k]] = 1;
+    }
+    for (size_t k = 0; k < sp->n; k++) order[k] = ok ? v.v[k] : k;
+    free(seen);
+    free(v.v);
+    return ok;
 }
 
 void sg__profile_free(sg_profile *p) {
@@ -200,6 +261,9 @@ sg_status sg__profile_compute(sg_ctx *ctx, const sg_spatial *sp, const double *x
     if (!sp || !sp->ctree || !sp->cx)
         return sg__error(ctx, SG_ERR_INTERNAL, "E_INTERNAL", SG_WHERE_NONE,
                          "the profile needs the centroid tree of the spatial build");
+    if (nd > 64)
+        return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE, "the profile takes at most 64 distances, not %zu",
+                         nd);
     if (m && (k < 2 || k > 64))
         return sg__error(ctx, SG_ERR_DATA, "E_USAGE", SG_WHERE_NONE,
                          "the profile's information theory index takes 2 to 64 groups, not %zu", k);
@@ -243,9 +307,25 @@ sg_status sg__profile_compute(sg_ctx *ctx, const sg_spatial *sp, const double *x
         pairs = S ? malloc(n * sizeof *pairs) : NULL;
         if (S && (!sm || !pairs)) st = sg__nomem(ctx);
     }
+    size_t *order = st == SG_OK && S ? malloc((n ? n : 1) * sizeof *order) : NULL;
+    if (st == SG_OK && S && !order) st = sg__nomem(ctx);
     if (st == SG_OK && S) {
-        prof_job J = {sp, col, C, S, n, h, hmax, kernel, sm, pairs};
-        st = sg__parallel(ctx, n, threads, 256, prof_range, &J);
+        (void)tree_order(ctx, sp, order);
+        /* the bandwidths ascending, each with its slot (insertion sort: at most 64) */
+        size_t slot[64];
+        double hs[64];
+        for (size_t s = 0; s < S; s++) {
+            size_t r = s;
+            while (r > 0 && hs[r - 1] > h[s]) {
+                hs[r] = hs[r - 1];
+                slot[r] = slot[r - 1];
+                r--;
+            }
+            hs[r] = h[s];
+            slot[r] = s;
+        }
+        prof_job J = {sp, col, C, S, n, hs, slot, hmax, kernel, order, sm, pairs};
+        st = sg__parallel(ctx, (n + SG_PROFILE_BLOCK - 1) / SG_PROFILE_BLOCK, threads, 4, prof_range, &J);
         for (size_t i = 0; st == SG_OK && i < n; i++) P->pairs += pairs[i];
         P->pairs /= 2;
     }
@@ -268,6 +348,7 @@ sg_status sg__profile_compute(sg_ctx *ctx, const sg_spatial *sp, const double *x
         for (int q = 0; q < SG_PROFILE_NIDX; q++) P->val[q][s] = v[q];
     }
     free(fr);
+    free(order);
     free(sm);
     free(pairs);
     free(h);
