@@ -61,6 +61,13 @@ struct sg_options {
     char *distance_kernel_text; /* --distance-kernel exp|exp-exact|pysal */
     int distance_kernel_pysal;
     int distance_kernel_exact;  /* exp-exact: exp(-d/h) over every pair, no cut-off (O(N²)) */
+    /* the multiscalar segregation profile (indices/profile.c) */
+    char *scales_text;          /* --scales D1,D2,... (metres) */
+    char *scale_kernel_text;    /* --scale-kernel NAME (PySAL's kernels; default triangular) */
+    int scale_unrounded;        /* --scale-unrounded: the indices on the unrounded kernel sums */
+    double *scales;             /* parsed --scales, in the order given (owned) */
+    size_t nscales;             /* 0: no profile */
+    int scale_kernel;           /* SG_SCALE_KERNEL_* */
     /* objectives 5 and 10 (gaps.h) */
     char *housing, *housing_layer, *housing_units; /* --housing SRC [--housing-layer] --housing-units F */
     char *social_housing_field, *overcrowding_field; /* district fields (layer or --table) */
@@ -128,6 +135,9 @@ typedef struct sg_hind {
 #define SG_HOUSING_MARGIN 0.10
 /* --p-adjust (sg_options.p_adjust; indices/p_adjust.c). */
 enum { SG_PADJ_FDR = 0, SG_PADJ_BONFERRONI, SG_PADJ_NONE };
+/* The kernels of --scale-kernel, as PySAL (libpysal 4.7 Kernel) names them. */
+enum { SG_SCALE_KERNEL_TRIANGULAR = 0, SG_SCALE_KERNEL_UNIFORM, SG_SCALE_KERNEL_QUADRATIC, SG_SCALE_KERNEL_QUARTIC,
+       SG_SCALE_KERNEL_GAUSSIAN };
 
 /* Overcrowding scale of --overcrowding-scale (sg_options.overcrowding_kind). */
 enum { SG_OVERCROWD_FRACTION = 1, SG_OVERCROWD_PERCENT, SG_OVERCROWD_RATIO };

@@ -22,6 +22,7 @@ void sg_run_destroy(sg_run *run) {
     free(run->summary_text);
     free(run->compare_text);
     sg__regions_free(run->regions);
+    sg__profile_free(run->profile);
     sg__gaps_free(run->gaps);
     sg__access_free(run->access);
     sg__written_free(&run->written);
@@ -123,6 +124,7 @@ static sg_status compute(sg_ctx *ctx, sg_run *run, plan *pl) {
     int any_spatial = 0; /* geometry work, once per run, only for selected spatial families */
     for (size_t f = 0; f < sg__nfamilies; f++)
         if ((sg__families[f].flags & SG_FAM_SPATIAL) && sg__family_on(o, sg__families[f].name)) any_spatial = 1;
+    if (o->nscales) any_spatial = 1; /* the profile's centroid tree */
     if (st == SG_OK && any_spatial) st = sg__spatial_build(ctx, &d, &d.sp); /* times its own parts */
     if (st == SG_OK) st = sg__overlaps(ctx, &d, d.sp); /* the pairs of its contiguity, or its own pass */
     if (st == SG_OK) st = sg__run_families(ctx, &d, &run->res); /* times indices.aspatial/.spatial */
@@ -132,6 +134,7 @@ static sg_status compute(sg_ctx *ctx, sg_run *run, plan *pl) {
     t0 = sg__now();
     if (st == SG_OK) st = sg__infer(ctx, &d, &run->res);
     if (o->permutations > 0 || o->bootstrap > 0) sg__stage_add(ctx, "permutations", sg__now() - t0);
+    if (st == SG_OK) st = sg__profile(ctx, &d, &run->profile); /* --scales */
     sg__spatial_free(ctx, d.sp);
     d.sp = NULL;
     /* ACCESS STAGE: distances and catchments to --service types, the migrants' gap (access.c) */

@@ -29,6 +29,8 @@ sg_status sg__strlist_push(sg_ctx *ctx, sg_strlist *l, const char *opt, const ch
 sg_status sg__options_geometry(sg_ctx *ctx, sg_options *o);
 /* --p-adjust and the --table-join tables, checked (options_join.c). */
 sg_status sg__options_join(sg_ctx *ctx, sg_options *o);
+/* --scales (parsed into o->scales), --scale-kernel and --scale-unrounded, checked (options_profile.c). */
+sg_status sg__options_profile(sg_ctx *ctx, sg_options *o);
 /* sg_options_parse where argv[0, nbase) come from a config file (config.c)
  * and the rest from the command line: a command-line option replaces the
  * config's value, and a --table there replaces the config's tables. */

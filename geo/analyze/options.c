@@ -41,6 +41,9 @@ static const opt_def opt_table[] = {
     O("--centre-district", SG_OPT_STR, centre_district),
     O("--decay-bandwidth", SG_OPT_STR, decay_bandwidth_text),
     O("--distance-kernel", SG_OPT_STR, distance_kernel_text),
+    O("--scales", SG_OPT_STR, scales_text),
+    O("--scale-kernel", SG_OPT_STR, scale_kernel_text),
+    O("--scale-unrounded", SG_OPT_FLAG, scale_unrounded),
     O("--input-crs", SG_OPT_STR, input_crs),
     O("--encoding", SG_OPT_STR, encoding),
     O("--work-crs", SG_OPT_STR, work_crs),
@@ -116,6 +119,7 @@ void sg_options_free(sg_options *o) {
         free(o->tables[i].join);
     }
     free(o->tables);
+    free(o->scales);
     list_free(&o->access_args);
     sg__access_opts_free(o->access);
     free(o);
@@ -386,6 +390,7 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
     sst = check_layers(ctx, o);
     if (sst != SG_OK) return sst;
     sst = check_spatial(ctx, o);
+    if (sst == SG_OK) sst = sg__options_profile(ctx, o); /* --scales, --scale-kernel, --scale-unrounded */
     if (sst != SG_OK) return sst;
     sst = sg__access_options(ctx, o);
     if (sst != SG_OK) return sst;

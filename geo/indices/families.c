@@ -150,7 +150,7 @@ unsigned sg__spatial_skip(const sg_options *o) {
     if (!sg__family_on(o, "spatial_evenness") && !sg__family_on(o, "spatial_proximity_profile") &&
         !sg__family_on(o, "local_spatial"))
         skip |= SG_SP_SKIP_CONTIG;
-    if (!sg__family_on(o, "local_spatial")) skip |= SG_SP_SKIP_POINTS;
+    if (!sg__family_on(o, "local_spatial") && !(o && o->nscales)) skip |= SG_SP_SKIP_POINTS; /* --scales: profile.c */
     if (!sg__family_on(o, "centralization")) skip |= SG_SP_SKIP_CENTRE;
     if (!sg__family_on(o, "clustering")) skip |= SG_SP_SKIP_KERNEL;
     return skip;

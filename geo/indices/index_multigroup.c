@@ -4,7 +4,10 @@
  *
  * Notation: t_i = the row sum of the frame, p_ik = n_ik / t_i (0 when
  * t_i = 0), N_k the group totals, T = Σ N_k, P_k = N_k / T,
- * I = Σ P_k (1 − P_k), E = Σ P_k ln(1/P_k). */
+ * I = Σ P_k (1 − P_k), E = Σ P_k ln(1/P_k).
+ * Per district also local_segregation ls_i = Σ_k p_ik ln(p_ik / P_k), the
+ * local mutual information (Elbers' mutual_local; 0 ln 0 = 0): its
+ * t-weighted mean is multi_divergence, the mutual information index M. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -112,8 +115,9 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
      * replicate; local_entropy from it below). */
     double *lP = malloc(K * sizeof *lP);
     double *le = d->replicate ? NULL : sg__result_column(res, "local_entropy"),
-           *ld = d->replicate ? NULL : sg__result_column(res, "local_diversity");
-    if (!lP || (!d->replicate && (!le || !ld))) {
+           *ld = d->replicate ? NULL : sg__result_column(res, "local_diversity"),
+           *ls = d->replicate ? NULL : sg__result_column(res, "local_segregation");
+    if (!lP || (!d->replicate && (!le || !ld || !ls))) {
         free(lP);
         st = sg__nomem(ctx);
         goto done;
@@ -121,7 +125,7 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     for (size_t g = 0; g < K; g++) lP[g] = log(N[g] / T);
     sg_ksum dis = {0, 0}, mne = {0, 0}, mrd = {0, 0}, scv = {0, 0}, info = {0, 0};
     for (size_t i = 0; i < n; i++) {
-        sg_ksum h = {0, 0};
+        sg_ksum h = {0, 0}, lm = {0, 0}; /* lm: local mutual information ls_i */
         for (size_t g = 0; g < K; g++) {
             double P = N[g] / T, p = ti[i] > 0 ? cnt(d, f, K, i, g) / ti[i] : 0;
             double dev = p - P, sq = ti[i] * dev * dev;
@@ -133,9 +137,11 @@ sg_status sg__family_multigroup(sg_ctx *ctx, const sg_data *d, sg_result *res) {
                 double lp = log(p);
                 sg__ksum_add(&info, ti[i] * (p * (lp - lP[g])));
                 sg__ksum_add(&h, -p * lp);
+                sg__ksum_add(&lm, p * (lp - lP[g]));
             }
         }
         if (ld && ti[i] > 0) ld[d->index[i]] = sg__ksum_get(&h);
+        if (ls && ti[i] > 0) ls[d->index[i]] = sg__ksum_get(&lm);
     }
     free(lP);
     /* Gini: Σ_k Σ_i Σ_j t_i t_j |p_ik − p_jk| / (2 T² I) over ordered pairs;

@@ -177,6 +177,7 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
         R->h_within = sg__ksum_get(&W);
         R->have_h = 1;
     }
+    if (st == SG_OK) R->have_m = sg__regions_mutual(d, of, R->nr, &R->m_total, &R->m_between, &R->m_within);
     free(x);
     free(t);
     free(m);
@@ -225,5 +226,6 @@ void *sg__regions_json(const struct sg_regions *R) {
         json_object_object_add(h, "between_share", jnum(R->h_total > 0 ? R->h_between / R->h_total : NAN));
         json_object_object_add(o, "entropy_decomposition", h);
     }
+    sg__regions_mutual_json(R, o);
     return o;
 }

@@ -96,6 +96,13 @@ int sg__style_build(const struct sg_run *run, sg_style_key key, sg_style *s) {
         s->title = "Migrant share";
         return add_graduated(s, share ? share->num : NULL, g->usable, share ? run->city.n : 0, 1);
     }
+    case SG_STYLE_LOCAL_SEG: { /* local mutual information (indices/index_multigroup.c) */
+        const sg_column *ls = sg__res_col(&run->res, "local_segregation");
+        s->graduated = 1;
+        s->attr = "local_segregation";
+        s->title = "Local segregation (mutual information)";
+        return add_graduated(s, ls ? ls->num : NULL, g->usable, ls ? run->city.n : 0, 0);
+    }
     case SG_STYLE_OBJ5_SCORE:
         s->graduated = 1;
         s->attr = "gap5_score";
@@ -338,6 +345,7 @@ static int layer_written(const struct sg_run *run, sg_style_key key) {
     case SG_STYLE_OBJ5_SCORE: return (want & SG_LAYER_OBJECTIVE5) != 0;
     case SG_STYLE_OBJ10: return (want & SG_LAYER_OBJECTIVE10) != 0;
     case SG_STYLE_SERVICES: return (want & SG_LAYER_SERVICES) && run->gaps->nsites;
+    case SG_STYLE_LOCAL_SEG: return (want & SG_LAYER_DISTRICTS) && sg__res_col(&run->res, "local_segregation");
     }
     return 0;
 }
@@ -356,6 +364,8 @@ static sg_status write_project(sg_ctx *ctx, const struct sg_run *run, const char
         {"seggap_objective10", g->assessed10 ? "Objective 10: housing gap (classes)"
                                              : "Objective 10: housing gap (no housing data)",
          "./objective10.geojson", SG_STYLE_OBJ10, 0, NULL},
+        {"seggap_local_segregation", "Local segregation (mutual information)", "./districts.geojson",
+         SG_STYLE_LOCAL_SEG, 0, NULL},
     };
     size_t nl = 0, nfixed = sizeof fixed / sizeof fixed[0];
     /* then, with several groups, each group's location quotient (unchecked) */

@@ -354,6 +354,7 @@ sg_status sg__write_report(sg_ctx *ctx, const struct sg_run *run, const char *pa
     sg__report_share(ctx, m, run); /* the first map: the OECD figure */
     inputs(m, run);
     indices(m, run);
+    sg__report_profile(m, run); /* --scales (report_profile.c) */
     sg__report_objective5(ctx, m, run);
     sg__report_objective10(ctx, m, run);
     sg__report_groups(ctx, m, run);

@@ -177,6 +177,7 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
     }
     json_object_object_add(root, "indices", ind);
     if (run->regions) json_object_object_add(root, "regions", sg__regions_json(run->regions));
+    if (run->profile) json_object_object_add(root, "profile", sg__profile_json(run->profile));
     if (run->access) json_object_object_add(root, "access", sg__access_json(run->access));
 
     json_object *outs = json_object_new_object();

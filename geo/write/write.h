@@ -48,6 +48,7 @@ struct sg_run {
     char *summary_json, *summary_text;
     char *compare_text;   /* with --baseline: the comparison table */
     struct sg_regions *regions; /* with --by (regions.c) */
+    struct sg_profile *profile; /* with --scales (indices/profile.c) */
     struct sg_gaps *gaps;       /* objectives 5 and 10 (gaps.h) */
     struct sg_access *access;   /* with --service: service access (access.h) */
     const sg_options *opts;
@@ -144,7 +145,8 @@ typedef enum sg_style_key {
     SG_STYLE_OBJ5,          /* objective5.geojson: categorised on gap5_class */
     SG_STYLE_OBJ5_SCORE,    /* objective5.geojson: graduated on gap5_score (project only) */
     SG_STYLE_OBJ10,         /* objective10.geojson: categorised on gap10_class */
-    SG_STYLE_SERVICES       /* services.geojson: categorised on type */
+    SG_STYLE_SERVICES,      /* services.geojson: categorised on type */
+    SG_STYLE_LOCAL_SEG      /* districts.geojson: graduated on local_segregation (project only) */
 } sg_style_key;
 enum { SG_STYLE_POINT = 0, SG_STYLE_POLYGON = 2 };
 #define SG_STYLE_MAX 16

@@ -121,5 +121,7 @@ void sg__report_housing_indicators(FILE *m, const struct sg_run *run);
 /* The sentences of "How the classes are made" on the lists and indicators. */
 void sg__report_housing_method(FILE *m, const struct sg_run *run);
 size_t sg__gap10_conc_flag_count(const struct sg_gaps *g, unsigned flag, size_t n);
+/* The segregation profile section (--scales): an SVG line chart and a table (report_profile.c). */
+void sg__report_profile(FILE *m, const struct sg_run *run);
 
 #endif

@@ -849,7 +849,7 @@ static void qgis_files_parse_back(void **state) {
     xmlXPathFreeObject(r);
     r = xpath(doc, "/qgis/projectlayers/maplayer");
     int nl = xmlXPathNodeSetGetLength(r->nodesetval);
-    assert_int_equal(nl, 4); /* no services without service data */
+    assert_int_equal(nl, 5); /* no services without service data; local_segregation (issue 20) */
     for (int k = 0; k < nl; k++) {
         xmlNodePtr ml = r->nodesetval->nodeTab[k];
         char *id = NULL, *src = NULL, *attr = NULL;

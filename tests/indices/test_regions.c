@@ -43,6 +43,17 @@ static void regions_and_entropy_split(void **state) {
     sg_assert_near(R->h_total, H, 1e-12);
     sg_assert_near(R->h_between, B, 1e-12);
     sg_assert_near(R->h_between + R->h_within, R->h_total, 1e-12);
+    /* The mutual information index M (multi_divergence) split the same way
+     * (issue 20 item 3): M = M_between + Σ_r (T_r / T) M_r. With two groups
+     * Σ_r (T_r/T) KL(p_r || P) = E - Σ_r (T_r/T) E_r, so each part is E times
+     * H's; the total is the run's multi_divergence. */
+    double M;
+    assert_true(sg_run_index(run, "multi_divergence", &M));
+    assert_true(R->have_m);
+    sg_assert_near(R->m_total, M, 1e-12);
+    sg_assert_near(R->m_total, E * H, 1e-12);
+    sg_assert_near(R->m_between, E * B, 1e-12);
+    sg_assert_near(R->m_within, E * R->h_within, 1e-12);
     /* Spatial indices of a region are those of the region on its own. */
     const sg_global *sdn = sg__result_get(&n->res, "spatial_dissimilarity");
     assert_non_null(sdn);
@@ -65,6 +76,10 @@ static void regions_and_entropy_split(void **state) {
     json_object *sum = json_tokener_parse(sg_run_summary_json(run)), *rg, *dec;
     assert_true(json_object_object_get_ex(sum, "regions", &rg));
     assert_true(json_object_object_get_ex(rg, "entropy_decomposition", &dec));
+    assert_true(json_object_object_get_ex(rg, "mutual_information_decomposition", &dec));
+    json_object *jb;
+    assert_true(json_object_object_get_ex(dec, "between", &jb));
+    sg_assert_near(json_object_get_double(jb), E * B, 1e-12);
     json_object_put(sum);
     sg_run_destroy(run);
     for (int i = 0; i < 5; i++) free(sq[i]);
@@ -72,6 +87,32 @@ static void regions_and_entropy_split(void **state) {
     free(csv);
     free(out);
     sg_test_rmdir(dir);
+    sg_ctx_destroy(ctx);
+}
+
+/* The split of M on a --groups frame, by hand: districts d1 = (20, 0, 20),
+ * d2 = (0, 20, 20), d3 = (10, 10, 20); regions {d1, d3} and {d2}; P = (1/4,
+ * 1/4, 1/2), M = ln(2)/3. Region 0 = (3/8, 1/8, 1/2), region 1 = (0, 1/2, 1/2):
+ * between = (2/3) [(3/8) ln(3/2) - (1/8) ln 2] + (1/3) (1/2) ln 2
+ *         = (1/4) ln(3/2) + (1/12) ln 2;
+ * within = (2/3) M_0, M_0 = (1/2) (1/2) ln(4/3) + (1/2) [(1/4) ln(2/3) + (1/4) ln 2]
+ *        = (3/8) ln(4/3), so within = (1/4) ln(4/3). A district without a region
+ * counts as its own region (between). */
+static void mutual_information_split_groups(void **state) {
+    (void)state;
+    sg_ctx *ctx = sg_ctx_create();
+    double m[] = {20, 0, 20, 0, 20, 20, 10, 10, 20}, x[] = {20, 0, 10}, t[] = {40, 40, 40};
+    size_t idx[] = {0, 1, 2}, of[] = {0, 1, 0};
+    sg_data d = {.n = 3, .index = idx, .x = x, .t = t, .k = 3, .m = m};
+    double tot, b, w;
+    assert_true(sg__regions_mutual(&d, of, 2, &tot, &b, &w));
+    sg_assert_near(tot, log(2) / 3, 1e-15);
+    sg_assert_near(b, 0.25 * log(1.5) + log(2) / 12, 1e-15);
+    sg_assert_near(w, 0.25 * log(4.0 / 3), 1e-15);
+    size_t of2[] = {0, SIZE_MAX, 0}; /* d2 without a region: the same split */
+    assert_true(sg__regions_mutual(&d, of2, 1, &tot, &b, &w));
+    sg_assert_near(b, 0.25 * log(1.5) + log(2) / 12, 1e-15);
+    sg_assert_near(w, 0.25 * log(4.0 / 3), 1e-15);
     sg_ctx_destroy(ctx);
 }
 
@@ -165,6 +206,7 @@ static void region_without_indices_is_named(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(regions_and_entropy_split),
+                                       cmocka_unit_test(mutual_information_split_groups),
                                        cmocka_unit_test(region_with_an_exclave),
                                        cmocka_unit_test(region_without_indices_is_named)};
     return cmocka_run_group_tests(tests, NULL, NULL);
