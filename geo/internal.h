@@ -20,6 +20,8 @@ typedef struct sg_table_spec {
     char *join;  /* --table-join: the district field the key matches (a coarser level), NULL: the --id */
 } sg_table_spec;
 
+/* The null of --permutations (permute.c, nulls.c). */
+enum { SG_NULL_PERSON = 0, SG_NULL_GEOGRAPHIC, SG_NULL_EVENNESS, SG_NULL_SYSTEMATIC };
 
 struct sg_options {
     char *districts, *layer;
@@ -41,6 +43,8 @@ struct sg_options {
     int no_remainder;     /* --no-remainder: no "rest" group in the multigroup frame */
     double min_joined;    /* --min-joined: least share of districts with data (default 0.8) */
     int permutations;     /* --permutations N: randomisation test of every global index */
+    char *null_text;      /* --null person|geographic|evenness|systematic (parsed into null_model) */
+    int null_model;       /* SG_NULL_*: the null of --permutations (default person) */
     int bootstrap;        /* --bootstrap N: percentile confidence intervals */
     double seed;          /* --seed: makes inference reproducible (default 12345) */
     int threads;          /* --threads: 0 = all cores */

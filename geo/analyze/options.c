@@ -28,6 +28,7 @@ static const opt_def opt_table[] = {
     O("--no-remainder", SG_OPT_FLAG, no_remainder),
     O("--min-joined", SG_OPT_DOUBLE, min_joined),
     O("--permutations", SG_OPT_INT, permutations),
+    O("--null", SG_OPT_STR, null_text),
     O("--bootstrap", SG_OPT_INT, bootstrap),
     O("--seed", SG_OPT_DOUBLE, seed),
     O("--threads", SG_OPT_INT, threads),
@@ -356,6 +357,15 @@ static sg_status check(sg_ctx *ctx, sg_options *o) {
                          o->indices.items[i]);
     if (o->permutations < 0 || o->permutations > 1000000)
         return usage(ctx, "%s", "--permutations must be between 0 and 1000000");
+    if (o->null_text) {
+        static const char *const nulls[] = {"person", "geographic", "evenness", "systematic"};
+        o->null_model = -1;
+        for (int k = 0; k < 4; k++)
+            if (strcmp(o->null_text, nulls[k]) == 0) o->null_model = k;
+        if (o->null_model < 0)
+            return usage(ctx, "--null must be person, geographic, evenness or systematic, not '%s'", o->null_text);
+        if (o->permutations <= 0) return usage(ctx, "%s", "--null applies only with --permutations N");
+    }
     if (o->bootstrap < 0 || o->bootstrap > 1000000)
         return usage(ctx, "%s", "--bootstrap must be between 0 and 1000000");
     if (o->threads < 0 || o->threads > 256) return usage(ctx, "%s", "--threads must be between 0 and 256");

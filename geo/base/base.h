@@ -214,7 +214,7 @@ typedef struct sg_global {
     char *name;        /* key in summary.json -> indices */
     char *description; /* one line, plain language */
     char *detail;      /* convention used (centre, kernel, ...), or NULL */
-    double value;
+    double value; int invariant; /* invariant: 1 when the run's null cannot move it (no p-value) */
     double p_value, null_mean, null_sd, ci_low, ci_high; /* NaN when not computed */
 } sg_global;
 

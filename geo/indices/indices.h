@@ -91,6 +91,9 @@ sg_status sg__psampler_create(sg_ctx *ctx, const double *t, const double *x, siz
 size_t sg__psampler_n(const sg_psampler *s);
 const uint32_t *sg__psampler_order(const sg_psampler *s);
 int sg__psampler_draw(const sg_psampler *s, sg_rng *rng, double *out, int in_order, sg_psampler_scratch *sc);
+/* Step 1 of the draw alone: each district's count from Binomial(t_i, G/T),
+ * independently (the evenness null), in the caller's order. */
+int sg__psampler_draw_binomial(const sg_psampler *s, sg_rng *rng, double *out, sg_psampler_scratch *sc);
 /* The same draw (the same rng use, the same counts) reduced on the fly to
  * the replicate's dissimilarity D and isolation xPx (xPy = 1 - xPx), without
  * writing the counts out: two-group replicates that need nothing else.
@@ -101,6 +104,31 @@ int sg__psampler_draw_basic(const sg_psampler *s, sg_rng *rng, sg_psampler_scrat
 void sg__psampler_scratch_free(sg_psampler_scratch *sc);
 void sg__psampler_free(sg_psampler *s);
 
+
+/* ---- the other nulls and the small-unit bias (nulls.c) ---- */
+/* Binomial(n, p) and Multinomial(N, w / Σw) (conditional binomials over
+ * w[i * wstride], i < n, into out[i * ostride]); whole numbers as doubles. */
+double sg__rng_binomial(sg_rng *r, double n, double p);
+void sg__rng_multinomial(sg_rng *r, double N, const double *w, size_t n, size_t wstride, double *out,
+                         size_t ostride);
+/* "person", "geographic", "evenness", "systematic" for SG_NULL_*. */
+const char *sg__null_name(int model);
+/* The null in plain words (summary.json, the report). */
+const char *sg__null_describe(int model);
+/* One replicate of d under null `model` (not SG_NULL_PERSON) into x, t (n)
+ * and m (n x k): ps, when not NULL, is the two-group sampler (evenness);
+ * work holds n doubles (or size_t). Returns 0, -1 when out of memory. */
+int sg__null_draw(int model, sg_rng *rng, const sg_data *d, const sg_psampler *ps, sg_psampler_scratch *sc,
+                  double *x, double *t, double *m, double *work);
+/* The districts of (x, t, m) with t > 0 into cx, ct, cm and their city
+ * indices into cindex; returns how many. */
+size_t sg__null_compact(const sg_data *d, const double *x, const double *t, const double *m, double *cx,
+                        double *ct, double *cm, size_t *cindex);
+/* Draws of each small-unit estimate (PySAL BiasCorrectedDissim's default B). */
+#define SG_BIAS_DRAWS 500
+/* dissimilarity_expected and dissimilarity_bias_corrected into res (after
+ * sg__infer's tests: the person-level replicates give the first). */
+sg_status sg__small_unit_bias(sg_ctx *ctx, const sg_data *d, sg_result *res);
 
 /* ---- inference (permute.c) ---- */
 /* After the families ran on d: p-values under a randomisation null

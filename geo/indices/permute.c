@@ -47,6 +47,7 @@ typedef struct infer_job {
     const size_t *ps_index;         /* ... and city indices: replicates keep that order */
     int basic_only;                 /* 1: only the basic family is re-run: drawn and reduced in one pass */
     size_t step, before, total;     /* progress: every step (2 %) of the total replicates; before: done */
+    int null_model;                 /* SG_NULL_* of the permutations (nulls.c draws all but person) */
 } infer_job;
 
 static void permute_counts(sg_rng *rng, const sg_data *d, double *x, double *m) {
@@ -92,9 +93,17 @@ static void permute_counts(sg_rng *rng, const sg_data *d, double *x, double *m) 
 /* One replicate into row r of job->vals, the families' results into scratch
  * (kept from replicate to replicate so that its columns are allocated once).
  * Returns 0, or -1 when out of memory. */
+/* Scratch of a replicate under nulls.c's nulls: work (n), and the districts
+ * left with somebody (systematic: totals drawn) for the aspatial families. */
+typedef struct null_scratch {
+    double *work, *cx, *ct, *cm;
+    size_t *cindex;
+} null_scratch;
+
 static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t, double *m, size_t *index,
-                     sg_result *scratch, sg_psampler_scratch *psc) {
+                     sg_result *scratch, sg_psampler_scratch *psc, null_scratch *ns) {
     const sg_data *d = job->d;
+    int other_null = !job->boot && job->null_model != SG_NULL_PERSON;
     sg_rng rng;
     sg__rng_seed(&rng, job->seed, (uint64_t)r + (job->boot ? 0x8000000000000000ULL : 0));
     sg_data rd = *d;
@@ -110,6 +119,9 @@ static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t
         rd.index = index;
         rd.geom = NULL;
         rd.sp = NULL;
+    } else if (other_null) {
+        if (sg__null_draw(job->null_model, &rng, d, job->ps, psc, x, t, m, ns->work) != 0) return -1;
+        rd.t = t;
     } else if (job->basic_only) {
         /* no counts: sg__family_basic_permuted draws and reduces below */
     } else if (job->ps) {
@@ -124,6 +136,14 @@ static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t
     rd.x = x;
     rd.m = d->k ? m : NULL;
     rd.replicate = 1;
+    sg_data rc = rd; /* the aspatial families' view: the districts with somebody */
+    if (other_null && job->null_model == SG_NULL_SYSTEMATIC) {
+        rc.n = sg__null_compact(&rd, x, t, rd.m, ns->cx, ns->ct, ns->cm, ns->cindex);
+        rc.x = ns->cx;
+        rc.t = ns->ct;
+        rc.m = d->k ? ns->cm : NULL;
+        rc.index = ns->cindex;
+    }
     for (size_t j = 0; j < scratch->ng; j++) scratch->g[j].value = NAN; /* nothing left from the last one */
     double *row = &job->vals[r * job->obs->ng];
     for (size_t j = 0; j < job->obs->ng; j++) row[j] = NAN;
@@ -137,8 +157,10 @@ static int replicate(sg_ctx *ctx, infer_job *job, size_t r, double *x, double *t
         const sg_family *fam = &sg__families[f];
         if (fam->flags & SG_FAM_NO_PERMUTE) continue;
         if (!sg__family_on(d->opts, fam->name)) continue;
-        if (job->boot && (fam->flags & SG_FAM_SPATIAL)) continue;
-        sg_status st = fam->fn(ctx, &rd, scratch);
+        int spatial = (fam->flags & SG_FAM_SPATIAL) != 0;
+        if (job->boot && spatial) continue;
+        if (!job->boot && job->null_model == SG_NULL_GEOGRAPHIC && !spatial) continue; /* invariant */
+        sg_status st = fam->fn(ctx, spatial ? &rd : &rc, scratch);
         if (st == SG_ERR_NOMEM) return -1;
         if (st != SG_OK) ok = 0; /* e.g. a resample without any group member */
     }
@@ -163,6 +185,18 @@ static void *worker(void *arg) {
     double *m = counts && d->k ? malloc(d->n * d->k * sizeof *m) : NULL;
     size_t *index = counts ? malloc(d->n * sizeof *index) : NULL;
     int oom = !ctx || (counts && (!x || !t || !index || (d->k && !m)));
+    null_scratch ns = {0};
+    if (!job->boot && job->null_model != SG_NULL_PERSON) {
+        int sys = job->null_model == SG_NULL_SYSTEMATIC;
+        ns.work = malloc(d->n * sizeof *ns.work + 1);
+        if (sys) {
+            ns.cx = malloc(d->n * sizeof *ns.cx);
+            ns.ct = malloc(d->n * sizeof *ns.ct);
+            ns.cm = d->k ? malloc(d->n * d->k * sizeof *ns.cm) : NULL;
+            ns.cindex = malloc(d->n * sizeof *ns.cindex);
+        }
+        oom |= !ns.work || (sys && (!ns.cx || !ns.ct || !ns.cindex || (d->k && !ns.cm)));
+    }
     sg_result scratch = {0};
     scratch.n = d->city->n;
     sg_psampler_scratch psc = {0};
@@ -178,8 +212,13 @@ static void *worker(void *arg) {
             stop = 1;
         pthread_mutex_unlock(&job->lock);
         if (stop) break;
-        if (replicate(ctx, job, r, x, t, m, index, &scratch, &psc) != 0) oom = 1;
+        if (replicate(ctx, job, r, x, t, m, index, &scratch, &psc, &ns) != 0) oom = 1;
     }
+    free(ns.work);
+    free(ns.cx);
+    free(ns.ct);
+    free(ns.cm);
+    free(ns.cindex);
     sg__result_free(&scratch);
     sg__psampler_scratch_free(&psc);
     free(x);
@@ -214,7 +253,40 @@ static sg_status run_job(sg_ctx *ctx, infer_job *job) {
     return SG_OK;
 }
 
+/* Under the geographic null: marks the globals of the aspatial families (run
+ * once more on d to learn their names) invariant, with no p-value. */
+static sg_status mark_invariant(sg_ctx *ctx, const sg_data *d, sg_result *res) {
+    sg_result tmp = {0};
+    tmp.n = res->n;
+    sg_data rd = *d;
+    rd.replicate = 1;
+    sg_status st = SG_OK;
+    for (size_t f = 0; f < sg__nfamilies && st != SG_ERR_NOMEM; f++) {
+        const sg_family *fam = &sg__families[f];
+        if ((fam->flags & SG_FAM_SPATIAL) || !sg__family_on(d->opts, fam->name)) continue;
+        st = fam->fn(ctx, &rd, &tmp);
+    }
+    for (size_t j = 0; j < res->ng && st != SG_ERR_NOMEM; j++) {
+        sg_global *g = &res->g[j];
+        if (!sg__result_get(&tmp, g->name)) continue;
+        g->invariant = 1;
+        g->p_value = g->null_mean = g->null_sd = NAN;
+    }
+    sg__result_free(&tmp);
+    return st == SG_ERR_NOMEM ? st : SG_OK;
+}
+
+static sg_status infer_tests(sg_ctx *ctx, const sg_data *d, sg_result *res);
+
 sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res) {
+    sg_status st = infer_tests(ctx, d, res);
+    if (st == SG_OK && d->opts->permutations > 0 && d->opts->null_model == SG_NULL_GEOGRAPHIC)
+        st = mark_invariant(ctx, d, res);
+    if (st == SG_OK) st = sg__small_unit_bias(ctx, d, res);
+    return st;
+}
+
+static sg_status infer_tests(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     const sg_options *o = d->opts;
     if (o->permutations <= 0 && o->bootstrap <= 0) return SG_OK;
     size_t ng = res->ng;
@@ -226,11 +298,15 @@ sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res) {
         if (!reps) continue;
         infer_job job = {d, res, boot, reps, (uint64_t)o->seed, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER, SG_OK, ctx,
                          NULL, NULL, NULL, 0, ((size_t)o->permutations + (size_t)o->bootstrap + 49) / 50,
-                         boot ? (size_t)o->permutations : 0, (size_t)o->permutations + (size_t)o->bootstrap};
+                         boot ? (size_t)o->permutations : 0, (size_t)o->permutations + (size_t)o->bootstrap,
+                         SG_NULL_PERSON};
+        job.null_model = boot ? SG_NULL_PERSON : o->null_model;
+        int person = job.null_model == SG_NULL_PERSON;
         sg_psampler *ps = NULL;
         double *ps_t = NULL;
         size_t *ps_index = NULL;
-        sg_status st = boot || d->k ? SG_ERR_DATA : sg__psampler_create(ctx, d->t, d->x, d->n, &ps);
+        int want_ps = !boot && (person ? !d->k : job.null_model == SG_NULL_EVENNESS); /* evenness: binomials */
+        sg_status st = want_ps ? sg__psampler_create(ctx, d->t, d->x, d->n, &ps) : SG_ERR_DATA;
         if (st == SG_ERR_NOMEM) {
             free(sorted);
             return st;
@@ -243,8 +319,12 @@ sg_status sg__infer(sg_ctx *ctx, const sg_data *d, sg_result *res) {
             spatial |= (fam->flags & SG_FAM_SPATIAL) != 0;
             others |= fam->fn != sg__family_basic;
         }
-        job.basic_only = ps && !others;
-        if (ps && !spatial && !job.basic_only) {
+        if (job.null_model == SG_NULL_GEOGRAPHIC && !spatial) { /* no index the null can move */
+            sg__psampler_free(ps);
+            continue;
+        }
+        job.basic_only = person && ps && !others;
+        if (person && ps && !spatial && !job.basic_only) {
             ps_t = malloc(d->n * sizeof *ps_t);
             ps_index = malloc(d->n * sizeof *ps_index);
             if (ps_t && ps_index) {

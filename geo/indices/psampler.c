@@ -41,6 +41,9 @@
  * (sg__psampler_order) or scattered back to the caller's order. The result is
  * a deterministic function of the rng state, whatever the thread count.
  *
+ * Step 1 alone (sg__psampler_draw_binomial) is the evenness null: every
+ * district's count drawn from Binomial(t_i, G/T), the city total left free.
+ *
  * A permutation test of D, xPx and xPy alone needs no counts: the draw sums
  * the districts' terms as it goes (sg__psampler_draw_basic) and the
  * correction step adjusts the sums of the districts it changes. */
@@ -552,6 +555,16 @@ int sg__psampler_draw(const sg_psampler *s, sg_rng *rng, double *out, int in_ord
         double v = (double)(s->flip ? s->t[k] - y[k] : y[k]);
         out[in_order ? k : s->order[k]] = v;
     }
+    return 0;
+}
+
+int sg__psampler_draw_binomial(const sg_psampler *s, sg_rng *rng, double *out, sg_psampler_scratch *sc) {
+    size_t n = s->n;
+    if (scratch_reserve(s, sc) != 0) return -1;
+    uint32_t *y = sc->y;
+    if (s->G > 0) draw_counts(s, rng, y, sc->gsum, NULL); /* step 1 alone: no correction to G */
+    else memset(y, 0, n * sizeof *y);
+    for (size_t k = 0; k < n; k++) out[s->order[k]] = (double)(s->flip ? s->t[k] - y[k] : y[k]);
     return 0;
 }
 

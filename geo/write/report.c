@@ -266,6 +266,9 @@ static void indices(FILE *m, const struct sg_run *run) {
                    "residents are migrants, against %.0f %% in the city as a whole.</p>\n",
                 xpx, 100 * xpx, 100 * run->idx.share);
     int any_p = 0;
+    if (run->opts->permutations > 0) /* the null of the p-values, in words (nulls.c) */
+        fprintf(m, "<p class=\"muted\">The p-values test against a null in which %s.</p>\n",
+                sg__null_describe(run->opts->null_model));
     for (size_t i = 0; i < run->res.ng; i++) any_p |= isfinite(run->res.g[i].p_value);
     if (!any_p)
         fputs("<p class=\"muted\">No p-values: the run had no permutation test (a run with 999 "

@@ -36,6 +36,27 @@ static json_object *index_obj(double value, const char *desc) {
     return o;
 }
 
+/* An index the run's null cannot move (the aspatial ones under the geographic
+ * null): p_value null and why. */
+static void index_null_note(json_object *io, const sg_global *g, const sg_options *o) {
+    if (!g->invariant) return;
+    json_object_object_add(io, "p_value", NULL);
+    char note[80];
+    snprintf(note, sizeof note, "invariant under the %s null", sg__null_name(o->null_model));
+    json_object_object_add(io, "note", jstr(note));
+}
+
+/* summary.json -> inference: the null of the permutation test. */
+static void inference_json(json_object *root, const sg_options *o) {
+    if (o->permutations <= 0) return;
+    json_object *inf = json_object_new_object();
+    json_object_object_add(inf, "permutations", json_object_new_int(o->permutations));
+    json_object_object_add(inf, "null", jstr(sg__null_name(o->null_model)));
+    json_object_object_add(inf, "description", jstr(sg__null_describe(o->null_model)));
+    json_object_object_add(inf, "seed", json_object_new_double(o->seed));
+    json_object_object_add(root, "inference", inf);
+}
+
 static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
     const sg_reader *rd = &run->rd;
     const sg_city *city = &run->city;
@@ -167,6 +188,7 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
             json_object_object_add(io, "null_mean", jnum(g->null_mean));
             json_object_object_add(io, "null_sd", jnum(g->null_sd));
         }
+        index_null_note(io, g, run->opts);
         if (isfinite(g->ci_low)) {
             json_object *cia = json_object_new_array();
             json_object_array_add(cia, jnum(g->ci_low));
@@ -176,6 +198,7 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
         json_object_object_add(ind, g->name, io);
     }
     json_object_object_add(root, "indices", ind);
+    inference_json(root, run->opts);
     if (run->regions) json_object_object_add(root, "regions", sg__regions_json(run->regions));
     if (run->profile) json_object_object_add(root, "profile", sg__profile_json(run->profile));
     if (run->access) json_object_object_add(root, "access", sg__access_json(run->access));
