@@ -53,7 +53,8 @@ static void inference_json(json_object *root, const sg_options *o) {
     json_object_object_add(inf, "permutations", json_object_new_int(o->permutations));
     json_object_object_add(inf, "null", jstr(sg__null_name(o->null_model)));
     json_object_object_add(inf, "description", jstr(sg__null_describe(o->null_model)));
-    json_object_object_add(inf, "seed", json_object_new_double(o->seed));
+    /* a whole number below 2^53 (checked by the options): written as one, 3 not 3.0 */
+    json_object_object_add(inf, "seed", json_object_new_int64((int64_t)o->seed));
     json_object_object_add(root, "inference", inf);
 }
 

@@ -92,6 +92,8 @@ static void geographic_clustered_vs_checkerboard(void **state) {
         assert_true(json_object_object_get_ex(root, "inference", &inf));
         assert_true(json_object_object_get_ex(inf, "null", &v));
         assert_string_equal(json_object_get_string(v), "geographic");
+        assert_true(json_object_object_get_ex(inf, "seed", &v));
+        assert_true(json_object_is_type(v, json_type_int)); /* "seed": 7, not 7.0 */
         assert_true(json_object_object_get_ex(root, "indices", &ind));
         assert_true(json_object_object_get_ex(ind, "dissimilarity", &io));
         assert_true(json_object_object_get_ex(io, "p_value", &v) && v == NULL);
