@@ -119,6 +119,7 @@ static void four_indices(const double *x, const double *t, const double *y, cons
  * does the order of any sum. */
 #define SG_PROFILE_BLOCK 64
 typedef struct prof_job {
+    const sg_ctx *ctx;        /* its cancellation stops the pass between blocks */
     const sg_spatial *sp;
     const double *const *col; /* C input columns of n counts */
     size_t C, S, n;
@@ -162,6 +163,10 @@ static int prof_range(void *user, GEOSContextHandle_t h, size_t bbegin, size_t b
     cand_vec cand = {0};
     int rc = acc ? 0 : -1;
     for (size_t b = bbegin; rc == 0 && b < bend; b++) {
+        if (sg__cancelled(J->ctx)) { /* sg__parallel reports E_CANCELLED */
+            rc = -2;
+            break;
+        }
         size_t k0 = b * SG_PROFILE_BLOCK, k1 = k0 + SG_PROFILE_BLOCK < n ? k0 + SG_PROFILE_BLOCK : n;
         double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
         for (size_t k = k0; k < k1; k++) {
@@ -324,7 +329,7 @@ sg_status sg__profile_compute(sg_ctx *ctx, const sg_spatial *sp, const double *x
             hs[r] = h[s];
             slot[r] = s;
         }
-        prof_job J = {sp, col, C, S, n, hs, slot, hmax, kernel, order, sm, pairs};
+        prof_job J = {ctx, sp, col, C, S, n, hs, slot, hmax, kernel, order, sm, pairs};
         st = sg__parallel(ctx, (n + SG_PROFILE_BLOCK - 1) / SG_PROFILE_BLOCK, threads, 4, prof_range, &J);
         for (size_t i = 0; st == SG_OK && i < n; i++) P->pairs += pairs[i];
         P->pairs /= 2;
