@@ -105,8 +105,8 @@ void sg__report_housing_lists(FILE *m, const struct sg_run *run, const double *k
         return;
     }
     static const char *const heads[3] = {
-        "High social housing supply where migrants are already concentrated: improve the distribution of social "
-        "housing",
+        ("High social housing supply where migrants are already concentrated: improve the distribution of social "
+         "housing"),
         "Concentrated and overcrowded", "Concentrated with little social housing"};
     static const sg_gap10 colour[3] = {SG_GAP10_SUPPLY_DEEPENS, SG_GAP10_CONC_OVERCROWDED, SG_GAP10_CONC_LOW_SUPPLY};
     int frac = run->opts->overcrowding_kind != SG_OVERCROWD_RATIO;

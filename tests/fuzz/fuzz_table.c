@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     VSILFILE *fp = VSIFileFromMemBuffer(path, (GByte *)data, (vsi_l_offset)size, FALSE);
     if (!fp) return 0;
     VSIFCloseL(fp);
-    sg_table_spec spec = {(char *)path, NULL, NULL};
+    sg_table_spec spec = {.path = (char *)path};
     load(&spec);
     /* The same file with an explicit key: the first field's name. */
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             char *key = sg__strdup(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(d, 0)));
             GDALClose(ds);
             ds = NULL;
-            sg_table_spec s2 = {(char *)path, key, NULL};
+            sg_table_spec s2 = {.path = (char *)path, .key = key};
             if (key) load(&s2);
             free(key);
         }
