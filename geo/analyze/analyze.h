@@ -18,6 +18,8 @@ int sg__option_kind(const char *name, sg_opt_kind *kind);
 /* The option closest to a mistyped one ("--totl" -> "--total", "-total" ->
  * "--total"), or NULL. */
 const char *sg__option_suggest(const char *name);
+/* The mode a word after --progress names: SG_PROGRESS_PLAIN ("plain"), SG_PROGRESS_JSON ("json"), else -1. */
+int sg__progress_mode(const char *word);
 /* --housing-indicator and --housing-margin, checked into o->hind, with the
  * margin's default; an indicator named overcrowding becomes the overcrowding
  * input (options_housing.c). */

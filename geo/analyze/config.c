@@ -406,6 +406,9 @@ static sg_status add_option(loader *L, const char *key, const yaml_node_t *k, co
         return add_repeated(L, key, name, v);
     case SG_OPT_FLAG: {
         int on = 0;
+        s = strcmp(name, "--progress") == 0 ? sg__cfg_scalar(v) : NULL; /* progress: json (or plain) */
+        if (s && (strcmp(s, "json") == 0 || strcmp(s, "plain") == 0))
+            return push(L, strcmp(s, "json") == 0 ? "--progress=json" : "--progress=plain");
         if ((st = sg__cfg_need_bool(L, key, v, &on)) != SG_OK) return st;
         return on ? push(L, name) : SG_OK;
     }

@@ -92,6 +92,12 @@ int sg_options_json(const sg_options *o) { return o ? o->json : 0; }
 int sg_options_timings(const sg_options *o) { return o ? o->timings : 0; }
 int sg_options_progress(const sg_options *o) { return o ? o->progress : 0; }
 
+int sg__progress_mode(const char *word) {
+    if (strcmp(word, "plain") == 0) return SG_PROGRESS_PLAIN;
+    if (strcmp(word, "json") == 0) return SG_PROGRESS_JSON;
+    return -1;
+}
+
 void sg_options_set_progress(sg_options *o, sg_progress_fn fn, void *user) {
     if (!o) return;
     o->progress_fn = fn;
@@ -517,8 +523,13 @@ sg_status sg__options_parse_layered(sg_ctx *ctx, int argc, char *const *argv, in
             break;
         }
         if (d && d->kind == SG_OPT_FLAG) {
-            if (val) st = usage(ctx, "option %s takes no value", name);
-            else st = set_value(ctx, o, d, &seen[k], NULL, layer);
+            int progress = strcmp(name, "--progress") == 0, mode = SG_PROGRESS_PLAIN;
+            /* --progress [plain|json]: the one flag with an optional value (no other argument is a bare word) */
+            if (progress && !val && i + 1 < argc && sg__progress_mode(argv[i + 1]) > 0) val = argv[++i];
+            if (val && !progress) st = usage(ctx, "option %s takes no value", name);
+            else if (val && (mode = sg__progress_mode(val)) < 0)
+                st = usage(ctx, "option --progress: '%s' is not a mode (plain or json)", val);
+            else if ((st = set_value(ctx, o, d, &seen[k], NULL, layer)) == SG_OK && progress) o->progress = mode;
             continue;
         }
         if (!val) {

@@ -96,19 +96,19 @@ sg_status sg__error(sg_ctx *ctx, sg_status st, const char *code, sg_where w, con
 void sg__report(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...) SG_PRINTF(4, 5);
 void sg__warn(sg_ctx *ctx, const char *code, sg_where w, const char *fmt, ...) SG_PRINTF(4, 5);
 size_t sg__nerrors(const sg_ctx *ctx);
-/* The hint of the most recent diagnostic (what to do; shown once for all the
- * diagnostics of its kind by sg_ctx_diags_text). */
+/* The hint of the most recent diagnostic (what to do; shown once per kind by sg_ctx_diags_text). */
 void sg__hint(sg_ctx *ctx, const char *fmt, ...) SG_PRINTF(2, 3);
 /* The same on the most recent diagnostic with this code (none: nothing). */
 void sg__hint_code(sg_ctx *ctx, const char *code, const char *fmt, ...) SG_PRINTF(3, 4);
-/* --strict (sg_analyze sets it for the run): from now on sg__warn records an
- * error (the W_ code kept, "(--strict)" added), except the notes that an
- * objective was not assessed for lack of inputs (W_NO_ACCESS, W_NO_HOUSING). */
+/* --strict (sg_analyze sets it for the run): from now on sg__warn records an error (the W_ code
+ * kept, "(--strict)" added), except the notes that an objective was not assessed (W_NO_ACCESS, W_NO_HOUSING). */
 void sg__ctx_set_strict(sg_ctx *ctx, int on);
 /* Forgets the most recent diagnostic (work whose warnings would repeat), or the errors since
- * diagnostic `from`, warnings kept (a region's, reported once by the caller; returns how many). */
+ * diagnostic `from`, warnings kept (a region's, reported once by the caller; returns how many).
+ * Such work runs between sg__diag_hold(ctx, 1) and (ctx, 0): sg_ctx_set_diag_fn sees what stays. */
 void sg__drop_last_diag(sg_ctx *ctx);
 size_t sg__drop_errors_since(sg_ctx *ctx, size_t from);
+void sg__diag_hold(sg_ctx *ctx, int on);
 /* Sets the last error to a summary when errors were reported since `before`. */
 sg_status sg__fail_if_errors(sg_ctx *ctx, size_t before, sg_status st, const char *stage);
 sg_status sg__nomem(sg_ctx *ctx);

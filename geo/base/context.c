@@ -33,6 +33,12 @@ struct sg_ctx {
     void *progress_user;
     double progress_lo, progress_hi, progress_last;
     char progress_stage[48];
+    /* sg_ctx_set_diag_fn: the callback, the diagnostics passed to it so far
+     * (diags[0 .. diag_sent)) and the depth of sg__diag_hold */
+    sg_diag_fn diag_fn;
+    void *diag_user;
+    size_t diag_sent;
+    int diag_hold;
 };
 
 
@@ -136,8 +142,30 @@ void sg_ctx_destroy(sg_ctx *ctx) {
     free(ctx);
 }
 
+/* Passes the diagnostics not passed yet to the callback, unless held. */
+static void diag_deliver(sg_ctx *ctx) {
+    if (ctx->diag_sent > ctx->ndiags) ctx->diag_sent = ctx->ndiags; /* dropped since */
+    if (!ctx->diag_fn || ctx->diag_hold > 0) return;
+    while (ctx->diag_sent < ctx->ndiags) ctx->diag_fn(&ctx->diags[ctx->diag_sent++], ctx->diag_user);
+}
+
+void sg_ctx_set_diag_fn(sg_ctx *ctx, sg_diag_fn fn, void *user) {
+    if (!ctx) return;
+    ctx->diag_fn = fn;
+    ctx->diag_user = fn ? user : NULL;
+    ctx->diag_sent = ctx->ndiags; /* from now on */
+}
+
+void sg__diag_hold(sg_ctx *ctx, int on) {
+    if (!ctx) return;
+    ctx->diag_hold += on ? 1 : -1;
+    if (ctx->diag_hold < 0) ctx->diag_hold = 0;
+    diag_deliver(ctx);
+}
+
 void sg_ctx_clear(sg_ctx *ctx) {
     free_diags(ctx);
+    ctx->diag_sent = 0;
     free(ctx->last_error);
     ctx->last_error = NULL;
     ctx->last_status = SG_OK;
@@ -261,6 +289,7 @@ static void add_diag(sg_ctx *ctx, sg_severity sev, const char *code, sg_where w,
     d->hint = NULL;
     if (sev == SG_SEV_ERROR) ctx->nerrors++;
     else ctx->nwarnings++;
+    diag_deliver(ctx);
 }
 
 void sg__ctx_absorb(sg_ctx *dst, const sg_ctx *src) {
@@ -536,6 +565,7 @@ void sg__ctx_absorb_move(sg_ctx *ctx, sg_ctx *from, int take_last) {
         else ctx->nwarnings++;
     }
     from->ndiags = 0;
+    diag_deliver(ctx);
     if (take_last && from->last_error) {
         free(ctx->last_error);
         ctx->last_error = from->last_error;

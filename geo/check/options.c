@@ -9,7 +9,7 @@
 
 static const char usage_text[] =
     "usage: seggap check --config FILE [--baseline DIR] [--update-baseline] [--quiet] [--json]\n"
-    "                    [--progress] [analyze options that override the config's]\n"
+    "                    [--progress [json]] [analyze options that override the config's]\n"
     "\n"
     "Validates a new release (fields, numbers, ids, group <= total, geometry, CRS and districts\n"
     "against the baseline, per-district total changes), then recomputes the indices, compares\n"
@@ -19,8 +19,9 @@ static const char usage_text[] =
     "  --baseline DIR      the baseline run (default: the config's check: baseline)\n"
     "  --update-baseline   copy this run into the baseline when the check passed\n"
     "  --quiet             nothing on stdout;  --json: check.json on stdout\n"
-    "  --progress          progress on stderr, one line per stage: 'seggap: progress FRACTION STAGE'\n"
-    "                      (validate, the stages of analyze, compare, write, then 1.00 done)\n"
+    "  --progress [json]   progress on stderr, one line per stage: 'seggap: progress FRACTION STAGE'\n"
+    "                      (validate, the stages of analyze, compare, write, then 1.00 done);\n"
+    "                      with json: one JSON object per line, diagnostics too (README \"Progress\")\n"
     "\n"
     "Exit codes: 0 pass, 1 a threshold breached, 3 data validation failed, 2 usage or config\n"
     "error, 4 output not written, 5 internal error.\n";
@@ -50,7 +51,12 @@ sg_status sg_check_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_ch
             return SG_OK;
         } else if (strcmp(a, "--json") == 0) co.json = 1;
         else if (strcmp(a, "--quiet") == 0) co.quiet = 1;
-        else if (strcmp(a, "--progress") == 0) co.progress = 1;
+        else if (strcmp(a, "--progress") == 0 || strncmp(a, "--progress=", 11) == 0) {
+            const char *mode = a[10] ? a + 11 : i + 1 < argc && sg__progress_mode(argv[i + 1]) > 0 ? argv[++i] : "plain";
+            if ((co.progress = sg__progress_mode(mode)) < 0)
+                return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,
+                                 "option --progress: '%s' is not a mode (plain or json)", mode);
+        }
         else if (strcmp(a, "--update-baseline") == 0) co.update_baseline = 1;
         else if (strcmp(a, "--config") == 0 || strcmp(a, "--baseline") == 0) {
             const char **dst = strcmp(a, "--config") == 0 ? &co.config : &co.baseline;
@@ -84,7 +90,8 @@ sg_status sg_check_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_ch
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--config") == 0 || strcmp(a, "--baseline") == 0) i++;
-        else if (strcmp(a, "--json") != 0 && strcmp(a, "--quiet") != 0 && strcmp(a, "--progress") != 0 &&
+        else if (strcmp(a, "--progress") == 0) i += i + 1 < argc && sg__progress_mode(argv[i + 1]) > 0;
+        else if (strcmp(a, "--json") != 0 && strcmp(a, "--quiet") != 0 && strncmp(a, "--progress=", 11) != 0 &&
                  strcmp(a, "--update-baseline") != 0)
             rest[o->argc++] = pack(&p, a);
     }

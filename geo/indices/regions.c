@@ -91,6 +91,7 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
         if ((sg__families[f].flags & SG_FAM_SPATIAL) && strcmp(sg__families[f].name, "local_spatial") != 0 &&
             sg__family_on(d->opts, sg__families[f].name))
             any_spatial = 1;
+    sg__diag_hold(ctx, 1); /* the callback sees a region's diagnostics once the drops below are done */
     for (size_t k = 0; st == SG_OK && k < R->nr; k++) {
         size_t n = 0;
         for (size_t i = 0; i < d->n; i++) {
@@ -147,7 +148,10 @@ sg_status sg__regions(sg_ctx *ctx, const sg_data *d, struct sg_regions **out) {
                      "region '%s' (%zu districts, group %g of %g) has no indices (null in summary.json): %s "
                      "(%zu index famil%s)", rg->name, n, rg->group, rg->total, rg->error, nerr, nerr == 1 ? "y" : "ies");
         sg__spatial_free(ctx, rd.sp);
+        sg__diag_hold(ctx, 0); /* what the region kept goes to the callback now; hold the next one's */
+        sg__diag_hold(ctx, 1);
     }
+    sg__diag_hold(ctx, 0);
 
     /* Theil's H and its decomposition. */
     double T = 0, X = 0;

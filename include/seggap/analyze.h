@@ -40,8 +40,10 @@ int sg_options_quiet(const sg_options *opts);
 int sg_options_json(const sg_options *opts);
 /* 1 when --timings was given (print sg_ctx_stage() times). */
 int sg_options_timings(const sg_options *opts);
-/* 1 when --progress was given: the caller wants progress reports (the CLI
- * then sets a callback that prints 'seggap: progress FRACTION STAGE'). */
+/* When --progress was given the caller wants progress reports: 0 none,
+ * SG_PROGRESS_PLAIN ('--progress' or '--progress plain': the CLI then sets a
+ * callback that prints 'seggap: progress FRACTION STAGE') or SG_PROGRESS_JSON
+ * ('--progress json': one JSON object per line, README "Progress"). */
 int sg_options_progress(const sg_options *opts);
 
 /* Sets the progress callback of sg_analyze (fn NULL: none, the default);

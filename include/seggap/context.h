@@ -61,6 +61,17 @@ size_t sg_ctx_count(const sg_ctx *ctx, sg_severity sev);
  * max_lines (0: no limit) caps the lines of warnings; "... and N more
  * warnings" then ends the text. Caller frees; NULL when out of memory. */
 char *sg_ctx_diags_text(const sg_ctx *ctx, unsigned what, size_t per_group, size_t max_lines);
+/* Diagnostic callback: called once for each diagnostic as it is recorded,
+ * in the order of sg_ctx_diag (so a front end can show a warning when it
+ * arises, not after the run). d is borrowed for the call; its hint may be
+ * set only later (sg_ctx_diag has it once the call returns). It runs on the
+ * thread that called the library (sg_analyze's workers' diagnostics reach
+ * it when their part joins); calls never overlap. Diagnostics the library
+ * records and withdraws again (a region's own errors, summed up in one
+ * W_REGION_UNDEFINED) are never passed. fn NULL: none (the default). */
+typedef void (*sg_diag_fn)(const sg_diag *d, void *user);
+void sg_ctx_set_diag_fn(sg_ctx *ctx, sg_diag_fn fn, void *user);
+
 /* Forgets the last error and all diagnostics. */
 void sg_ctx_clear(sg_ctx *ctx);
 
@@ -81,6 +92,9 @@ void sg_ctx_uncancel(sg_ctx *ctx);
  * then stops as after sg_ctx_cancel() (whose flag it sets) and returns
  * SG_ERR_CANCELLED. */
 typedef int (*sg_progress_fn)(double fraction, const char *message, void *user);
+/* What --progress asked for (sg_options_progress, sg_check_options.progress):
+ * 0 none, the 'seggap: progress FRACTION STAGE' lines, or JSON lines. */
+enum { SG_PROGRESS_PLAIN = 1, SG_PROGRESS_JSON = 2 };
 
 /* Wall time spent in each pipeline stage of the calls made on ctx, in the
  * order the stages first ran (a stage that runs twice adds up). Names are

@@ -316,6 +316,61 @@ static void worker_diagnostics_reach_the_caller(void **state) {
     sg_ctx_destroy(ctx);
 }
 
+/* sg_ctx_set_diag_fn (issue 18: warnings shown when they arise): each
+ * diagnostic reaches the callback once, as it is recorded, in the order of
+ * sg_ctx_diag; a worker's when it is absorbed; held ones (sg__diag_hold)
+ * only when released, and those dropped meanwhile never. */
+typedef struct diag_log {
+    char codes[32][16];
+    size_t n;
+} diag_log;
+
+static void log_diag(const sg_diag *d, void *user) {
+    diag_log *l = user;
+    if (l->n < 32) snprintf(l->codes[l->n++], sizeof l->codes[0], "%s", d->code);
+}
+
+static void diag_callback_sees_each_once_in_order(void **state) {
+    (void)state;
+    sg_ctx *ctx = sg_ctx_create(), *w = sg__ctx_create_bare();
+    diag_log log = {.n = 0};
+    sg__warn(ctx, "W_BEFORE", SG_WHERE_NONE, "before the callback: not passed");
+    sg_ctx_set_diag_fn(ctx, log_diag, &log);
+    sg__warn(ctx, "W_A", SG_WHERE_NONE, "a");
+    assert_int_equal(log.n, 1); /* at once, not at the end */
+    assert_string_equal(log.codes[0], "W_A");
+    sg__report(ctx, "E_B", SG_WHERE_NONE, "b");
+    sg__error(w, SG_ERR_GEOMETRY, "E_W1", SG_WHERE_NONE, "worker's");
+    sg__warn(w, "W_W2", SG_WHERE_NONE, "worker's");
+    assert_int_equal(log.n, 2);
+    sg__ctx_absorb(ctx, w); /* a worker's diagnostics: when they join */
+    assert_int_equal(log.n, 4);
+    sg__diag_hold(ctx, 1);
+    sg__warn(ctx, "W_HELD", SG_WHERE_NONE, "kept");
+    sg__error(ctx, SG_ERR_GEOMETRY, "E_DROPPED", SG_WHERE_NONE, "dropped");
+    sg__warn(ctx, "W_DROPPED", SG_WHERE_NONE, "dropped");
+    sg__drop_last_diag(ctx);
+    sg__drop_errors_since(ctx, sg_ctx_diag_count(ctx) - 2);
+    assert_int_equal(log.n, 4); /* held */
+    sg__diag_hold(ctx, 0);
+    sg__ctx_absorb_move(ctx, w, 0);
+    const char *want[] = {"W_A", "E_B", "E_W1", "W_W2", "W_HELD", "E_W1", "W_W2"};
+    assert_int_equal(log.n, 7);
+    assert_int_equal(sg_ctx_diag_count(ctx), 8);
+    for (size_t i = 0; i < 7; i++) {
+        assert_string_equal(log.codes[i], want[i]);
+        assert_string_equal(sg_ctx_diag(ctx, i + 1)->code, want[i]); /* the order of sg_ctx_diag */
+    }
+    sg_ctx_clear(ctx); /* a new start: passed from the first one on */
+    sg__warn(ctx, "W_AFTER_CLEAR", SG_WHERE_NONE, "c");
+    assert_int_equal(log.n, 8);
+    sg_ctx_set_diag_fn(ctx, NULL, NULL);
+    sg__warn(ctx, "W_OFF", SG_WHERE_NONE, "d");
+    assert_int_equal(log.n, 8);
+    sg_ctx_destroy(w);
+    sg_ctx_destroy(ctx);
+}
+
 static void library_messages_reach_the_context(void **state) {
     (void)state;
     sg_ctx *ctx = sg_ctx_create();
@@ -915,6 +970,7 @@ int main(void) {
         cmocka_unit_test(stages_add_up_in_first_run_order),
         cmocka_unit_test(cancellation_is_reported_once),
         cmocka_unit_test(worker_diagnostics_reach_the_caller),
+        cmocka_unit_test(diag_callback_sees_each_once_in_order),
         cmocka_unit_test(library_messages_reach_the_context),
         cmocka_unit_test(string_helpers),
         cmocka_unit_test(utf8_validity),

@@ -165,6 +165,17 @@ static void region_with_an_exclave(void **state) {
     free(out);
 }
 
+typedef struct region_log {
+    char codes[64][32];
+    size_t n;
+} region_log;
+
+static void region_log_diag(const sg_diag *d, void *user) {
+    region_log *l = user;
+    if (l->n < 64) snprintf(l->codes[l->n], sizeof l->codes[0], "%s", d->code);
+    l->n++;
+}
+
 /* Issue 16 item 20: a region whose group count is 0 everywhere has no
  * indices; each index family reported it as an error that named no region
  * ("the group count is 0 in every district", ten lines, and the run went on
@@ -183,8 +194,14 @@ static void region_without_indices_is_named(void **state) {
     const char *args[] = {"--districts", gj, "--id", "id", "--table", csv, "--total", "total", "--group", "group",
                           "--by", "region", "--out", out, "--quiet", NULL};
     sg_run *run = NULL;
+    region_log log = {.n = 0};
+    sg_ctx_set_diag_fn(ctx, region_log_diag, &log);
     assert_int_equal(sg_test_analyze(ctx, &run, args), SG_OK);
     assert_int_equal(sg_ctx_count(ctx, SG_SEV_ERROR), 0);
+    /* The diagnostic callback (issue 18) saw what the run kept, in order:
+     * not the families' errors the region's warning replaced. */
+    assert_int_equal(log.n, sg_ctx_diag_count(ctx));
+    for (size_t i = 0; i < log.n; i++) assert_string_equal(log.codes[i], sg_ctx_diag(ctx, i)->code);
     assert_diag(ctx, "W_REGION_UNDEFINED", "field 'region'", "region 'South'", "2 districts", "group 0 of 200",
                 "has no indices", "group count is 0");
     size_t nw = 0;
