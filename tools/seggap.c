@@ -132,7 +132,25 @@ static void usage(FILE *out) {
  * MAX_WARNINGS_SHOWN lines). Diagnostics of one kind (code, file, field) are
  * grouped: the first GROUP_SHOWN, "... and N more like it", the hint once. */
 static void print_diags(const sg_ctx *ctx, int quiet) {
-    if (g_mode == SG_PROGRESS_JSON) return; /* each was a line as it arose */
+    if (g_mode == SG_PROGRESS_JSON) { /* each was a line as it arose; the hints, known now, once per code */
+        flockfile(stderr);
+        for (size_t i = 0, n = sg_ctx_diag_count(ctx); i < n; i++) {
+            const sg_diag *d = sg_ctx_diag(ctx, i), *e = NULL;
+            if (!d->hint || !*d->hint) continue;
+            for (size_t j = 0; j < i && !e; j++)
+                if (sg_ctx_diag(ctx, j)->hint && *sg_ctx_diag(ctx, j)->hint &&
+                    strcmp(sg_ctx_diag(ctx, j)->code, d->code) == 0)
+                    e = sg_ctx_diag(ctx, j);
+            if (e) continue;
+            fputs("{\"type\":\"hint\",\"code\":", stderr);
+            json_str(stderr, d->code);
+            fputs(",\"hint\":", stderr);
+            json_str(stderr, d->hint);
+            fputs("}\n", stderr);
+        }
+        funlockfile(stderr);
+        return;
+    }
     flockfile(stderr);
     tty_clear();
     if (g_tty.early_f) fclose(g_tty.early_f);

@@ -93,6 +93,9 @@ static json_object *json_lines(const char *err, int rc) {
         } else if (strcmp(type, "warning") == 0 || strcmp(type, "error") == 0) {
             assert_non_null(jstr(o, "code"));
             assert_non_null(jstr(o, "message"));
+        } else if (strcmp(type, "hint") == 0) {
+            assert_non_null(jstr(o, "code"));
+            assert_non_null(jstr(o, "hint"));
         } else if (strcmp(type, "message") == 0) {
             assert_non_null(jstr(o, "level"));
             assert_non_null(jstr(o, "message"));
@@ -172,6 +175,17 @@ static void progress_json_errors(void **state) {
     long e = find(all, "error", "code", "E_MISSING_FIELD");
     assert_true(e >= 0);
     assert_string_equal(jstr(json_object_array_get_idx(all, (size_t)e), "field"), "migrantz");
+    json_object_put(all);
+    free(err);
+    /* an error with a hint: the hint once, after the run (it is known only then) */
+    snprintf(args, sizeof args, "%s --progress json --work-crs EPSG:32610", sample_args); /* UTM 10N: far from the sample */
+    assert_int_equal(run_cli(f, args), 1);
+    err = slurp(f->se);
+    all = json_lines(err, 1);
+    long h = find(all, "hint", NULL, NULL), ce = find(all, "error", NULL, NULL);
+    assert_true(h >= 0 && ce >= 0 && ce < h);
+    assert_string_equal(jstr(json_object_array_get_idx(all, (size_t)h), "code"),
+                        jstr(json_object_array_get_idx(all, (size_t)ce), "code"));
     json_object_put(all);
     free(err);
     snprintf(args, sizeof args, "%s --progress json --permutations many", sample_args);

@@ -99,6 +99,8 @@ def _report(obj, feedback, run):
             feedback.reportError(obj.get("message", ""), False)
         else:
             feedback.pushInfo(obj.get("message", ""))
+    elif kind == "hint":
+        feedback.pushInfo(f"hint [{obj.get('code', '')}]: {obj.get('hint', '')}")
     elif kind == "done":
         run.exit_code = int(obj.get("exit", -1))
 
