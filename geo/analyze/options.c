@@ -323,6 +323,14 @@ static sg_status check_layers(sg_ctx *ctx, sg_options *o) {
         return usage(ctx, "%s", "--baseline compares districts.geojson: add districts to --layers");
     if (!(o->layers & SG_LAYER_DISTRICTS) && o->out_pg)
         return usage(ctx, "%s", "--out-pg copies the layers from districts.geojson on: add districts to --layers");
+    /* No layer of nothing (issue 18): without housing input every district
+     * of objective10.geojson is no_data, so the default leaves it out (and
+     * with it its --format copy, style and project layer); --layers
+     * objective10 (or all) still writes it. The summary and the report say
+     * "not assessed" either way. */
+    if (!o->layers_list.n && !o->housing && !o->social_housing_field && !o->overcrowding_field &&
+        !o->housing_indicator_args.n)
+        o->layers &= ~(unsigned)SG_LAYER_OBJECTIVE10;
     return SG_OK;
 }
 

@@ -554,7 +554,27 @@ static void city_with_district_fields(void **state) {
     sg_run_destroy(run);
 }
 
-/* No housing input: objective 10 says so and invents nothing. --format shp. */
+static char *slurp_out(fixture *f, const char *name) {
+    char *p = sg_test_path(f->out, name);
+    FILE *fp = fopen(p, "rb");
+    if (!fp) fail_msg("%s was not written", name);
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, fp), (size_t)n);
+    s[n] = '\0';
+    fclose(fp);
+    free(p);
+    return s;
+}
+
+/* No housing input, default layers (issue 18, "no layer of nothing"): no
+ * objective10.geojson full of no_data, nor its style, Shapefile copy or
+ * project layer; the summary, the report and the warning say "not assessed"
+ * and name no missing file. Before, objective10.geojson (30 x no_data),
+ * objective10.qml and shp/objective10.shp were written. */
 static void city_without_housing(void **state) {
     fixture *f = *state;
     write_city(f);
@@ -562,9 +582,53 @@ static void city_without_housing(void **state) {
     const char *extra[] = {"--format", "shp", NULL};
     sg_status st = run_city(f, &run, extra);
     if (st != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
+    const char *absent[] = {"objective10.geojson", "objective10.qml", "shp/objective10.shp", "shp/objective10.qml"};
+    const char *present[] = {"districts.geojson", "objective5.geojson", "objective5.qml", "shp/objective5.shp",
+                             "seggap.qgs", "report.html", "summary.json"};
+    for (size_t k = 0; k < sizeof absent / sizeof absent[0]; k++) {
+        char *q = sg_test_path(f->out, absent[k]);
+        if (sg_test_exists(q)) fail_msg("%s was written without housing input", absent[k]);
+        free(q);
+    }
+    for (size_t k = 0; k < sizeof present / sizeof present[0]; k++) {
+        char *p = sg_test_path(f->out, present[k]);
+        if (!sg_test_exists(p)) fail_msg("%s was not written", present[k]);
+        free(p);
+    }
+    assert_diag(f->ctx, "W_NO_HOUSING", "housing is not assessed");
+    for (size_t k = 0; k < sg_ctx_diag_count(f->ctx); k++)
+        if (strstr(sg_ctx_diag(f->ctx, k)->message, "objective10.geojson"))
+            fail_msg("a diagnostic names the layer not written: %s", sg_ctx_diag(f->ctx, k)->message);
+    json_object *j = read_summary(f), *dummy = NULL;
+    assert_false(json_object_get_boolean(jget(j, "objective10.assessed")));
+    assert_null(jget(j, "objective10.layer"));
+    assert_false(json_object_object_get_ex(jget(j, "outputs"), "objective10", &dummy));
+    json_object_put(j);
+    char *qgs = slurp_out(f, "seggap.qgs"), *html = slurp_out(f, "report.html"), *fields = slurp_out(f, "shp/fields.csv");
+    assert_null(strstr(qgs, "objective10"));
+    assert_non_null(strstr(qgs, "./objective5.geojson"));
+    assert_non_null(strstr(html, "Not assessed: no housing data was given."));
+    assert_null(strstr(html, "objective10.geojson"));
+    assert_null(strstr(fields, "objective10,"));
+    free(qgs);
+    free(html);
+    free(fields);
+    sg_run_destroy(run);
+}
+
+/* No housing input, --layers objective10: written on request, every
+ * district no_data, with its Shapefile copy (short names mapped back). */
+static void city_without_housing_layer_on_request(void **state) {
+    fixture *f = *state;
+    write_city(f);
+    sg_run *run = NULL;
+    const char *extra[] = {"--format", "shp", "--layers", "objective10", NULL};
+    sg_status st = run_city(f, &run, extra);
+    if (st != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
     char *o10 = sg_test_path(f->out, "objective10.geojson");
     check_layer_classes(o10, "gap10_class", want10_none);
     assert_diag(f->ctx, "W_NO_HOUSING", "objective 10: no housing input");
+    assert_diag(f->ctx, "W_NO_HOUSING", "every district of objective10.geojson is no_data");
     json_object *j = read_summary(f);
     assert_false(json_object_get_boolean(jget(j, "objective10.assessed")));
     json_object *dummy = NULL;
@@ -1076,6 +1140,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(city_with_housing_layer, setup, teardown),
         cmocka_unit_test_setup_teardown(city_with_district_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(city_without_housing, setup, teardown),
+        cmocka_unit_test_setup_teardown(city_without_housing_layer_on_request, setup, teardown),
         cmocka_unit_test_setup_teardown(city_with_services, setup, teardown),
         cmocka_unit_test_setup_teardown(many_radii_are_written, setup, teardown),
         cmocka_unit_test_setup_teardown(lq_threshold_option, setup, teardown),

@@ -88,7 +88,7 @@ static void write_city(const char *path, int nx, int ny) {
 
 static void analyze(fixture *f, const char *districts, const char *out, const char *threads) {
     const char *args[] = {"--districts", districts, "--id", "id", "--total", "total", "--group", "group",
-                          "--out", out, "--quiet", "--threads", threads, NULL};
+                          "--out", out, "--quiet", "--threads", threads, "--layers", "all", NULL};
     sg_run *run = NULL;
     sg_status st = sg_test_analyze(f->ctx, &run, args);
     if (st != SG_OK) fail_msg("%s", sg_ctx_last_error(f->ctx));
