@@ -110,51 +110,76 @@ static int cmp_p_desc(const void *a, const void *b) {
 }
 
 /* Hop distances by breadth-first search from every district, O(N (N + E))
- * time and O(N) memory (no N x N matrix, no Floyd-Warshall). Districts are
- * ranked by share p descending; pair[r] gets the sum of hops from the r-th
- * district to those ranked before it, and inf[r] is set when one of them is
- * unreachable. The set {p >= theta} is a prefix of the ranking, so its sum of
- * hops is a prefix sum of pair[]. */
-static int hop_prefix_sums(const sg_weights *q, const size_t *rank, size_t n, double *pair, unsigned char *inf) {
+ * time and O(N) memory per thread (no N x N matrix, no Floyd-Warshall).
+ * Districts are ranked by share p descending; pair[r] gets the sum of hops
+ * from the r-th district to those ranked before it, and inf[r] is set when
+ * one of them is unreachable. The set {p >= theta} is a prefix of the
+ * ranking, so its sum of hops is a prefix sum of pair[]. Each search writes
+ * only its own pair[r] and inf[r]: the searches run on --threads threads
+ * (issue 18), the same integers whatever their number. */
+typedef struct hop_job {
+    const sg_ctx *ctx; /* its cancellation stops the searches */
+    const sg_weights *q;
+    const size_t *rank;
+    size_t n;
+    double *pair;
+    unsigned char *inf;
+} hop_job;
+
+static int hop_chunk(void *user, GEOSContextHandle_t h, size_t b, size_t e) {
+    (void)h;
+    const hop_job *J = user;
+    const sg_weights *q = J->q;
+    size_t n = J->n;
     int32_t *dist = malloc(n * sizeof *dist);
     size_t *queue = malloc(n * sizeof *queue);
     if (!dist || !queue) {
         free(dist);
         free(queue);
-        return 0;
+        return -1;
     }
+    int rc = 0;
     for (size_t i = 0; i < n; i++) dist[i] = -1;
-    for (size_t u = 0; u < n; u++) {
-        size_t ru = rank[u], want = ru, found = 0, head = 0, tail = 0;
+    for (size_t u = b; u < e; u++) {
+        if ((u & 63) == 0 && sg__cancelled(J->ctx)) {
+            rc = -2; /* sg__parallel reports the interruption */
+            break;
+        }
+        size_t ru = J->rank[u], want = ru, found = 0, head = 0, tail = 0;
         double sum = 0;
         dist[u] = 0;
         queue[tail++] = u;
         while (head < tail && found < want) {
             size_t v = queue[head++];
-            for (size_t e = q->off[v]; e < q->off[v + 1]; e++) {
-                size_t w = q->nb[e];
+            for (size_t e2 = q->off[v]; e2 < q->off[v + 1]; e2++) {
+                size_t w = q->nb[e2];
                 if (dist[w] >= 0) continue;
                 dist[w] = dist[v] + 1;
                 queue[tail++] = w;
-                if (rank[w] < ru) {
+                if (J->rank[w] < ru) {
                     sum += dist[w];
                     found++;
                 }
             }
         }
-        pair[ru] = sum; /* integers: exact */
-        inf[ru] = found < want;
+        J->pair[ru] = sum; /* integers: exact */
+        J->inf[ru] = found < want;
         for (size_t k = 0; k < tail; k++) dist[queue[k]] = -1;
     }
     free(dist);
     free(queue);
-    return 1;
+    return rc;
+}
+
+static sg_status hop_prefix_sums(sg_ctx *ctx, const sg_data *d, const size_t *rank, double *pair, unsigned char *inf) {
+    hop_job J = {ctx, &d->sp->queen, rank, d->n, pair, inf};
+    int nt = sg__thread_count(d->opts ? d->opts->threads : 0);
+    return sg__parallel(ctx, d->n, nt, d->n / (size_t)(8 * nt) + 1, hop_chunk, &J);
 }
 
 sg_status sg__family_spatial_proximity_profile(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     sg_status st = sg__spatial_need(ctx, d, "spatial proximity profile");
     if (st != SG_OK) return st;
-    const sg_spatial *sp = d->sp;
     size_t n = d->n;
     if (n > SG_SPP_MAX_N) {
         sg__warn(ctx, "W_SKIPPED", SG_WHERE_NONE,
@@ -174,7 +199,7 @@ sg_status sg__family_spatial_proximity_profile(sg_ctx *ctx, const sg_data *d, sg
         for (size_t i = 0; i < n; i++) rk[i] = (rank_key){d->x[i] / d->t[i], i};
         qsort(rk, n, sizeof *rk, cmp_p_desc);
         for (size_t r = 0; r < n; r++) rank[rk[r].i] = r;
-        if (!hop_prefix_sums(&sp->queen, rank, n, pair, inf)) st = sg__nomem(ctx);
+        st = hop_prefix_sums(ctx, d, rank, pair, inf);
     }
     if (st == SG_OK) {
         /* theta on numpy.linspace(0, 1, 1000): i * (1/999), the last exactly 1. */
@@ -203,7 +228,7 @@ sg_status sg__family_spatial_proximity_profile(sg_ctx *ctx, const sg_data *d, sg
             double spp = (P - (sg__ksum_get(&below) / (double)m - sg__ksum_get(&above) / (double)m)) / (1.0 - P);
             char *det = sg__asprintf("hop distances on the queen contiguity graph (breadth-first search), "
                                      "1000 thresholds; %zu island(s): infinite distance, eta = 0",
-                                     sp->nislands);
+                                     d->sp->nislands);
             st = det ? sg__spatial_set(ctx, res, "spatial_proximity_profile", spp,
                                        "Spatial proximity profile (Hong & Sadahiro 2014): how close, in steps "
                                        "between contiguous districts, the districts above each group-share "

@@ -469,6 +469,88 @@ static void distortion_matches_plain_sort(void **state) {
     city_free(k);
 }
 
+/* Local distortion of every district by a plain qsort, as PySAL orders them. */
+static void plain_distortion(city *k, double *loc) {
+    double X = 0, T = 0;
+    for (size_t i = 0; i < k->n; i++) {
+        X += k->x[i];
+        T += k->t[i];
+    }
+    double P[2] = {X / T, (T - X) / T};
+    dj *o = malloc(k->n * sizeof *o);
+    for (size_t i = 0; i < k->n; i++) {
+        for (size_t j = 0; j < k->n; j++) o[j] = (dj){sg__centroid_dist(k->d.sp, i, j), j};
+        qsort(o, k->n, sizeof *o, cmp_dj);
+        double c[2] = {0, 0}, sum = 0;
+        for (size_t s = 0; s < k->n; s++) {
+            c[0] += k->x[o[s].j];
+            c[1] += k->t[o[s].j] - k->x[o[s].j];
+            for (int g = 0; g < 2; g++) {
+                double q = c[g] / (c[0] + c[1]);
+                if (q > 0) sum += q * log(q / P[g]);
+            }
+        }
+        loc[i] = sum;
+    }
+    free(o);
+}
+
+/* Issue 18: the distortion sort (buckets, then each bucket by (distance,
+ * index)) and the threads. Centroids moved by a few nanometres so that many
+ * distances differ only in their last bits (same bucket, order decided by
+ * the full comparison) while others stay exactly tied (decided by index);
+ * the sums match a plain qsort, and 1 and 2 threads give the same bits, for
+ * distortion and for the spatial proximity profile. */
+static void quadratic_families_exact_on_any_thread_count(void **state) {
+    (void)state;
+    city *k = grid_city(30, 24, 500);
+    uneven_counts(k);
+    build(k);
+    for (size_t i = 0; i < k->n; i += 3) k->d.sp->cx[i] += 1e-9 * (double)(i % 5);
+    double *plain = malloc(k->n * sizeof *plain), *loc[2], glob[2], spp[2];
+    plain_distortion(k, plain);
+    for (int t = 0; t < 2; t++) {
+        k->o.threads = t + 1;
+        sg_result res = {0};
+        res.n = k->n;
+        assert_int_equal(sg__family_distortion(k->ctx, &k->d, &res), SG_OK);
+        loc[t] = malloc(k->n * sizeof *loc[t]);
+        memcpy(loc[t], sg__result_column(&res, "local_distortion"), k->n * sizeof *loc[t]);
+        glob[t] = sg__result_get(&res, "global_distortion")->value;
+        sg__result_free(&res);
+        spp[t] = run_family(k, sg__family_spatial_proximity_profile, "spatial_proximity_profile");
+    }
+    for (size_t i = 0; i < k->n; i++) sg_assert_near(loc[0][i], plain[i], 1e-12);
+    assert_memory_equal(loc[0], loc[1], k->n * sizeof *loc[0]);
+    assert_memory_equal(&glob[0], &glob[1], sizeof glob[0]);
+    assert_memory_equal(&spp[0], &spp[1], sizeof spp[0]);
+    free(plain);
+    free(loc[0]);
+    free(loc[1]);
+    city_free(k);
+}
+
+/* Above their size limits the O(N²) families are skipped with W_SKIPPED
+ * (and leave no column), whatever --indices says: nothing quadratic runs. */
+static void quadratic_families_skipped_above_their_limit(void **state) {
+    (void)state;
+    size_t side = 1;
+    while (side * side <= SG_DISTORTION_MAX_N || side * side <= SG_SPP_MAX_N) side++;
+    city *k = grid_city(side, side, 100);
+    build(k);
+    sg_result res = {0};
+    res.n = k->n;
+    assert_int_equal(sg__family_distortion(k->ctx, &k->d, &res), SG_OK);
+    assert_int_equal(sg__family_spatial_proximity_profile(k->ctx, &k->d, &res), SG_OK);
+    assert_null(sg__result_get(&res, "global_distortion"));
+    assert_null(sg__result_get(&res, "spatial_proximity_profile"));
+    assert_null(sg__res_col(&res, "local_distortion"));
+    assert_diag(k->ctx, "W_SKIPPED", "global_distortion and local_distortion skipped", "computed up to");
+    assert_diag(k->ctx, "W_SKIPPED", "spatial_proximity_profile skipped", "computed up to");
+    sg__result_free(&res);
+    city_free(k);
+}
+
 /* ---- through sg_analyze: islands, centre options, usage errors ---- */
 typedef struct fixture {
     sg_ctx *ctx;
@@ -681,6 +763,8 @@ int main(void) {
         cmocka_unit_test(pysal_kernel_matrix),
         cmocka_unit_test(spp_matches_floyd_warshall),
         cmocka_unit_test(distortion_matches_plain_sort),
+        cmocka_unit_test(quadratic_families_exact_on_any_thread_count),
+        cmocka_unit_test(quadratic_families_skipped_above_their_limit),
         cmocka_unit_test_setup_teardown(islands_are_reported_and_handled, setup, teardown),
         cmocka_unit_test_setup_teardown(centre_options, setup, teardown),
         cmocka_unit_test_setup_teardown(spatial_usage_errors, setup, teardown),
