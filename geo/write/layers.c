@@ -143,10 +143,26 @@ typedef struct layer_data {
     size_t nind;
 } layer_data;
 
+/* The notes most districts share: pointed to, not copied for each district
+ * (issue 18: at 10^7 districts the copies were two allocations per district,
+ * about 1.3 GB). */
+static const char NOTE5_NO_SERVICE[] = "access not assessed: no service data was given";
+static const char NOTE10_NO_HOUSING[] = "no housing data was given (--housing, --social-housing-field, "
+                                        "--overcrowding-field)";
+static const char NOTE5_NO_DISTANCE[] = "no distance to any service";
+static const char NOTE5_PARTIAL[] = "within the access standards it has a value for, unknown for another";
+static const char NOTE10_CONCENTRATED_WORSE[] = "concentrated, with a housing indicator worse than the city (in "
+                                                "gap10_flags): a condition, not a class";
+
+static int note_shared(const char *s) {
+    return s == NOTE5_NO_SERVICE || s == NOTE10_NO_HOUSING || s == NOTE5_NO_DISTANCE || s == NOTE5_PARTIAL ||
+           s == NOTE10_CONCENTRATED_WORSE;
+}
+
 static void layer_data_free(layer_data *d, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        if (d->note5) free(d->note5[i]);
-        if (d->note10) free(d->note10[i]);
+        if (d->note5 && !note_shared(d->note5[i])) free(d->note5[i]);
+        if (d->note10 && !note_shared(d->note10[i])) free(d->note10[i]);
     }
     free(d->cls5);
     free(d->cls10);
@@ -183,8 +199,10 @@ static int build_data(const struct sg_run *run, layer_data *d) {
     d->flags10 = calloc(nn, sizeof *d->flags10);
     d->note5 = calloc(nn, sizeof *d->note5);
     d->note10 = calloc(nn, sizeof *d->note10);
-    size_t fsz = sg__gap10_flags_size(g);
-    d->flagbuf = calloc(nn, fsz);
+    /* gap10_flags: text only with housing input (else every flag is 0 and
+     * the field null; 64 bytes a district touched for nothing, issue 18) */
+    size_t fsz = g->assessed10 ? sg__gap10_flags_size(g) : 0;
+    d->flagbuf = fsz ? calloc(nn, fsz) : NULL;
     d->conc = nan_array(n);
     d->hot = nan_array(n);
     d->dist_h = nan_array(n);
@@ -197,16 +215,18 @@ static int build_data(const struct sg_run *run, layer_data *d) {
         if (!(d->worse_names[k] = sg__asprintf("%s_worse", g->hind[k].name))) return -1;
         d->nind = k + 1;
     }
-    if (!d->cls5 || !d->cls10 || !d->status || !d->flags10 || !d->note5 || !d->note10 || !d->flagbuf || !d->conc ||
+    if (!d->cls5 || !d->cls10 || !d->status || !d->flags10 || !d->note5 || !d->note10 || (fsz && !d->flagbuf) || !d->conc ||
         !d->hot || !d->dist_h || !d->units || !d->per1000 || !d->over)
         return -1;
     for (size_t i = 0; i < n; i++) {
         d->cls5[i] = sg__gap5_name((sg_gap5)g->g5.cls[i]);
         d->cls10[i] = sg__gap10_name((sg_gap10)g->g10.cls[i]);
         d->status[i] = sg__dstatus_name((sg_dstatus)c->status[i]);
-        char *fb = d->flagbuf + fsz * i;
-        sg__gap10_flags_all(g, i, fb, fsz);
-        d->flags10[i] = *fb ? fb : NULL;
+        if (fsz) {
+            char *fb = d->flagbuf + fsz * i;
+            sg__gap10_flags_all(g, i, fb, fsz);
+            d->flags10[i] = *fb ? fb : NULL;
+        }
         if (g->usable[i]) {
             d->conc[i] = g->g5.concentrated[i];
             d->hot[i] = g->g5.hotspot[i];
@@ -221,14 +241,12 @@ static int build_data(const struct sg_run *run, layer_data *d) {
             d->note10[i] = sg__asprintf("not assessed: %s", why);
         } else {
             if (!g->ntypes)
-                d->note5[i] = sg__strdup("access not assessed: no service data was given");
+                d->note5[i] = (char *)NOTE5_NO_SERVICE;
             else if (g->g5.cls[i] == SG_GAP5_NO_DATA)
-                d->note5[i] = sg__strdup(g->g5.by_standards && isfinite(g->g5.access_score[i])
-                                             ? "within the access standards it has a value for, unknown for another"
-                                             : "no distance to any service");
+                d->note5[i] = (char *)(g->g5.by_standards && isfinite(g->g5.access_score[i]) ? NOTE5_PARTIAL
+                                                                                            : NOTE5_NO_DISTANCE);
             if (!g->assessed10)
-                d->note10[i] = sg__strdup("no housing data was given (--housing, --social-housing-field, "
-                                          "--overcrowding-field)");
+                d->note10[i] = (char *)NOTE10_NO_HOUSING;
             else if (g->g10.cls[i] == SG_GAP10_NO_DATA)
                 d->note10[i] = sg__asprintf("%s%s%s", g->h.overcrowding && !isfinite(g->h.overcrowding[i]) ?
                                                           "overcrowding unknown" : "",
@@ -237,8 +255,7 @@ static int build_data(const struct sg_run *run, layer_data *d) {
                                             g->h.units && !isfinite(g->h.units[i]) ? "social housing units unknown"
                                                                                     : "");
             else if (g->g5.concentrated[i] && d->flags10[i] && strstr(d->flags10[i], "_worse"))
-                d->note10[i] = sg__strdup("concentrated, with a housing indicator worse than the city (in "
-                                          "gap10_flags): a condition, not a class");
+                d->note10[i] = (char *)NOTE10_CONCENTRATED_WORSE;
         }
     }
     return 0;
