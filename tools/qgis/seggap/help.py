@@ -46,8 +46,9 @@ access worse than the city median, or beyond a standard), <i>concentrated_served
 housing supply or both; <i>ok</i>; <i>no_data</i> when housing was not assessed.</p>
 
 <h3>Outputs</h3>
-<p>The output folder (districts.geojson, objective5.geojson, objective10.geojson, services.geojson, their
-.qml styles, seggap.qgs, report.html, summary.json), the paths of summary.json and report.html, and the
+<p>The output folder (districts.geojson, objective5.geojson, objective10.geojson with housing input,
+services.geojson, their .qml styles, seggap.qgs, report.html, summary.json), the paths of summary.json
+and report.html, and the
 headline indices as numbers (DISSIMILARITY, ISOLATION, ...) for models. Cancel stops seggap cleanly: it
 removes its partial outputs. Errors and warnings are in the log with their codes (README lists them).</p>
 """
