@@ -25,8 +25,10 @@
  *    adjusted.
  * Weights: --weights queen (default) | rook | knn:K | distance:M (metres,
  * centroid distance band). Islands (no neighbour) get null values and are
- * reported. Unit i's permutations use random stream i of --seed, so the
- * result does not depend on threads. */
+ * reported. The permutations are shared by all districts (lisa_perm.c:
+ * permutation r draws one sample from random stream r of --seed, district i
+ * takes its first k_i draws other than itself), so the result does not depend
+ * on threads. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,8 +108,10 @@ sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res
     double *gq = sg__result_column(res, "gi_star_q");
     double *li = sg__result_column(res, "lisa_i"), *lp = sg__result_column(res, "lisa_p");
     char **lc = sg__result_text_column(res, "lisa_class");
-    size_t *pool = malloc(n * sizeof *pool);
-    if (!p || !z || !gz || !gp || !gq || !li || !lp || !lc || !pool) st = sg__nomem(ctx);
+    size_t *deg = malloc(n * sizeof *deg);
+    double *Iv = malloc(n * sizeof *Iv), *lagv = malloc(n * sizeof *lagv);
+    uint32_t *larger = calloc(n, sizeof *larger);
+    if (!p || !z || !gz || !gp || !gq || !li || !lp || !lc || !deg || !Iv || !lagv || !larger) st = sg__nomem(ctx);
     if (st != SG_OK) goto out;
     sg_ksum s1 = {0, 0}, s2 = {0, 0};
     for (size_t i = 0; i < n; i++) {
@@ -125,13 +129,14 @@ sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res
     double alpha = o->alpha > 0 ? o->alpha : 0.05;
     size_t islands = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t c = d->index[i], k0 = full.off[i], k1 = full.off[i + 1], deg = k1 - k0;
-        if (deg == 0) {
+        size_t c = d->index[i], k0 = full.off[i], k1 = full.off[i + 1];
+        deg[i] = k1 - k0;
+        if (deg[i] == 0) {
             islands++;
             continue; /* nulls */
         }
         /* Gi*: neighbours plus i itself, binary. */
-        double local = p[i], W = (double)deg + 1;
+        double local = p[i], W = (double)deg[i] + 1;
         for (size_t k = k0; k < k1; k++) local += p[full.nb[k]];
         double den = sd * sqrt(((double)n * W - W * W) / (double)(n - 1));
         gz[c] = den > 0 ? (local - mean * W) / den : NAN;
@@ -139,38 +144,25 @@ sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res
         /* Local Moran, row-standardised. */
         double lag = 0;
         for (size_t k = k0; k < k1; k++) lag += z[full.nb[k]];
-        lag /= (double)deg;
-        double I = z[i] * lag / m2;
-        li[c] = I;
-        if (perms > 0 && deg < n) {
-            sg_rng rng;
-            sg__rng_seed(&rng, (uint64_t)o->seed, 0x2000000000000000ULL + i);
-            size_t m = 0;
-            for (size_t j = 0; j < n; j++)
-                if (j != i) pool[m++] = j;
-            size_t larger = 0;
-            for (int r = 0; r < perms; r++) {
-                /* partial Fisher-Yates: the first deg of the pool are the draw */
-                double s = 0;
-                for (size_t k = 0; k < deg; k++) {
-                    size_t pick = k + (size_t)sg__rng_below(&rng, m - k);
-                    size_t tmp = pool[k];
-                    pool[k] = pool[pick];
-                    pool[pick] = tmp;
-                    s += z[pool[k]];
-                }
-                if (z[i] * (s / (double)deg) / m2 >= I) larger++;
-            }
-            if ((size_t)perms - larger < larger) larger = (size_t)perms - larger;
-            lp[c] = (double)(larger + 1) / (double)(perms + 1);
+        lag /= (double)deg[i];
+        lagv[i] = lag;
+        Iv[i] = li[c] = z[i] * lag / m2;
+    }
+    /* larger_i = #{permutations with I_r >= I_i}, for the districts with 0 < k_i < n */
+    st = sg__lisa_larger(ctx, z, deg, Iv, n, m2, perms, (uint64_t)o->seed, o->threads, larger);
+    for (size_t i = 0; i < n && st == SG_OK; i++) {
+        size_t c = d->index[i];
+        if (deg[i] == 0) continue;
+        if (perms > 0 && deg[i] < n) {
+            size_t lg = larger[i];
+            if ((size_t)perms - lg < lg) lg = (size_t)perms - lg;
+            lp[c] = (double)(lg + 1) / (double)(perms + 1);
         }
+        double lag = lagv[i];
         const char *cls = "ns";
         if (isfinite(lp[c]) && lp[c] <= alpha) cls = z[i] > 0 ? (lag > 0 ? "HH" : "HL") : (lag > 0 ? "LH" : "LL");
         lc[c] = sg__strdup(cls);
-        if (!lc[c]) {
-            st = sg__nomem(ctx);
-            break;
-        }
+        if (!lc[c]) st = sg__nomem(ctx);
     }
     /* gi_star_q: gi_star_p adjusted over the districts with a p (--p-adjust) */
     if (st == SG_OK && sg__p_adjust(o->p_adjust, gp, res->n, gq) != 0) st = sg__nomem(ctx);
@@ -199,7 +191,10 @@ sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res
 out:
     free(p);
     free(z);
-    free(pool);
+    free(deg);
+    free(Iv);
+    free(lagv);
+    free(larger);
     if (full.upper == 2) {
         free(full.off);
         free(full.nb);

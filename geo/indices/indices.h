@@ -8,6 +8,7 @@
  *   index_concentration.c, index_centralization.c, index_clustering.c,
  *   index_spatial_evenness.c, index_distortion.c              spatial families
  *   index_local_spatial.c Gi*, local Moran (conditional permutations)
+ *   lisa_perm.c           local Moran's permutations, shared by all districts
  *   spatial_common.c      helpers the spatial families share
  *   permute.c, psampler.c the permutation null and the bootstrap
  *   rng.c, sort.c         random streams; O(n) sorts of the districts by share
@@ -179,6 +180,13 @@ double sg__pair_abs_diff_sum_sorted(const sg_prec *a, size_t n);
 double sg__dcd_theta_star(double theta);
 /* Spatial families (index_concentration.c, ...). */
 sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res);
+/* Local Moran's conditional permutations (lisa_perm.c): larger[i] = #{r <
+ * perms : z_i (S_ir / k_i) / m2 >= I[i]}, S_ir the sum of z over k_i = deg[i]
+ * districts other than i drawn without replacement in permutation r (drawn
+ * once per r from stream r of seed and shared by all districts). Set for
+ * 0 < deg[i] < n only; bit-identical for any threads. */
+sg_status sg__lisa_larger(sg_ctx *ctx, const double *z, const size_t *deg, const double *I, size_t n, double m2,
+                          int perms, uint64_t seed, int threads, uint32_t *larger);
 /* --p-adjust (p_adjust.c): q[i] the adjusted p of p[i] over the finite p
  * (SG_PADJ_FDR: Benjamini-Hochberg step-up; SG_PADJ_BONFERRONI: min(1, m p);
  * SG_PADJ_NONE: p), NaN where p is not finite. Returns -1 when out of memory
