@@ -15,7 +15,8 @@
  *    lisa_p is a conditional permutation p-value: z_i held, the neighbours'
  *    values drawn without replacement from the other n - 1 units
  *    (--local-permutations, default 999), folded as PySAL does:
- *    p = (min(#{I_r >= I_i}, N - #{I_r >= I_i}) + 1) / (N + 1).
+ *    p = (min(#{I_r >= I_i}, N - #{I_r >= I_i}) + 1) / (N + 1); except p = 1 where z_i = 0 (the
+ *    permuted statistics are then all 0: PySAL's fold would give the smallest p).
  *    lisa_class: HH, LL, HL or LH (the sign of z_i and of its spatial lag)
  *    when lisa_p <= --alpha (default 0.05), else ns. lisa_p is not
  *    adjusted: lisa_class is the descriptive cluster map of GeoDa and PySAL
@@ -153,7 +154,13 @@ sg_status sg__family_local_spatial(sg_ctx *ctx, const sg_data *d, sg_result *res
     for (size_t i = 0; i < n && st == SG_OK; i++) {
         size_t c = d->index[i];
         if (deg[i] == 0) continue;
-        if (perms > 0 && deg[i] < n) {
+        if (perms > 0 && deg[i] < n && z[i] == 0) {
+            /* share exactly the city's: I_i = 0 and every permuted I_r = z_i (...) = 0 too, a null with
+             * one value. PySAL's fold counts all ties as larger and gives 1/(N+1), the smallest p,
+             * so such a district came out as a significant LL or LH cluster; it is no evidence of
+             * anything: p = 1, class ns. */
+            lp[c] = 1.0;
+        } else if (perms > 0 && deg[i] < n) {
             size_t lg = larger[i];
             if ((size_t)perms - lg < lg) lg = (size_t)perms - lg;
             lp[c] = (double)(lg + 1) / (double)(perms + 1);

@@ -247,6 +247,29 @@ static void observed_statistic_exact(void **state) {
     sg_run_destroy(run);
 }
 
+
+/* A district whose share is exactly the city's (z_i = 0) has I_i = 0 under every permutation: no
+ * evidence of a cluster. PySAL's fold (ties counted as larger) gives it p = 1/(N+1) and a
+ * significant LL/LH class; seggap gives p = 1 and ns. */
+static void city_share_district_not_significant(void **state) {
+    fixture *f = *state;
+    /* half 250, half 750 (mean 500) with one of each moved to 500: mean stays 500, dyadic, exact */
+    int g[16] = {250, 750, 750, 250, 750, 500, 250, 250, 250, 750, 500, 750, 750, 250, 250, 750};
+    write_grid(f, 4, 4, g);
+    sg_run *run = run_local(f, "queen", "2", "3");
+    const sg_column *li = col(run, "lisa_i"), *lp = col(run, "lisa_p"), *lc = col(run, "lisa_class");
+    int seen = 0;
+    for (int i = 0; i < 16; i++) {
+        if (g[i] != 500) continue;
+        seen++;
+        assert_true(li->num[i] == 0.0);
+        assert_true(lp->num[i] == 1.0);
+        assert_string_equal(lc->text[i], "ns");
+    }
+    assert_int_equal(seen, 2);
+    sg_run_destroy(run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exact_null_sparse),
@@ -254,6 +277,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(threads_bit_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(seed_reproducible, setup, teardown),
         cmocka_unit_test_setup_teardown(observed_statistic_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(city_share_district_not_significant, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
