@@ -26,10 +26,16 @@
  * t_i - x_i for the rest, times the point shares w_k), gap_ratio = migrant
  * mean / rest mean, gap_m = their difference, the share of each group beyond
  * every radius, Pearson's r of the migrant share with the distance and with
- * E2SFCA, and with --permutations a p-value for gap_m: the same person-level
- * redistribution as the index test (permute.c: stream r of --seed, the
- * hypergeometric draw district by district, so replicate r is the same
- * city there and here), two-sided around the null mean. */
+ * E2SFCA, and with --permutations a p-value for gap_m under the null of
+ * --null, drawn as the index test draws it (stream r of --seed: replicate r
+ * is the same city there and here), two-sided around the null mean:
+ * person (default) the group redistributed among the residents, every
+ * district total kept (permute.c's hypergeometric draw district by
+ * district); geographic the districts' (group, total) rows shuffled over
+ * the map while the distances stay with the places; evenness each
+ * district's group count Binomial(t_i, P); systematic both groups spread
+ * over the districts in proportion to their sizes (nulls.c): the gap then
+ * uses each replicate's own totals. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -397,15 +403,28 @@ typedef struct perm_job {
     pthread_mutex_t lock;
     int oom;
     const sg_psampler *ps; /* the permutation null as permute.c draws it, or NULL */
+    int null_model;        /* SG_NULL_* (--null) */
 } perm_job;
 
 static void perm_reference(const sg_data *d, sg_rng *rngp, double *x);
-static void gaps_of(perm_job *job, size_t r, const double *x);
+static void gaps_of(perm_job *job, size_t r, const double *x, const double *t);
 
-static void perm_one(perm_job *job, size_t r, double *x, sg_psampler_scratch *psc) {
+/* x: n doubles; for a null other than person, t (n), m (n x k) and work (n). */
+static void perm_one(perm_job *job, size_t r, double *x, double *t, double *m, double *work,
+                     sg_psampler_scratch *psc) {
     const sg_data *d = job->d;
     sg_rng rng;
     sg__rng_seed(&rng, job->seed, (uint64_t)r); /* the stream of replicate r in permute.c */
+    if (job->null_model != SG_NULL_PERSON) {
+        if (sg__null_draw(job->null_model, &rng, d, job->ps, psc, x, t, m, work) != 0) {
+            pthread_mutex_lock(&job->lock);
+            job->oom = 1;
+            pthread_mutex_unlock(&job->lock);
+            return;
+        }
+        gaps_of(job, r, x, t);
+        return;
+    }
     if (job->ps) {
         if (sg__psampler_draw(job->ps, &rng, x, 0, psc) != 0) {
             pthread_mutex_lock(&job->lock);
@@ -416,7 +435,7 @@ static void perm_one(perm_job *job, size_t r, double *x, sg_psampler_scratch *ps
     } else {
         perm_reference(d, &rng, x);
     }
-    gaps_of(job, r, x);
+    gaps_of(job, r, x, NULL);
 }
 
 /* District by district from the hypergeometric law (when psampler.c declines). */
@@ -437,16 +456,17 @@ static void perm_reference(const sg_data *d, sg_rng *rngp, double *x) {
     *rngp = rng;
 }
 
-static void gaps_of(perm_job *job, size_t r, const double *x) {
+/* tot: the replicate's district totals, NULL: d's (rounded). */
+static void gaps_of(perm_job *job, size_t r, const double *x, const double *tot) {
     const sg_data *d = job->d;
     size_t nt = job->A->nt;
     for (size_t t = 0; t < nt; t++) /* the second half: the shares beyond the standards */
-        job->vals[r * 2 * nt + nt + t] = job->A->t[t].bu ? sg__std_gap_of(d, &job->A->t[t], x) : NAN;
+        job->vals[r * 2 * nt + nt + t] = job->A->t[t].bu ? sg__std_gap_of(d, &job->A->t[t], x, tot) : NAN;
     for (size_t t = 0; t < job->A->nt; t++) {
         const sg_access_type *ty = &job->A->t[t];
         double s[2] = {0, 0}, w[2] = {0, 0};
         for (size_t i = 0; i < d->n; i++) {
-            double g0 = x[i], g1 = round(d->t[i]) - x[i];
+            double g0 = x[i], g1 = (tot ? tot[i] : round(d->t[i])) - x[i];
             s[0] += g0 * ty->a[i];
             w[0] += g0 * ty->r[i];
             s[1] += g1 * ty->a[i];
@@ -458,7 +478,8 @@ static void gaps_of(perm_job *job, size_t r, const double *x) {
 
 static void *perm_worker(void *arg) {
     perm_job *job = arg;
-    double *x = malloc((job->d->n ? job->d->n : 1) * sizeof *x);
+    size_t n = job->d->n ? job->d->n : 1, other = job->null_model != SG_NULL_PERSON;
+    double *x = malloc((other ? 3 * n + n * job->d->k : n) * sizeof *x); /* x, t, work, m */
     sg_psampler_scratch psc = {0};
     for (;;) {
         pthread_mutex_lock(&job->lock);
@@ -467,7 +488,7 @@ static void *perm_worker(void *arg) {
         int stop = r >= job->reps || job->oom;
         pthread_mutex_unlock(&job->lock);
         if (stop) break;
-        perm_one(job, r, x, &psc);
+        perm_one(job, r, x, x + n, x + 3 * n, x + 2 * n, &psc);
     }
     sg__psampler_scratch_free(&psc);
     free(x);
@@ -482,10 +503,12 @@ static sg_status permute_gaps(sg_ctx *ctx, const sg_data *d, struct sg_access *A
     job.A = A;
     job.reps = reps;
     job.seed = (uint64_t)d->opts->seed;
+    job.null_model = d->opts->null_model;
     job.vals = malloc(reps * 2 * (A->nt ? A->nt : 1) * sizeof *job.vals);
     if (!job.vals) return sg__nomem(ctx);
-    sg_psampler *ps = NULL;
-    if (sg__psampler_create(ctx, d->t, d->x, d->n, &ps) == SG_ERR_NOMEM) {
+    sg_psampler *ps = NULL; /* person and evenness draw with it, as permute.c (when it can be made) */
+    int want_ps = job.null_model == SG_NULL_PERSON || job.null_model == SG_NULL_EVENNESS;
+    if (want_ps && sg__psampler_create(ctx, d->t, d->x, d->n, &ps) == SG_ERR_NOMEM) {
         free(job.vals);
         return SG_ERR_NOMEM;
     }
@@ -528,6 +551,7 @@ sg_status sg__access(sg_ctx *ctx, const sg_data *d, sg_result *res, struct sg_ac
     A->bandwidth = ao->bandwidth;
     A->decay = ao->decay;
     A->permutations = o->permutations;
+    A->null_model = o->null_model;
     A->radius = malloc(ao->nradius * sizeof *A->radius);
     A->t = calloc(ao->nsvc, sizeof *A->t);
     if (!A->radius || !A->t) {

@@ -212,6 +212,7 @@ struct sg_access {
     double catchment, bandwidth, max_snap;
     sg_decay decay;
     int permutations;
+    int null_model; /* SG_NULL_* of the gap tests (--null) */
     int has_network, has_time;
     sg_net_info net;
     sg_access_type *t;

@@ -66,6 +66,6 @@ sg_status sg__access_beyond(sg_ctx *ctx, const sg_data *d, sg_result *res, const
                             sg_access_type *T);
 /* The difference of the shares beyond the standard with group counts x per
  * used district (a permutation replicate; t rounded as there). */
-double sg__std_gap_of(const sg_data *d, const sg_access_type *T, const double *x);
+double sg__std_gap_of(const sg_data *d, const sg_access_type *T, const double *x, const double *t);
 
 #endif

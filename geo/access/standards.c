@@ -212,11 +212,11 @@ sg_status sg__access_beyond(sg_ctx *ctx, const sg_data *d, sg_result *res, const
     return SG_OK;
 }
 
-double sg__std_gap_of(const sg_data *d, const sg_access_type *T, const double *x) {
+double sg__std_gap_of(const sg_data *d, const sg_access_type *T, const double *x, const double *t) {
     double s[2] = {0, 0}, w[2] = {0, 0};
     for (size_t i = 0; i < d->n; i++) {
         if (!isfinite(T->bu[i])) continue;
-        double g0 = x[i], g1 = round(d->t[i]) - x[i];
+        double g0 = x[i], g1 = (t ? t[i] : round(d->t[i])) - x[i];
         s[0] += g0 * T->bu[i];
         w[0] += g0;
         s[1] += g1 * T->bu[i];

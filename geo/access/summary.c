@@ -92,6 +92,8 @@ void *sg__access_json(const struct sg_access *A) {
                                                   "(x_i for migrants, t_i - x_i for the rest) over the districts "
                                                   "used in the indices"));
     json_object_object_add(s, "permutations", json_object_new_int(A->permutations));
+    if (A->permutations > 0) /* the null of every p-value below (the gaps, the standards) */
+        json_object_object_add(s, "null", jstr(sg__null_name(A->null_model)));
     if (A->has_network) {
         const sg_net_info *ni = &A->net;
         json_object *n = src_json(&ni->src);

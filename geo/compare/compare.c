@@ -2,11 +2,13 @@
  *
  * Districts are matched by id. Index values come from the two summaries.
  * With both district layers at hand:
- *  - Two-value permutation test (as PySAL's TwoValueTest with person-level
- *    reshuffling): in each matched district the residents of both periods are
- *    pooled and the period labels reshuffled, keeping each district's total in
- *    each period; the aspatial indices are recomputed for both periods and the
- *    difference compared with the observed one (two-sided, as permute.c).
+ *  - Two-value permutation test (PySAL's TwoValueTest, twovalue.c): under the
+ *    person null (default) in each matched district the residents of both
+ *    periods are pooled and the period labels reshuffled; under random_label
+ *    the districts of both periods are pooled and relabelled, so ids need not
+ *    match (the observed change is then that of all districts with data in
+ *    each period). The aspatial indices are recomputed for both periods and
+ *    the difference compared with the observed one (two-sided, as permute.c).
  *  - Shapley decomposition of the change in dissimilarity and entropy (Elbers
  *    2021): counterfactual tables made by iterative proportional fitting
  *    combine one period's structure (its odds ratios) with either period's
@@ -15,8 +17,9 @@
  *    group_sizes + district_sizes + redistribution. "Did segregation rise
  *    because more migrants arrived, or because they moved?" is group_sizes
  *    versus redistribution.
- * Both use only districts with data in both periods; the index values they
- * recompute on that common set are reported beside the summaries' values. */
+ * The person test and the decomposition use only districts with data in
+ * both periods; the index values they recompute on that common set are
+ * reported beside the summaries' values. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,26 +165,6 @@ static sg_status load_run(sg_ctx *ctx, const char *path, run_data *r) {
     return st;
 }
 
-/* Aspatial indices of (x, t) by name: every family without geometry, run on
- * the given counts. Returns a result the caller frees. */
-static sg_status aspatial(sg_ctx *ctx, const double *x, const double *t, size_t n, sg_result *res) {
-    size_t *index = malloc((n ? n : 1) * sizeof *index);
-    if (!index) return sg__nomem(ctx);
-    for (size_t i = 0; i < n; i++) index[i] = i;
-    static sg_options opts; /* zero options: the defaults every family accepts */
-    sg_city city;
-    memset(&city, 0, sizeof city);
-    city.n = n;
-    sg_data d = {n, index, x, t, 0, NULL, NULL, NULL, &city, &opts, NULL, NULL, 0, NULL, 0};
-    memset(res, 0, sizeof *res);
-    res->n = n;
-    sg_status st = SG_OK;
-    for (size_t f = 0; st == SG_OK && f < sg__nfamilies; f++)
-        if (!(sg__families[f].flags & SG_FAM_SPATIAL)) st = sg__families[f].fn(ctx, &d, res);
-    free(index);
-    return st;
-}
-
 /* IPF of a 2-column table (a = group, b = rest) of proportions to district
  * margins r[] and group margin P. Returns 0 when converged. */
 static int ipf(double *a, double *b, size_t n, const double *r, double P) {
@@ -233,7 +216,7 @@ static sg_status counterfactual(sg_ctx *ctx, const char *name, const double *x[2
     if (st == SG_OK) {
         for (size_t i = 0; i < n; i++) tt[i] = a[i] + b[i];
         sg_result res;
-        st = aspatial(ctx, a, tt, n, &res);
+        st = sg__compare_aspatial(ctx, a, tt, n, &res);
         const sg_global *gl = st == SG_OK ? sg__result_get(&res, name) : NULL;
         *value = gl ? gl->value : NAN;
         sg__result_free(&res);
@@ -317,6 +300,43 @@ static json_object *id_list(char **ids, size_t n) {
     return a;
 }
 
+/* The random_label test: the observed indices on all districts with data of
+ * each period into obs0/obs1, and o->permutations relabelled replicates of
+ * their change into *null (the caller frees it). */
+static sg_status relabel_test(sg_ctx *ctx, const sg_compare_options *o, const run_data *ra, const run_data *rb,
+                              sg_result *obs0, sg_result *obs1, double **null, size_t *nnull, size_t *npooled) {
+    const run_data *r[2] = {ra, rb};
+    double *x[2], *t[2];
+    size_t n[2] = {0, 0};
+    sg_status st = SG_OK;
+    for (int p = 0; p < 2; p++) {
+        x[p] = malloc((r[p]->n ? r[p]->n : 1) * sizeof *x[p]);
+        t[p] = malloc((r[p]->n ? r[p]->n : 1) * sizeof *t[p]);
+        if (!x[p] || !t[p]) st = SG_ERR_NOMEM;
+        for (size_t i = 0; st == SG_OK && i < r[p]->n; i++)
+            if (r[p]->t[i] > 0 && isfinite(r[p]->x[i])) {
+                x[p][n[p]] = r[p]->x[i];
+                t[p][n[p]++] = r[p]->t[i];
+            }
+    }
+    if (st != SG_OK) st = sg__nomem(ctx);
+    sg_result *obs[2] = {obs0, obs1};
+    for (int p = 0; st == SG_OK && p < 2; p++) st = sg__compare_aspatial(ctx, x[p], t[p], n[p], obs[p]);
+    *npooled = n[0] + n[1];
+    if (st == SG_OK && o->permutations > 0) {
+        *nnull = (size_t)o->permutations;
+        *null = malloc(*nnull * (obs0->ng ? obs0->ng : 1) * sizeof **null);
+        const double *cx[2] = {x[0], x[1]}, *ct[2] = {t[0], t[1]};
+        st = *null ? sg__compare_null(ctx, SG_COMPARE_NULL_RANDOM_LABEL, cx, ct, n, obs0, *nnull, o->seed, *null)
+                   : sg__nomem(ctx);
+    }
+    for (int p = 0; p < 2; p++) {
+        free(x[p]);
+        free(t[p]);
+    }
+    return st;
+}
+
 sg_status sg_compare_run(sg_ctx *ctx, const sg_compare_options *o, sg_compare **out) {
     return sg__compare_run_as(ctx, o, NULL, out);
 }
@@ -389,15 +409,16 @@ sg_status sg__compare_run_as(sg_ctx *ctx, const sg_compare_options *o, const cha
         for (size_t i = 0; idb && i < ra.n; i++)
             if (!sg__strmap_get(idb, ra.id[i], NULL)) vanished[nva++] = ra.id[i];
         sg__strmap_destroy(idb);
-        if (nap)
+        int relabel = o->null_model == SG_COMPARE_NULL_RANDOM_LABEL;
+        if (nap && !(relabel && nmatched == 0)) /* random_label on two cities: no id is meant to match */
             sg__warn(ctx, "W_DISTRICT_APPEARED", (sg_where){rb.layer_path, NULL, -1, NULL, NULL},
                      "%zu districts are not in the baseline (first: %s)", nap, appeared[0]);
-        if (nva)
+        if (nva && !(relabel && nmatched == 0))
             sg__warn(ctx, "W_DISTRICT_VANISHED", (sg_where){ra.layer_path, NULL, -1, NULL, NULL},
                      "%zu baseline districts are missing (first: %s)", nva, vanished[0]);
         /* Nothing in common: the table of changes would compare two unrelated
          * cities (or ids renamed wholesale) as if they were one. */
-        if (nmatched == 0) {
+        if (nmatched == 0 && !relabel) {
             st = sg__error(ctx, SG_ERR_DATA, "E_NO_COMMON_DISTRICT", (sg_where){rb.layer_path, NULL, -1, NULL, "id"},
                            "no district id in common with the baseline %s (%zu baseline districts, first %s; %zu "
                            "current, first %s): not two runs of one city, or its ids were renamed",
@@ -419,48 +440,24 @@ sg_status sg__compare_run_as(sg_ctx *ctx, const sg_compare_options *o, const cha
     memset(obs, 0, sizeof obs);
     int have_obs = 0;
     double *null = NULL;
-    size_t nnull = 0;
-    if (m > 0) {
-        st = aspatial(ctx, x[0], t[0], m, &obs[0]);
-        if (st == SG_OK) st = aspatial(ctx, x[1], t[1], m, &obs[1]);
+    size_t nnull = 0, npooled = 0;
+    if (m > 0 && o->null_model == SG_COMPARE_NULL_PERSON) {
+        st = sg__compare_aspatial(ctx, x[0], t[0], m, &obs[0]);
+        if (st == SG_OK) st = sg__compare_aspatial(ctx, x[1], t[1], m, &obs[1]);
         if (st != SG_OK) goto done_obs;
         have_obs = 1;
         if (o->permutations > 0) {
-            size_t ng = obs[0].ng;
             nnull = (size_t)o->permutations;
-            null = malloc(nnull * ng * sizeof *null);
-            double *px[2] = {malloc(m * sizeof(double)), malloc(m * sizeof(double))};
-            double *pt[2] = {malloc(m * sizeof(double)), malloc(m * sizeof(double))};
-            if (!null || !px[0] || !px[1] || !pt[0] || !pt[1]) st = sg__nomem(ctx);
-            for (size_t r = 0; st == SG_OK && r < nnull; r++) {
-                sg_rng rng;
-                sg__rng_seed(&rng, o->seed, r + 0x4000000000000000ULL);
-                for (size_t i = 0; i < m; i++) {
-                    double ta = round(t[0][i]), tb = round(t[1][i]);
-                    double pool = round(x[0][i]) + round(x[1][i]);
-                    double xa = sg__rng_hypergeometric(&rng, ta + tb, pool, ta);
-                    px[0][i] = xa;
-                    px[1][i] = pool - xa;
-                    pt[0][i] = ta;
-                    pt[1][i] = tb;
-                }
-                sg_result rr[2];
-                sg_status s0 = aspatial(ctx, px[0], pt[0], m, &rr[0]);
-                sg_status s1 = aspatial(ctx, px[1], pt[1], m, &rr[1]);
-                for (size_t j = 0; j < ng; j++) {
-                    const sg_global *g0 = s0 == SG_OK ? sg__result_get(&rr[0], obs[0].g[j].name) : NULL;
-                    const sg_global *g1 = s1 == SG_OK ? sg__result_get(&rr[1], obs[0].g[j].name) : NULL;
-                    null[r * ng + j] = g0 && g1 ? g1->value - g0->value : NAN;
-                }
-                sg__result_free(&rr[0]);
-                sg__result_free(&rr[1]);
-                if (s0 == SG_ERR_NOMEM || s1 == SG_ERR_NOMEM) st = sg__nomem(ctx);
-            }
-            for (int p = 0; p < 2; p++) {
-                free(px[p]);
-                free(pt[p]);
-            }
+            null = malloc(nnull * (obs[0].ng ? obs[0].ng : 1) * sizeof *null);
+            const double *cx[2] = {x[0], x[1]}, *ct[2] = {t[0], t[1]};
+            size_t nn[2] = {m, m};
+            st = null ? sg__compare_null(ctx, SG_COMPARE_NULL_PERSON, cx, ct, nn, &obs[0], nnull, o->seed, null)
+                      : sg__nomem(ctx);
         }
+    }
+    if (st == SG_OK && ra.has_layer && rb.has_layer && o->null_model == SG_COMPARE_NULL_RANDOM_LABEL) {
+        st = relabel_test(ctx, o, &ra, &rb, &obs[0], &obs[1], &null, &nnull, &npooled);
+        have_obs = st == SG_OK && obs[0].ng > 0;
     }
 done_obs:
     if (st != SG_OK) goto done_results;
@@ -492,7 +489,8 @@ done_obs:
             const sg_global *g0 = sg__result_get(&obs[0], name), *g1 = sg__result_get(&obs[1], name);
             if (g0 && g1) {
                 double dobs = g1->value - g0->value;
-                json_object_object_add(io, "difference_common_districts", jnum(dobs));
+                json_object_object_add(io, npooled ? "difference_all_districts" : "difference_common_districts",
+                                       jnum(dobs));
                 size_t j = (size_t)(g0 - obs[0].g);
                 if (null) {
                     double mean = 0, ss = 0;
@@ -524,13 +522,19 @@ done_obs:
     json_object_object_add(root, "indices", ji);
     json_object *jt = json_object_new_object();
     json_object_object_add(jt, "permutations", json_object_new_int(o->permutations));
+    int relabel = o->null_model == SG_COMPARE_NULL_RANDOM_LABEL;
+    json_object_object_add(jt, "model", json_object_new_string(relabel ? "random_label" : "person"));
     json_object_object_add(jt, "null", json_object_new_string(
-        "residents of both periods pooled per matched district, period labels reshuffled keeping each "
-        "district's total in each period (PySAL TwoValueTest, person level); aspatial indices only"));
+        relabel ? "districts with data of both periods pooled and relabelled at random, each period keeping its "
+                  "number of districts (PySAL TwoValueTest, random_label): ids need not match; the change tested "
+                  "is that of all districts with data in each period; aspatial indices only"
+                : "residents of both periods pooled per matched district, period labels reshuffled keeping each "
+                  "district's total in each period (PySAL TwoValueTest, person level); aspatial indices only"));
+    if (relabel && npooled) json_object_object_add(jt, "districts_pooled", json_object_new_int64((int64_t)npooled));
     json_object_object_add(root, "test", jt);
 
-    /* Decomposition. */
-    if (have_obs) {
+    /* Decomposition (on the matched districts). */
+    if (m > 0) {
         json_object *jdec = json_object_new_object();
         const char *names[2] = {"dissimilarity", "entropy"};
         for (int k = 0; k < 2; k++) {

@@ -7,14 +7,19 @@
 #include "compare/compare.h"
 
 static const char usage_text[] =
-    "usage: seggap compare BASELINE CURRENT [--out DIR] [--permutations N] [--seed S] [--json] [--quiet]\n"
+    "usage: seggap compare BASELINE CURRENT [--out DIR] [--permutations N] [--seed S]\n"
+    "                      [--null person|random_label] [--json] [--quiet]\n"
     "\n"
     "BASELINE and CURRENT are output directories of `seggap analyze` (or their summary.json).\n"
     "Writes compare.json (to --out, default CURRENT's directory): every index's baseline, current\n"
     "value and change; with the district layers present, a two-value permutation p-value for\n"
     "each aspatial index's change, the districts that appeared or vanished, and the Shapley\n"
     "decomposition of the change in dissimilarity and entropy into group sizes, district sizes\n"
-    "and redistribution.\n";
+    "and redistribution.\n"
+    "--null person (default): residents of both periods pooled per matched district, period labels\n"
+    "reshuffled. --null random_label: the districts of both periods pooled and relabelled at random,\n"
+    "each period keeping its number of districts; ids need not match, so two cities, or a city\n"
+    "before and after redistricting, can be compared.\n";
 
 const char *sg_compare_usage(void) { return usage_text; }
 
@@ -45,6 +50,15 @@ sg_status sg_compare_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_
             return SG_OK;
         } else if (strcmp(a, "--json") == 0) co.json = 1;
         else if (strcmp(a, "--quiet") == 0) co.quiet = 1;
+        else if (strcmp(a, "--null") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (strcmp(v, "person") == 0) co.null_model = SG_COMPARE_NULL_PERSON;
+            else if (strcmp(v, "random_label") == 0) co.null_model = SG_COMPARE_NULL_RANDOM_LABEL;
+            else
+                return sg__error(ctx, SG_ERR_USAGE, "E_OPTION_VALUE", SG_WHERE_NONE,
+                                 "--null: '%s' is not a null of compare (person, random_label; the nulls of "
+                                 "analyze's --null test one city, not a change)", v);
+        }
         else if ((strcmp(a, "--out") == 0 || strcmp(a, "--permutations") == 0 || strcmp(a, "--seed") == 0) &&
                  i + 1 < argc) {
             const char *v = argv[++i];
@@ -59,7 +73,8 @@ sg_status sg_compare_options_parse(sg_ctx *ctx, int argc, char *const *argv, sg_
                 else co.permutations = (int)n;
             }
         } else if (strncmp(a, "--", 2) == 0) {
-            static const char *const names[] = {"--help", "--json", "--quiet", "--out", "--permutations", "--seed"};
+            static const char *const names[] = {"--help", "--json", "--quiet", "--out", "--permutations", "--seed",
+                                                "--null"};
             const char *near = sg__suggest(a, names, sizeof names / sizeof names[0]);
             if (near)
                 return sg__error(ctx, SG_ERR_USAGE, "E_USAGE", SG_WHERE_NONE,

@@ -26,7 +26,8 @@
  * Small-unit bias (with --permutations: the user who asks for inference pays
  * for the draws; a run without is as fast as before): dissimilarity_expected, the mean
  * D under the person-level null (the --permutations replicates when that is
- * the run's null, else SG_BIAS_DRAWS draws of their own), and
+ * the run's null, else SG_BIAS_DRAWS draws of their own, made in the same
+ * parallel pass as the bias-corrected D's), and
  * dissimilarity_bias_corrected, PySAL's BiasCorrectedDissim (Allen et al.
  * 2015): D_bc = 2 D − mean_b D_b over B = SG_BIAS_DRAWS draws where x^b ~
  * Multinomial(X, x_i/X), y^b ~ Multinomial(Y, y_i/Y), D_b the D of (x^b,
@@ -221,69 +222,20 @@ static double dissim(const double *x, const double *t, size_t n) {
     return sg__ksum_get(&s) / (2 * TT * P * (1 - P));
 }
 
-/* Mean D over `draws` person-level draws (streams tag + b of seed). */
-static int expected_dissim(const sg_data *d, uint64_t seed, size_t draws, double *out) {
-    sg_psampler *ps = NULL;
-    sg_ctx *tmp = sg_ctx_create();
-    if (!tmp) return -1;
-    sg_status st = sg__psampler_create(tmp, d->t, d->x, d->n, &ps);
-    sg_ctx_destroy(tmp);
-    if (st == SG_ERR_NOMEM) return -1;
-    double *x = ps ? NULL : malloc(d->n * sizeof *x), *t = ps ? NULL : malloc(d->n * sizeof *t);
-    if (!ps && (!x || !t)) {
-        free(x);
-        free(t);
-        return -1;
-    }
-    sg_psampler_scratch sc = {0};
-    sg_ksum s = {0, 0};
-    size_t k = 0;
-    int rc = 0;
-    for (size_t b = 0; b < draws && rc == 0; b++) {
-        sg_rng rng;
-        sg__rng_seed(&rng, seed, 0x4000000000000000ULL + b);
-        double D = NAN, iso;
-        if (ps) {
-            int r = sg__psampler_draw_basic(ps, &rng, &sc, &D, &iso);
-            if (r < 0) rc = -1;
-            if (r != 0) D = NAN;
-        } else {
-            double X = 0, T = 0;
-            for (size_t i = 0; i < d->n; i++) {
-                t[i] = round(d->t[i]);
-                X += round(d->x[i]);
-                T += t[i];
-            }
-            for (size_t i = 0; i < d->n; i++) {
-                x[i] = sg__rng_hypergeometric(&rng, T, X, t[i]);
-                X -= x[i];
-                T -= t[i];
-            }
-            D = dissim(x, t, d->n);
-        }
-        if (isfinite(D)) {
-            sg__ksum_add(&s, D);
-            k++;
-        }
-    }
-    sg__psampler_scratch_free(&sc);
-    sg__psampler_free(ps);
-    free(x);
-    free(t);
-    *out = k ? sg__ksum_get(&s) / (double)k : NAN;
-    return rc;
-}
-
 /* Multinomial(N, w / N) with whole weights w summing to N, in O(n) without a
  * transcendental function per district: c_i ~ Poisson(w_i) independently
- * (inversion from the mode, whose mass is computed once per district), then
+ * (w_i >= 10: Hormann's transformed rejection PTRS, as numpy's
+ * random_poisson_ptrs, whose constants are computed once per district and
+ * whose quick acceptance takes ~90 % of draws with two uniforms and no
+ * logarithm; below 10: inversion from the mode, whose mass is computed once
+ * per district), then
  * the sum S corrected to N: given S the c are S independent draws of a
  * district with probabilities w/N, so removing S − N of them chosen
  * uniformly (S > N), or adding N − S new such draws (S < N), leaves N
  * independent draws: Multinomial(N, w/N) exactly. */
 typedef struct pm_law {
     const double *w;
-    double *fmode;  /* Poisson(w_i) mass at its mode w_i */
+    double *fmode;  /* Poisson(w_i) mass at its mode w_i (w_i < 10), or PTRS's 6 constants (w_i >= 10) */
     double *cum;    /* cumulative weights, for the added draws */
     size_t n;
     double N;
@@ -310,11 +262,39 @@ static double poisson_at(sg_rng *r, double lam, double fm) {
     return lam;
 }
 
+/* PTRS (Hormann 1993) for lam >= 10; k: {b, a, log(1/alpha), vr, lam, log lam}. */
+static void ptrs_init(double lam, double *k) {
+    double b = 0.931 + 2.53 * sqrt(lam);
+    k[0] = b;
+    k[1] = -0.059 + 0.02483 * b;
+    k[2] = log(1.1239 + 1.1328 / (b - 3.4));
+    k[3] = 0.9277 - 3.6224 / (b - 2);
+    k[4] = lam;
+    k[5] = log(lam);
+}
+
+static double ptrs(sg_rng *r, const double *k) {
+    double b = k[0], a = k[1], lia = k[2], vr = k[3], lam = k[4], loglam = k[5];
+    for (;;) {
+        double U = sg__rng_uniform(r) - 0.5, V = sg__rng_uniform(r), us = 0.5 - fabs(U);
+        double c = floor((2 * a / us + b) * U + lam + 0.43);
+        if (us >= 0.07 && V <= vr) return c;
+        if (c < 0 || (us < 0.013 && V > us)) continue;
+        if (log(V) + lia - log(a / (us * us) + b) <= -lam + c * loglam - lgamma(c + 1)) return c;
+    }
+}
+
+static double pm_poisson(sg_rng *r, const pm_law *L, size_t i) {
+    double lam = L->w[i];
+    if (lam >= 10 && lam <= 1e8) return ptrs(r, &L->fmode[6 * i]);
+    return poisson_at(r, lam, L->fmode[6 * i]);
+}
+
 /* fen: n + 1 doubles of scratch (a Fenwick tree of the counts). */
 static void pm_draw(sg_rng *r, const pm_law *L, double *c, double *fen) {
     size_t n = L->n;
     double S = 0;
-    for (size_t i = 0; i < n; i++) S += c[i] = poisson_at(r, L->w[i], L->fmode[i]);
+    for (size_t i = 0; i < n; i++) S += c[i] = pm_poisson(r, L, i);
     if (S < L->N && L->N - S > (double)n) { /* many to add (huge counts): a multinomial, district by district */
         double *add = fen;
         sg__rng_multinomial(r, L->N - S, L->w, n, 1, add, 1);
@@ -366,12 +346,13 @@ static int pm_init(pm_law *L, const double *w, size_t n) {
     L->w = w;
     L->n = n;
     L->N = 0;
-    L->fmode = malloc(n * sizeof *L->fmode);
+    L->fmode = malloc(6 * n * sizeof *L->fmode);
     L->cum = malloc(n * sizeof *L->cum);
     if (!L->fmode || !L->cum) return -1;
     for (size_t i = 0; i < n; i++) {
         double lam = w[i];
-        L->fmode[i] = lam > 0 ? exp(-lam + lam * log(lam) - lgamma(lam + 1)) : 1;
+        if (lam >= 10 && lam <= 1e8) ptrs_init(lam, &L->fmode[6 * i]);
+        else L->fmode[6 * i] = lam > 0 ? exp(-lam + lam * log(lam) - lgamma(lam + 1)) : 1;
         L->N += lam;
         L->cum[i] = L->N;
     }
@@ -386,7 +367,35 @@ typedef struct bias_job {
     size_t n;
     uint64_t seed;
     double *Db;
+    const sg_data *d; /* with De: the person-level draws of expected D in the same pass */
+    const sg_psampler *ps;
+    double *De;
 } bias_job;
+
+/* D of person-level draw b (stream 2^62 + b, as the replicates of permute.c). */
+static double person_draw(const bias_job *j, size_t b, sg_psampler_scratch *sc, double *x, double *t, int *oom) {
+    sg_rng rng;
+    sg__rng_seed(&rng, j->seed, 0x4000000000000000ULL + b);
+    const sg_data *d = j->d;
+    if (j->ps) {
+        double D = NAN, iso;
+        int r = sg__psampler_draw_basic(j->ps, &rng, sc, &D, &iso);
+        if (r < 0) *oom = 1;
+        return r == 0 ? D : NAN;
+    }
+    double X = 0, T = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        t[i] = round(d->t[i]);
+        X += round(d->x[i]);
+        T += t[i];
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        x[i] = sg__rng_hypergeometric(&rng, T, X, t[i]);
+        X -= x[i];
+        T -= t[i];
+    }
+    return dissim(x, t, d->n);
+}
 
 static int bias_draws(void *user, GEOSContextHandle_t h, size_t begin, size_t end) {
     (void)h;
@@ -394,7 +403,10 @@ static int bias_draws(void *user, GEOSContextHandle_t h, size_t begin, size_t en
     double *x = malloc((3 * j->n + 1) * sizeof *x);
     if (!x) return -1;
     double *t = x + j->n, *fen = t + j->n;
-    for (size_t b = begin; b < end; b++) {
+    sg_psampler_scratch sc = {0};
+    int oom = 0;
+    for (size_t b = begin; b < end && !oom; b++) {
+        if (j->De) j->De[b] = person_draw(j, b, &sc, x, t, &oom);
         sg_rng rng;
         sg__rng_seed(&rng, j->seed, 0x2000000000000000ULL + b);
         pm_draw(&rng, &j->lx, x, fen);
@@ -402,15 +414,33 @@ static int bias_draws(void *user, GEOSContextHandle_t h, size_t begin, size_t en
         for (size_t i = 0; i < j->n; i++) t[i] += x[i];
         j->Db[b] = dissim(x, t, j->n);
     }
+    sg__psampler_scratch_free(&sc);
     free(x);
-    return 0;
+    return oom ? -1 : 0;
 }
 
-static sg_status bias_corrected(sg_ctx *ctx, const sg_data *d, uint64_t seed, size_t draws, double D, double *out) {
+/* Mean of the finite values of v[0..n), NaN when none. */
+static double finite_mean(const double *v, size_t n) {
+    sg_ksum s = {0, 0};
+    size_t k = 0;
+    for (size_t b = 0; b < n; b++)
+        if (isfinite(v[b])) {
+            sg__ksum_add(&s, v[b]);
+            k++;
+        }
+    return k ? sg__ksum_get(&s) / (double)k : NAN;
+}
+
+/* The bias-corrected D into *out and, when expected is not NULL, the mean D
+ * of as many person-level draws (their own streams) in the same parallel
+ * pass into *expected. */
+static sg_status bias_corrected(sg_ctx *ctx, const sg_data *d, uint64_t seed, size_t draws, double D, double *out,
+                                double *expected) {
     size_t n = d->n;
-    double *w = malloc((2 * n + draws) * sizeof *w);
-    bias_job j = {{0}, {0}, n, seed, w ? w + 2 * n : NULL};
+    double *w = malloc((2 * n + 2 * draws) * sizeof *w);
+    bias_job j = {{0}, {0}, n, seed, w ? w + 2 * n : NULL, d, NULL, (w && expected) ? w + 2 * n + draws : NULL};
     sg_status st = SG_OK;
+    sg_psampler *ps = NULL;
     if (w) {
         for (size_t i = 0; i < n; i++) {
             w[i] = round(d->x[i]);
@@ -418,20 +448,25 @@ static sg_status bias_corrected(sg_ctx *ctx, const sg_data *d, uint64_t seed, si
         }
     }
     if (!w || pm_init(&j.lx, w, n) != 0 || pm_init(&j.ly, w + n, n) != 0) st = sg__nomem(ctx);
+    if (st == SG_OK && expected) {
+        sg_ctx *tmp = sg_ctx_create(); /* the sampler declining is no diagnostic of the run */
+        sg_status ps_st = tmp ? sg__psampler_create(tmp, d->t, d->x, n, &ps) : SG_ERR_NOMEM;
+        sg_ctx_destroy(tmp);
+        if (ps_st == SG_ERR_NOMEM) st = sg__nomem(ctx);
+        j.ps = ps;
+    }
     if (st == SG_OK) st = sg__parallel(ctx, draws, d->opts->threads, 8, bias_draws, &j);
-    sg_ksum s = {0, 0};
-    size_t k = 0;
-    for (size_t b = 0; b < draws && st == SG_OK; b++)
-        if (isfinite(j.Db[b])) {
-            sg__ksum_add(&s, j.Db[b]);
-            k++;
-        }
+    if (st == SG_OK) {
+        double m = finite_mean(j.Db, draws);
+        *out = isfinite(m) ? 2 * D - m : NAN;
+        if (expected) *expected = finite_mean(j.De, draws);
+    }
+    sg__psampler_free(ps);
     free(j.lx.fmode);
     free(j.lx.cum);
     free(j.ly.fmode);
     free(j.ly.cum);
     free(w);
-    *out = k ? 2 * D - sg__ksum_get(&s) / (double)k : NAN;
     return st;
 }
 
@@ -442,14 +477,14 @@ sg_status sg__small_unit_bias(sg_ctx *ctx, const sg_data *d, sg_result *res) {
     const sg_options *o = d->opts;
     uint64_t seed = (uint64_t)o->seed;
     char detail[200];
-    if (o->permutations > 0 && o->null_model == SG_NULL_PERSON && isfinite(g->null_mean)) {
+    int shared = o->permutations > 0 && o->null_model == SG_NULL_PERSON && isfinite(g->null_mean);
+    if (shared) {
         expected = g->null_mean;
         snprintf(detail, sizeof detail, "mean of the %d person-level permutations", o->permutations);
     } else {
-        if (expected_dissim(d, seed, SG_BIAS_DRAWS, &expected) != 0) return sg__nomem(ctx);
         snprintf(detail, sizeof detail, "mean of %d person-level permutations", SG_BIAS_DRAWS);
     }
-    sg_status st = bias_corrected(ctx, d, seed, SG_BIAS_DRAWS, D, &corrected);
+    sg_status st = bias_corrected(ctx, d, seed, SG_BIAS_DRAWS, D, &corrected, shared ? NULL : &expected);
     if (st != SG_OK) return st;
     sg_global *e = isfinite(expected) ? sg__result_set(res, "dissimilarity_expected", expected,
                                                          "dissimilarity expected if group membership were "

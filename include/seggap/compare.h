@@ -10,6 +10,12 @@ extern "C" {
 
 typedef struct sg_compare sg_compare;
 
+/* The null of the two-value test (--null). */
+enum {
+    SG_COMPARE_NULL_PERSON = 0,      /* residents pooled per matched district, period labels reshuffled */
+    SG_COMPARE_NULL_RANDOM_LABEL = 1 /* districts of both periods pooled and relabelled: ids need not match */
+};
+
 /* `seggap compare` as three library calls, in the shape of GDAL's
  * gdal_utils.h: sg_compare_options_parse (argv -> options), sg_compare_run,
  * sg_compare_options_free; sg_compare_usage is the text of --help. The
@@ -20,12 +26,14 @@ typedef struct sg_compare_options {
     const char *out_dir;  /* where compare.json goes; NULL: the current run's directory */
     int permutations;     /* two-value permutation test of each difference (0: none) */
     unsigned long long seed;
+    int null_model;       /* SG_COMPARE_NULL_* of the test (0: person) */
     int json, quiet;      /* --json, --quiet: what the caller prints (sg_compare_run ignores them) */
 } sg_compare_options;
 
 /* Parses the arguments of `seggap compare` (argv[0] is the first argument
  * after the command): BASELINE CURRENT [--out DIR] [--permutations N]
- * [--seed S] [--json] [--quiet] [--help], in any order. On success returns
+ * [--seed S] [--null person|random_label] [--json] [--quiet] [--help], in
+ * any order. On success returns
  * SG_OK and *out owns new options (free with sg_compare_options_free(); the
  * strings are copies, argv may go). On a usage error returns SG_ERR_USAGE
  * with the message in ctx: diagnostic code E_USAGE (show the usage text
@@ -43,8 +51,10 @@ const char *sg_compare_usage(void);
 /* Compares two runs: for every index in both summaries, baseline, new value,
  * difference and (with permutations and both layers present) a p-value for
  * the difference; districts matched by id, those that appear or vanish
- * listed; the change in dissimilarity and entropy decomposed (Shapley, Elbers
- * 2021) into group sizes, district sizes and redistribution. Writes
+ * listed (no id in common: E_NO_COMMON_DISTRICT, unless the null is
+ * random_label, which matches no ids); the change in dissimilarity and
+ * entropy of the matched districts decomposed (Shapley, Elbers 2021) into
+ * group sizes, district sizes and redistribution. Writes
  * compare.json atomically. On success *out owns the result (free with
  * sg_compare_destroy()). Runs on the caller's thread (starts no thread). */
 sg_status sg_compare_run(sg_ctx *ctx, const sg_compare_options *opts, sg_compare **out);

@@ -337,10 +337,84 @@ static void minute_standard_on_a_network(void **state) {
     free(roads);
 }
 
+/* Twelve 1000 m squares in a row, one school at (0, 500), totals 100 and
+ * the given migrant counts. */
+static void write_row12(fixture *f, const char *const x[12]) {
+    remove(f->districts);
+    remove(f->services);
+    fx_row d[12];
+    char ids[12][8], geom[12][256]; /* rect() recycles 8 buffers */
+    for (int i = 0; i < 12; i++) {
+        snprintf(ids[i], sizeof ids[i], "d%d", i + 1);
+        snprintf(geom[i], sizeof geom[i], "%s", rect(1000.0 * i, 0, 1000.0 * (i + 1), 1000));
+        d[i] = (fx_row){geom[i], ids[i], "100", x[i]};
+    }
+    fx_write(f->districts, "GPKG", 32633, d, 12, 1);
+    const char *names[] = {"sid"};
+    OGRFieldType types[] = {OFTString};
+    sg_test_lrow sv[] = {{pt(0, 500), {"S1"}}};
+    sg_test_layer_write(f->services, "school", 32633, wkbPoint, names, types, 1, sv, 1);
+}
+
+/* The gap test of one run: p, null mean and sd of the school gap, and the
+ * null summary.json names. */
+static void gap_test(fixture *f, const char *null, const char *threads, double out[3]) {
+    char svc[600];
+    snprintf(svc, sizeof svc, "school=%s", f->services);
+    sg_run *run = NULL;
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(RUN(f, &run, "--service", svc, "--permutations", "199", "--seed", "5", "--null", null,
+                         "--threads", threads, "--indices", "basic"),
+                     SG_OK);
+    const sg_access_type *T = atype(run, "school");
+    out[0] = T->p_value;
+    out[1] = T->null_mean;
+    out[2] = T->null_sd;
+    json_object *js = json_tokener_parse(sg_run_summary_json(run)), *v;
+    assert_true(json_object_object_get_ex(js, "access", &v) && json_object_object_get_ex(v, "settings", &v) &&
+                json_object_object_get_ex(v, "null", &v));
+    assert_string_equal(json_object_get_string(v), null);
+    json_object_put(js);
+    sg_run_destroy(run);
+}
+
+/* Issue 20: --null reached the index tests but the access gap's p-value was
+ * always the person-level one. Now each null draws the gap's replicates too.
+ * Identical districts (50 of 100 each): under geographic every replicate is
+ * the observed city (the distances stay with the places, the rows are all
+ * alike), so the null has no spread and no p-value; under person, evenness
+ * and systematic it has. Migrants in the six districts farthest from the
+ * school (90 of 100 against 10): under geographic the observed arrangement is
+ * 1 of C(12, 6) = 924, p small, the null centred near 0, the same for 1 and 2
+ * threads. */
+static void access_gap_under_each_null(void **state) {
+    fixture *f = *state;
+    const char *same[12] = {"50", "50", "50", "50", "50", "50", "50", "50", "50", "50", "50", "50"};
+    write_row12(f, same);
+    double r[3];
+    gap_test(f, "geographic", "2", r);
+    assert_true(r[2] == 0 && isnan(r[0]));
+    const char *others[] = {"person", "evenness", "systematic"};
+    for (int k = 0; k < 3; k++) {
+        gap_test(f, others[k], "2", r);
+        assert_true(r[2] > 0 && isfinite(r[0]) && r[0] > 0.01);
+    }
+    const char *far[12] = {"10", "10", "10", "10", "10", "10", "90", "90", "90", "90", "90", "90"};
+    write_row12(f, far);
+    double r1[3], r2[3];
+    gap_test(f, "geographic", "1", r1);
+    gap_test(f, "geographic", "2", r2);
+    assert_memory_equal(r1, r2, sizeof r1);
+    print_message("geographic: p %.4f, null mean %.1f m, sd %.1f m\n", r1[0], r1[1], r1[2]);
+    assert_true(r1[0] <= 0.02);
+    assert_true(fabs(r1[1]) < r1[2]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(standards_by_construction, setup, teardown),
         cmocka_unit_test_setup_teardown(standard_usage_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(access_gap_under_each_null, setup, teardown),
         cmocka_unit_test_setup_teardown(travel_times_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(travel_time_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(minute_standard_on_a_network, setup, teardown),

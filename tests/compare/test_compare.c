@@ -262,6 +262,83 @@ static void missing_summary_and_no_common_district(void **state) {
     free(cj), free(sb), free(moved), free(da), free(db);
 }
 
+static const double t16[16] = {100, 200, 150, 50, 300, 120, 80, 100, 90, 160, 210, 70, 130, 110, 60, 140};
+static const double x16[16] = {40, 70, 60, 20, 110, 50, 30, 45, 30, 60, 90, 25, 50, 40, 20, 55};
+
+/* p-value, null sd and the test's model from a comparison's JSON. */
+static double relabel_p(sg_compare *c, const char *name, double *diff, double *sd) {
+    double p;
+    assert_true(sg_compare_index(c, name, diff, &p));
+    json_object *root = json_tokener_parse(sg_compare_json(c)), *ind, *io, *v, *jt;
+    assert_non_null(root);
+    assert_true(json_object_object_get_ex(root, "indices", &ind) && json_object_object_get_ex(ind, name, &io));
+    assert_true(json_object_object_get_ex(io, "null_sd", &v));
+    *sd = json_object_get_double(v);
+    assert_true(json_object_object_get_ex(io, "difference_all_districts", &v));
+    assert_true(json_object_object_get_ex(root, "test", &jt) && json_object_object_get_ex(jt, "model", &v));
+    assert_string_equal(json_object_get_string(v), "random_label");
+    assert_true(json_object_object_get_ex(jt, "districts_pooled", &v));
+    assert_int_equal(json_object_get_int(v), 32);
+    json_object_put(root);
+    return p;
+}
+
+static sg_compare *compare_relabel(fixture *f, const char *a, const char *b, unsigned long long seed) {
+    sg_compare_options co = {.baseline = a, .current = b, .permutations = 199, .seed = seed,
+                             .null_model = SG_COMPARE_NULL_RANDOM_LABEL};
+    sg_compare *c = NULL;
+    sg_status st = sg_compare_run(f->ctx, &co, &c);
+    if (st != SG_OK) print_error("%s\n", sg_ctx_last_error(f->ctx));
+    assert_int_equal(st, SG_OK);
+    return c;
+}
+
+/* Issue 20: --null random_label pools the districts of both runs and
+ * relabels them, so runs whose ids do not match can be compared (the person
+ * null refuses them: E_NO_COMMON_DISTRICT). Two identical cities under other
+ * ids: no change, p large; a city against its fully segregated version (each
+ * district all migrants or none, same totals): D rises to 1 and p is at the
+ * floor 1/200 of 199 replicates. The same --seed gives the same null. */
+static void random_label_two_cities(void **state) {
+    fixture *f = *state;
+    double xs[16];
+    for (int i = 0; i < 16; i++) xs[i] = i % 2 ? 0 : t16[i];
+    char *da = run_period(f, "a", x16, t16, 16, 99), *db = run_period(f, "b", x16, t16, 16, 99),
+         *ds = run_period(f, "s", xs, t16, 16, 99);
+    edit_json(db, "districts.geojson", ids_renamed);
+    edit_json(ds, "districts.geojson", ids_renamed);
+    sg_compare_options co = {.baseline = da, .current = db, .permutations = 9, .seed = 7};
+    sg_compare *c = NULL;
+    assert_int_equal(sg_compare_run(f->ctx, &co, &c), SG_ERR_DATA); /* the person null matches ids */
+    assert_diag(f->ctx, "E_NO_COMMON_DISTRICT", "no district id in common");
+    sg_ctx_clear(f->ctx);
+
+    double diff, sd, sd2, sd3;
+    c = compare_relabel(f, da, db, 7);
+    double p = relabel_p(c, "dissimilarity", &diff, &sd);
+    assert_true(fabs(diff) < 1e-12);
+    assert_true(p > 0.5);
+    double parts[3];
+    assert_false(sg_compare_decomposition(c, "dissimilarity", parts)); /* nothing matched to decompose */
+    assert_int_equal(sg_ctx_diag_count(f->ctx), 0); /* no W_DISTRICT_APPEARED noise: no id is meant to match */
+    sg_compare_destroy(c);
+
+    c = compare_relabel(f, da, ds, 7);
+    p = relabel_p(c, "dissimilarity", &diff, &sd);
+    assert_true(diff > 0.3);
+    assert_true(fabs(p - 1.0 / 200) < 1e-15);
+    sg_compare_destroy(c);
+    c = compare_relabel(f, da, ds, 7); /* reproducible */
+    assert_true(fabs(relabel_p(c, "dissimilarity", &diff, &sd2) - 1.0 / 200) < 1e-15);
+    assert_true(sd2 == sd);
+    sg_compare_destroy(c);
+    c = compare_relabel(f, da, ds, 8); /* another seed, other replicates */
+    assert_true(fabs(relabel_p(c, "dissimilarity", &diff, &sd3) - 1.0 / 200) < 1e-15);
+    assert_true(sd3 != sd);
+    sg_compare_destroy(c);
+    free(da), free(db), free(ds);
+}
+
 /* Berlin 2016 against a copy in which one planning area gained 3,000
  * residents with a migration background (MH_E and E_E both + 3000). */
 static void berlin_one_district_changed(void **state) {
@@ -360,6 +437,11 @@ static void options_from_argv(void **state) {
     assert_int_equal(co->permutations, 0);
     assert_true(co->seed == 12345);
     assert_int_equal(co->json + co->quiet, 0);
+    assert_int_equal(co->null_model, SG_COMPARE_NULL_PERSON);
+    sg_compare_options_free(co);
+    const char *rl[] = {"a", "--null", "random_label", "b", NULL};
+    assert_int_equal(parse(ctx, rl, &co, NULL), SG_OK);
+    assert_int_equal(co->null_model, SG_COMPARE_NULL_RANDOM_LABEL);
     sg_compare_options_free(co);
     /* --help, wherever it is: SG_OK and no options. */
     const char *h[] = {"a", "--help", "--bogus", NULL};
@@ -372,6 +454,9 @@ static void options_from_argv(void **state) {
     assert_non_null(strstr(sg_compare_usage(), "usage: seggap compare BASELINE CURRENT"));
 
     expect_usage((const char *const[]){"a", "b", "--bogus", NULL}, "E_USAGE", "unknown or incomplete option '--bogus'");
+    expect_usage((const char *const[]){"a", "b", "--null", "geographic", NULL}, "E_OPTION_VALUE",
+                 "--null: 'geographic' is not a null of compare (person, random_label; the nulls of analyze's "
+                 "--null test one city, not a change)");
     expect_usage((const char *const[]){"a", "b", "--out", NULL}, "E_USAGE", "unknown or incomplete option '--out'");
     expect_usage((const char *const[]){"a", NULL}, "E_USAGE", "compare needs BASELINE and CURRENT");
     expect_usage((const char *const[]){"a", "b", "c", NULL}, "E_USAGE", "unexpected argument 'c'");
@@ -414,6 +499,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(vanished_district_is_listed, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(not_numbers_and_duplicates_are_errors, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(missing_summary_and_no_common_district, sg_test_setup, sg_test_teardown),
+        cmocka_unit_test_setup_teardown(random_label_two_cities, sg_test_setup, sg_test_teardown),
         cmocka_unit_test_setup_teardown(berlin_one_district_changed, sg_test_setup, sg_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -318,6 +318,9 @@ class CheckAlgorithm(_Base):
                 "OUTPUT_DIR": os.path.dirname(paths["check"]) if paths.get("check") else out}
 
 
+COMPARE_NULLS = ["person", "random_label"]
+
+
 class CompareAlgorithm(_Base):
     def name(self):
         return "compare"
@@ -336,6 +339,8 @@ class CompareAlgorithm(_Base):
         self.addParameter(QgsProcessingParameterNumber(
             "PERMUTATIONS", "Permutations of the change tests (0: seggap's default)",
             QgsProcessingParameterNumber.Integer, defaultValue=0, minValue=0))
+        self.addParameter(QgsProcessingParameterEnum(
+            "NULL", "Null of the change tests (random_label: ids need not match)", COMPARE_NULLS, defaultValue=0))
         self.addParameter(QgsProcessingParameterFolderDestination(
             "OUTPUT_DIR", "Output folder (default: the current run's)", optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputFile("COMPARE_JSON", "compare.json"))
@@ -348,6 +353,9 @@ class CompareAlgorithm(_Base):
         perms = self.parameterAsInt(parameters, "PERMUTATIONS", context)
         if perms > 0:
             args += ["--permutations", str(perms)]
+        null = COMPARE_NULLS[self.parameterAsEnum(parameters, "NULL", context)]
+        if null != "person":
+            args += ["--null", null]
         out = _out_dir(self, parameters, "OUTPUT_DIR", context)
         if out:
             args += ["--out", out]

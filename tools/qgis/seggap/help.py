@@ -73,5 +73,8 @@ COMPARE = """
 output folders), with a permutation p-value for each aspatial index's change when the district layers
 are there, the districts that appeared or vanished, and the decomposition of the change in
 dissimilarity and entropy into group sizes, district sizes and redistribution.</p>
+<p><b>Null</b>: person (default) pools the residents of each district matched by id; random_label pools
+the districts of both runs and relabels them, so two cities, or a city before and after redistricting,
+can be compared although their ids do not match.</p>
 <p>Outputs: the path of compare.json and the change in dissimilarity and isolation as numbers.</p>
 """
