@@ -8,6 +8,9 @@
  * indices: they are real places):
  *   dist_TYPE_m      nearest service location (planar, geodesic or network)
  *   count_TYPE_R     service locations within R metres, one per --radius
+ *   count_TYPE_Nmin  with --reach: services within N minutes by --travel-times
+ *                    (with --time-catchment the floating catchments below are
+ *                    by the table's minutes too: standards.c)
  *   fca2_TYPE_per1000    two-step floating catchment ratio (Luo & Wang 2003),
  *                        supply per 1,000 residents
  *   e2sfca_TYPE_per1000  the same with a distance decay (Luo & Qi 2009)
@@ -314,9 +317,14 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
         if (st == SG_OK) st = sg__euclid_pairs(ctx, e, dmax, o->threads, &pairs);
         sg__euclid_destroy(ctx, e);
     }
+    size_t ti = (size_t)(spec - ao->svc);
+    const sg_time_opts *to = ao->time && (ao->time[ti].nreach || ao->time[ti].catchment > 0) ? &ao->time[ti] : NULL;
+    sg_tt_rows rows;
+    memset(&rows, 0, sizeof rows);
+    double *tcount = NULL; /* --reach: counts by minutes */
     if (st == SG_OK && spec->tt_path) { /* --travel-times: the table's minutes replace the network's */
         double *tt = NULL;
-        st = sg__access_tt(ctx, d, spec, og, &s, T, &tt);
+        st = sg__access_tt(ctx, d, spec, og, &s, T, &tt, to ? &rows : NULL);
         free(time);
         time = tt;
     }
@@ -327,6 +335,11 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
         T->idle = T->supply.idle;
     }
     sg__pairs_free(&pairs);
+    if (st == SG_OK && to) { /* --reach, --time-catchment: by the table's minutes */
+        tcount = malloc(n * (to->nreach ? to->nreach : 1) * sizeof *tcount);
+        st = tcount ? sg__access_tt_fca(ctx, c, og, &s, ao, to, &rows, T, tcount, fca2, e2) : sg__nomem(ctx);
+    }
+    sg__tt_rows_free(&rows);
     char name[96];
     if (st == SG_OK) {
         snprintf(name, sizeof name, "dist_%s_m", spec->type);
@@ -335,6 +348,10 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
     for (size_t r = 0; st == SG_OK && r < ao->nradius; r++) {
         snprintf(name, sizeof name, "count_%s_%.0f", spec->type, ao->radius[r]);
         st = column(ctx, res, og, c, name, count + r * og->n);
+    }
+    for (size_t r = 0; st == SG_OK && r < T->nreach; r++) {
+        snprintf(name, sizeof name, "count_%s_%.0fmin", spec->type, T->reach[r]);
+        st = column(ctx, res, og, c, name, tcount + r * og->n);
     }
     if (st == SG_OK) {
         snprintf(name, sizeof name, "fca2_%s_per1000", spec->type);
@@ -350,7 +367,6 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
     }
     T->has_time = time != NULL;
     if (st == SG_OK) st = group_stats(ctx, d, og, ao, dist, time, fca2, e2, T);
-    size_t ti = (size_t)(spec - ao->svc);
     if (st == SG_OK && ao->std && ao->std[ti].set) st = sg__access_beyond(ctx, d, res, &ao->std[ti], T);
     /* Districts with a place but no reachable service. */
     if (st == SG_OK) {
@@ -379,12 +395,15 @@ static sg_status one_type(sg_ctx *ctx, const sg_data *d, sg_result *res, const s
     }
     if (st == SG_OK && T->idle)
         sg__warn(ctx, "W_SERVICE_IDLE", (sg_where){spec->path, T->src.layer, -1, NULL, NULL},
-                 "%zu of %zu '%s' locations have no resident within the %g m catchment: their supply counts for "
-                 "nobody in fca2_%s_per1000 / e2sfca_%s_per1000", T->idle, s.n, spec->type, ao->catchment, spec->type, spec->type);
+                 "%zu of %zu '%s' locations have no resident within the %g %s catchment%s: their supply counts for "
+                 "nobody in fca2_%s_per1000 / e2sfca_%s_per1000", T->idle, s.n, spec->type,
+                 T->time_catchment > 0 ? T->time_catchment : ao->catchment, T->time_catchment > 0 ? "min" : "m",
+                 T->time_catchment > 0 ? " (no row within it in the travel-time table)" : "", spec->type, spec->type);
     (void)A;
     free(dist);
     free(time);
     free(count);
+    free(tcount);
     free(fca2);
     free(e2);
     if (st == SG_OK) take_locations(T, &s);

@@ -52,6 +52,7 @@ typedef struct sg_standard {
     int minutes;
 } sg_standard;
 
+typedef struct sg_time_opts sg_time_opts; /* --reach, --time-catchment (access_internal.h) */
 /* The access options, checked, from sg_options (analyze/options.c calls
  * sg__access_options, access/options.c, from check()). */
 struct sg_access_opts {
@@ -65,6 +66,7 @@ struct sg_access_opts {
     double max_snap;  /* network: farther from every edge than this is unreachable */
     sg_standard *std; /* nsvc: the --standard of each type (set 0: none) */
     size_t nstd;      /* types with a standard */
+    sg_time_opts *time; /* nsvc (NULL: none given): --reach, --time-catchment */
 };
 
 
@@ -190,6 +192,9 @@ typedef struct sg_access_type {
     int has_time;          /* a time_TYPE_min column: --network-speed or --travel-times */
     int has_tt;            /* --travel-times: time_TYPE_min from the table, tt says what was read */
     sg_tt_info tt;
+    double time_catchment; /* --time-catchment: minutes (0: fca2_/e2sfca_ by metres) */
+    double *reach;         /* --reach: minutes (the options' array, not owned) */
+    size_t nreach;
     sg_standard std;       /* std.set 0: no standard for this type */
     double *beyond;        /* with a standard, city->n: 1 beyond it, 0 within, NaN without a value */
     double *bu;            /* the same per used district (the permutations) */

@@ -16,6 +16,9 @@
  * residents (SG_FCA_PER, issue 17: 0.15 reads as 150 places per 1,000), so
  * Σ_k P_k A_k = 1000 Σ_j S_j; the fields say so (fca2_TYPE_per1000).
  *
+ * The pairs' d may be metres or minutes (--travel-times with --reach and
+ * --time-catchment: sg_fca_params in minutes); nothing here knows which.
+ *
  * Step 1 (sg__fca_supply) is computed once per type and kept: the district
  * values come from it (sg__fca_access, step 2) and so do the services
  * layer's per-location values (R_j, the residents within d0 and within each
@@ -26,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "access/access.h"
+#include "access/access_internal.h"
 
 double sg__decay_weight(sg_decay k, double d, double d0, double h) {
     if (!(d <= d0)) return 0;
@@ -37,6 +40,10 @@ double sg__decay_weight(sg_decay k, double d, double d0, double h) {
     case SG_DECAY_EXP: return exp(-d / h);
     }
     return 0;
+}
+
+sg_fca_params sg__fca_params(const struct sg_access_opts *ao) {
+    return (sg_fca_params){ao->catchment, ao->bandwidth, ao->decay, ao->radius, ao->nradius};
 }
 
 void sg__supply_free(sg_supply *s) {
@@ -50,8 +57,14 @@ void sg__supply_free(sg_supply *s) {
 
 sg_status sg__fca_supply(sg_ctx *ctx, const sg_pairs *p, const double *demand, const sg_services *s,
                          const struct sg_access_opts *ao, sg_supply *out) {
+    sg_fca_params fp = sg__fca_params(ao);
+    return sg__fca_supply_p(ctx, p, demand, s, &fp, out);
+}
+
+sg_status sg__fca_supply_p(sg_ctx *ctx, const sg_pairs *p, const double *demand, const sg_services *s,
+                           const sg_fca_params *ao, sg_supply *out) {
     size_t n = p->n, m = s->n, nr = ao->nradius, mm = m ? m : 1;
-    double d0 = ao->catchment;
+    double d0 = ao->d0;
     memset(out, 0, sizeof *out);
     sg_ksum *dem2 = calloc(mm, sizeof *dem2), *deme = calloc(mm, sizeof *deme);
     sg_ksum *demr = calloc(mm * (nr ? nr : 1), sizeof *demr);
@@ -79,7 +92,7 @@ sg_status sg__fca_supply(sg_ctx *ctx, const sg_pairs *p, const double *demand, c
                 if (d <= ao->radius[r]) sg__ksum_add(&demr[j * nr + r], demand[k]);
             if (d > d0) continue;
             sg__ksum_add(&dem2[j], demand[k]);
-            sg__ksum_add(&deme[j], demand[k] * sg__decay_weight(ao->decay, d, d0, ao->bandwidth));
+            sg__ksum_add(&deme[j], demand[k] * sg__decay_weight(ao->decay, d, d0, ao->h));
         }
     }
     for (size_t j = 0; j < m; j++) {
@@ -98,8 +111,14 @@ sg_status sg__fca_supply(sg_ctx *ctx, const sg_pairs *p, const double *demand, c
 
 void sg__fca_access(const sg_pairs *p, const sg_supply *sup, const struct sg_access_opts *ao, double *count,
                     double *fca2, double *e2sfca) {
+    sg_fca_params fp = sg__fca_params(ao);
+    sg__fca_access_p(p, sup, &fp, count, fca2, e2sfca);
+}
+
+void sg__fca_access_p(const sg_pairs *p, const sg_supply *sup, const sg_fca_params *ao, double *count,
+                      double *fca2, double *e2sfca) {
     size_t n = p->n;
-    double d0 = ao->catchment;
+    double d0 = ao->d0;
     /* counts */
     for (size_t r = 0; r < ao->nradius; r++)
         for (size_t k = 0; k < n; k++) {
@@ -114,7 +133,7 @@ void sg__fca_access(const sg_pairs *p, const sg_supply *sup, const struct sg_acc
             double d = p->d[q];
             if (d > d0) continue;
             sg__ksum_add(&a, sup->fca2[p->svc[q]]);
-            sg__ksum_add(&b, sup->e2sfca[p->svc[q]] * sg__decay_weight(ao->decay, d, d0, ao->bandwidth));
+            sg__ksum_add(&b, sup->e2sfca[p->svc[q]] * sg__decay_weight(ao->decay, d, d0, ao->h));
         }
         fca2[k] = sg__ksum_get(&a);
         e2sfca[k] = sg__ksum_get(&b);

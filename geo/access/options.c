@@ -32,13 +32,16 @@ void sg__access_opts_free(struct sg_access_opts *a) {
     }
     free(a->svc);
     free(a->std);
+    for (size_t i = 0; a->time && i < a->nsvc; i++) free(a->time[i].reach);
+    free(a->time);
     free(a->radius);
     free(a);
 }
 
 static const char *const seq_names[] = {"--service", "--service-layer", "--service-where", "--capacity",
                                         "--radius", "--service-id", "--standard", "--travel-times", "--tt-layer",
-                                        "--tt-origin", "--tt-destination", "--tt-minutes"};
+                                        "--tt-origin", "--tt-destination", "--tt-minutes", "--reach",
+                                        "--time-catchment"};
 #define N_SEQ (sizeof seq_names / sizeof seq_names[0])
 
 int sg__access_is_arg(const char *name) {

@@ -44,7 +44,8 @@ static json_object *group_json(const struct sg_access *A, const sg_access_type *
     return o;
 }
 
-static json_object *tt_json(const sg_tt_info *t) {
+static json_object *tt_json(const sg_access_type *T) {
+    const sg_tt_info *t = &T->tt;
     json_object *o = src_json(&t->src);
     json_object_object_add(o, "origin_field", jstr(t->origin));
     json_object_object_add(o, "destination_field", jstr(t->dest));
@@ -52,6 +53,12 @@ static json_object *tt_json(const sg_tt_info *t) {
     json_object_object_add(o, "rows", json_object_new_int64(t->rows));
     json_object_object_add(o, "districts_with_time", json_object_new_int64((int64_t)t->districts_with_time));
     json_object_object_add(o, "districts_without_row", json_object_new_int64((int64_t)t->districts_without));
+    /* --reach and --time-catchment: what is by minutes (null catchment: fca2_/e2sfca_ by metres, settings) */
+    json_object *ra = json_object_new_array();
+    for (size_t r = 0; r < T->nreach; r++) json_object_array_add(ra, jnum(T->reach[r]));
+    json_object_object_add(o, "reach_min", ra);
+    json_object_object_add(o, "catchment_min", T->time_catchment > 0 ? jnum(T->time_catchment) : NULL);
+    json_object_object_add(o, "bandwidth_min", T->time_catchment > 0 ? jnum(T->time_catchment / 2) : NULL);
     return o;
 }
 
@@ -125,7 +132,7 @@ void *sg__access_json(const struct sg_access *A) {
         json_object_object_add(in, "idle_locations", json_object_new_int64((int64_t)T->idle));
         if (A->has_network) json_object_object_add(in, "off_network", json_object_new_int64((int64_t)T->off_network));
         json_object_object_add(o, "input", in);
-        if (T->has_tt) json_object_object_add(o, "travel_times", tt_json(&T->tt));
+        if (T->has_tt) json_object_object_add(o, "travel_times", tt_json(T));
         if (T->std.set) {
             json_object *sd = json_object_new_object();
             json_object_object_add(sd, "value", jnum(T->std.value));
@@ -187,6 +194,15 @@ char *sg__access_text(const struct sg_access *A) {
         if (perm) fprintf(m, " %8.3f", T->p_value);
         fprintf(m, " %11.3f", T->g[1].e2sfca > 0 ? T->g[0].e2sfca / T->g[1].e2sfca : NAN);
         if (T->unreachable) fprintf(m, "   (%zu districts unreachable)", T->unreachable);
+        fputc('\n', m);
+    }
+    for (size_t t = 0; t < A->nt; t++) { /* --reach, --time-catchment */
+        const sg_access_type *T = &A->t[t];
+        if (!T->nreach && !(T->time_catchment > 0)) continue;
+        fprintf(m, "    %-20s by the travel-time table:", T->type);
+        for (size_t r = 0; r < T->nreach; r++) fprintf(m, "%s%g", r ? ", " : " counts within ", T->reach[r]);
+        if (T->nreach) fprintf(m, " min%s", T->time_catchment > 0 ? ";" : "");
+        if (T->time_catchment > 0) fprintf(m, " catchment %g min", T->time_catchment);
         fputc('\n', m);
     }
     for (size_t t = 0; t < A->nt; t++) {

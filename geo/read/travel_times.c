@@ -27,6 +27,65 @@ void sg__tt_info_free(sg_tt_info *t) {
     memset(t, 0, sizeof *t);
 }
 
+void sg__tt_rows_free(sg_tt_rows *r) {
+    if (!r) return;
+    free(r->off);
+    free(r->loc);
+    free(r->min);
+    memset(r, 0, sizeof *r);
+}
+
+/* One row's pair while reading: district, location, minutes. */
+typedef struct tt_trip {
+    size_t i;
+    uint32_t j;
+    double m;
+} tt_trip;
+
+typedef struct tt_trips {
+    tt_trip *v;
+    size_t n, cap;
+} tt_trips;
+
+static int trips_add(tt_trips *t, size_t i, uint32_t j, double m) {
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? 2 * t->cap : 1024;
+        tt_trip *nv = sg__reallocarray(t->v, nc, sizeof *nv);
+        if (!nv) return -1;
+        t->v = nv;
+        t->cap = nc;
+    }
+    t->v[t->n++] = (tt_trip){i, j, m};
+    return 0;
+}
+
+static int cmp_trip(const void *a, const void *b) {
+    const tt_trip *x = a, *y = b;
+    if (x->i != y->i) return x->i < y->i ? -1 : 1;
+    if (x->j != y->j) return x->j < y->j ? -1 : 1;
+    return (x->m > y->m) - (x->m < y->m);
+}
+
+/* The trips as CSR rows by district, a pair given twice kept once with its least minutes. */
+static int trips_rows(tt_trips *t, size_t n, sg_tt_rows *r) {
+    qsort(t->v, t->n, sizeof *t->v, cmp_trip);
+    r->n = n;
+    r->off = calloc(n + 1, sizeof *r->off);
+    r->loc = malloc((t->n ? t->n : 1) * sizeof *r->loc);
+    r->min = malloc((t->n ? t->n : 1) * sizeof *r->min);
+    if (!r->off || !r->loc || !r->min) return -1;
+    size_t k = 0;
+    for (size_t q = 0; q < t->n; q++) {
+        if (q > 0 && t->v[q].i == t->v[q - 1].i && t->v[q].j == t->v[q - 1].j) continue; /* sorted: the least first */
+        r->loc[k] = t->v[q].j;
+        r->min[k] = t->v[q].m;
+        r->off[t->v[q].i + 1]++;
+        k++;
+    }
+    for (size_t i = 0; i < n; i++) r->off[i + 1] += r->off[i];
+    return 0;
+}
+
 /* The column `given`, else the first of the defaults the table has; -1 with
  * an E_MISSING_FIELD error naming the fields when none is there. */
 static int find_column(sg_ctx *ctx, OGRFeatureDefnH fd, const char *given, const char *const *defaults,
@@ -80,7 +139,16 @@ static void unknown_add(unknown_ids *u, const char *id, long long row) {
 
 sg_status sg__travel_times_read(sg_ctx *ctx, const sg_service_spec *spec, const sg_city *city, char *const *sid,
                                 size_t nsid, double *minutes, sg_tt_info *info) {
+    return sg__travel_times_read_rows(ctx, spec, city, sid, nsid, minutes, info, NULL);
+}
+
+sg_status sg__travel_times_read_rows(sg_ctx *ctx, const sg_service_spec *spec, const sg_city *city,
+                                     char *const *sid, size_t nsid, double *minutes, sg_tt_info *info,
+                                     sg_tt_rows *rows) {
     memset(info, 0, sizeof *info);
+    if (rows) memset(rows, 0, sizeof *rows);
+    tt_trips trips = {NULL, 0, 0};
+    size_t *nxt = NULL; /* the next location with the same id (SIZE_MAX: none) */
     for (size_t i = 0; i < city->n; i++) minutes[i] = NAN;
     void *dsv = NULL, *lyrv = NULL;
     sg_status st = sg__open_layer(ctx, spec->tt_path, spec->tt_layer, NULL, "--tt-layer", &dsv, &lyrv, &info->src);
@@ -111,8 +179,18 @@ sg_status sg__travel_times_read(sg_ctx *ctx, const sg_service_spec *spec, const 
     }
     for (size_t i = 0; i < city->n; i++)
         if (city->id[i] && sg__strmap_put(dm, city->id[i], i, NULL) < 0) st = sg__nomem(ctx);
-    for (size_t j = 0; j < nsid; j++)
-        if (sg__strmap_put(sm, sid[j], j, NULL) < 0) st = sg__nomem(ctx);
+    if (rows && !(nxt = malloc((nsid ? nsid : 1) * sizeof *nxt))) st = sg__nomem(ctx);
+    for (size_t j = 0; st == SG_OK && j < nsid; j++) {
+        size_t e = 0;
+        int r = sg__strmap_put(sm, sid[j], j, &e);
+        if (r < 0) st = sg__nomem(ctx);
+        if (!nxt) continue;
+        nxt[j] = SIZE_MAX;
+        if (r == 0) { /* a multipoint's parts share its id: every one is a location */
+            while (nxt[e] != SIZE_MAX) e = nxt[e];
+            nxt[e] = j;
+        }
+    }
     if (st != SG_OK) goto done;
     size_t before = sg__nerrors(ctx);
     unknown_ids ud = {0, NULL, 0}, us = {0, NULL, 0};
@@ -146,8 +224,16 @@ sg_status sg__travel_times_read(sg_ctx *ctx, const sg_service_spec *spec, const 
                        why ? why : "not a number");
         else if (v < 0)
             sg__report(ctx, "E_NEGATIVE", fw, "%s: negative travel time %g minutes", at, v);
-        else if (dok && sok && !(minutes[di] <= v))
-            minutes[di] = v;
+        else if (dok && sok) {
+            if (!(minutes[di] <= v)) minutes[di] = v;
+            for (size_t j = sj; nxt && j != SIZE_MAX; j = nxt[j])
+                if (trips_add(&trips, di, (uint32_t)j, v) != 0) {
+                    OGR_F_Destroy(f);
+                    sg__gdal_pop();
+                    st = sg__nomem(ctx);
+                    goto done;
+                }
+        }
         OGR_F_Destroy(f);
     }
     sg__gdal_pop();
@@ -188,7 +274,11 @@ sg_status sg__travel_times_read(sg_ctx *ctx, const sg_service_spec *spec, const 
         }
         free(none);
     }
+    if (st == SG_OK && rows && trips_rows(&trips, city->n, rows) != 0) st = sg__nomem(ctx);
 done:
+    if (st != SG_OK && rows) sg__tt_rows_free(rows);
+    free(trips.v);
+    free(nxt);
     sg__strmap_destroy(dm);
     sg__strmap_destroy(sm);
     GDALClose(ds);

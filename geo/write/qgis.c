@@ -529,13 +529,14 @@ static sg_status write_project(sg_ctx *ctx, const struct sg_run *run, const char
         if (!layer_written(run, p->key)) continue;
         if (p->key == SG_STYLE_DISTRICTS)
             lay[nlay++] = (sg_layout){"Migrant share", "Share of residents with a migration background", p->id, p->name,
-                                      p->file};
+                                      p->file, p->key};
         else if (p->key == SG_STYLE_OBJ5)
             lay[nlay++] = (sg_layout){"Objective 5", g->ntypes ? "Objective 5: migrant concentration and access to services"
                                                                : "Objective 5: migrant concentration",
-                                      p->id, p->name, p->file};
+                                      p->id, p->name, p->file, p->key};
         else if (p->key == SG_STYLE_OBJ10 && g->assessed10)
-            lay[nlay++] = (sg_layout){"Objective 10", "Objective 10: migrant concentration and housing", p->id, p->name, p->file};
+            lay[nlay++] = (sg_layout){"Objective 10", "Objective 10: migrant concentration and housing", p->id, p->name,
+                                      p->file, p->key};
     }
     double ext[4] = {x0, y0, x1, y1};
     if (x0 <= x1 && nlay) sg__x_layouts(&x, run, lay, nlay, ext);

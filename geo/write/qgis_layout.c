@@ -157,6 +157,69 @@ static void label(sg_xw *x, const char *uuid, const char *id, const char *text, 
     sg__x_end(x);
 }
 
+/* Legend labels: QGIS 3.22's layout legend does not wrap by width, and the
+ * longest class labels (objective 5's concentrated classes name the rule and
+ * the p adjustment: up to 160 characters) ran past the A3 page's right edge.
+ * The layout's legend gets the labels of the layer's style broken at spaces
+ * into lines of at most LEGEND_WRAP characters, joined by the legend's wrap
+ * character, as custom labels of its legend nodes (legend/label-K, K the
+ * category's index); the layer's own labels (the Layers panel, the .qml) stay
+ * whole. */
+#define LEGEND_WRAP 52
+#define LEGEND_WRAP_CHAR "|"
+
+/* text broken at spaces into lines of at most width characters (UTF-8
+ * sequences counted once), joined by LEGEND_WRAP_CHAR; a word longer than
+ * width stays whole (caller frees). */
+char *sg__legend_wrap(const char *text, size_t width) {
+    size_t n = strlen(text);
+    char *out = malloc(n + 1);
+    if (!out) return NULL;
+    memcpy(out, text, n + 1);
+    size_t line = 0, last_space = (size_t)-1, since_space = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (((unsigned char)out[i] & 0xC0) == 0x80) continue; /* a continuation byte: not a character */
+        if (out[i] == ' ') {
+            last_space = i;
+            since_space = 0;
+        } else {
+            since_space++;
+        }
+        line++;
+        if (line > width && last_space != (size_t)-1) {
+            out[last_space] = LEGEND_WRAP_CHAR[0];
+            line = since_space;
+            last_space = (size_t)-1;
+        }
+    }
+    return out;
+}
+
+static void legend_labels(sg_xw *x, const struct sg_run *run, sg_style_key key) {
+    sg_style s;
+    if (sg__style_build(run, key, &s) != 0) {
+        sg__style_free(&s);
+        return;
+    }
+    int open = 0;
+    for (size_t k = 0; k < s.n; k++) {
+        if (!s.labels[k] || strlen(s.labels[k]) <= LEGEND_WRAP) continue;
+        char *w = sg__legend_wrap(s.labels[k], LEGEND_WRAP);
+        if (!w) {
+            x->err = 1;
+            break;
+        }
+        if (!open++) sg__x_start(x, "customproperties");
+        sg__x_start(x, "property");
+        sg__x_attrf(x, "key", "legend/label-%zu", k);
+        sg__x_attr(x, "value", w);
+        sg__x_end(x);
+        free(w);
+    }
+    if (open) sg__x_end(x);
+    sg__style_free(&s);
+}
+
 static void layout(sg_xw *x, const struct sg_run *run, const sg_layout *L, size_t k, const double e[4],
                    const char *note) {
     char u[6][48];
@@ -213,7 +276,7 @@ static void layout(sg_xw *x, const struct sg_run *run, const sg_layout *L, size_
     sg__x_attr(x, "columnCount", "1");
     sg__x_attr(x, "symbolWidth", "9");
     sg__x_attr(x, "symbolHeight", "5");
-    sg__x_attr(x, "wrapChar", "");
+    sg__x_attr(x, "wrapChar", LEGEND_WRAP_CHAR);
     sg__x_start(x, "styles");
     static const char *const st[][2] = {{"title", "14"}, {"group", "12"}, {"subgroup", "11"}, {"symbol", "10"},
                                         {"symbolLabel", "10"}};
@@ -237,6 +300,7 @@ static void layout(sg_xw *x, const struct sg_run *run, const sg_layout *L, size_
     sg__x_attr(x, "providerKey", "ogr");
     sg__x_attr(x, "checked", "Qt::Checked");
     sg__x_attr(x, "expanded", "1");
+    legend_labels(x, run, L->style);
     sg__x_end(x);
     sg__x_end(x);
     sg__x_end(x); /* legend */

@@ -98,8 +98,12 @@ void sg__x_option(sg_xw *x, const char *name, const char *value);
 typedef struct sg_layout {
     const char *name, *title;            /* the layout's name in QGIS, its title on the page */
     const char *layer_id, *layer_name, *layer_file;
+    sg_style_key style;                  /* the layer's style: its labels, wrapped in the legend */
 } sg_layout;
 void sg__x_layouts(sg_xw *x, const struct sg_run *run, const sg_layout *L, size_t n, const double ext[4]);
+/* text broken at spaces into lines of at most width characters, joined by
+ * the layout legend's wrap character '|' (caller frees; NULL: no memory). */
+char *sg__legend_wrap(const char *text, size_t width);
 /* <labeling>: the districts' names (field), shown at scales larger than
  * 1:max_scale. */
 void sg__x_labeling(sg_xw *x, const char *field, double max_scale);

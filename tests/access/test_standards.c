@@ -408,6 +408,120 @@ static void access_gap_under_each_null(void **state) {
     print_message("geographic: p %.4f, null mean %.1f m, sd %.1f m\n", r1[0], r1[1], r1[2]);
     assert_true(r1[0] <= 0.02);
     assert_true(fabs(r1[1]) < r1[2]);
+/* summary.json -> access.school.travel_times */
+static json_object *tt_summary(json_object *root) {
+    json_object *a = NULL, *t = NULL, *o = NULL;
+    assert_true(json_object_object_get_ex(root, "access", &a));
+    assert_true(json_object_object_get_ex(a, "school", &t));
+    assert_true(json_object_object_get_ex(t, "travel_times", &o));
+    return o;
+}
+
+/* Counts and floating catchments by minutes (--reach, --time-catchment),
+ * where minutes and metres disagree by construction: S1 (0, 500) is served
+ * by a fast line (5, 6, 7, 8 minutes from d1..d4), S2 (4000, 500) is slow
+ * (d1 40, d2 35, d3 30 minutes; d4 has no row for S2 although it is 500 m
+ * away: unreachable, outside every reach and catchment).
+ *   metres: within 1000 m d1 has S1 and d4 has S2; 2SFCA (2000 m, step):
+ *     S1 reaches d1, d2 and S2 d3, d4: R = 1000 / 200 = 5, every district 5;
+ *   minutes: within 10 min every district has S1 only, within 35 min d1 1,
+ *     d2 2, d3 2, d4 1; 2SFCA (35 min, step): S1 reaches all (R = 1000 / 400
+ *     = 2.5), S2 d2 and d3 (R = 5): 2.5, 7.5, 7.5, 2.5. */
+static void catchments_by_minutes(void **state) {
+    fixture *f = *state;
+    write_row(f, 1);
+    char svc[600], tt[600];
+    snprintf(svc, sizeof svc, "school=%s", f->services);
+    snprintf(tt, sizeof tt, "school=%s", f->tt);
+    sg_test_write_file(f->tt, "origin,destination,minutes\nd1,S1,5\nd1,S2,40\nd2,S1,6\nd2,S2,35\nd3,S1,7\n"
+                              "d3,S2,30\nd4,S1,8\nd3,S2,31\n");
+    sg_run *run = NULL;
+    assert_int_equal(RUN(f, &run, "--service", svc, "--service-id", "sid", "--travel-times", tt, "--reach",
+                         "school=35min,10min", "--time-catchment", "school=35min", "--decay", "step"),
+                     SG_OK);
+    const double *m1000 = col(run, "count_school_1000"), *c10 = col(run, "count_school_10min"),
+                 *c35 = col(run, "count_school_35min"), *f2 = col(run, "fca2_school_per1000"),
+                 *e2 = col(run, "e2sfca_school_per1000");
+    const double want_m[] = {1, 0, 0, 1}, want10[] = {1, 1, 1, 1}, want35[] = {1, 2, 2, 1},
+                 want_f[] = {2.5, 7.5, 7.5, 2.5};
+    for (int i = 0; i < 4; i++) {
+        assert_true(m1000[i] == want_m[i]); /* the metres stay as they were */
+        assert_true(c10[i] == want10[i]);
+        assert_true(c35[i] == want35[i]);
+        sg_assert_near(f2[i], want_f[i], 1e-12);
+        sg_assert_near(e2[i], want_f[i], 1e-12); /* step: E2SFCA = 2SFCA */
+    }
+    /* the services layer's step 1, by minutes; conservation: Σ P A / 1000 = Σ S */
+    const sg_access_type *T = atype(run, "school");
+    sg_assert_near(T->supply.fca2[0], 2.5, 1e-12);
+    sg_assert_near(T->supply.fca2[1], 5, 1e-12);
+    sg_assert_near(T->supply.pop_catchment[0], 400, 1e-12);
+    sg_assert_near(T->supply.pop_catchment[1], 200, 1e-12);
+    sg_assert_near(100 * (f2[0] + f2[1] + f2[2] + f2[3]) / 1000, 2, 1e-12);
+    json_object *root = json_tokener_parse(sg_run_summary_json(run)), *tto = tt_summary(root);
+    sg_assert_near(json_object_get_double(json_object_object_get(tto, "catchment_min")), 35, 0);
+    sg_assert_near(json_object_get_double(json_object_object_get(tto, "bandwidth_min")), 17.5, 0);
+    json_object *ra = json_object_object_get(tto, "reach_min");
+    assert_int_equal(json_object_array_length(ra), 2);
+    sg_assert_near(json_object_get_double(json_object_array_get_idx(ra, 0)), 10, 0);
+    sg_assert_near(json_object_get_double(json_object_array_get_idx(ra, 1)), 35, 0);
+    json_object_put(root);
+    sg_run_destroy(run);
+
+    /* the metres when only --reach is given; a 10-minute gaussian catchment (h = 5 min): S1 alone,
+     * A_i = R w_i = 1000 w_i / Σ_k 100 w_k with w = exp(-t²/50); S2 idle (nobody within 10 minutes) */
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(RUN(f, &run, "--service", svc, "--service-id", "sid", "--travel-times", tt, "--reach",
+                         "school=10min"),
+                     SG_OK);
+    f2 = col(run, "fca2_school_per1000");
+    for (int i = 0; i < 4; i++) sg_assert_near(f2[i], 5, 1e-12);
+    root = json_tokener_parse(sg_run_summary_json(run));
+    tto = tt_summary(root);
+    assert_true(json_object_object_get_ex(tto, "catchment_min", &ra) && ra == NULL); /* null: by metres */
+    json_object_put(root);
+    sg_run_destroy(run);
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(RUN(f, &run, "--service", svc, "--service-id", "sid", "--travel-times", tt,
+                         "--time-catchment", "school=10min"),
+                     SG_OK);
+    e2 = col(run, "e2sfca_school_per1000");
+    f2 = col(run, "fca2_school_per1000");
+    double w[4], sw = 0;
+    for (int i = 0; i < 4; i++) sw += w[i] = exp(-(5.0 + i) * (5.0 + i) / 50);
+    for (int i = 0; i < 4; i++) {
+        sg_assert_near(e2[i], 1000 * w[i] / (100 * sw), 1e-12);
+        sg_assert_near(f2[i], 2.5, 1e-12);
+    }
+    assert_diag(f->ctx, "W_SERVICE_IDLE", "1 of 2 'school' locations have no resident within the 10 min catchment");
+    sg_run_destroy(run);
+
+    /* usage errors */
+    static const struct {
+        const char *opt, *val, *text;
+    } bad[] = {
+        {"--reach", "school=1000m", "in metres it is --radius M"},
+        {"--reach", "school=7.5min", "whole minutes"},
+        {"--reach", "school=15", "needs its unit min"},
+        {"--reach", "scool=15min", "did you mean school?"},
+        {"--time-catchment", "school=2km", "in metres it is --catchment M"},
+        {"--time-catchment", "school=0min", "> 0 and <= 1440"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        sg_ctx_clear(f->ctx);
+        assert_int_equal(RUN(f, &run, "--service", svc, "--service-id", "sid", "--travel-times", tt, bad[k].opt,
+                             bad[k].val),
+                         SG_ERR_USAGE);
+        assert_diag(f->ctx, "E_USAGE", bad[k].text);
+    }
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(RUN(f, &run, "--service", svc, "--reach", "school=15min"), SG_ERR_USAGE);
+    assert_diag(f->ctx, "E_USAGE", "no travel-time table for 'school'", "--travel-times school=FILE");
+    sg_ctx_clear(f->ctx);
+    assert_int_equal(RUN(f, &run, "--service", svc, "--time-catchment", "school=15min", "--time-catchment",
+                         "school=20min", "--travel-times", tt),
+                     SG_ERR_USAGE);
+    assert_diag(f->ctx, "E_USAGE", "--time-catchment for 'school' given twice");
 }
 
 int main(void) {
@@ -418,6 +532,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(travel_times_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(travel_time_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(minute_standard_on_a_network, setup, teardown),
+        cmocka_unit_test_setup_teardown(catchments_by_minutes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

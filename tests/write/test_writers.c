@@ -413,6 +413,34 @@ static void qgis_project_has_a_layout_per_map(void **state) {
     /* the legend shows the map's layer alone */
     sg_assert_near(xnum(doc, "count(/qgis/Layouts/Layout[@name='Migrant share']/LayoutItem[@type='65642']/"
                              "layer-tree-group/layer-tree-layer[@id='seggap_districts'])"), 1, 0);
+    /* objective 5's long class labels (the rule and p adjustment of the concentrated classes) are
+     * wrapped in the layout's legend: QGIS 3.22 does not wrap by width, and they ran past the page */
+    const char *leg = "/qgis/Layouts/Layout[@name='Objective 5']/LayoutItem[@type='65642']";
+    char q[400];
+    snprintf(q, sizeof q, "count(%s[@wrapChar='|'])", leg);
+    sg_assert_near(xnum(doc, q), 1, 0);
+    snprintf(q, sizeof q, "%s/layer-tree-group/layer-tree-layer/customproperties/property[@key='legend/label-0']", leg);
+    xmlXPathContextPtr xc = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr e = xmlXPathEvalExpression(BAD_CAST q, xc);
+    assert_true(e && e->nodesetval && e->nodesetval->nodeNr == 1);
+    xmlChar *lab = xmlGetProp(e->nodesetval->nodeTab[0], BAD_CAST "value");
+    assert_non_null(lab);
+    assert_non_null(strchr((const char *)lab, '|'));
+    size_t chars = 0, lines = 1;
+    for (const unsigned char *c = lab; *c; c++) {
+        if ((*c & 0xC0) == 0x80) continue; /* UTF-8 continuation byte */
+        if (*c == '|') {
+            assert_true(chars <= 52);
+            chars = 0;
+            lines++;
+        } else {
+            chars++;
+        }
+    }
+    assert_true(chars <= 52 && lines >= 3);
+    xmlFree(lab);
+    xmlXPathFreeObject(e);
+    xmlXPathFreeContext(xc);
     xmlFreeDoc(doc);
     free(pp);
     free(src);
