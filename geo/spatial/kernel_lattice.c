@@ -32,8 +32,9 @@
  *
  * The FFT is a compact iterative radix-2 complex transform written here: none
  * of the project's libraries (GDAL, PROJ, GEOS) provides one and no other
- * library is used. Two real vectors go through one complex transform (x + i t;
- * T is real and even, so its spectrum is real). Lines (rows, then blocks of
+ * library is used. Two real vectors go through one complex transform (x + i y;
+ * T is real and even, so its spectrum is real), and C t = C x + C y (its
+ * bound is then the sum of theirs: ||x||_2 + ||y||_2 in place of ||v||_2). Lines (rows, then blocks of
  * columns) are transformed in parallel, each line by itself in a fixed order,
  * so the result is bit-identical for any number of threads; sg__parallel
  * checks cancellation between chunks. */
@@ -204,23 +205,23 @@ static int lattice_axis(const double *c, size_t n, double tol, double *o0, doubl
         return 1;
     }
     if (ext / g > 1e6) return 0;
-    /* indices, then origin and spacing by least squares */
-    double mi = 0, mc = 0;
+    /* indices, then origin and spacing by least squares (compensated sums:
+     * a naive sum of 10^6 coordinates would be off by micrometres) */
+    sg_ksum si = {0, 0}, sc = {0, 0}, kxy = {0, 0}, kxx = {0, 0};
     size_t mx = 0;
     for (size_t i = 0; i < n; i++) {
         idx[i] = (size_t)llround((c[i] - lo) / g);
         if (idx[i] > mx) mx = idx[i];
-        mi += (double)idx[i];
-        mc += c[i] - lo;
+        sg__ksum_add(&si, (double)idx[i]);
+        sg__ksum_add(&sc, c[i] - lo);
     }
-    mi /= (double)n;
-    mc /= (double)n;
-    double sxy = 0, sxx = 0;
+    double mi = sg__ksum_get(&si) / (double)n, mc = sg__ksum_get(&sc) / (double)n;
     for (size_t i = 0; i < n; i++) {
         double di = (double)idx[i] - mi;
-        sxy += di * (c[i] - lo - mc);
-        sxx += di * di;
+        sg__ksum_add(&kxy, di * (c[i] - lo - mc));
+        sg__ksum_add(&kxx, di * di);
     }
+    double sxy = sg__ksum_get(&kxy), sxx = sg__ksum_get(&kxx);
     double d = sxx > 0 ? sxy / sxx : g, a0 = lo + mc - d * mi, dev = 0;
     for (size_t i = 0; i < n; i++) {
         double r = fabs(c[i] - (a0 + d * (double)idx[i]));
@@ -402,21 +403,18 @@ sg_status sg__klat_products(sg_ctx *ctx, const struct sg_klat *L, const double *
     if (!z) return sg__nomem(ctx);
     for (size_t i = 0; i < n; i++) {
         z[2 * L->cell[i]] = x[i];
-        z[2 * L->cell[i] + 1] = t[i];
+        z[2 * L->cell[i] + 1] = t[i] - x[i];
     }
     sg_status st = fft2(ctx, L, z, L->ny, L->ny, FFT_CONV, threads);
-    if (st == SG_OK) {
-        for (size_t i = 0; i < n; i++) {
-            cx[i] = kdiag[i] * x[i] + z[2 * L->cell[i]];
-            ct[i] = kdiag[i] * t[i] + z[2 * L->cell[i] + 1];
-        }
-        memset(z, 0, 2 * M * sizeof *z);
-        for (size_t i = 0; i < n; i++) z[2 * L->cell[i]] = t[i] - x[i];
-        st = fft2(ctx, L, z, L->ny, L->ny, FFT_CONV, threads);
-    }
     if (st == SG_OK) st = sg__check_cancel(ctx);
     if (st == SG_OK) {
-        for (size_t i = 0; i < n; i++) cy[i] = kdiag[i] * (t[i] - x[i]) + z[2 * L->cell[i]];
+        /* C t = C x + C y: one complex convolution gives all three */
+        for (size_t i = 0; i < n; i++) {
+            double ox = z[2 * L->cell[i]], oy = z[2 * L->cell[i] + 1];
+            cx[i] = kdiag[i] * x[i] + ox;
+            cy[i] = kdiag[i] * (t[i] - x[i]) + oy;
+            ct[i] = kdiag[i] * t[i] + (ox + oy);
+        }
         sg_ksum tot = {0, 0};
         for (size_t i = 0; i < n; i++) sg__ksum_add(&tot, kdiag[i]);
         sg__ksum_add(&tot, L->ksum_off);
