@@ -107,13 +107,17 @@ typedef struct fft_job {
     const struct sg_klat *L;
     double *z;
     int mode; /* rows: FFT_FWD/FFT_INV; columns: any */
+    size_t head, tail; /* rows: the first head rows and the last tail ones */
 } fft_job;
 
 static int rows_range(void *user, GEOSContextHandle_t h, size_t b, size_t e) {
     (void)h;
     fft_job *J = user;
     if (sg__cancelled(J->ctx)) return 1;
-    for (size_t r = b; r < e; r++) fft1(J->z + 2 * r * J->L->px, J->L->px, J->L->tw, J->L->tn, J->mode == FFT_INV);
+    for (size_t q = b; q < e; q++) {
+        size_t r = q < J->head ? q : J->L->py - J->tail + (q - J->head);
+        fft1(J->z + 2 * r * J->L->px, J->L->px, J->L->tw, J->L->tn, J->mode == FFT_INV);
+    }
     return 0;
 }
 
@@ -161,18 +165,21 @@ static int cols_range(void *user, GEOSContextHandle_t h, size_t b, size_t e) {
     return 0;
 }
 
-/* z (px * py complex, only rows < rows_in nonzero) -> the circular
- * convolution with T (FFT_CONV, rows < rows_out valid, not normalised when
- * mode is FFT_AUTO) or a full forward transform (FFT_FWD). */
-static sg_status fft2(sg_ctx *ctx, const struct sg_klat *L, double *z, size_t rows_in, size_t rows_out, int mode,
-                      int threads) {
-    fft_job J = {ctx, L, z, FFT_FWD};
+/* z (px * py complex, nonzero only in the first in_h and last in_t rows) ->
+ * the circular convolution with T (FFT_CONV; the self-convolution when
+ * FFT_AUTO, not normalised), valid in the first out_h and last out_t rows,
+ * or the full forward transform (FFT_FWD). */
+static sg_status fft2(sg_ctx *ctx, const struct sg_klat *L, double *z, size_t in_h, size_t in_t, size_t out_h,
+                      size_t out_t, int mode, int threads) {
+    fft_job J = {ctx, L, z, FFT_FWD, in_h, in_t};
     sg_status st = sg__check_cancel(ctx);
-    if (st == SG_OK) st = sg__parallel(ctx, rows_in, threads, 16, rows_range, &J);
+    if (st == SG_OK) st = sg__parallel(ctx, in_h + in_t, threads, 16, rows_range, &J);
     J.mode = mode;
     if (st == SG_OK) st = sg__parallel(ctx, (L->px + KLAT_COLS - 1) / KLAT_COLS, threads, 4, cols_range, &J);
     J.mode = FFT_INV;
-    if (st == SG_OK && mode != FFT_FWD) st = sg__parallel(ctx, rows_out, threads, 16, rows_range, &J);
+    J.head = out_h;
+    J.tail = out_t;
+    if (st == SG_OK && mode != FFT_FWD) st = sg__parallel(ctx, out_h + out_t, threads, 16, rows_range, &J);
     return st;
 }
 
@@ -347,7 +354,7 @@ sg_status sg__klat_build(sg_ctx *ctx, const sg_spatial *sp, double h, double dma
         }
     }
     /* autocorrelation of the occupied cells: A(a, b) = pairs at offset (a, b) */
-    st = fft2(ctx, L, z, L->ny, py, FFT_AUTO, threads);
+    st = fft2(ctx, L, z, L->ny, 0, ry + 1, ry, FFT_AUTO, threads); /* offsets |b| <= ry */
     sg_ksum ks = {0, 0};
     size_t np2 = 0;
     if (st == SG_OK) {
@@ -361,7 +368,7 @@ sg_status sg__klat_build(sg_ctx *ctx, const sg_spatial *sp, double h, double dma
             }
         L->ksum_off = sg__ksum_get(&ks);
         L->npairs = np2 / 2;
-        st = fft2(ctx, L, tz, py, py, FFT_FWD, threads);
+        st = fft2(ctx, L, tz, ry + 1, ry, 0, 0, FFT_FWD, threads); /* T is zero beyond ry */
     }
     if (st == SG_OK) {
         double inv = 1.0 / (double)M;
@@ -405,7 +412,7 @@ sg_status sg__klat_products(sg_ctx *ctx, const struct sg_klat *L, const double *
         z[2 * L->cell[i]] = x[i];
         z[2 * L->cell[i] + 1] = t[i] - x[i];
     }
-    sg_status st = fft2(ctx, L, z, L->ny, L->ny, FFT_CONV, threads);
+    sg_status st = fft2(ctx, L, z, L->ny, 0, L->ny, 0, FFT_CONV, threads);
     if (st == SG_OK) st = sg__check_cancel(ctx);
     if (st == SG_OK) {
         /* C t = C x + C y: one complex convolution gives all three */
