@@ -11,6 +11,7 @@
  *   grid     quadrilaterals over a jittered lattice; vertices are computed
  *            from integer lattice indices only, so neighbours share
  *            bit-identical edges.
+ *   squares  exact squares of --cell m on the lattice (a population grid).
  *   hex      pointy-top hexagons, vertices on an integer half-unit lattice
  *            (again shared bit-identically), slightly jittered.
  *   voronoi  GEOSVoronoiDiagram_r of jittered seeds, clipped to the extent.
@@ -64,7 +65,7 @@ enum {
     STREAM_NETWORK
 };
 
-typedef enum { SHAPE_GRID, SHAPE_HEX, SHAPE_VORONOI } shape_kind;
+typedef enum { SHAPE_GRID, SHAPE_HEX, SHAPE_VORONOI, SHAPE_SQUARES } shape_kind;
 typedef enum { FORMAT_SHP, FORMAT_GPKG, FORMAT_BOTH } out_format;
 
 typedef struct {
@@ -144,7 +145,7 @@ static double hash_uniform(uint64_t seed, uint64_t stream, uint64_t index) {
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: " PROG " --out DIR [--n N] [--shape grid|hex|voronoi] [--seed S]\n"
+            "usage: " PROG " --out DIR [--n N] [--shape grid|squares|hex|voronoi] [--seed S]\n"
             "                      [--format shp|gpkg|both] [--services N] [--cell M] [--network M]\n"
             "                      [--help]\n"
             "\n"
@@ -152,7 +153,8 @@ static void usage(FILE *f) {
             "\n"
             "  --out DIR        output directory (created if missing)\n"
             "  --n N            number of districts, 1..%ld (default 120)\n"
-            "  --shape KIND     grid (jittered quadrilaterals, default), hex, voronoi\n"
+            "  --shape KIND     grid (jittered quadrilaterals, default), squares (exact\n"
+            "                   squares of --cell m), hex, voronoi\n"
             "  --seed S         random seed, unsigned 64-bit integer (default 42)\n"
             "  --format F       districts as shp (default), gpkg, or both (the same\n"
             "                   features in districts.shp and districts.gpkg)\n"
@@ -284,9 +286,10 @@ static void parse_args(int argc, char **argv, options *o) {
             o->n = parse_long(name, val, 1, MAX_DISTRICTS);
         } else if (strcmp(name, "--shape") == 0) {
             if (strcmp(val, "grid") == 0) o->shape = SHAPE_GRID;
+            else if (strcmp(val, "squares") == 0) o->shape = SHAPE_SQUARES;
             else if (strcmp(val, "hex") == 0) o->shape = SHAPE_HEX;
             else if (strcmp(val, "voronoi") == 0) o->shape = SHAPE_VORONOI;
-            else usage_error("--shape: expected grid, hex or voronoi, got '%s'", val);
+            else usage_error("--shape: expected grid, squares, hex or voronoi, got '%s'", val);
         } else if (strcmp(name, "--seed") == 0) {
             o->seed = parse_u64(name, val);
         } else if (strcmp(name, "--format") == 0) {
@@ -402,6 +405,7 @@ static void grid_vertex(const city *ct, long i, long j, double *x, double *y) {
         if (i == ct->last_k && j >= ct->rows - 1) fixx = 1;
     }
     uint64_t key = (uint64_t)j * (uint64_t)(ct->cols + 1) + (uint64_t)i;
+    if (ct->shape == SHAPE_SQUARES) fixx = fixy = 1; /* exact squares of --cell m */
     double jx = fixx ? 0.0 : (hash_uniform(ct->seed, STREAM_VERTEX_X, key) - 0.5) * 0.4;
     double jy = fixy ? 0.0 : (hash_uniform(ct->seed, STREAM_VERTEX_Y, key) - 0.5) * 0.4;
     *x = ct->x0 + ((double)i + jx) * ct->cell;
@@ -432,6 +436,7 @@ static void district_anchor(const city *ct, long idx, double *x, double *y, doub
     cell_of(ct, idx, &c, &r);
     switch (ct->shape) {
     case SHAPE_GRID:
+    case SHAPE_SQUARES:
         *x = ct->x0 + ((double)c + 0.5) * ct->cell;
         *y = ct->y0 + ((double)r + 0.5) * ct->cell;
         *half = 0.25 * ct->cell; /* the jittered quad contains [0.2, 0.8]^2 */
@@ -754,7 +759,7 @@ static OGRGeometryH district_polygon(const shapes *sh, long idx) {
     long c, r;
     cell_of(ct, idx, &c, &r);
     double xs[8], ys[8];
-    if (ct->shape == SHAPE_GRID) {
+    if (ct->shape == SHAPE_GRID || ct->shape == SHAPE_SQUARES) {
         grid_vertex(ct, c, r, &xs[0], &ys[0]);
         grid_vertex(ct, c + 1, r, &xs[1], &ys[1]);
         grid_vertex(ct, c + 1, r + 1, &xs[2], &ys[2]);
@@ -1170,7 +1175,7 @@ int main(int argc, char **argv) {
 
     printf("%s: %ld districts (%ld x %ld%s, %s), %ld services, %ld housing sites in %s\n", PROG,
            ct.n, ct.cols, ct.rows, ct.trimmed ? ", top row trimmed" : "",
-           ct.shape == SHAPE_GRID ? "grid" : ct.shape == SHAPE_HEX ? "hex" : "voronoi", nserv,
+           ct.shape == SHAPE_GRID ? "grid" : ct.shape == SHAPE_SQUARES ? "squares" : ct.shape == SHAPE_HEX ? "hex" : "voronoi", nserv,
            ct.n / 4 < 3 ? 3L : ct.n / 4, o.out);
     if (nroads) printf("%s: roads.gpkg: %ld street links every %g m\n", PROG, nroads, o.network);
     return 0;

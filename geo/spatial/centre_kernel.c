@@ -121,9 +121,25 @@ sg_status sg__spatial_kernel(sg_ctx *ctx, const sg_data *d, sg_spatial *sp) {
         }
         sp->kcut = cut;
         for (size_t i = 0; i < n; i++) sp->kdiag[i] = exp(-sqrt(0.6 * sp->area[i]) / sp->h);
-        /* The pairs are visited by each run (kernel.c); the build
+        /* Centroids on a regular lattice: FFT convolution (kernel_lattice.c).
+         * Otherwise the pairs are visited by each run (kernel.c); the build
          * makes the centroid grid, and keeps the pairs of a small city. */
-        sg_status st = sg__kgrid_build(ctx, sp, sp->h, cut, o ? o->threads : 0, SG_KERNEL_STORE_BYTES, &sp->kgrid);
+        sg_status st = sg__klat_build(ctx, sp, sp->h, cut, o ? o->threads : 0, 0, &sp->klat);
+        if (st != SG_OK) return st;
+        if (sp->klat) {
+            double dx, dy, dev, bound;
+            size_t px, py;
+            sg__klat_info(sp->klat, &dx, &dy, &px, &py, &dev, &bound);
+            sp->kernel_detail = sg__asprintf(
+                "negative exponential kernel c_ij = exp(-d_ij/h), h = %g m, between district centroids; c_ii = "
+                "exp(-sqrt(0.6 a_i)/h); %s; centroids on a regular %.6g x %.6g m lattice (within %.2g m): FFT "
+                "convolution on %zu x %zu cells, each product within %.2g ||v||_2 + %g (C|v|)_i",
+                sp->h,
+                exact ? "every pair (--distance-kernel exp-exact, no cut-off)" : "pairs with c_ij < 1e-06 ignored",
+                dx, dy, dev, px, py, bound, SG_KLAT_DEV);
+            return sp->kernel_detail ? SG_OK : sg__nomem(ctx);
+        }
+        st = sg__kgrid_build(ctx, sp, sp->h, cut, o ? o->threads : 0, SG_KERNEL_STORE_BYTES, &sp->kgrid);
         if (st != SG_OK) return st;
         double est = sg__kgrid_est_pairs(sp->kgrid);
         if (est > SG_KERNEL_MAX_PAIRS) {

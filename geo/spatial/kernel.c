@@ -490,6 +490,8 @@ static int pass_range(void *user, GEOSContextHandle_t h, size_t b, size_t e) {
 sg_status sg__kernel_exp_products(sg_ctx *ctx, const sg_spatial *sp, const double *x, const double *t,
                                   int threads, double *cx, double *cy, double *ct, double *ksum, size_t *npairs) {
     const struct sg_kgrid *K = sp->kgrid;
+    if (sp->kernel == SG_KERNEL_EXP && !sp->kernel_skipped && sp->klat)
+        return sg__klat_products(ctx, sp->klat, sp->kdiag, x, t, threads, cx, cy, ct, ksum, npairs);
     if (sp->kernel != SG_KERNEL_EXP || sp->kernel_skipped || !K)
         return sg__error(ctx, SG_ERR_INTERNAL, "E_INTERNAL", SG_WHERE_NONE,
                          "the exp kernel was not built for this run");

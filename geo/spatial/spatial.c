@@ -488,6 +488,7 @@ void sg__spatial_free(sg_ctx *ctx, sg_spatial *sp) {
     free(sp->area_desc);
     free(sp->kernel_detail);
     sg__kgrid_free(sp->kgrid);
+    sg__klat_free(sp->klat);
     free(sp->kdiag);
     free(sp->colsum);
     free(sp->dense);

@@ -7,6 +7,7 @@
  *   contiguity.c       queen, rook and boundary-length weights (CSR), GEOS pairs
  *   contiguity_fast.c  the exact shared-vertex/edge test of contiguity
  *   kernel.c           the exp kernel over a uniform grid of centroids
+ *   kernel_lattice.c   the exp kernel on a regular lattice of centroids (FFT)
  * spatial_internal.h: what only files of spatial/ share (no other folder
  * includes it).
  *
@@ -67,6 +68,12 @@ enum { SG_SP_SKIP_CONTIG = 1u, SG_SP_SKIP_POINTS = 2u, SG_SP_SKIP_CENTRE = 4u, S
 /* Above this many pairs within the cut-off (hours of work) the clustering
  * family is skipped with a warning (W_SKIPPED): use a smaller bandwidth. */
 #define SG_KERNEL_MAX_PAIRS 20000000000.0
+/* The lattice path of the exp kernel (kernel_lattice.c): centroids within
+ * dev of a regular lattice with 2 sqrt(2) dev / h at most SG_KLAT_DEV (the
+ * relative error of a weight it may cause), a padded lattice of at most
+ * SG_KLAT_MAX_CELLS cells (16 bytes each, twice, plus 8). */
+#define SG_KLAT_DEV 1e-11
+#define SG_KLAT_MAX_CELLS 16777216.0
 
 /* Sparse weights in CSR form: the neighbours of i are nb[off[i] .. off[i+1]-1],
  * ascending, with weights w[...] (w NULL: binary, every weight 1). When
@@ -120,6 +127,8 @@ struct sg_spatial {
     double kcut;                /* exp: the cut-off distance h ln(1/SG_KERNEL_CUTOFF) (m) */
     char *kernel_detail;
     struct sg_kgrid *kgrid;     /* exp: centroid grid for the pass over the pairs (spatial.c) */
+    struct sg_klat *klat;       /* exp: the lattice FFT path (kernel_lattice.c), or NULL;
+                                   used instead of kgrid when set */
     double *kdiag;              /* c_ii */
     double ksum;                /* pysal: sum of c_ij over all ordered pairs, diagonal included */
     double *colsum;             /* pysal: S_j = sum_k d_jk */
@@ -153,6 +162,21 @@ sg_status sg__kgrid_build(sg_ctx *ctx, const sg_spatial *sp, double h, double dm
 void sg__kgrid_free(struct sg_kgrid *K);
 double sg__kgrid_est_pairs(const struct sg_kgrid *K); /* an upper bound of the pairs within dmax */
 int sg__kgrid_stored(const struct sg_kgrid *K);
+/* The lattice path (kernel_lattice.c): *out = NULL (and SG_OK) when the
+ * centroids are not on a regular lattice within SG_KLAT_DEV, the padded
+ * lattice is too large, or (unless force) the pair pass is cheaper. */
+struct sg_klat;
+sg_status sg__klat_build(sg_ctx *ctx, const sg_spatial *sp, double h, double dmax, int threads, int force,
+                         struct sg_klat **out);
+void sg__klat_free(struct sg_klat *L);
+/* Spacing, padded size, largest deviation from the lattice, and the FFT
+ * term of the error bound per unit of ||v||_2 (README). */
+void sg__klat_info(const struct sg_klat *L, double *dx, double *dy, size_t *px, size_t *py, double *dev,
+                   double *bound);
+/* As sg__kernel_exp_products, by FFT convolution on the lattice. */
+sg_status sg__klat_products(sg_ctx *ctx, const struct sg_klat *L, const double *kdiag, const double *x,
+                            const double *t, int threads, double *cx, double *cy, double *ct, double *ksum,
+                            size_t *npairs);
 /* w[k] = exp(-sqrt(d2[k]) / h) as the kernel computes it (kernel.c):
  * path 0 = the one the CPU allows (AVX when present), 1 = SSE2, 2 = AVX.
  * Returns the path used (0 when AVX was asked for and is not available). */
