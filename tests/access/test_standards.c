@@ -408,6 +408,8 @@ static void access_gap_under_each_null(void **state) {
     print_message("geographic: p %.4f, null mean %.1f m, sd %.1f m\n", r1[0], r1[1], r1[2]);
     assert_true(r1[0] <= 0.02);
     assert_true(fabs(r1[1]) < r1[2]);
+}
+
 /* summary.json -> access.school.travel_times */
 static json_object *tt_summary(json_object *root) {
     json_object *a = NULL, *t = NULL, *o = NULL;
