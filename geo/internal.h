@@ -56,6 +56,8 @@ struct sg_options {
     double alpha;         /* --alpha: significance level of the local classes (default 0.05) */
     char *p_adjust_text;  /* --p-adjust fdr|bonferroni|none ... */
     int p_adjust;         /* ... as SG_PADJ_* (default fdr): the Gi* hot-spot flag uses gi_star_q */
+    char *apportion_text; /* --apportion population ... */
+    int apportion;        /* ... 1: counts of --table-join tables split over the districts by their totals */
     char *centre_text;    /* --centre X,Y in the input CRS (parsed into centre_x/y) */
     int has_centre;
     double centre_x, centre_y;

@@ -38,6 +38,7 @@ static const opt_def opt_table[] = {
     O("--weights", SG_OPT_STR, weights),
     O("--local-permutations", SG_OPT_INT, local_permutations),
     O("--alpha", SG_OPT_DOUBLE, alpha), O("--p-adjust", SG_OPT_STR, p_adjust_text),
+    O("--apportion", SG_OPT_STR, apportion_text),
     O("--centre", SG_OPT_STR, centre_text),
     O("--centre-district", SG_OPT_STR, centre_district),
     O("--decay-bandwidth", SG_OPT_STR, decay_bandwidth_text),

@@ -55,6 +55,7 @@ static const struct {
     {"E_CRS_AREA", "crs"}, {"E_WORK_CRS_AREA", "crs"}, {"E_CRS_TINY", "crs"},
     {"W_ROW_WITHOUT_DISTRICT", "joins"}, {"W_DISTRICT_WITHOUT_ROW", "joins"}, {"W_KEY_LEADING_ZEROS", "joins"},
     {"W_TABLE_FIRST_LAYER", "joins"}, {"E_FEW_WITH_DATA", "joins"}, {"E_JOIN_NONE", "joins"},
+    {"E_APPORTION_ZERO", "joins"},
     {"E_COARSE_COUNT", "fields"},
     {"E_MISSING_DISTRICT", "districts_vs_baseline"}, {"E_NEW_DISTRICT", "districts_vs_baseline"},
     {"I_EXPECTED_MISSING_DISTRICT", "districts_vs_baseline"}, {"I_EXPECTED_NEW_DISTRICT", "districts_vs_baseline"},

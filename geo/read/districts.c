@@ -386,6 +386,7 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
     }
     t_table = sg__now() - t_table;
     if (sg__resolve_joins(ctx, rd, defn, w) != SG_OK) missing = SG_ERR_DATA; /* --table-join fields */
+    rd->apportion = o->apportion;
     rd->ngroups = o->groups.n;
     city->ngroups = o->groups.n;
     rd->nhind = city->nhind = o->nhind;
@@ -443,6 +444,12 @@ sg_status sg__read_city(sg_ctx *ctx, const sg_options *o, sg_reader *rd, sg_city
     double t_loop = sg__now(), t_validate = 0, t_join = 0;
 
     sg__ignore_other_fields(ctx, rd, lyr, id_idx);
+    double t_ap = sg__now();
+    if ((st = sg__apportion_sums(ctx, o, rd, lyr, id_idx)) == SG_ERR_DATA) st = SG_OK; /* reported: fails below */
+    t_ap = sg__now() - t_ap;
+    t_loop += t_ap; /* its own stage, not a part of the loop's */
+    if (o->apportion) sg__stage_add(ctx, "read.apportion", t_ap);
+    if (st != SG_OK) goto done;
     GIntBig fc = OGR_L_GetFeatureCount(lyr, 1);
     if (fc > 0 && sg__city_grow(city, (size_t)fc) != 0) {
         st = sg__nomem(ctx);

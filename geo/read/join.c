@@ -15,6 +15,7 @@ void sg__join_info_free(sg_join_info *j) {
     free(j->unmatched_ids);
     free(j->missing_ids);
     free(j->district_keys);
+    free(j->child_total);
 }
 
 void sg__ignore_other_fields(sg_ctx *ctx, const sg_reader *rd, OGRLayerH lyr, int id_idx) {
@@ -115,7 +116,23 @@ static sg_numparse role_value(const sg_reader *rd, size_t role, OGRFeatureH f, c
         return SG_NUM_MISSING;
     }
     const sg_cell *c = &t->cells[rows[fs->table] * (size_t)t->ncols + (size_t)fs->idx];
-    return sg__cell_number(c, v, why);
+    sg_numparse pr = sg__cell_number(c, v, why);
+    if (pr != SG_NUM_OK || !sg__role_apportioned(rd, role)) return pr;
+    /* --apportion population: the row's count x this district's total / its row's sum of totals */
+    double ct = NAN;
+    sg_cell ctmp = {SG_CELL_NULL, NAN, NULL};
+    const char *cwhy = "";
+    if (role_value(rd, SG_ROLE_TOTAL, f, rows, has_row, &ct, &cwhy, &ctmp) != SG_NUM_OK || !(ct >= 0)) {
+        *why = "no total to split the coarser table's count by (--apportion population)";
+        return SG_NUM_MISSING;
+    }
+    double w = sg__apportion_weight(rd, fs->table, rows[fs->table], ct);
+    if (!isfinite(w)) {
+        *why = "the districts of this key have totals summing to 0 (--apportion population)";
+        return SG_NUM_MISSING;
+    }
+    *v *= w;
+    return SG_NUM_OK;
 }
 
 static const char *role_file(const sg_reader *rd, size_t role) {

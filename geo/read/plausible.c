@@ -63,6 +63,7 @@ static int whole(double v) { return fabs(v - nearbyint(v)) <= 1e-9 * fmax(1.0, f
 static void count_field(sg_ctx *ctx, const sg_dloop *L, size_t r) {
     const sg_city *c = L->city;
     const sg_reader *rd = L->rd;
+    if (sg__role_apportioned(rd, r)) return; /* split by the totals: fractions by construction */
     size_t nonwhole = 0, ncounts = 0;
     int thousands = 1, three = 0;
     double max_whole = 0;

@@ -92,13 +92,13 @@ typedef struct sg_input_info {
 
 typedef struct sg_join_info {
     size_t rows, matched_rows, unmatched_rows; /* unmatched: rows without a district */
-    char **unmatched_ids;        /* first few (n_unmatched_ids) */
+    char **unmatched_ids, **missing_ids; /* first few rows without a district, districts without a row */
     size_t n_unmatched_ids, districts_without_row;
-    char **missing_ids;          /* first few districts without a row (n_missing_ids) */
     size_t n_missing_ids, zero_matches; /* zero_matches: unmatched keys matching an id without leading zeros */
     const char *join_field;      /* --table-join FIELD (a coarser level), NULL: joined on the id */
     size_t matched_districts, n_district_keys; /* districts that got a row (children); district_keys */
     char **district_keys;        /* first few distinct district-side keys (join_field's values) */
+    double *child_total;         /* --apportion: per row, its districts' summed totals; NULL: not apportioned */
 } sg_join_info;
 
 /* ---- CRS (crs.c) ---- */
@@ -133,7 +133,7 @@ typedef struct sg_field_src {
 typedef struct sg_reader {
     sg_input_info districts;
     sg_table *tables;
-    size_t ntables;
+    size_t ntables;      int apportion; /* --apportion population (join_level.c) */
     sg_join_info *joins; /* one per table */
     sg_field_src *fields; /* SG_ROLE_COUNT + ngroups + nhind; name NULL when unused */
     size_t ngroups, nhind; /* --housing-indicator k: role SG_ROLE_COUNT + ngroups + k */

@@ -210,10 +210,21 @@ void sg__join_info_free(sg_join_info *j);
 /* --table-join: each table's join_idx, the district field its keys match
  * (-1: the id); a field that is not there is E_MISSING_FIELD (join.c). */
 sg_status sg__resolve_joins(sg_ctx *ctx, sg_reader *rd, void *feature_defn, sg_where w);
-/* 1 for the roles that are counts of people or units (total, group, --groups, social units). */
-int sg__role_is_count(size_t role);
-/* E_COARSE_COUNT (SG_ERR_USAGE) when a count role comes from a --table-join table. */
+/* 1 for the roles that are counts of people or units (total, group, --groups, social units);
+ * not the --housing-indicator roles (rates). */
+int sg__role_is_count(const sg_reader *rd, size_t role);
+/* E_COARSE_COUNT (SG_ERR_USAGE) when a count role comes from a --table-join table (with
+ * --apportion population: when that count is the --total). */
 sg_status sg__coarse_count(sg_ctx *ctx, const sg_reader *rd, size_t role);
+/* 1 when the role's values are a coarse table's counts split by --apportion population. */
+int sg__role_apportioned(const sg_reader *rd, size_t role);
+/* --apportion population, before the reading loop: per row of each apportioned table the sum of
+ * its districts' totals (a pass over lyr reading the join field, the id and the total);
+ * E_APPORTION_ZERO for a row with a count to split whose districts' totals sum to 0. */
+sg_status sg__apportion_sums(sg_ctx *ctx, const sg_options *o, sg_reader *rd, void *lyr, int id_idx);
+/* The share of row `row` of table t that goes to a district whose total is child_total:
+ * child_total / the row's sum; 0 when both are 0; NaN when the sum is 0 (E_APPORTION_ZERO). */
+double sg__apportion_weight(const sg_reader *rd, int t, size_t row, double child_total);
 /* The trimmed text of a district's join field, NULL when empty (caller frees). */
 char *sg__join_key(void *feature, int idx);
 /* Keeps the first SG_FIRST_IDS distinct district-side keys of a join. */

@@ -117,6 +117,8 @@ static json_object *build(sg_ctx *ctx, const struct sg_run *run) {
         json_object_object_add(to, "driver", jstr(tb->driver));
         json_object_object_add(to, "key", jstr(tb->key));
         json_object_object_add(to, "join_field", jstr(j->join_field)); /* --table-join: a coarser level; null: the id */
+        if (j->child_total) /* --apportion population: its counts split by the districts' totals */
+            json_object_object_add(to, "apportioned", jstr("population"));
         json_object_object_add(to, "sha256", tb->sha256[0] ? jstr(tb->sha256) : NULL);
         json_object_object_add(to, "rows", json_object_new_int64((int64_t)j->rows));
         json_object_object_add(to, "matched_rows", json_object_new_int64((int64_t)j->matched_rows));
@@ -277,8 +279,9 @@ static char *text_summary(sg_ctx *ctx, const struct sg_run *run) {
         const sg_join_info *j = &rd->joins[t];
         if (j->join_field) /* a coarser level: parents and children */
             fprintf(m, "  table       %s: %zu of %zu %s rows matched %zu districts (on their %s), %zu districts "
-                    "without row\n", rd->tables[t].spec->path, j->matched_rows, j->rows, rd->tables[t].key,
-                    j->matched_districts, j->join_field, j->districts_without_row);
+                    "without row%s\n", rd->tables[t].spec->path, j->matched_rows, j->rows, rd->tables[t].key,
+                    j->matched_districts, j->join_field, j->districts_without_row,
+                    j->child_total ? ", counts apportioned by population (by the districts' totals)" : "");
         else
             fprintf(m, "  table       %s: %zu rows on key %s, %zu joined, %zu without district, "
                     "%zu districts without row\n", rd->tables[t].spec->path, j->rows,
